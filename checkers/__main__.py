@@ -1,0 +1,5 @@
+import sys
+
+from checkers.cli import main
+
+sys.exit(main())

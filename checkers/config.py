@@ -1,0 +1,81 @@
+"""Where the kit keeps its things, and its default limits.
+
+Every location lives under one kit home (``DAY07_HOME``, default ``~/.day07``) so a learner can
+see, back up or delete all of it at once. Each setting has an environment override.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from checkers.errors import ConfigError
+
+#: Root of the repository when the package runs from a checkout (lessons/, solutions/ live here).
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _float_env(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigError(f"Environment variable {name}={raw!r} is not a number.",
+                          hint=f"Set {name} to a number of seconds, or unset it.") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved settings; build with :func:`settings` so environment overrides apply."""
+
+    home: Path
+    """Kit home: Spark server state, warehouse, volumes, runs."""
+    spark_remote: str | None = None
+    """``SPARK_REMOTE``: use this Spark Connect endpoint instead of the embedded server."""
+    cell_timeout: float = 600.0
+    """Seconds one cell may run before it is interrupted (``DAY07_CELL_TIMEOUT``)."""
+    kernel_startup_timeout: float = 60.0
+    """Seconds to wait for a kernel to start (``DAY07_KERNEL_TIMEOUT``)."""
+    server_startup_timeout: float = 180.0
+    """Seconds to wait for the Spark Connect server to answer (``DAY07_SPARK_TIMEOUT``)."""
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def spark_dir(self) -> Path:
+        """Server state: pid, port, token, logs."""
+        return self.home / "spark"
+
+    @property
+    def warehouse_dir(self) -> Path:
+        """Managed tables (``spark.sql.warehouse.dir``)."""
+        return self.home / "warehouse"
+
+    @property
+    def metastore_dir(self) -> Path:
+        """Embedded Derby metastore, so tables survive a server restart."""
+        return self.home / "metastore"
+
+    @property
+    def volumes_dir(self) -> Path:
+        """Local stand-in for ``/Volumes``."""
+        return self.home / "volumes"
+
+    @property
+    def runs_dir(self) -> Path:
+        """Run folders: run records and executed notebooks."""
+        return self.home / "runs"
+
+
+def settings() -> Settings:
+    """Read the settings from the environment now (tests change it per test)."""
+    home = Path(os.environ.get("DAY07_HOME") or Path.home() / ".day07").expanduser()
+    return Settings(
+        home=home,
+        spark_remote=os.environ.get("SPARK_REMOTE") or None,
+        cell_timeout=_float_env("DAY07_CELL_TIMEOUT", 600.0),
+        kernel_startup_timeout=_float_env("DAY07_KERNEL_TIMEOUT", 60.0),
+        server_startup_timeout=_float_env("DAY07_SPARK_TIMEOUT", 180.0),
+    )

@@ -1,0 +1,1 @@
+"""Notebooks: reading both formats, and running them in a real Jupyter kernel."""

@@ -1,0 +1,155 @@
+"""Jupyter ``.ipynb`` and Databricks source-format ``.py`` notebooks, both as nbformat notebooks.
+
+Databricks Git folders commit notebooks as ``.py`` source files; ``.ipynb`` exports carry Databricks metadata.
+Both become one nbformat v4 notebook so everything downstream sees one shape.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import nbformat
+from nbformat import NotebookNode
+
+from checkers.errors import NotebookFormatError
+
+SOURCE_HEADER = "# Databricks notebook source"
+CELL_SEPARATOR = "# COMMAND ----------"
+MAGIC_PREFIX = "# MAGIC"
+CELL_META_KEY = "application/vnd.databricks.v1+cell"
+NOTEBOOK_META_KEY = "application/vnd.databricks.v1+notebook"
+NOTEBOOK_SUFFIXES = (".ipynb", ".py")
+_DBTITLE = re.compile(r"^# DBTITLE \d+,(?P<title>.*)$")
+
+
+def find_notebook(folder: Path, stem: str) -> Path | None:
+    """``<stem>.ipynb`` or ``<stem>.py`` in ``folder`` (the .ipynb first), or None."""
+    for suffix in NOTEBOOK_SUFFIXES:
+        candidate = folder / f"{stem}{suffix}"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def read_notebook(path: Path) -> NotebookNode:
+    """Read either format; a broken file raises :class:`NotebookFormatError` naming it and what is wrong."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise NotebookFormatError("notebook file not found.", path=path) from None
+    except UnicodeDecodeError as exc:
+        raise NotebookFormatError(f"is not UTF-8 text ({exc.reason} at byte {exc.start}).", path=path,
+                                  hint="Save the notebook as UTF-8.") from None
+    except OSError as exc:
+        raise NotebookFormatError(f"cannot be read: {exc.strerror}.", path=path) from None
+    if path.suffix == ".ipynb":
+        return parse_ipynb(text, path=path)
+    if path.suffix == ".py":
+        return parse_source(text, path=path)
+    raise NotebookFormatError(f"has suffix '{path.suffix}'; notebooks are .ipynb or Databricks source .py files.",
+                              path=path)
+
+
+def parse_ipynb(text: str, *, path: Path | str = "<notebook>") -> NotebookNode:
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise NotebookFormatError(
+            f"is not valid notebook JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.", path=path,
+            hint="Open it in Jupyter or a text editor and fix the JSON, or export it again from Databricks.",
+        ) from None
+    if not isinstance(raw, dict) or "cells" not in raw:
+        raise NotebookFormatError("is JSON but not a notebook (no 'cells' list).", path=path)
+    try:
+        nb = nbformat.reads(text, as_version=4)
+        nbformat.validator.normalize(nb)
+        nbformat.validate(nb)
+    except Exception as exc:  # nbformat raises several kinds for a malformed document
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise NotebookFormatError(f"is not a valid Jupyter notebook: {first_line}", path=path,
+                                  hint="Export it again, or open and save it in Jupyter.") from None
+    return nb
+
+
+def parse_source(text: str, *, path: Path | str = "<notebook>") -> NotebookNode:
+    """Databricks source format → notebook; ``# MAGIC`` lines are unwrapped, ``%md`` cells become markdown."""
+    lines = text.splitlines()
+    if not lines or lines[0].strip() != SOURCE_HEADER:
+        raise NotebookFormatError(
+            f"is not a Databricks notebook: its first line must be '{SOURCE_HEADER}'.", path=path,
+            hint="Export the notebook from Databricks as 'Source file', or save it as .ipynb.")
+    chunks: list[list[str]] = [[]]
+    for line in lines[1:]:
+        if line.strip() == CELL_SEPARATOR:
+            chunks.append([])
+        else:
+            chunks[-1].append(line)
+    nb = nbformat.v4.new_notebook()
+    nb.metadata[NOTEBOOK_META_KEY] = {"notebookName": Path(str(path)).stem, "language": "python"}
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    for chunk in chunks:
+        cell = _source_cell(chunk)
+        if cell is not None:
+            nb.cells.append(cell)
+    return nb
+
+
+def _source_cell(chunk: list[str]) -> NotebookNode | None:
+    while chunk and not chunk[0].strip():
+        chunk = chunk[1:]
+    while chunk and not chunk[-1].strip():
+        chunk = chunk[:-1]
+    title = None
+    if chunk and (match := _DBTITLE.match(chunk[0])):
+        title = match.group("title")
+        chunk = chunk[1:]
+    if not chunk:
+        return None
+    if all(line.startswith(MAGIC_PREFIX) for line in chunk):
+        body = [line[len(MAGIC_PREFIX) + 1:] if line.startswith(MAGIC_PREFIX + " ") else line[len(MAGIC_PREFIX):]
+                for line in chunk]
+        first = body[0].strip()
+        if first in ("%md", "%md-sandbox") or first.startswith(("%md ", "%md-sandbox ")):
+            md = [body[0].strip().split(None, 1)[1]] if " " in body[0].strip() else []
+            cell = nbformat.v4.new_markdown_cell("\n".join(md + body[1:]))
+        else:
+            cell = nbformat.v4.new_code_cell("\n".join(body))
+    else:
+        cell = nbformat.v4.new_code_cell("\n".join(chunk))
+    if title is not None:
+        cell.metadata[CELL_META_KEY] = {"title": title}
+    return cell
+
+
+def to_source(nb: NotebookNode) -> str:
+    """Notebook → Databricks source format (what a Databricks Git folder commits)."""
+    out = [SOURCE_HEADER]
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type not in ("code", "markdown"):
+            continue
+        if index:
+            out += ["", CELL_SEPARATOR, ""]
+        title = cell.get("metadata", {}).get(CELL_META_KEY, {}).get("title")
+        if title:
+            out.append(f"# DBTITLE 1,{title}")
+        source = cell.source
+        if cell.cell_type == "markdown":
+            out += [MAGIC_PREFIX + (" " + line if line else "") for line in ["%md", *source.splitlines()]]
+        elif source.lstrip().startswith("%"):
+            out += [MAGIC_PREFIX + (" " + line if line else "") for line in source.splitlines()]
+        else:
+            out += source.splitlines()
+    return "\n".join(out) + "\n"
+
+
+def write_notebook(nb: NotebookNode, path: Path) -> Path:
+    """Write in the format the suffix names (``.ipynb`` or ``.py``)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix == ".py":
+        path.write_text(to_source(nb), encoding="utf-8")
+    else:
+        nbformat.write(nb, str(path))
+    return path

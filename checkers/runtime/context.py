@@ -1,0 +1,120 @@
+"""The bridge between a runner and the notebook kernel it starts.
+
+The runner writes a :class:`RunContext` to a JSON file and passes its path in ``DAY07_CONTEXT``; the kernel
+extension reads it. The kernel reports back through a :class:`RuntimeRecord` file (widgets declared, task
+values set, exit value) that it rewrites atomically on every change, so it survives a kernel that dies.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+CONTEXT_ENV = "DAY07_CONTEXT"
+
+
+@dataclass
+class RunContext:
+    """What a notebook run knows about the job run around it."""
+
+    parameters: dict[str, str] = field(default_factory=dict)
+    """Widget values passed by the job or caller; they win over widget defaults."""
+    in_job: bool = False
+    """True when run as a job task: ``taskValues.get`` reads upstream values instead of ``debugValue``."""
+    task_key: str | None = None
+    """The running task's key, if any."""
+    task_values: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Task values already set by earlier tasks of this run: task key → key → value."""
+    notebook_path: str | None = None
+    """The notebook file being run; relative ``%run`` and ``dbutils.notebook.run`` paths start here."""
+    record_path: str | None = None
+    """Where the kernel writes its :class:`RuntimeRecord`."""
+    work_dir: str | None = None
+    """Folder for nested runs (``dbutils.notebook.run``) and other by-products."""
+    cell_timeout: float | None = None
+    """Per-cell timeout inherited by nested notebook runs."""
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunContext:
+        known = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def write(self, path: Path) -> Path:
+        atomic_write(path, self.to_json())
+        return path
+
+
+def load_context(environ: dict[str, str] | None = None) -> RunContext:
+    """The context this kernel was started with; an interactive session (no file) gets an empty one."""
+    env = os.environ if environ is None else environ
+    raw = env.get(CONTEXT_ENV)
+    if not raw:
+        return RunContext()
+    return RunContext.from_dict(json.loads(Path(raw).read_text(encoding="utf-8")))
+
+
+@dataclass
+class WidgetDecl:
+    """One widget a notebook declared, as the grader's widget checks see it."""
+
+    name: str
+    kind: str
+    """``text``, ``dropdown``, ``combobox`` or ``multiselect``."""
+    default: str
+    choices: list[str] | None = None
+    label: str | None = None
+
+
+@dataclass
+class RuntimeRecord:
+    """What the kernel reports about one notebook run."""
+
+    widgets: list[WidgetDecl] = field(default_factory=list)
+    """Widgets declared, in declaration order (a re-declaration replaces the earlier entry)."""
+    widgets_read: list[str] = field(default_factory=list)
+    """Names passed to ``dbutils.widgets.get`` (first read first)."""
+    task_values: dict[str, Any] = field(default_factory=dict)
+    """Values set with ``dbutils.jobs.taskValues.set``."""
+    exited: bool = False
+    """True once ``dbutils.notebook.exit`` was called."""
+    exit_value: str | None = None
+    """The string passed to ``dbutils.notebook.exit``: the task's output."""
+    notices: list[str] = field(default_factory=list)
+    """One-time notices shown to the learner (e.g. Delta emulated)."""
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, default=str)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RuntimeRecord:
+        widgets = [WidgetDecl(**w) for w in data.get("widgets", [])]
+        rest = {k: v for k, v in data.items() if k in cls.__dataclass_fields__ and k != "widgets"}
+        return cls(widgets=widgets, **rest)
+
+    @classmethod
+    def read(cls, path: Path) -> RuntimeRecord:
+        """The record at ``path``; an absent or torn file reads as an empty record."""
+        try:
+            return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError, TypeError):
+            return cls()
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write via a temporary file and rename, so a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

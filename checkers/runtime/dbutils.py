@@ -1,0 +1,146 @@
+"""The local ``dbutils``: widgets, jobs.taskValues and notebook, with Databricks signatures and errors.
+
+Everything a notebook does through ``dbutils`` is written to its :class:`RuntimeRecord`, which is how the runner
+and the grader learn about widgets, task values and the exit value without trusting printed output.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from checkers.runtime.context import RunContext, RuntimeRecord, atomic_write
+from checkers.runtime.widgets import LocalWidgets
+
+TASK_VALUE_LIMIT = 48 * 1024
+"""Databricks' limit on one task value, as JSON."""
+
+NotebookRunner = Callable[..., str]
+"""``(path, timeout_seconds, arguments, caller_context) -> exit value``; supplied by the kernel extension."""
+
+
+class NotebookExit(BaseException):  # noqa: N818 - Databricks ends the notebook; not an error
+    """Raised by ``dbutils.notebook.exit`` to end the notebook, like Databricks does.
+
+    A ``BaseException`` so a learner's ``except Exception`` does not swallow the exit.
+    """
+
+    def __init__(self, value: str) -> None:
+        super().__init__(value)
+        self.value = value
+
+
+class WorkflowException(Exception):  # noqa: N818 - Databricks' name
+    """``dbutils.notebook.run`` failed: the child notebook raised, timed out or could not start."""
+
+
+class TaskValues:
+    """``dbutils.jobs.taskValues``."""
+
+    def __init__(self, *, context: RunContext, record: RuntimeRecord, on_change: Callable[[], None]) -> None:
+        self._context = context
+        self._record = record
+        self._on_change = on_change
+
+    def set(self, key: str, value: Any) -> None:
+        if not isinstance(key, str) or not key:
+            raise TypeError(f"Task value key must be a non-empty string, got {key!r}.")
+        try:
+            encoded = json.dumps(value)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"Task value '{key}' must be JSON-serialisable (numbers, strings, lists, dicts): "
+                            f"{exc}. Convert it first, e.g. int(df.count()).") from None
+        if len(encoded.encode("utf-8")) > TASK_VALUE_LIMIT:
+            raise ValueError(f"Task value '{key}' is {len(encoded.encode('utf-8'))} bytes as JSON; "
+                             f"Databricks allows at most {TASK_VALUE_LIMIT} (48 KiB). Store a summary instead.")
+        self._record.task_values[key] = json.loads(encoded)
+        self._on_change()
+
+    def get(self, taskKey: str, key: str, default: Any = None, debugValue: Any = None) -> Any:
+        if not self._context.in_job:
+            if debugValue is None:
+                raise TypeError(
+                    f"taskValues.get('{taskKey}', '{key}') ran outside a job and no debugValue was given. "
+                    "Pass debugValue=... to run this cell interactively.")
+            return debugValue
+        values = self._context.task_values.get(taskKey)
+        if values is not None and key in values:
+            return values[key]
+        if default is not None:
+            return default
+        if values is None:
+            known = ", ".join(sorted(self._context.task_values)) or "none"
+            raise ValueError(f"No task values from task '{taskKey}' in this run (tasks with values: {known}). "
+                             "Check the task key and that the task runs upstream of this one.")
+        raise ValueError(f"Task '{taskKey}' set no value named '{key}' "
+                         f"(it set: {', '.join(sorted(values)) or 'nothing'}).")
+
+
+class Jobs:
+    """``dbutils.jobs``."""
+
+    def __init__(self, task_values: TaskValues) -> None:
+        self.taskValues = task_values
+
+
+class NotebookUtils:
+    """``dbutils.notebook``."""
+
+    def __init__(self, *, context: RunContext, record: RuntimeRecord, on_change: Callable[[], None],
+                 runner: NotebookRunner | None) -> None:
+        self._context = context
+        self._record = record
+        self._on_change = on_change
+        self._runner = runner
+
+    def exit(self, value: Any) -> None:
+        text = "" if value is None else str(value)
+        self._record.exited = True
+        self._record.exit_value = text
+        self._on_change()
+        raise NotebookExit(text)
+
+    def run(self, path: str, timeout_seconds: int = 0, arguments: dict[str, Any] | None = None) -> str:
+        if self._runner is None:
+            raise WorkflowException("dbutils.notebook.run is not available in this session.")
+        args = {str(k): str(v) for k, v in (arguments or {}).items()}
+        return self._runner(path, timeout_seconds, args, self._context)
+
+
+class DBUtils:
+    """The ``dbutils`` object a notebook sees."""
+
+    def __init__(self, *, context: RunContext | None = None, notebook_runner: NotebookRunner | None = None,
+                 fs: Any = None) -> None:
+        self.context = context or RunContext()
+        self.record = RuntimeRecord()
+        self._record_path = Path(self.context.record_path) if self.context.record_path else None
+        self.widgets = LocalWidgets(parameters=self.context.parameters, record=self.record,
+                                    on_change=self.save_record)
+        self.jobs = Jobs(TaskValues(context=self.context, record=self.record, on_change=self.save_record))
+        self.notebook = NotebookUtils(context=self.context, record=self.record, on_change=self.save_record,
+                                      runner=notebook_runner)
+        if fs is not None:
+            self.fs = fs
+
+    def save_record(self) -> None:
+        """Persist the record now, so it survives the kernel dying later."""
+        if self._record_path is not None:
+            atomic_write(self._record_path, self.record.to_json())
+
+    def notice(self, text: str) -> bool:
+        """Remember a one-time notice; True the first time it is seen (so the caller shows it once)."""
+        if text in self.record.notices:
+            return False
+        self.record.notices.append(text)
+        self.save_record()
+        return True
+
+    def help(self) -> None:
+        print("Local dbutils (Day 07 kit): widgets, jobs.taskValues, notebook"
+              + (", fs" if hasattr(self, "fs") else "") + ". See the docs page 'Reference'.")
+
+    def __repr__(self) -> str:
+        return "<dbutils (local Day 07 runtime)>"

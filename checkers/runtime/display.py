@@ -1,0 +1,59 @@
+"""``display`` and ``displayHTML``: Databricks' table rendering, as HTML plus a plain-text fallback."""
+
+from __future__ import annotations
+
+import html
+import os
+from typing import Any
+
+DEFAULT_ROWS = 100
+"""Rows rendered per ``display`` (``DAY07_DISPLAY_ROWS``); Databricks shows more, but saved notebooks stay small."""
+
+
+def _max_rows() -> int:
+    try:
+        return max(1, int(os.environ.get("DAY07_DISPLAY_ROWS", DEFAULT_ROWS)))
+    except ValueError:
+        return DEFAULT_ROWS
+
+
+def _is_spark_dataframe(obj: Any) -> bool:
+    module = type(obj).__module__ or ""
+    return module.startswith("pyspark.") and hasattr(obj, "toPandas") and hasattr(obj, "limit")
+
+
+def table_bundle(obj: Any, *, max_rows: int | None = None) -> dict[str, str] | None:
+    """MIME bundle for a Spark or pandas DataFrame, or None when ``obj`` is not a table."""
+    limit = max_rows or _max_rows()
+    if _is_spark_dataframe(obj):
+        frame = obj.limit(limit + 1).toPandas()
+    elif type(obj).__name__ == "DataFrame" and type(obj).__module__.startswith("pandas"):
+        frame = obj
+    else:
+        return None
+    truncated = len(frame) > limit
+    frame = frame.head(limit)
+    note = f"Showing the first {limit} rows." if truncated else f"{len(frame)} row{'s' if len(frame) != 1 else ''}"
+    table_html = frame.to_html(index=False, na_rep="null", classes="day07-table", border=0, max_rows=limit)
+    return {
+        "text/html": f'<div class="day07-display">{table_html}<p class="day07-note">{html.escape(note)}</p></div>',
+        "text/plain": f"{frame.to_string(index=False, na_rep='null', max_rows=limit)}\n{note}",
+    }
+
+
+def display(obj: Any = None, *args: Any, **kwargs: Any) -> None:
+    """Render a DataFrame as a table; anything else the way IPython would."""
+    from IPython.display import display as ipy_display
+
+    bundle = table_bundle(obj)
+    if bundle is not None:
+        ipy_display(bundle, raw=True)
+    elif obj is not None:
+        ipy_display(obj, *args, **kwargs)
+
+
+def displayHTML(html_text: str) -> None:  # noqa: N802 - Databricks' name
+    from IPython.display import HTML
+    from IPython.display import display as ipy_display
+
+    ipy_display(HTML(str(html_text)))

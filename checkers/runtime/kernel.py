@@ -1,0 +1,159 @@
+"""The Jupyter kernel side: an IPython extension that injects ``spark``, ``dbutils`` and ``display``.
+
+Every kernel the kit starts (and the "Day 07 (local Databricks)" kernel a learner picks in Jupyter) is a plain
+ipykernel with ``--ext=checkers.runtime.kernel``, so notebook code needs no import or change.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import sys
+import threading
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any
+
+from checkers.runtime.context import RunContext, load_context
+from checkers.runtime.dbutils import DBUtils, NotebookExit, WorkflowException
+from checkers.runtime.display import display, displayHTML
+
+KERNEL_NAME = "day07"
+DISPLAY_NAME = "Day 07 (local Databricks)"
+EXTENSION = "checkers.runtime.kernel"
+
+
+def kernel_argv(python: str | None = None) -> list[str]:
+    """The command Jupyter runs for our kernel: stock ipykernel plus this extension."""
+    return [python or sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}", f"--ext={EXTENSION}"]
+
+
+def write_kernelspec(folder: Path, *, display_name: str = DISPLAY_NAME, python: str | None = None) -> Path:
+    """Write ``kernel.json`` into ``folder`` (which becomes the kernel's directory)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    spec = {"argv": kernel_argv(python), "display_name": display_name, "language": "python",
+            "metadata": {"debugger": False}}
+    (folder / "kernel.json").write_text(json.dumps(spec, indent=2), encoding="utf-8")
+    return folder
+
+
+def install_kernel(*, user: bool = True, prefix: str | None = None) -> Path:
+    """Install the learner-facing kernelspec into Jupyter's kernel folders; returns where it went."""
+    import tempfile
+
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    with tempfile.TemporaryDirectory() as tmp:
+        source = write_kernelspec(Path(tmp) / KERNEL_NAME)
+        dest = KernelSpecManager().install_kernel_spec(str(source), KERNEL_NAME, user=user and prefix is None,
+                                                       prefix=prefix, replace=True)
+    return Path(dest)
+
+
+# --- inside the kernel ------------------------------------------------------------------------------
+def _connect_spark() -> Any:
+    """A Spark Connect session: to ``SPARK_REMOTE`` when the runner set it, else to the kit's own server."""
+    from pyspark.sql import SparkSession
+
+    remote = os.environ.get("SPARK_REMOTE")
+    if remote:
+        return SparkSession.builder.remote(remote).getOrCreate()
+    from checkers.runtime.spark import connect, ensure_server
+
+    return connect(endpoint=ensure_server())
+
+
+class LazySpark:
+    """Stands in for ``spark`` until first use, so notebooks that never touch Spark start fast.
+
+    On first attribute access it swaps itself out of the namespace for the real ``SparkSession``.
+    """
+
+    def __init__(self, namespace: dict[str, Any], future: Future | None = None) -> None:
+        self._namespace = namespace
+        self._future = future
+        self._lock = threading.Lock()
+        self._session: Any = None
+
+    def _real(self) -> Any:
+        with self._lock:
+            if self._session is None:
+                self._session = self._future.result() if self._future is not None else _connect_spark()
+                if self._namespace.get("spark") is self:
+                    self._namespace["spark"] = self._session
+            return self._session
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self._real(), name)
+
+    def __repr__(self) -> str:
+        return "<SparkSession: local Spark Connect, connects on first use>"
+
+
+def _prewarm() -> Future:
+    """Connect in the background while the first cells run (only when the runner gave us an endpoint)."""
+    future: Future = Future()
+
+    def work() -> None:
+        try:
+            future.set_result(_connect_spark())
+        except BaseException as exc:  # surfaced on first use of `spark`
+            future.set_exception(exc)
+
+    threading.Thread(target=work, name="day07-spark-prewarm", daemon=True).start()
+    return future
+
+
+def run_nested_notebook(path: str, timeout_seconds: int, arguments: dict[str, str], context: RunContext) -> Any:
+    """``dbutils.notebook.run``: run ``path`` (relative to the caller) in a fresh kernel, return its exit value."""
+    from checkers.notebooks.execute import execute_notebook, resolve_notebook_path
+
+    base = Path(context.notebook_path).parent if context.notebook_path else Path.cwd()
+    target = resolve_notebook_path(path, base=base)
+    work = Path(context.work_dir) if context.work_dir else Path.cwd()
+    nested = work / "nested"
+    count = len(list(nested.glob("*.ipynb"))) if nested.exists() else 0
+    result_box: dict[str, Any] = {}
+
+    def work_fn() -> None:
+        result_box["result"] = execute_notebook(
+            path=target, parameters=arguments, output_path=nested / f"{count + 1:02d}_{target.stem}.ipynb",
+            timeout=timeout_seconds or None, cell_timeout=context.cell_timeout,
+            in_job=context.in_job, task_values=context.task_values)
+
+    # The kernel's own event loop is running in this thread; nbclient needs one of its own.
+    thread = threading.Thread(target=work_fn, name="day07-notebook-run")
+    thread.start()
+    thread.join()
+    result = result_box["result"]
+    if not result.ok:
+        raise WorkflowException(f"Notebook {target.name} failed: {result.message}")
+    return result.exit_value
+
+
+def _on_exit(shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: int | None = None) -> None:
+    """Show Databricks' 'Notebook exited' line instead of a traceback."""
+    print(f"Notebook exited: {getattr(value, 'value', value)}")
+
+
+def load_ipython_extension(ip: Any) -> None:
+    context = load_context()
+    fs = None
+    if importlib.util.find_spec("checkers.runtime.fs") is not None:
+        from checkers.runtime.fs import LocalFS  # type: ignore[import-not-found]
+
+        fs = LocalFS()
+    dbutils = DBUtils(context=context, notebook_runner=run_nested_notebook, fs=fs)
+    future = _prewarm() if os.environ.get("SPARK_REMOTE") and context.record_path else None
+    namespace = ip.user_ns
+    ip.push({"dbutils": dbutils, "display": display, "displayHTML": displayHTML,
+             "spark": LazySpark(namespace, future)})
+    ip.set_custom_exc((NotebookExit,), _on_exit)
+    if importlib.util.find_spec("checkers.runtime.magics") is not None:
+        from checkers.runtime import magics  # type: ignore[attr-defined]
+
+        magics.register(ip, dbutils=dbutils)
+    dbutils.save_record()

@@ -1,0 +1,110 @@
+"""``dbutils.widgets`` with Databricks semantics, built on the SDK's ``WidgetUtils`` base.
+
+Passed parameters (from a job or ``dbutils.notebook.run``) win over defaults, declaring a widget never
+overwrites a passed value, and a passed value can be read without a declaration (DATABRICKS.md).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+with warnings.catch_warnings():
+    # The SDK's package __init__ probes for ipywidgets and warns inside Jupyter when it is absent;
+    # we only need its abstract base class.
+    warnings.simplefilter("ignore")
+    from databricks.sdk._widgets import WidgetUtils
+
+from checkers.runtime.context import RuntimeRecord, WidgetDecl
+
+
+class InputWidgetNotDefined(Exception):
+    """Raised by ``get`` for a widget neither declared nor passed (Databricks' exception name)."""
+
+
+class InvalidWidgetArgument(ValueError):
+    """A widget declaration Databricks would refuse (e.g. a dropdown default outside its choices)."""
+
+
+class LocalWidgets(WidgetUtils):
+    """The widgets of one notebook run."""
+
+    def __init__(self, *, parameters: dict[str, str] | None = None, record: RuntimeRecord | None = None,
+                 on_change: Callable[[], None] | None = None) -> None:
+        self._passed: dict[str, str] = {str(k): str(v) for k, v in (parameters or {}).items()}
+        self._values: dict[str, str] = {}
+        self._record = record if record is not None else RuntimeRecord()
+        self._on_change = on_change or (lambda: None)
+
+    # --- declarations -------------------------------------------------------------------------------
+    def text(self, name: str, defaultValue: str, label: str | None = None) -> None:
+        self._declare(name, "text", defaultValue, None, label)
+
+    def dropdown(self, name: str, defaultValue: str, choices: list[str], label: str | None = None) -> None:
+        self._declare(name, "dropdown", defaultValue, choices, label)
+
+    def combobox(self, name: str, defaultValue: str, choices: list[str], label: str | None = None) -> None:
+        self._declare(name, "combobox", defaultValue, choices, label)
+
+    def multiselect(self, name: str, defaultValue: str, choices: list[str], label: str | None = None) -> None:
+        self._declare(name, "multiselect", defaultValue, choices, label)
+
+    def _declare(self, name: Any, kind: str, default: Any, choices: list[str] | None,
+                 label: str | None) -> None:
+        if not isinstance(name, str) or not name:
+            raise InvalidWidgetArgument(f"Widget name must be a non-empty string, got {name!r}.")
+        default = "" if default is None else str(default)
+        if choices is not None:
+            if isinstance(choices, str) or not hasattr(choices, "__iter__"):
+                raise InvalidWidgetArgument(
+                    f"Choices for {kind} widget '{name}' must be a list of strings, got {choices!r}.")
+            choices = [str(c) for c in choices]
+            if kind in ("dropdown", "multiselect") and default not in choices:
+                raise InvalidWidgetArgument(
+                    f"Default value '{default}' of {kind} widget '{name}' is not one of its choices "
+                    f"{choices}. Pick a default from the choices.")
+        self._record.widgets = [w for w in self._record.widgets if w.name != name]
+        self._record.widgets.append(WidgetDecl(name=name, kind=kind, default=default, choices=choices,
+                                               label=label))
+        self._values.setdefault(name, default)
+        self._on_change()
+
+    # --- reading ------------------------------------------------------------------------------------
+    def _get(self, name: str) -> str:
+        if name not in self._record.widgets_read:
+            self._record.widgets_read.append(name)
+            self._on_change()
+        if name in self._passed:
+            return self._passed[name]
+        if name in self._values:
+            return self._values[name]
+        known = sorted(set(self._values) | set(self._passed))
+        listed = ", ".join(known) if known else "none"
+        raise InputWidgetNotDefined(
+            f"No input widget named '{name}' is defined. Widgets defined: {listed}. "
+            f"Declare it first, e.g. dbutils.widgets.text(\"{name}\", \"<default>\"), or pass it as a job parameter.")
+
+    def getAll(self) -> dict[str, str]:
+        values = dict(self._values)
+        values.update(self._passed)
+        return values
+
+    def getArgument(self, name: str, defaultValue: str | None = None) -> str | None:  # type: ignore[override]
+        warnings.warn("dbutils.widgets.getArgument is deprecated; use dbutils.widgets.get.",
+                      DeprecationWarning, stacklevel=2)
+        return super().getArgument(name, defaultValue)
+
+    # --- removal ------------------------------------------------------------------------------------
+    def _remove(self, name: str) -> None:
+        if name not in self._values:
+            raise InputWidgetNotDefined(f"No input widget named '{name}' is defined, so it cannot be removed.")
+        del self._values[name]
+        self._on_change()
+
+    def _remove_all(self) -> None:
+        self._values.clear()
+        self._on_change()
+
+    def __repr__(self) -> str:
+        return f"<dbutils.widgets: {', '.join(sorted(self.getAll())) or 'no widgets'}>"

@@ -1,0 +1,55 @@
+"""Shared fixtures: a private kit home per test session, and one Spark Connect server shared by every test."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+FILES = Path(__file__).parent / "files"
+"""Sample notebooks, job files and submissions used by the tests."""
+
+
+@pytest.fixture(scope="session", autouse=True)
+def kit_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Point DAY07_HOME at a fresh folder so tests never touch the user's ~/.day07."""
+    home = tmp_path_factory.mktemp("day07home")
+    old = os.environ.get("DAY07_HOME")
+    os.environ["DAY07_HOME"] = str(home)
+    try:
+        yield home
+    finally:
+        if (home / "spark").exists():
+            from checkers.runtime.spark import stop_server
+
+            stop_server()
+        if old is None:
+            os.environ.pop("DAY07_HOME", None)
+        else:
+            os.environ["DAY07_HOME"] = old
+
+
+@pytest.fixture(scope="session")
+def spark_endpoint(kit_home: Path) -> Any:
+    """The one Spark Connect server of this test session (started on first use, stopped at the end)."""
+    from checkers.runtime.spark import ensure_server
+
+    return ensure_server()
+
+
+@pytest.fixture(scope="session")
+def spark(spark_endpoint: Any) -> Iterator[Any]:
+    """A Spark Connect session for the test process itself (to inspect tables notebooks wrote)."""
+    from checkers.runtime.spark import connect
+
+    session = connect(endpoint=spark_endpoint)
+    yield session
+    session.stop()
+
+
+@pytest.fixture()
+def files() -> Path:
+    return FILES

@@ -1,0 +1,3 @@
+# Databricks notebook source
+result = dbutils.notebook.run("./child", 60, {"name": "from-parent"})
+dbutils.notebook.exit("child said " + result)

@@ -1,0 +1,110 @@
+"""Running notebooks in real kernels: parameters, exit, failures, timeouts, dead kernels, nested runs, Spark."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+
+from checkers.notebooks.execute import FAILED_TAG, execute_notebook
+
+pytestmark = pytest.mark.kernel
+
+
+@pytest.fixture()
+def nbdir(files: Path) -> Path:
+    return files / "notebooks"
+
+
+@pytest.mark.parametrize("name", ["widgets_echo.py", "widgets_echo.ipynb"])
+def test_parameters_become_widget_values_and_exit_ends_the_notebook(nbdir: Path, tmp_path: Path, name: str) -> None:
+    out = tmp_path / "out.ipynb"
+    result = execute_notebook(path=nbdir / name, parameters={"layer": "gold", "run_id": "r1"}, output_path=out)
+    assert result.ok, result.message
+    echoed = json.loads(result.exit_value or "")
+    # passed value wins over the default; an undeclared passed value is visible in getAll
+    assert echoed["layer"] == "gold"
+    assert echoed["source_path"] == "/Volumes/workspace/ecommerce/ecommerce_data/2019-Oct.csv"
+    assert echoed["all"]["run_id"] == "r1"
+    assert [(w.name, w.kind) for w in result.record.widgets] == [("source_path", "text"), ("layer", "dropdown")]
+    saved = nbformat.read(str(out), as_version=4)
+    texts = ["".join(o.get("text", "")) for c in saved.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    assert any("Notebook exited:" in t for t in texts)
+    # the cell after exit never ran, so it has no outputs and no traceback
+    assert saved.cells[-1].get("outputs") == []
+
+
+def test_failing_cell_is_reported_and_marked_in_the_saved_notebook(nbdir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "failed.ipynb"
+    result = execute_notebook(path=nbdir / "raises_in_cell_3.py", output_path=out)
+    assert result.status == "failed"
+    assert result.failure is not None
+    assert (result.failure.index, result.failure.ename) == (2, "ValueError")
+    assert result.failure.evalue == "bad value in cell three"
+    assert "raise ValueError" in result.failure.source
+    assert any("ValueError" in line for line in result.failure.traceback)
+    assert "cell 3 raised ValueError" in result.message
+    saved = nbformat.read(str(out), as_version=4)
+    assert "failed at cell 3" in saved.cells[0].source
+    tagged = [c for c in saved.cells if FAILED_TAG in c.metadata.get("tags", [])]
+    assert len(tagged) == 1 and "raise ValueError" in tagged[0].source
+    assert "before the error" in "".join(o.get("text", "") for c in saved.cells for o in c.get("outputs", []))
+
+
+def test_cell_timeout_interrupts_and_reports_the_cell(nbdir: Path) -> None:
+    result = execute_notebook(path=nbdir / "sleeps_forever.py", cell_timeout=2)
+    assert result.status == "timeout"
+    assert result.failure is not None and result.failure.index == 1
+    assert "timed out" in result.message
+
+
+def test_notebook_timeout_bounds_the_whole_run(nbdir: Path) -> None:
+    result = execute_notebook(path=nbdir / "sleeps_forever.py", cell_timeout=600, timeout=6)
+    assert result.status == "timeout"
+    assert result.duration < 60
+
+
+def test_dead_kernel_is_a_result_with_its_own_message(nbdir: Path, tmp_path: Path) -> None:
+    result = execute_notebook(path=nbdir / "kills_kernel.py", output_path=tmp_path / "dead.ipynb")
+    assert result.status == "kernel_died"
+    assert "kernel died" in result.message
+    assert result.failure is not None and result.failure.index == 1
+    assert (tmp_path / "dead.ipynb").exists()
+
+
+def test_task_values_flow_in_a_job_and_use_debug_value_outside(nbdir: Path) -> None:
+    in_job = execute_notebook(path=nbdir / "task_values.py", in_job=True, task_key="silver",
+                              task_values={"bronze": {"bronze_rows": 99}})
+    assert in_job.ok, in_job.message
+    assert in_job.record.task_values == {"silver_rows": 100, "info": {"ok": True, "items": [1, 2]}}
+    interactive = execute_notebook(path=nbdir / "task_values.py")
+    assert json.loads(interactive.exit_value or "") == {"upstream": 42}
+
+
+def test_notebook_run_runs_a_child_with_arguments(nbdir: Path, tmp_path: Path) -> None:
+    result = execute_notebook(path=nbdir / "calls_child.py", work_dir=tmp_path)
+    assert result.ok, result.message
+    assert result.exit_value == "child said hello from-parent"
+    assert list((tmp_path / "nested").glob("*child.ipynb"))
+
+
+@pytest.mark.spark
+def test_two_notebooks_share_one_spark_server(nbdir: Path, spark_endpoint: Any, spark: Any) -> None:
+    from checkers.runtime.spark import kernel_env, server_status
+
+    before = server_status()
+    env = kernel_env(spark_endpoint)
+    first = execute_notebook(path=nbdir / "spark_roundtrip.py", parameters={"schema": "exec_a"}, env=env,
+                             in_job=True)
+    second = execute_notebook(path=nbdir / "spark_roundtrip.py", parameters={"schema": "exec_b"}, env=env,
+                              in_job=True)
+    assert first.ok and second.ok, (first.message, second.message)
+    assert first.exit_value == "UTC"
+    assert first.record.task_values == {"rows": 3}
+    assert server_status().pid == before.pid
+    for schema in ("exec_a", "exec_b"):
+        rows = spark.table(f"{schema}.letters").orderBy("id").collect()
+        assert [(r.id, r.letter) for r in rows] == [(1, "a"), (2, "b"), (3, "c")]

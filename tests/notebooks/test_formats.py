@@ -1,0 +1,74 @@
+"""Both notebook formats become the same nbformat notebook; broken files give messages that name them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from checkers.errors import NotebookFormatError
+from checkers.notebooks.formats import CELL_META_KEY, find_notebook, parse_source, read_notebook, to_source
+
+SOURCE = """# Databricks notebook source
+# MAGIC %md
+# MAGIC # Bronze
+# MAGIC
+# MAGIC Read the raw file.
+
+# COMMAND ----------
+
+# DBTITLE 1,Read CSV
+df = spark.read.csv("/tmp/x.csv")
+
+# COMMAND ----------
+
+# MAGIC %sql
+# MAGIC SELECT 1
+"""
+
+
+def test_source_format_cells_magics_and_titles() -> None:
+    nb = parse_source(SOURCE)
+    assert [c.cell_type for c in nb.cells] == ["markdown", "code", "code"]
+    assert nb.cells[0].source == "# Bronze\n\nRead the raw file."
+    assert nb.cells[1].source == 'df = spark.read.csv("/tmp/x.csv")'
+    assert nb.cells[1].metadata[CELL_META_KEY]["title"] == "Read CSV"
+    assert nb.cells[2].source == "%sql\nSELECT 1"
+
+
+def test_source_format_round_trips_byte_for_byte() -> None:
+    assert to_source(parse_source(SOURCE)) == SOURCE
+
+
+def test_source_without_header_is_refused_with_a_hint(tmp_path: Path) -> None:
+    path = tmp_path / "plain.py"
+    path.write_text("print(1)\n")
+    with pytest.raises(NotebookFormatError) as info:
+        read_notebook(path)
+    assert "plain.py" in str(info.value) and "# Databricks notebook source" in str(info.value)
+
+
+def test_invalid_json_names_file_line_and_column(files: Path) -> None:
+    with pytest.raises(NotebookFormatError) as info:
+        read_notebook(files / "notebooks" / "not_json.ipynb")
+    message = str(info.value)
+    assert "not_json.ipynb" in message and "line" in message and "column" in message
+
+
+def test_json_that_is_not_a_notebook(tmp_path: Path) -> None:
+    path = tmp_path / "x.ipynb"
+    path.write_text('{"hello": 1}')
+    with pytest.raises(NotebookFormatError, match="not a notebook"):
+        read_notebook(path)
+
+
+def test_ipynb_export_with_databricks_metadata_reads(files: Path) -> None:
+    nb = read_notebook(files / "notebooks" / "widgets_echo.ipynb")
+    assert "application/vnd.databricks.v1+notebook" in nb.metadata
+    assert any("dbutils.widgets.text" in c.source for c in nb.cells)
+
+
+def test_find_notebook_prefers_ipynb(files: Path, tmp_path: Path) -> None:
+    assert find_notebook(files / "notebooks", "widgets_echo") == files / "notebooks" / "widgets_echo.ipynb"
+    assert find_notebook(files / "notebooks", "child") == files / "notebooks" / "child.py"
+    assert find_notebook(tmp_path, "nothing") is None

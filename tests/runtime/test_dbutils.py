@@ -1,0 +1,144 @@
+"""dbutils semantics from DATABRICKS.md, checked directly on the runtime objects (no kernel needed)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from checkers.runtime.context import RunContext, RuntimeRecord
+from checkers.runtime.dbutils import TASK_VALUE_LIMIT, DBUtils, NotebookExit, WorkflowException
+from checkers.runtime.widgets import InputWidgetNotDefined, InvalidWidgetArgument
+
+
+def make(parameters: dict[str, str] | None = None, **kw: object) -> DBUtils:
+    return DBUtils(context=RunContext(parameters=parameters or {}, **kw))  # type: ignore[arg-type]
+
+
+class TestWidgets:
+    def test_default_applies_when_nothing_passed(self) -> None:
+        db = make()
+        db.widgets.text("schema", "day07")
+        assert db.widgets.get("schema") == "day07"
+
+    def test_passed_value_wins_over_default_and_declaring_does_not_overwrite_it(self) -> None:
+        db = make({"schema": "grader_1"})
+        db.widgets.text("schema", "day07")
+        db.widgets.text("schema", "again")
+        assert db.widgets.get("schema") == "grader_1"
+
+    def test_passed_value_readable_without_declaration(self) -> None:
+        db = make({"source_path": "/tmp/x.csv"})
+        assert db.widgets.get("source_path") == "/tmp/x.csv"
+
+    def test_undefined_widget_error_names_it_and_the_existing_ones(self) -> None:
+        db = make({"passed": "1"})
+        db.widgets.text("schema", "day07")
+        with pytest.raises(InputWidgetNotDefined) as info:
+            db.widgets.get("layer")
+        message = str(info.value)
+        assert "'layer'" in message and "schema" in message and "passed" in message
+
+    def test_dropdown_default_must_be_a_choice(self) -> None:
+        db = make()
+        with pytest.raises(InvalidWidgetArgument, match="'platinum'.*not one of its choices"):
+            db.widgets.dropdown("layer", "platinum", ["bronze", "silver", "gold"])
+        with pytest.raises(InvalidWidgetArgument):
+            db.widgets.multiselect("layers", "x", ["bronze"])
+
+    def test_combobox_default_may_be_outside_choices(self) -> None:
+        db = make()
+        db.widgets.combobox("colour", "teal", ["red", "blue"])
+        assert db.widgets.get("colour") == "teal"
+
+    def test_multiselect_value_comes_back_comma_joined(self) -> None:
+        db = make({"layers": "bronze,gold"})
+        db.widgets.multiselect("layers", "bronze", ["bronze", "silver", "gold"])
+        assert db.widgets.get("layers") == "bronze,gold"
+
+    def test_get_all_has_declared_and_passed_values(self) -> None:
+        db = make({"layer": "gold", "extra": "e"})
+        db.widgets.dropdown("layer", "bronze", ["bronze", "silver", "gold"])
+        db.widgets.text("schema", "day07")
+        assert db.widgets.getAll() == {"layer": "gold", "schema": "day07", "extra": "e"}
+
+    def test_get_argument_returns_default_instead_of_raising(self) -> None:
+        db = make()
+        with pytest.warns(DeprecationWarning):
+            assert db.widgets.getArgument("missing", "fallback") == "fallback"
+
+    def test_remove_and_remove_all(self) -> None:
+        db = make()
+        db.widgets.text("a", "1")
+        db.widgets.text("b", "2")
+        db.widgets.remove("a")
+        with pytest.raises(InputWidgetNotDefined):
+            db.widgets.get("a")
+        db.widgets.removeAll()
+        with pytest.raises(InputWidgetNotDefined):
+            db.widgets.get("b")
+
+    def test_declarations_are_recorded_for_the_grader(self, tmp_path) -> None:
+        record_path = tmp_path / "record.json"
+        db = DBUtils(context=RunContext(record_path=str(record_path)))
+        db.widgets.text("source_path", "/x", "Source")
+        db.widgets.dropdown("layer", "bronze", ["bronze", "silver", "gold"])
+        db.widgets.get("layer")
+        record = RuntimeRecord.read(record_path)
+        assert [(w.name, w.kind, w.default, w.choices, w.label) for w in record.widgets] == [
+            ("source_path", "text", "/x", None, "Source"),
+            ("layer", "dropdown", "bronze", ["bronze", "silver", "gold"], None),
+        ]
+        assert record.widgets_read == ["layer"]
+
+
+class TestTaskValues:
+    def test_outside_a_job_get_returns_debug_value(self) -> None:
+        db = make()
+        assert db.jobs.taskValues.get("bronze", "bronze_rows", debugValue=7) == 7
+
+    def test_outside_a_job_without_debug_value_raises_type_error(self) -> None:
+        db = make()
+        with pytest.raises(TypeError, match="debugValue"):
+            db.jobs.taskValues.get("bronze", "bronze_rows", default=3)
+
+    def test_in_a_job_get_reads_upstream_value(self) -> None:
+        db = make(in_job=True, task_values={"bronze": {"bronze_rows": 120}})
+        assert db.jobs.taskValues.get("bronze", "bronze_rows", debugValue=1) == 120
+
+    def test_in_a_job_missing_key_returns_default_or_raises(self) -> None:
+        db = make(in_job=True, task_values={"bronze": {"bronze_rows": 120}})
+        assert db.jobs.taskValues.get("bronze", "other", default=5) == 5
+        with pytest.raises(ValueError, match="set no value named 'other'"):
+            db.jobs.taskValues.get("bronze", "other")
+        with pytest.raises(ValueError, match="No task values from task 'silver'"):
+            db.jobs.taskValues.get("silver", "x")
+
+    def test_set_must_be_json_serialisable_and_small(self, tmp_path) -> None:
+        record_path = tmp_path / "r.json"
+        db = DBUtils(context=RunContext(record_path=str(record_path)))
+        db.jobs.taskValues.set("rows", 12)
+        db.jobs.taskValues.set("flag", True)
+        with pytest.raises(TypeError, match="JSON-serialisable"):
+            db.jobs.taskValues.set("bad", object())
+        with pytest.raises(ValueError, match="48 KiB"):
+            db.jobs.taskValues.set("big", "x" * TASK_VALUE_LIMIT)
+        assert RuntimeRecord.read(record_path).task_values == {"rows": 12, "flag": True}
+
+
+class TestNotebook:
+    def test_exit_records_value_and_is_not_an_exception_subclass(self, tmp_path) -> None:
+        record_path = tmp_path / "r.json"
+        db = DBUtils(context=RunContext(record_path=str(record_path)))
+        with pytest.raises(NotebookExit) as info:
+            try:
+                db.notebook.exit(json.dumps({"a": 1}))
+            except Exception:  # a learner's broad except must not swallow the exit
+                pytest.fail("dbutils.notebook.exit was caught by `except Exception`")
+        assert info.value.value == '{"a": 1}'
+        record = RuntimeRecord.read(record_path)
+        assert record.exited and record.exit_value == '{"a": 1}'
+
+    def test_run_without_a_runner_is_a_workflow_exception(self) -> None:
+        with pytest.raises(WorkflowException):
+            make().notebook.run("./child", 10, {})
