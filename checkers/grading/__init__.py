@@ -1,0 +1,1 @@
+"""Grading a submission: expectations from the raw data, checks, reports."""
