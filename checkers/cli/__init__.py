@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from rich.console import Console
+from rich.markup import escape
 
 from checkers import __version__
 from checkers.errors import CheckersError
@@ -26,6 +27,7 @@ EXIT_UNUSABLE = 2
 #: Command-group modules, in the order ``day07 --help`` lists them.
 COMMAND_MODULES = (
     "checkers.cli.notebook_cmd",
+    "checkers.cli.job_cmd",
     "checkers.cli.data_cmd",
     "checkers.cli.spark_cmd",
     "checkers.cli.kernel_cmd",
@@ -76,9 +78,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return handler(args)
     except CheckersError as exc:
-        err_console.print(f"[red bold]error:[/red bold] {exc.message}")
+        err_console.print(f"[red bold]error:[/red bold] {escape(exc.message)}")
         if exc.hint:
-            err_console.print(f"  [yellow]→[/yellow] {exc.hint}")
+            err_console.print(f"  [yellow]→[/yellow] {escape(exc.hint)}")
         return EXIT_UNUSABLE
     except KeyboardInterrupt:
         err_console.print("[yellow]interrupted[/yellow]")

@@ -1,0 +1,2 @@
+# Databricks notebook source
+# Placeholder notebook: job files in this folder point here so their notebook paths resolve.
