@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from rich.markup import escape
+
 from checkers.cli import EXIT_FAILED, EXIT_OK, console, err_console, parse_params
 
 
@@ -34,11 +36,11 @@ def _run(args: argparse.Namespace) -> int:
         result = execute_notebook(path=args.path, parameters=params, output_path=out,
                                   cell_timeout=args.cell_timeout, timeout=args.timeout)
     if result.ok:
-        console.print(f"[green]✓[/green] {result.message} in {result.duration:.1f} s")
+        console.print(f"[green]✓[/green] {escape(result.message)} in {result.duration:.1f} s")
         if result.exit_value is not None:
-            console.print(f"  exit value: {result.exit_value}")
+            console.print(f"  exit value: {escape(result.exit_value)}")
     else:
-        err_console.print(f"[red]✗[/red] {result.message}")
+        err_console.print(f"[red]✗[/red] {escape(result.message)}")
         if result.failure and result.failure.traceback:
             err_console.print("\n".join(result.failure.traceback[-8:]), markup=False)
     console.print(f"  executed notebook: {result.output_path}")

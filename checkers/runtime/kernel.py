@@ -53,15 +53,41 @@ def install_kernel(*, user: bool = True, prefix: str | None = None) -> Path:
 
 # --- inside the kernel ------------------------------------------------------------------------------
 def _connect_spark() -> Any:
-    """A Spark Connect session: to ``SPARK_REMOTE`` when the runner set it, else to the kit's own server."""
+    """A Spark Connect session: to ``SPARK_REMOTE`` when the runner set it, else to the kit's own server.
+
+    Databricks names (Delta, ``workspace.*``, ``/Volumes``) are made to work on it by :mod:`compat`.
+    """
     from pyspark.sql import SparkSession
+
+    from checkers.runtime import compat
 
     remote = os.environ.get("SPARK_REMOTE")
     if remote:
-        return SparkSession.builder.remote(remote).getOrCreate()
-    from checkers.runtime.spark import connect, ensure_server
+        local = compat.is_kit_server(remote)
+        compat.install(notice=_show_notice, translate_paths=local)
+        session: Any = SparkSession.builder.remote(remote).getOrCreate()
+    else:
+        from checkers.runtime.spark import connect, ensure_server
 
-    return connect(endpoint=ensure_server())
+        local = True
+        compat.install(notice=_show_notice, translate_paths=True)
+        session = connect(endpoint=ensure_server())
+    if local:
+        try:
+            compat.sync_volume_schemas(session)
+        except Exception as exc:  # noqa: BLE001 - a missing schema must not cost the notebook its `spark`
+            print(f"Note: could not create the schemas of the local volumes: {exc}", file=sys.stderr)
+    return session
+
+
+_NOTICES: list[Any] = []
+"""The kernel's ``dbutils.notice`` (set when the extension loads), so each notice shows once per notebook."""
+
+
+def _show_notice(text: str) -> None:
+    first_time = _NOTICES[0](text) if _NOTICES else True
+    if first_time:
+        print(f"Note: {text}")
 
 
 class LazySpark:
@@ -139,21 +165,35 @@ def _on_exit(shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: 
     print(f"Notebook exited: {getattr(value, 'value', value)}")
 
 
+def _prepare_volumes(namespace: dict[str, Any]) -> None:
+    """``/Volumes`` paths work in plain Python here, and the sample data is in its Databricks place."""
+    from checkers.errors import CheckersError
+    from checkers.runtime.volumes import ensure_sample_volume, install_python_hooks
+
+    install_python_hooks(namespace)
+    try:
+        ensure_sample_volume()
+    except (CheckersError, OSError) as exc:
+        print(f"Note: the sample data could not be placed in the local volume: {exc}", file=sys.stderr)
+
+
 def load_ipython_extension(ip: Any) -> None:
     context = load_context()
     fs = None
     if importlib.util.find_spec("checkers.runtime.fs") is not None:
-        from checkers.runtime.fs import LocalFS  # type: ignore[import-not-found]
+        from checkers.runtime.fs import LocalFS
 
         fs = LocalFS()
     dbutils = DBUtils(context=context, notebook_runner=run_nested_notebook, fs=fs)
+    _NOTICES[:] = [dbutils.notice]
+    _prepare_volumes(ip.user_ns)
     future = _prewarm() if os.environ.get("SPARK_REMOTE") and context.record_path else None
     namespace = ip.user_ns
     ip.push({"dbutils": dbutils, "display": display, "displayHTML": displayHTML,
              "spark": LazySpark(namespace, future)})
     ip.set_custom_exc((NotebookExit,), _on_exit)
     if importlib.util.find_spec("checkers.runtime.magics") is not None:
-        from checkers.runtime import magics  # type: ignore[attr-defined]
+        from checkers.runtime import magics
 
         magics.register(ip, dbutils=dbutils)
     dbutils.save_record()

@@ -1,0 +1,316 @@
+"""Databricks notebook magics in a Jupyter kernel: ``%sql``, ``%md``, ``%python``, ``%run``, ``%fs``, ``%pip``, ``%sh``.
+
+On Databricks a magic on a cell's first line applies to the whole cell (``%sql`` followed by SQL lines), unlike an
+IPython line magic. An input transformer in IPython's cleanup stage turns such a cell into an IPython cell magic
+(``%%sql``), and the same functions also work as line magics (``%sql SELECT 1``). Exported notebooks of both
+formats arrive here unchanged: the ``.py`` reader unwraps ``# MAGIC`` lines, ``.ipynb`` exports carry them as is.
+"""
+
+from __future__ import annotations
+
+import ast
+import linecache
+import re
+import shlex
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from checkers.errors import CheckersError
+from checkers.runtime.compat import split_statements, tokenize
+from checkers.runtime.display import display
+
+CELL_MAGICS = ("sql", "md", "md-sandbox", "python", "run", "fs", "pip", "sh", "scala", "r")
+"""Magics that, on a cell's first line, take the whole cell (Databricks' cell languages and utilities)."""
+_FIRST_LINE = re.compile(r"^%(?P<name>md-sandbox|[A-Za-z]+)(?P<rest>(?:[ \t].*)?)$")
+_LEGACY_PARAM = re.compile(r"\$\{(\w+)\}")
+_FS_COMMANDS = ("ls", "head", "cp", "mv", "rm", "mkdirs", "put")
+
+
+class MagicError(CheckersError):
+    """A magic cell that cannot run locally, or was written wrong (e.g. ``%run`` without a path)."""
+
+
+def databricks_cell_transform(lines: list[str]) -> list[str]:
+    """IPython cleanup transform: a Databricks magic on the first line → an IPython cell magic for the cell."""
+    index = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if index is None:
+        return lines
+    match = _FIRST_LINE.match(lines[index].rstrip("\r\n"))
+    if match is None or match.group("name") not in CELL_MAGICS:
+        return lines
+    name, rest = match.group("name"), match.group("rest").strip()
+    body = lines[index + 1:]
+    if name == "python":
+        return ([rest + "\n"] if rest else []) + body
+    if not any(line.strip() for line in body):
+        return [f"%{name} {rest}".rstrip() + "\n"]  # a one-line magic: IPython's line-magic path
+    name = "md" if name == "md-sandbox" else name
+    return [f"%%{name} {rest}".rstrip() + "\n", *body]
+
+
+class DatabricksMagics:
+    """The magic functions of one kernel, bound to its shell and ``dbutils``."""
+
+    def __init__(self, *, ip: Any, dbutils: Any) -> None:
+        self.ip = ip
+        self.dbutils = dbutils
+        self._run_stack: list[Path] = []
+
+    # --- %sql ------------------------------------------------------------------------------------------
+    def sql(self, line: str, cell: str | None = None) -> None:
+        """Run the cell's statements on ``spark``; show the last result; set ``_sqldf`` like Databricks."""
+        text = line if cell is None else f"{line}\n{cell}"
+        statements = split_statements(text)
+        if not statements:
+            return
+        spark = self.ip.user_ns.get("spark")
+        if spark is None:
+            raise MagicError("%sql needs `spark`, and this kernel has none.",
+                             hint="Run the notebook with the Day 07 kernel (day07 kernel install).")
+        widgets = self._widget_values()
+        frame = None
+        for statement in statements:
+            statement = _LEGACY_PARAM.sub(lambda m: widgets.get(m.group(1), m.group(0)), statement)
+            names = [name for name in parameter_names(statement) if name in widgets]
+            frame = spark.sql(statement, {name: widgets[name] for name in names} or None)
+        self.ip.user_ns["_sqldf"] = frame
+        if frame is not None and frame.columns:
+            display(frame)
+
+    def _widget_values(self) -> dict[str, str]:
+        widgets = getattr(self.dbutils, "widgets", None)
+        try:
+            return dict(widgets.getAll()) if widgets is not None else {}
+        except Exception:  # noqa: BLE001 - widgets are optional for SQL cells
+            return {}
+
+    # --- %md, %python-less languages ------------------------------------------------------------------
+    def md(self, line: str, cell: str | None = None) -> None:
+        from IPython.display import Markdown
+
+        text = line if cell is None else f"{line}\n{cell}"
+        display(Markdown(text.strip("\n")))
+
+    def unsupported_language(self, name: str) -> Callable[..., None]:
+        def magic(line: str, cell: str | None = None) -> None:
+            raise MagicError(f"%{name} cells cannot run locally: the Day 07 kit runs Python and SQL cells only.",
+                             hint="Rewrite this cell in Python or SQL, or run the notebook on Databricks.")
+
+        return magic
+
+    # --- %run ----------------------------------------------------------------------------------------
+    def run(self, line: str, cell: str | None = None) -> None:
+        """Run another notebook's code cells in this namespace, as Databricks' ``%run`` does."""
+        try:
+            argv = shlex.split(line)
+        except ValueError as exc:
+            raise MagicError(f"%run {line}: {exc}.", hint='Write it like %run ./other_notebook $name="value".') \
+                from None
+        if not argv:
+            raise MagicError("%run needs a notebook path.", hint="Write it like %run ./other_notebook")
+        target = self._resolve(argv[0])
+        params = dict(_run_parameter(arg, line) for arg in argv[1:])
+        if target in self._run_stack:
+            chain = " → ".join(p.name for p in [*self._run_stack, target])
+            raise MagicError(f"%run {argv[0]} would run {target.name} inside itself ({chain}).",
+                             hint="Remove the circular %run.")
+        from checkers.notebooks.formats import read_notebook
+
+        notebook = read_notebook(target)
+        if params:
+            passed = getattr(getattr(self.dbutils, "widgets", None), "_passed", None)
+            if isinstance(passed, dict):
+                passed.update(params)
+        self._run_stack.append(target)
+        try:
+            for index, nb_cell in enumerate(notebook.cells):
+                if nb_cell.cell_type == "code" and nb_cell.source.strip():
+                    self._exec_cell(nb_cell.source, target=target, number=index + 1, call=argv[0])
+        finally:
+            self._run_stack.pop()
+
+    def _resolve(self, path: str) -> Path:
+        from checkers.errors import NotebookExecutionError
+        from checkers.notebooks.execute import resolve_notebook_path
+
+        if self._run_stack:
+            base = self._run_stack[-1].parent
+        else:
+            caller = getattr(getattr(self.dbutils, "context", None), "notebook_path", None)
+            base = Path(caller).parent if caller else Path.cwd()
+        try:
+            return resolve_notebook_path(path, base=base)
+        except NotebookExecutionError:
+            if not path.startswith("/"):
+                raise
+            # A workspace path (/Users/me/day07/utils): the notebook sits next to this one locally.
+            try:
+                return resolve_notebook_path(Path(path).name, base=base)
+            except NotebookExecutionError:
+                raise MagicError(f"%run {path}: no notebook '{Path(path).name}' (.ipynb or .py) in {base}.",
+                                 hint="Paths are relative to the calling notebook, e.g. %run ./utils") from None
+
+    def _exec_cell(self, source: str, *, target: Path, number: int, call: str) -> None:
+        code = self.ip.transform_cell(source)
+        filename = f"<%run {target.name}, cell {number}>"
+        linecache.cache[filename] = (len(code), None, code.splitlines(keepends=True), filename)
+        namespace = self.ip.user_ns
+        try:
+            tree = ast.parse(code, filename)
+            last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+            exec(compile(tree, filename, "exec"), namespace)  # noqa: S102 - running the notebook is the point
+            if last is not None:
+                value = eval(compile(ast.Expression(last.value), filename, "eval"), namespace)  # noqa: S307
+                if value is not None:
+                    display(value)
+        except Exception as exc:
+            exc.add_note(f"(in {target.name}, cell {number}, run by %run {call})")
+            raise
+
+    # --- %fs -----------------------------------------------------------------------------------------
+    def fs(self, line: str, cell: str | None = None) -> Any:
+        """``%fs ls /path`` → ``dbutils.fs.ls("/path")``; flags ``-r`` (recurse) and ``-f`` (overwrite)."""
+        argv = shlex.split(line)
+        fs = getattr(self.dbutils, "fs", None)
+        if not argv or fs is None:
+            raise MagicError("%fs needs a command: ls, head, cp, mv, rm, mkdirs or put.",
+                             hint="Write it like %fs ls /Volumes/workspace/ecommerce/ecommerce_data")
+        command, args = argv[0], argv[1:]
+        if command not in _FS_COMMANDS:
+            raise MagicError(f"%fs {command} is not available locally.",
+                             hint=f"Use one of: {', '.join(_FS_COMMANDS)}.")
+        flags = {a for a in args if a.startswith("-")}
+        paths = [a for a in args if not a.startswith("-")]
+        recurse = bool(flags & {"-r", "--recurse", "-R"})
+        if command == "ls":
+            import pandas as pd
+
+            display(pd.DataFrame([tuple(i) for i in fs.ls(*paths[:1] or ["/"])],
+                                 columns=["path", "name", "size", "modificationTime"]))
+            return None
+        if command == "head":
+            print(fs.head(*paths[:1]))
+            return None
+        if command in ("cp", "mv"):
+            return getattr(fs, command)(*paths[:2], recurse=recurse)
+        if command == "rm":
+            return fs.rm(*paths[:1], recurse=recurse)
+        if command == "put":
+            contents = paths[1] if len(paths) > 1 else (cell or "")
+            return fs.put(paths[0], contents, overwrite=bool(flags & {"-f", "--overwrite"}))
+        return fs.mkdirs(*paths[:1])
+
+    # --- %pip, %sh -----------------------------------------------------------------------------------
+    def pip(self, line: str, cell: str | None = None) -> None:
+        """A notice, not an install: the kit's environment is set up once, outside notebooks."""
+        print(pip_notice(line, cell))
+
+    def sh(self, line: str, cell: str | None = None) -> None:
+        """Run the cell with bash in the notebook's folder; ``%sh -e`` fails the cell on a non-zero exit."""
+        words = line.split()
+        fail = "-e" in words
+        head = " ".join(w for w in words if w != "-e")
+        script = "\n".join(part for part in (head, cell or "") if part)
+        from checkers.config import settings
+
+        script = re.sub(r"(?<![\w/.])(?:dbfs:)?/Volumes(?=/|\b)", str(settings().volumes_dir), script)
+        caller = getattr(getattr(self.dbutils, "context", None), "notebook_path", None)
+        cwd = Path(caller).parent if caller else Path.cwd()
+        proc = subprocess.run(["bash", "-c", script], cwd=cwd, capture_output=True, text=True, check=False)
+        if proc.stdout:
+            print(proc.stdout, end="")
+        if proc.stderr:
+            print(proc.stderr, end="", file=sys.stderr)
+        if fail and proc.returncode:
+            raise MagicError(f"%sh -e: the command exited with status {proc.returncode}.")
+
+
+def parameter_names(statement: str) -> list[str]:
+    """Named parameter markers (``:name``) outside strings and comments; ``::`` casts are not markers."""
+    tokens = [t for t in tokenize(statement) if t.kind != "ws"]
+    names: list[str] = []
+    for i, token in enumerate(tokens):
+        if token.kind == "op" and token.text == ":" and i + 1 < len(tokens) and tokens[i + 1].kind == "word":
+            if i and tokens[i - 1].kind == "op" and tokens[i - 1].text == ":":
+                continue
+            name = tokens[i + 1].text
+            if not name[0].isdigit() and name not in names:
+                names.append(name)
+    return names
+
+
+def _run_parameter(arg: str, line: str) -> tuple[str, str]:
+    key, sep, value = arg.partition("=")
+    if not key.startswith("$") or not sep or len(key) < 2:
+        raise MagicError(f"%run {line}: '{arg}' is not a parameter.", hint='Pass widget values as $name="value".')
+    return key[1:], value
+
+
+def pip_notice(line: str, cell: str | None = None) -> str:
+    """What ``%pip`` prints locally: how to install into the kit's environment, and what is already there."""
+    from importlib import metadata
+
+    args = line.strip()
+    words = args.split()
+    present: list[str] = []
+    missing: list[str] = []
+    if words[:1] == ["install"]:
+        for word in words[1:]:
+            if word.startswith("-"):
+                continue
+            name = re.split(r"[<>=!~\[; ]", word, maxsplit=1)[0]
+            try:
+                present.append(f"{name} {metadata.version(name)}")
+            except metadata.PackageNotFoundError:
+                missing.append(name)
+    lines = ["%pip is not run by the local Day 07 kit: notebooks do not install packages here.",
+             "Install what this cell needs into the kit's environment once, from a terminal:",
+             f"    {sys.executable} -m pip {args}"]
+    if present:
+        lines.append(f"Already installed: {', '.join(present)}.")
+    if missing:
+        lines.append(f"Not installed: {', '.join(missing)}.")
+    extra = [ln.strip() for ln in (cell or "").splitlines() if ln.strip()]
+    if extra:
+        lines.append("Also in this cell: " + "; ".join(extra))
+    return "\n".join(lines)
+
+
+class LibraryUtils:
+    """``dbutils.library``: ``restartPython()`` follows ``%pip`` on Databricks; locally there is nothing to reload."""
+
+    def restartPython(self) -> None:  # noqa: N802 - Databricks' name
+        print("dbutils.library.restartPython(): nothing to restart locally (%pip installs nothing here); "
+              "the notebook goes on with its current state.")
+
+
+def _verbatim(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Opt out of IPython's ``$name`` / ``{expr}`` expansion: ``%run ./x $a="1"`` and SQL text stay as written."""
+    from IPython.core.magic import no_var_expand
+
+    def magic(line: str, cell: str | None = None) -> Any:
+        return func(line, cell)
+
+    magic.__doc__ = func.__doc__
+    return no_var_expand(magic)
+
+
+def register(ip: Any, *, dbutils: Any) -> DatabricksMagics:
+    """Install the magics and the first-line transform into the kernel's shell (idempotent)."""
+    magics = DatabricksMagics(ip=ip, dbutils=dbutils)
+    functions: dict[str, Callable[..., Any]] = {
+        "sql": magics.sql, "md": magics.md, "md-sandbox": magics.md, "run": magics.run, "fs": magics.fs,
+        "pip": magics.pip, "sh": magics.sh, "scala": magics.unsupported_language("scala"),
+        "r": magics.unsupported_language("r"),
+    }
+    for name, func in functions.items():
+        ip.register_magic_function(_verbatim(func), magic_kind="line_cell", magic_name=name)
+    cleanup = ip.input_transformer_manager.cleanup_transforms
+    if databricks_cell_transform not in cleanup:
+        cleanup.append(databricks_cell_transform)
+    if not hasattr(dbutils, "library"):
+        dbutils.library = LibraryUtils()
+    return magics

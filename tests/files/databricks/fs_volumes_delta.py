@@ -1,0 +1,79 @@
+# Databricks notebook source
+# MAGIC %md
+# MAGIC # Files, volumes, Delta and Unity Catalog names
+# MAGIC Everything here is plain Databricks code: it must run locally without a change.
+
+# COMMAND ----------
+
+# DBTITLE 1,A schema and a volume
+# MAGIC %sql
+# MAGIC CREATE SCHEMA IF NOT EXISTS workspace.fidelity_files;
+# MAGIC CREATE VOLUME IF NOT EXISTS workspace.fidelity_files.landing
+
+# COMMAND ----------
+
+# DBTITLE 1,dbutils.fs on the volume
+import os
+
+vol = "/Volumes/workspace/fidelity_files/landing"
+dbutils.fs.rm(vol + "/in", recurse=True)
+assert dbutils.fs.mkdirs(vol + "/in")
+dbutils.fs.cp("/Volumes/workspace/ecommerce/ecommerce_data/2019-Oct.csv", vol + "/in/events.csv")
+dbutils.fs.put(vol + "/in/notes.txt", "first line\nsecond line", overwrite=True)
+listing = dbutils.fs.ls(vol + "/in")
+assert [f.name for f in listing] == ["events.csv", "notes.txt"], listing
+assert listing[0].path == "dbfs:/Volumes/workspace/fidelity_files/landing/in/events.csv", listing[0]
+assert listing[1].size == len("first line\nsecond line"), listing[1]
+assert dbutils.fs.head(vol + "/in/notes.txt", 10) == "first line"
+top = dbutils.fs.ls(vol)
+assert top[0].name == "in/" and top[0].path.endswith("/landing/in/"), top
+
+# COMMAND ----------
+
+# DBTITLE 1,Plain Python sees volume paths
+import pandas as pd
+
+with open(vol + "/in/notes.txt") as fh:
+    assert fh.read().startswith("first")
+assert os.path.exists(vol + "/in/events.csv")
+assert sorted(os.listdir(vol + "/in")) == ["events.csv", "notes.txt"]
+raw = pd.read_csv(vol + "/in/events.csv")
+
+# COMMAND ----------
+
+# DBTITLE 1,Spark reads the volume and writes Delta tables with three-part names
+df = spark.read.option("header", True).csv(vol + "/in/events.csv")
+assert df.count() == len(raw)
+df.write.format("delta").mode("overwrite").saveAsTable("workspace.fidelity_files.events")
+assert spark.catalog.tableExists("workspace.fidelity_files.events")
+assert spark.read.table("workspace.fidelity_files.events").count() == len(raw)
+df.limit(5).write.insertInto("workspace.fidelity_files.events")
+assert spark.table("workspace.fidelity_files.events").count() == len(raw) + 5
+df.limit(3).writeTo("workspace.fidelity_files.small").using("delta").createOrReplace()
+df.limit(4).writeTo("workspace.fidelity_files.small").using("delta").createOrReplace()
+assert spark.table("workspace.fidelity_files.small").count() == 4
+
+# COMMAND ----------
+
+# DBTITLE 1,Delta files in the volume
+out = vol + "/delta/purchases"
+df.where("event_type = 'purchase'").write.format("delta").mode("overwrite").save(out)
+purchases = spark.read.format("delta").load(out).count()
+assert purchases == int((raw.event_type == "purchase").sum()) > 0
+assert spark.sql(f"SELECT count(*) AS n FROM delta.`{out}`").first().n == purchases
+assert os.path.isdir(out)
+
+# COMMAND ----------
+
+# MAGIC %sql
+# MAGIC DESCRIBE TABLE workspace.fidelity_files.events
+
+# COMMAND ----------
+
+# DBTITLE 1,Other catalogs are a clear error
+try:
+    spark.table("main.default.events").count()
+except Exception as exc:
+    assert "Catalog 'main'" in str(exc), exc
+else:
+    raise AssertionError("main.default.events must not resolve locally")

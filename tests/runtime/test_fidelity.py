@@ -1,0 +1,192 @@
+"""Databricks notebooks run locally unchanged: names, Delta, volumes, and tables that outlive the Spark server."""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+
+from checkers.runtime.compat import (
+    DELTA_NOTICE,
+    NotEmulatedError,
+    UnsupportedCatalogError,
+    rewrite_name,
+    rewrite_statement,
+)
+
+
+@pytest.fixture()
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("DAY07_HOME", str(tmp_path))
+    return tmp_path
+
+
+# --- rewriting, without Spark ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("sql", "expected"), [
+    ("SELECT event_type, count(*) FROM workspace.ecommerce.bronze_events GROUP BY event_type",
+     "SELECT event_type, count(*) FROM spark_catalog.ecommerce.bronze_events GROUP BY event_type"),
+    ("SELECT * FROM `workspace`.`my schema`.t JOIN Workspace.s.u ON t.id = u.id",
+     "SELECT * FROM spark_catalog.`my schema`.t JOIN spark_catalog.s.u ON t.id = u.id"),
+    ("CREATE SCHEMA IF NOT EXISTS workspace.ecommerce", "CREATE SCHEMA IF NOT EXISTS spark_catalog.ecommerce"),
+    ("USE workspace.ecommerce", "USE spark_catalog.ecommerce"),
+    ("SHOW TABLES IN workspace.ecommerce", "SHOW TABLES IN spark_catalog.ecommerce"),
+    ("SHOW SCHEMAS IN workspace", "SHOW SCHEMAS IN spark_catalog"),
+    ("USE CATALOG workspace", "SET CATALOG 'spark_catalog'"),
+    ("use catalog `workspace`", "SET CATALOG 'spark_catalog'"),
+    ("SELECT * FROM ecommerce.t WHERE workspace.x = 1", "SELECT * FROM ecommerce.t WHERE workspace.x = 1"),
+    ("CREATE TABLE workspace.s.t (id INT) USING DELTA", "CREATE TABLE spark_catalog.s.t (id INT) USING parquet"),
+])
+def test_unity_catalog_names_become_spark_catalog_names(sql: str, expected: str) -> None:
+    assert rewrite_statement(sql).sql == expected
+
+
+def test_strings_and_comments_are_never_renamed() -> None:
+    sql = ("SELECT 'workspace.a.b' AS s, \"workspace.c.d\" AS t -- workspace.e.f\n"
+           "/* workspace.g.h /* nested */ still comment workspace.i.j */ FROM workspace.a.b")
+    out = rewrite_statement(sql).sql
+    assert out == sql.replace("FROM workspace.a.b", "FROM spark_catalog.a.b")
+
+
+def test_create_or_replace_table_drops_then_creates() -> None:
+    plan = rewrite_statement("CREATE OR REPLACE TABLE workspace.s.t USING DELTA AS SELECT 1 AS id")
+    assert plan.before == ["DROP TABLE IF EXISTS spark_catalog.s.t"]
+    assert plan.sql == "CREATE TABLE spark_catalog.s.t USING parquet AS SELECT 1 AS id"
+    assert plan.delta
+
+
+def test_volume_paths_in_sql_become_local_only_when_asked(home: Path) -> None:
+    sql = "SELECT * FROM csv.`/Volumes/workspace/s/v/a.csv` UNION ALL SELECT * FROM delta.`dbfs:/tmp/t`"
+    assert rewrite_statement(sql).sql == sql.replace("delta.", "parquet.")
+    local = rewrite_statement(sql, translate_paths=True).sql
+    assert local == (f"SELECT * FROM csv.`{home}/volumes/workspace/s/v/a.csv` UNION ALL "
+                     f"SELECT * FROM parquet.`{home}/dbfs/tmp/t`")
+    located = rewrite_statement("CREATE TABLE t LOCATION '/Volumes/workspace/s/v/t' AS SELECT '/Volumes/x/y' AS p",
+                                translate_paths=True).sql
+    assert located == (f"CREATE TABLE t LOCATION '{home}/volumes/workspace/s/v/t' AS "
+                       f"SELECT '{home}/volumes/x/y' AS p")
+
+
+@pytest.mark.parametrize(("sql", "action"), [
+    ("CREATE VOLUME IF NOT EXISTS workspace.ecommerce.raw", ("create_volume", "spark_catalog.ecommerce.raw", "1")),
+    ("DROP VOLUME workspace.ecommerce.raw", ("drop_volume", "spark_catalog.ecommerce.raw", "")),
+    ("OPTIMIZE workspace.s.t ZORDER BY (id)", ("noop",)),
+    ("CREATE CATALOG IF NOT EXISTS workspace", ("noop",)),
+])
+def test_statements_handled_by_the_kit(sql: str, action: tuple[str, ...]) -> None:
+    plan = rewrite_statement(sql)
+    assert plan.sql is None and plan.action == action
+
+
+@pytest.mark.parametrize(("sql", "catalog"), [
+    ("SELECT * FROM main.default.t", "main"),
+    ("INSERT INTO hive_metastore.default.t VALUES (1)", "hive_metastore"),
+    ("USE CATALOG samples", "samples"),
+    ("CREATE SCHEMA IF NOT EXISTS dev.bronze", "dev"),
+    ("CREATE CATALOG dev", "dev"),
+])
+def test_other_catalogs_are_a_clear_error(sql: str, catalog: str) -> None:
+    with pytest.raises(UnsupportedCatalogError, match=f"Catalog '{catalog}' is not available locally") as info:
+        rewrite_statement(sql)
+    assert "workspace" in str(info.value)
+
+
+def test_delta_only_commands_say_so() -> None:
+    for sql in ("DESCRIBE HISTORY workspace.s.t", "DESCRIBE DETAIL t", "RESTORE TABLE t TO VERSION AS OF 1"):
+        with pytest.raises(NotEmulatedError, match="Delta"):
+            rewrite_statement(sql)
+    assert rewrite_statement("DESCRIBE TABLE EXTENDED workspace.s.t").delta
+
+
+def test_dataframe_api_names() -> None:
+    assert rewrite_name("workspace.ecommerce.bronze_events") == "spark_catalog.ecommerce.bronze_events"
+    assert rewrite_name("`workspace`.ecommerce.`bronze events`") == "spark_catalog.ecommerce.`bronze events`"
+    assert rewrite_name("ecommerce.bronze_events") == "ecommerce.bronze_events"
+    assert rewrite_name("spark_catalog.s.t") == "spark_catalog.s.t"
+    assert rewrite_name("workspace.ecommerce", kind="schema") == "spark_catalog.ecommerce"
+    assert rewrite_name("workspace", kind="catalog") == "spark_catalog"
+    with pytest.raises(UnsupportedCatalogError, match="'main'"):
+        rewrite_name("main.default.t")
+
+
+# --- real notebooks in real kernels ------------------------------------------------------------------------
+
+def _run(path: Path, endpoint: Any, out: Path) -> Any:
+    from checkers.notebooks.execute import execute_notebook
+    from checkers.runtime.spark import kernel_env
+
+    return execute_notebook(path=path, output_path=out, env=kernel_env(endpoint))
+
+
+@pytest.mark.spark
+@pytest.mark.kernel
+def test_the_issue_notebook_runs_unchanged_on_the_sample(files: Path, spark: Any, spark_endpoint: Any,
+                                                         tmp_path: Path) -> None:
+    from checkers.runtime.volumes import SAMPLE_FILE_NAME, SAMPLE_VOLUME, local_path
+
+    spark.sql("DROP TABLE IF EXISTS spark_catalog.ecommerce.bronze_events")
+    result = _run(files / "databricks" / "issue_bronze.py", spark_endpoint, tmp_path / "issue.ipynb")
+    assert result.ok, (result.message, result.failure and result.failure.traceback[-5:])
+    assert result.record.notices == [DELTA_NOTICE]
+    with open(local_path(f"{SAMPLE_VOLUME}/{SAMPLE_FILE_NAME}"), newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert spark.table("spark_catalog.ecommerce.bronze_events").count() == len(rows)
+    shown = nbformat.read(tmp_path / "issue.ipynb", as_version=4).cells[-1].outputs[0]["data"]["text/plain"]
+    for event_type, count in Counter(r["event_type"] for r in rows).items():
+        if re.fullmatch(r"[a-z_]+", event_type):
+            assert re.search(rf"^\s*{event_type}\s+{count}\s*$", shown, re.M), (event_type, count, shown)
+
+
+@pytest.mark.spark
+@pytest.mark.kernel
+def test_files_volumes_delta_and_names_in_a_source_notebook(files: Path, spark: Any, spark_endpoint: Any,
+                                                            tmp_path: Path) -> None:
+    result = _run(files / "databricks" / "fs_volumes_delta.py", spark_endpoint, tmp_path / "fs.ipynb")
+    assert result.ok, (result.message, result.failure and result.failure.traceback[-5:])
+    assert result.record.notices == [DELTA_NOTICE]
+    from checkers.runtime.volumes import local_path
+
+    assert (local_path("/Volumes/workspace/fidelity_files/landing/in/notes.txt")).read_text() == \
+        "first line\nsecond line"
+    provider = [r.data_type for r in spark.sql("DESCRIBE TABLE EXTENDED spark_catalog.fidelity_files.events")
+                .collect() if r.col_name == "Provider"]
+    assert provider == ["parquet"]
+
+
+@pytest.mark.spark
+@pytest.mark.kernel
+def test_another_catalog_fails_the_cell_with_a_clear_error(files: Path, spark_endpoint: Any,
+                                                          tmp_path: Path) -> None:
+    """The failing ``%sql`` sits in a notebook pulled in with ``%run``: the error says where."""
+    result = _run(files / "databricks" / "other_catalog.py", spark_endpoint, tmp_path / "other.ipynb")
+    assert result.status == "failed" and result.failure is not None
+    assert result.failure.ename == "UnsupportedCatalogError"
+    assert "Catalog 'samples' is not available locally" in result.failure.evalue
+    assert "(in uses_samples.py, cell 2, run by %run ./helpers/uses_samples)" in "\n".join(result.failure.traceback)
+
+
+@pytest.mark.spark
+@pytest.mark.kernel
+def test_tables_survive_a_spark_server_restart(files: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its own kit home and server, so the shared test server keeps running."""
+    from checkers.runtime.spark import ensure_server, stop_server
+
+    monkeypatch.setenv("DAY07_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("SPARK_REMOTE", raising=False)
+    try:
+        first = ensure_server()
+        written = _run(files / "databricks" / "persist_write.py", first, tmp_path / "write.ipynb")
+        assert written.ok, (written.message, written.failure and written.failure.traceback[-5:])
+        assert stop_server()
+        second = ensure_server()
+        assert second.pid != first.pid
+        read = _run(files / "databricks" / "persist_read.ipynb", second, tmp_path / "read.ipynb")
+        assert read.ok, (read.message, read.failure and read.failure.traceback[-5:])
+        assert read.exit_value == "7,11"
+    finally:
+        stop_server()

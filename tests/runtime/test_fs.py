@@ -1,0 +1,80 @@
+"""``dbutils.fs`` on local disk: Databricks' return shapes, path schemes and errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from checkers.runtime.fs import FileInfo, LocalFS, resolve
+
+
+@pytest.fixture()
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("DAY07_HOME", str(tmp_path / "home"))
+    return tmp_path / "home"
+
+
+@pytest.fixture()
+def fs(home: Path) -> LocalFS:
+    return LocalFS()
+
+
+def test_schemes_map_to_local_folders(home: Path, tmp_path: Path) -> None:
+    assert resolve("/FileStore/a.csv") == (home / "dbfs/FileStore/a.csv", "dbfs:/FileStore/a.csv")
+    assert resolve("dbfs:/FileStore/a.csv")[0] == home / "dbfs/FileStore/a.csv"
+    assert resolve("/Volumes/workspace/s/v/a.csv") == (home / "volumes/workspace/s/v/a.csv",
+                                                       "dbfs:/Volumes/workspace/s/v/a.csv")
+    assert resolve(f"file:{tmp_path}/x") == (tmp_path / "x", f"file:{tmp_path}/x")
+    assert resolve("dbfs:/../../etc/passwd")[0] == home / "dbfs/etc/passwd"  # like a real root: /.. is /
+    with pytest.raises(ValueError, match="not an absolute path"):
+        resolve("relative/path")
+
+
+def test_put_head_ls_return_databricks_shapes(fs: LocalFS, home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert fs.put("/tmp/demo/hello.txt", "hello world") is True
+    assert "Wrote 11 bytes." in capsys.readouterr().out
+    assert (home / "dbfs/tmp/demo/hello.txt").read_text() == "hello world"
+    assert fs.mkdirs("dbfs:/tmp/demo/sub/deeper") is True
+    listing = fs.ls("/tmp/demo")
+    assert all(isinstance(item, FileInfo) for item in listing)
+    assert [(i.path, i.name, i.size) for i in listing] == [("dbfs:/tmp/demo/hello.txt", "hello.txt", 11),
+                                                           ("dbfs:/tmp/demo/sub/", "sub/", 0)]
+    assert listing[0].modificationTime > 1_500_000_000_000  # milliseconds since the epoch
+    assert listing[0].isFile() and listing[1].isDir()
+    assert fs.ls("/tmp/demo/hello.txt") == [listing[0]]
+    assert fs.head("/tmp/demo/hello.txt") == "hello world"
+    assert fs.head("/tmp/demo/hello.txt", maxBytes=5) == "hello"
+
+
+def test_put_refuses_to_overwrite_unless_asked(fs: LocalFS) -> None:
+    fs.put("/x.txt", "one")
+    with pytest.raises(FileExistsError):
+        fs.put("/x.txt", "two")
+    fs.put("/x.txt", "two", overwrite=True)
+    assert fs.head("/x.txt") == "two"
+
+
+def test_cp_mv_rm_between_dbfs_and_volumes(fs: LocalFS, home: Path) -> None:
+    fs.put("/in/a.csv", "a\n1\n")
+    fs.put("/in/nested/b.csv", "b\n2\n")
+    fs.mkdirs("/Volumes/workspace/shop/raw")
+    assert fs.cp("dbfs:/in/a.csv", "/Volumes/workspace/shop/raw") is True  # into a folder: keeps its name
+    assert (home / "volumes/workspace/shop/raw/a.csv").read_text() == "a\n1\n"
+    with pytest.raises(OSError, match="recurse"):
+        fs.cp("/in", "/Volumes/workspace/shop/copy")
+    fs.cp("/in", "/Volumes/workspace/shop/copy", recurse=True)
+    assert [i.name for i in fs.ls("/Volumes/workspace/shop/copy")] == ["a.csv", "nested/"]
+    assert fs.mv("/Volumes/workspace/shop/copy/a.csv", "/Volumes/workspace/shop/moved.csv") is True
+    assert not (home / "volumes/workspace/shop/copy/a.csv").exists()
+    assert fs.head("/Volumes/workspace/shop/moved.csv") == "a\n1\n"
+    fs.mv("/in", "/archive", recurse=True)
+    assert not (home / "dbfs/in").exists() and (home / "dbfs/archive/nested/b.csv").is_file()
+    with pytest.raises(OSError, match="non-empty"):
+        fs.rm("/archive")
+    assert fs.rm("/archive", recurse=True) is True
+    assert fs.rm("/archive") is False
+    with pytest.raises(FileNotFoundError, match="/archive"):
+        fs.ls("/archive")
+    with pytest.raises(FileNotFoundError):
+        fs.cp("/nope.csv", "/x.csv")
