@@ -15,7 +15,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
-from checkers.runtime.context import RunContext, load_context
+from checkers.runtime.context import RunContext, atomic_write, load_context
 from checkers.runtime.dbutils import DBUtils, NotebookExit, WorkflowException
 from checkers.runtime.display import display, displayHTML
 
@@ -31,10 +31,13 @@ def kernel_argv(python: str | None = None) -> list[str]:
 
 def write_kernelspec(folder: Path, *, display_name: str = DISPLAY_NAME, python: str | None = None) -> Path:
     """Write ``kernel.json`` into ``folder`` (which becomes the kernel's directory)."""
-    folder.mkdir(parents=True, exist_ok=True)
     spec = {"argv": kernel_argv(python), "display_name": display_name, "language": "python",
             "metadata": {"debugger": False}}
-    (folder / "kernel.json").write_text(json.dumps(spec, indent=2), encoding="utf-8")
+    text = json.dumps(spec, indent=2)
+    target = folder / "kernel.json"
+    # Kernels start concurrently: rewrite only when it changed, and atomically, so no reader sees half a file.
+    if not target.is_file() or target.read_text(encoding="utf-8") != text:
+        atomic_write(target, text)
     return folder
 
 

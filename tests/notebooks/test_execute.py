@@ -108,3 +108,26 @@ def test_two_notebooks_share_one_spark_server(nbdir: Path, spark_endpoint: Any, 
     for schema in ("exec_a", "exec_b"):
         rows = spark.table(f"{schema}.letters").orderBy("id").collect()
         assert [(r.id, r.letter) for r in rows] == [(1, "a"), (2, "b"), (3, "c")]
+
+
+def test_concurrent_starts_never_see_a_half_written_kernelspec(tmp_path: Path) -> None:
+    """The runner starts kernels from several threads at once; each must read a whole kernel.json."""
+    import threading
+
+    from checkers.notebooks.execute import _kernel_manager
+
+    errors: list[Exception] = []
+
+    def start_many() -> None:
+        for _ in range(100):
+            try:
+                assert _kernel_manager(tmp_path).kernel_spec.argv
+            except Exception as exc:  # collect, the main thread asserts
+                errors.append(exc)
+
+    threads = [threading.Thread(target=start_many) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []

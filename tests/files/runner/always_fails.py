@@ -1,0 +1,2 @@
+# Databricks notebook source
+raise ValueError("this notebook always fails")
