@@ -19,6 +19,9 @@ def kit_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     home = tmp_path_factory.mktemp("day07home")
     old = os.environ.get("DAY07_HOME")
     os.environ["DAY07_HOME"] = str(home)
+    # The suite tests the kit's own managed server: a developer's own endpoint must not leak in.
+    for name in ("SPARK_REMOTE", "SPARK_CONNECT_AUTHENTICATE_TOKEN"):
+        os.environ.pop(name, None)
     try:
         yield home
     finally:

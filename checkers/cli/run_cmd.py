@@ -42,6 +42,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              "everything downstream of them, keeping the rest")
     parser.add_argument("--cell-timeout", type=float, metavar="S",
                         help="seconds one cell may run (default: DAY07_CELL_TIMEOUT or 600)")
+    parser.add_argument("--no-tables", dest="show_tables", action="store_false",
+                        help="do not list the tables in the run's `schema` afterwards")
     parser.set_defaults(func=handler)
 
 
@@ -85,6 +87,34 @@ def _announce_spark(job: LoadedJob) -> None:
         console.print(Text("Starting the local Spark server first (it can take a minute)…", style="dim"))
 
 
+def _show_tables(schema: str | None) -> None:
+    """What the run left in its schema: each table's rows and columns, read back from Spark."""
+    from rich.table import Table
+
+    from checkers.config import settings
+    from checkers.runtime.spark import connect, server_status
+
+    if not schema or not (settings().spark_remote or server_status().running):
+        return
+    spark = connect()
+    try:
+        names = sorted(row.tableName for row in spark.sql(f"SHOW TABLES IN `{schema}`").collect()
+                       if not row.isTemporary)
+        table = Table(title=f"Tables in schema {schema}", title_justify="left")
+        table.add_column("table")
+        table.add_column("rows", justify="right")
+        table.add_column("columns")
+        for name in names:
+            frame = spark.table(f"`{schema}`.`{name}`")
+            table.add_row(name, f"{frame.count():,}", ", ".join(frame.columns))
+        if names:
+            console.print(table)
+    except Exception as exc:  # a summary must never turn a finished run into a crash
+        console.print(Text(f"(could not list the tables of {schema}: {exc})", style="dim"))
+    finally:
+        spark.stop()
+
+
 def handler(args: argparse.Namespace) -> int:
     from checkers.jobs.live import LiveView, result_line, summary
     from checkers.jobs.record import SUCCESS, load_run
@@ -121,6 +151,8 @@ def handler(args: argparse.Namespace) -> int:
         return EXIT_UNUSABLE
     console.print(summary(record))
     console.print(result_line(record))
+    if args.show_tables:
+        _show_tables(record.parameters.get("schema"))
     console.print(Text.assemble(("Run folder: ", "dim"), record.run_dir))
     if record.result_state != SUCCESS:
         console.print(Text(f"Repair it after a fix: day07 run --repair {record.run_id}", style="dim"))

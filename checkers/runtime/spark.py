@@ -1,0 +1,779 @@
+"""The local Spark Connect server: one per kit home, started on first use, shared by every notebook.
+
+Why a server and not an in-process ``SparkContext``: notebooks run in their own kernels, Databricks
+serverless notebooks talk Spark Connect too, and one JVM keeps one Derby metastore (Derby allows a
+single writer) so tables written by one notebook are seen by the next and survive a restart.
+
+Secure by default: every socket of the server binds to 127.0.0.1 and the gRPC port requires a random
+token kept in a ``0600`` file inside a ``0700`` folder. The token reaches the JVM through its
+environment, never its command line, so ``ps`` does not show it.
+
+``SPARK_REMOTE=sc://...`` points everything at an existing endpoint instead; the kit then neither
+starts nor stops a server. Importing this module starts nothing; PySpark is imported lazily.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from checkers.config import Settings, settings
+from checkers.errors import ConfigError, JavaError, SparkServerError
+
+if TYPE_CHECKING:
+    from pyspark.sql.connect.session import SparkSession
+
+DEFAULT_PORT = 15077
+"""Preferred gRPC port, so the URL stays the same across restarts (15002, Spark's default, is left free)."""
+SERVER_CLASS = "org.apache.spark.sql.connect.service.SparkConnectServer"
+MIN_JAVA = 17
+DRIVER_MEMORY = "2g"
+SHUFFLE_PARTITIONS = 4
+LOOPBACK = "127.0.0.1"
+URL_HOST = "localhost"
+"""PySpark uses gRPC local credentials (needed to send a token without TLS) only for host ``localhost``."""
+_REMOTE_DEFAULT_PORT = 15002
+_LOG_TAIL_LINES = 20
+_STOP_GRACE_SECONDS = 30.0
+_JAVA_INSTALL_HINT = ("Java 17+ is needed for PySpark 4; install it with "
+                      "`apt-get install openjdk-17-jre-headless` (macOS: `brew install openjdk@17`) "
+                      "or set JAVA_HOME to a Java 17+ installation.")
+
+#: Servers started by this process, so their exit is reaped (a zombie still looks alive to ``kill 0``).
+_CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
+#: (pid, started_at) of servers this process already saw answer, so reuse skips the health query.
+_VERIFIED: set[tuple[int, str]] = set()
+_THREAD_LOCK = threading.Lock()
+
+
+# --------------------------------------------------------------------------------------------- results
+
+@dataclass(frozen=True)
+class JavaInfo:
+    """The Java runtime the server will run on."""
+
+    path: Path
+    """The ``java`` executable."""
+    version: str
+    """Version string as ``java -version`` prints it, e.g. ``17.0.15``."""
+    major: int
+    """Feature release: 17 for ``17.0.15``, 8 for ``1.8.0_392``."""
+    source: str
+    """Where it was found: ``JAVA_HOME`` or ``PATH``."""
+
+    @property
+    def home(self) -> Path:
+        """The installation folder (``JAVA_HOME`` for the server process)."""
+        return self.path.resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where a Spark Connect client connects."""
+
+    url: str = field(repr=False)
+    """``sc://`` URL including the token: a secret, never print it (use :attr:`display_url`)."""
+    host: str
+    """Host name in the URL."""
+    port: int
+    """gRPC port."""
+    managed: bool
+    """True for the kit's own server, False for an endpoint given by ``SPARK_REMOTE``."""
+    pid: int | None = None
+    """Server process id (managed servers only)."""
+
+    @property
+    def display_url(self) -> str:
+        """The URL without its token, safe to print."""
+        return _redact(self.url)
+
+
+@dataclass(frozen=True)
+class ServerStatus:
+    """What ``day07 spark status`` shows."""
+
+    running: bool
+    """The server process is alive (managed) or the endpoint accepts connections (``SPARK_REMOTE``)."""
+    managed: bool
+    """True for the kit's own server, False when ``SPARK_REMOTE`` points elsewhere."""
+    pid: int | None = None
+    """Server process id."""
+    port: int | None = None
+    """gRPC port."""
+    url: str | None = None
+    """Client URL without the token."""
+    uptime: float | None = None
+    """Seconds since the server was started."""
+    started_at: str | None = None
+    """Start time, ISO 8601 UTC."""
+    log_path: Path | None = None
+    """Server log file."""
+    warehouse_dir: Path | None = None
+    """Where managed tables are stored."""
+    token_path: Path | None = None
+    """File holding the token (mode 0600)."""
+    pyspark_version: str | None = None
+    """PySpark version the server was started from."""
+
+
+@dataclass(frozen=True)
+class _State:
+    """The state file: enough to find, reuse and stop the server from any process."""
+
+    pid: int
+    port: int
+    started_at: str
+    pyspark_version: str
+    log_path: str
+    warehouse_dir: str
+    metastore_dir: str
+    java: str
+
+    @classmethod
+    def from_dict(cls, data: Any) -> _State | None:
+        try:
+            return cls(**{name: data[name] for name in cls.__dataclass_fields__})
+        except (KeyError, TypeError):
+            return None
+
+
+@dataclass(frozen=True)
+class _Paths:
+    spark_dir: Path
+    state: Path
+    token: Path
+    lock: Path
+    log: Path
+    conf_dir: Path
+
+    @classmethod
+    def of(cls, s: Settings) -> _Paths:
+        d = s.spark_dir
+        return cls(spark_dir=d, state=d / "server.json", token=d / "token", lock=d / "server.lock",
+                   log=d / "server.log", conf_dir=d / "conf")
+
+
+# ------------------------------------------------------------------------------------------------ java
+
+_VERSION_RE = re.compile(r'version "([^"]+)"')
+
+
+def _parse_java_major(version: str) -> int | None:
+    """``1.8.0_392`` → 8 (the old scheme), ``17.0.15`` / ``21`` / ``22-ea`` → 17 / 21 / 22."""
+    match = re.match(r"(\d+)(?:\.(\d+))?", version)
+    if not match:
+        return None
+    first = int(match.group(1))
+    if first == 1 and match.group(2) is not None:
+        return int(match.group(2))
+    return first
+
+
+def check_java() -> JavaInfo:
+    """Find Java the way Spark's launcher does (``JAVA_HOME`` first, then ``PATH``) and check it is 17+."""
+    java_home = os.environ.get("JAVA_HOME")
+    if java_home:
+        path = Path(java_home).expanduser() / "bin" / "java"
+        source = "JAVA_HOME"
+        if not (path.is_file() and os.access(path, os.X_OK)):
+            raise JavaError(f"JAVA_HOME is {java_home}, but there is no {path}.",
+                            hint="Point JAVA_HOME at a Java 17+ installation (the folder holding bin/java), "
+                                 "or unset it to use `java` from PATH. " + _JAVA_INSTALL_HINT)
+    else:
+        import shutil
+
+        found = shutil.which("java")
+        if found is None:
+            raise JavaError("Java was not found: JAVA_HOME is not set and there is no `java` on PATH.",
+                            hint=_JAVA_INSTALL_HINT)
+        path = Path(found)
+        source = "PATH"
+    try:
+        proc = subprocess.run([str(path), "-version"], capture_output=True, text=True, timeout=60,
+                              stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise JavaError(f"Could not run {path} -version (found via {source}): {exc}.",
+                        hint=_JAVA_INSTALL_HINT) from None
+    output = (proc.stderr or "") + (proc.stdout or "")
+    match = _VERSION_RE.search(output)
+    major = _parse_java_major(match.group(1)) if match else None
+    if match is None or major is None:
+        first = output.strip().splitlines()[0] if output.strip() else "no output"
+        raise JavaError(f"Could not read the Java version from {path} -version (found via {source}): {first}",
+                        hint=_JAVA_INSTALL_HINT)
+    if major < MIN_JAVA:
+        raise JavaError(f"Java {match.group(1)} at {path} (found via {source}) is too old: "
+                        f"PySpark 4 needs Java {MIN_JAVA} or newer.", hint=_JAVA_INSTALL_HINT)
+    return JavaInfo(path=path, version=match.group(1), major=major, source=source)
+
+
+# ------------------------------------------------------------------------------------- files and locks
+
+def _private_dir(path: Path) -> None:
+    """Create ``path`` readable by this user only: it holds the token."""
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(path, 0o700)
+    except OSError as exc:
+        raise SparkServerError(f"Cannot create the Spark server folder {path}: {exc}.",
+                               hint="Check the permissions of DAY07_HOME, or point DAY07_HOME elsewhere.") \
+            from None
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write atomically with mode 0600, so no reader ever sees half a file or a readable token."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        os.fchmod(fd, 0o600)
+        fh.write(text)
+    os.replace(tmp, path)
+
+
+@contextlib.contextmanager
+def _locked(paths: _Paths, *, timeout: float) -> Iterator[None]:
+    """Hold the kit-home-wide server lock (across processes and threads) while checking or changing state."""
+    if os.name != "posix":
+        raise SparkServerError("The kit's local Spark server runs on Linux and macOS only.",
+                               hint="On Windows use WSL, or set SPARK_REMOTE to a Spark Connect server.")
+    import fcntl
+
+    _private_dir(paths.spark_dir)
+    deadline = time.monotonic() + timeout
+    with open(paths.lock, "a+") as fh:
+        while True:
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise SparkServerError(
+                        f"Another day07 process has held the Spark server lock for over {timeout:.0f} s "
+                        f"({paths.lock}).",
+                        hint="Wait for it to finish starting the server, or stop that process.") from None
+                time.sleep(0.2)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+
+def _read_state(paths: _Paths) -> _State | None:
+    try:
+        data = json.loads(paths.state.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return _State.from_dict(data)
+
+
+def _read_token(paths: _Paths) -> str | None:
+    try:
+        return paths.token.read_text(encoding="utf-8").strip() or None
+    except OSError:
+        return None
+
+
+def _token_for_start(paths: _Paths) -> str:
+    """Keep the token across restarts (stable URLs) unless its file ever became readable by others."""
+    try:
+        private = (paths.token.stat().st_mode & 0o077) == 0
+    except OSError:
+        private = False
+    token = _read_token(paths) if private else None
+    if token is None:
+        token = secrets.token_urlsafe(32)
+        _write_private(paths.token, token + "\n")
+    return token
+
+
+def _log_since(path: Path, offset: int) -> str:
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(offset)
+            return fh.read().decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+def _log_tail(path: Path, lines: int = _LOG_TAIL_LINES) -> str:
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            fh.seek(max(0, fh.tell() - 64 * 1024))
+            text = fh.read().decode("utf-8", errors="replace")
+    except OSError:
+        return "(no log)"
+    return "\n".join(text.splitlines()[-lines:]) or "(empty log)"
+
+
+# ---------------------------------------------------------------------------------------- processes
+
+def _cmdline(pid: int) -> str | None:
+    proc = Path(f"/proc/{pid}")
+    if proc.is_dir():
+        try:
+            if (proc / "stat").read_text().rsplit(")", 1)[1].split()[0] in ("Z", "X"):
+                return None
+            return (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except (OSError, IndexError):
+            return None
+    try:
+        result = subprocess.run(["ps", "-ww", "-p", str(pid), "-o", "stat=,command="], capture_output=True,
+                                text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    out = result.stdout.strip()
+    if result.returncode != 0 or not out or out.startswith("Z"):
+        return None
+    return out
+
+
+def _is_our_server(state: _State) -> bool:
+    """The pid is alive and still the server of this kit home (pids get reused)."""
+    child = _CHILDREN.get(state.pid)
+    if child is not None and child.poll() is not None:
+        _CHILDREN.pop(state.pid, None)
+        return False
+    cmd = _cmdline(state.pid)
+    if cmd is None or SERVER_CLASS not in cmd:
+        return False
+    # The metastore folder tells this kit home's server from another home's (tests run several).
+    return re.search(r"derby\.system\.home=" + re.escape(state.metastore_dir) + r'(?=["\s]|$)', cmd) is not None
+
+
+def _port_open(port: int, host: str = LOOPBACK) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def _port_free(port: int) -> bool:
+    if _port_open(port):
+        return False
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # SO_REUSEADDR so a port left in TIME_WAIT by our own stopped server still counts as free.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((LOOPBACK, port))
+        except OSError:
+            return False
+    return True
+
+
+def _any_free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((LOOPBACK, 0))
+        return int(sock.getsockname()[1])
+
+
+def _pick_port(requested: int | None) -> int:
+    if requested is not None:
+        if not 0 < requested < 65536:
+            raise SparkServerError(f"Port {requested} is not a valid TCP port.",
+                                   hint="Use a port from 1024 to 65535.")
+        if not _port_free(requested):
+            raise SparkServerError(f"Port {requested} on {LOOPBACK} is already in use by another program.",
+                                   hint="Choose another port with --port, or leave --port out and the kit "
+                                        "picks a free one.")
+        return requested
+    return DEFAULT_PORT if _port_free(DEFAULT_PORT) else _any_free_port()
+
+
+def _signal_and_wait(state: _State) -> None:
+    """SIGTERM (Spark shuts down cleanly, Derby releases its lock), SIGKILL after a grace period."""
+    for sig, wait in ((signal.SIGTERM, _STOP_GRACE_SECONDS), (signal.SIGKILL, 10.0)):
+        with contextlib.suppress(ProcessLookupError):
+            # The server leads its own process group (start_new_session): signal the group, so the
+            # launcher (during start-up) and Python workers go with it.
+            if os.getpgid(state.pid) == state.pid:
+                os.killpg(state.pid, sig)
+            else:
+                os.kill(state.pid, sig)
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            child = _CHILDREN.get(state.pid)
+            if child is not None:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    child.wait(timeout=0.2)
+            if not _is_our_server(state):
+                _CHILDREN.pop(state.pid, None)
+                return
+            time.sleep(0.2)
+    raise SparkServerError(f"The Spark Connect server (pid {state.pid}) did not stop.",
+                           hint=f"Stop it by hand: kill -9 {state.pid}")
+
+
+# ------------------------------------------------------------------------------------------ sessions
+
+def _new_session(url: str) -> SparkSession:
+    from pyspark.sql.connect.session import SparkSession
+
+    # What ``builder.getOrCreate()`` does for a remote URL and ``create()`` does not: without it
+    # ``pyspark.sql.functions`` (``F.col``, ``F.udf``, ...) take the classic path and ask for a SparkContext.
+    os.environ["SPARK_CONNECT_MODE_ENABLED"] = "1"
+    return SparkSession.builder.remote(url).create()
+
+
+def _probe(url: str, *, timeout: float, warm: bool = False,
+           abort: Callable[[], bool] | None = None) -> str | None:
+    """One real authenticated query; ``None`` when it answered, else why not.
+
+    Runs in a thread so a client stuck in gRPC retries cannot outlive ``timeout`` (or ``abort``, polled
+    meanwhile). ``warm`` also opens the metastore (10-15 s on first use), so that wait belongs to
+    starting the server, not to the first notebook cell.
+    """
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            session = _new_session(url)
+            try:
+                outcome["rows"] = len(session.range(1).collect())
+                if warm:
+                    session.sql("SHOW DATABASES").collect()
+            finally:
+                session.stop()
+        except Exception as exc:  # noqa: BLE001 - any failure is a reason to report
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run, name="day07-spark-probe", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + max(timeout, 1.0)
+    while thread.is_alive() and time.monotonic() < deadline:
+        thread.join(0.5)
+        if abort is not None and abort():
+            return "the server process exited"
+    if thread.is_alive():
+        return f"no answer within {timeout:.0f} s"
+    if "error" in outcome:
+        return f"{type(outcome['error']).__name__}: {_grpc_details(str(outcome['error']))}"
+    if outcome.get("rows") != 1:
+        return f"spark.range(1) returned {outcome.get('rows')} rows"
+    return None
+
+
+def _grpc_details(text: str) -> str:
+    """The useful part of a gRPC error (``details = "..."``), else its first line."""
+    match = re.search(r'details = "([^"]*)"', text)
+    if match:
+        return match.group(1)
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[0] if lines else "no message"
+
+
+# ------------------------------------------------------------------------------------------- server
+
+def _spark_home() -> Path:
+    import pyspark
+
+    return Path(pyspark.__file__).resolve().parent
+
+
+def _pyspark_version() -> str:
+    from pyspark.version import __version__
+
+    return __version__
+
+
+def _managed_url(port: int, token: str) -> str:
+    return f"sc://{URL_HOST}:{port}/;token={token}"
+
+
+def _server_command(s: Settings, *, port: int) -> list[str]:
+    metastore = s.metastore_dir
+    derby_url = f"jdbc:derby:;databaseName={metastore / 'metastore_db'};create=true"
+    confs = {
+        "spark.connect.grpc.binding.address": LOOPBACK,
+        "spark.connect.grpc.binding.port": str(port),
+        "spark.driver.bindAddress": LOOPBACK,
+        "spark.driver.host": LOOPBACK,
+        "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.warehouse.dir": str(s.warehouse_dir),
+        "spark.sql.catalogImplementation": "hive",
+        "spark.hadoop.javax.jdo.option.ConnectionURL": derby_url,
+        "spark.sql.shuffle.partitions": str(SHUFFLE_PARTITIONS),
+        "spark.pyspark.python": sys.executable,
+        "spark.pyspark.driver.python": sys.executable,
+    }
+    cmd = [str(_spark_home() / "bin" / "spark-submit"), "--master", "local[*]", "--name", "day07-connect",
+           "--class", SERVER_CLASS, "--driver-memory", DRIVER_MEMORY,
+           # Quoted for the launcher's option parser, so a home folder with spaces survives.
+           "--driver-java-options", f'"-Dderby.system.home={metastore}" -Duser.timezone=UTC']
+    for key, value in confs.items():
+        cmd += ["--conf", f"{key}={value}"]
+    return cmd
+
+
+def _server_env(*, java: JavaInfo, token: str, conf_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("SPARK_REMOTE", "SPARK_CONNECT_MODE_ENABLED", "SPARK_LOCAL_REMOTE", "SPARK_API_MODE",
+                        "PYSPARK_SUBMIT_ARGS", "SPARK_CONF_DIR")}
+    env.update({
+        "SPARK_HOME": str(_spark_home()),
+        "SPARK_CONF_DIR": str(conf_dir),  # empty: a stray spark-defaults.conf must not change our server
+        "SPARK_CONNECT_MODE": "0",
+        "SPARK_CONNECT_AUTHENTICATE_TOKEN": token,  # read by the server; keeps the token out of `ps`
+        "SPARK_LOCAL_IP": LOOPBACK,
+        "JAVA_HOME": str(java.home),
+        "PYSPARK_PYTHON": sys.executable,  # Python UDFs run with this kit's Python and packages
+    })
+    return env
+
+
+class _PortLost(Exception):
+    """Another program bound the port between our check and the server's bind (the JVM then exits)."""
+
+
+def _start_locked(s: Settings, paths: _Paths, *, port: int | None) -> _State:
+    """Launch the JVM detached, wait until it answers a real query, record it. Caller holds the lock."""
+    java = check_java()
+    chosen = _pick_port(port)
+    token = _token_for_start(paths)
+    for folder in (s.warehouse_dir, s.metastore_dir):
+        folder.mkdir(parents=True, exist_ok=True)
+    paths.conf_dir.mkdir(exist_ok=True)
+    if paths.log.exists():
+        os.replace(paths.log, paths.log.with_name(paths.log.name + ".1"))
+
+    for _attempt in range(3):
+        state, child, log_offset = _launch(s, paths, java=java, token=token, port=chosen)
+        try:
+            _await_ready(state, child=child, url=_managed_url(chosen, token), timeout=s.server_startup_timeout,
+                         log_offset=log_offset)
+        except (_PortLost, SparkServerError) as exc:
+            with contextlib.suppress(SparkServerError):
+                _signal_and_wait(state)
+            with contextlib.suppress(OSError):
+                paths.state.unlink()
+            if isinstance(exc, SparkServerError):
+                raise
+            if port is not None:
+                raise SparkServerError(f"Port {port} on {LOOPBACK} was taken by another program while the "
+                                       "server started.",
+                                       hint="Choose another port with --port, or leave --port out.") from None
+            chosen = _any_free_port()
+            continue
+        _VERIFIED.add((state.pid, state.started_at))
+        return state
+    raise SparkServerError("The local Spark Connect server lost its port to other programs three times.",
+                           hint=f"See {paths.log}; retry, or choose a port with day07 spark start --port.")
+
+
+def _launch(s: Settings, paths: _Paths, *, java: JavaInfo, token: str,
+            port: int) -> tuple[_State, subprocess.Popen[bytes], int]:
+    with open(paths.log, "ab") as log:
+        offset = log.tell()
+        try:
+            child = subprocess.Popen(_server_command(s, port=port), stdin=subprocess.DEVNULL, stdout=log,
+                                     stderr=subprocess.STDOUT, cwd=paths.spark_dir, start_new_session=True,
+                                     env=_server_env(java=java, token=token, conf_dir=paths.conf_dir))
+        except OSError as exc:
+            raise SparkServerError(
+                f"Could not launch spark-submit: {exc}.",
+                hint="Reinstall PySpark: pip install --force-reinstall 'pyspark[connect]'.") from None
+    _CHILDREN[child.pid] = child
+    state = _State(pid=child.pid, port=port,
+                   started_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                   pyspark_version=_pyspark_version(), log_path=str(paths.log),
+                   warehouse_dir=str(s.warehouse_dir), metastore_dir=str(s.metastore_dir),
+                   java=str(java.path))
+    _write_private(paths.state, json.dumps(asdict(state), indent=2) + "\n")
+    return state, child, offset
+
+
+def _await_ready(state: _State, *, child: subprocess.Popen[bytes], url: str, timeout: float,
+                 log_offset: int) -> None:
+    deadline = time.monotonic() + timeout
+
+    def fail(why: str) -> SparkServerError:
+        return SparkServerError(
+            f"The local Spark Connect server did not start: {why}.\n"
+            f"Last lines of {state.log_path}:\n{_log_tail(Path(state.log_path))}",
+            hint=f"Read the full log at {state.log_path}. On a slow machine raise DAY07_SPARK_TIMEOUT "
+                 f"(now {timeout:.0f} s).")
+
+    reason: str | None = None
+    while time.monotonic() < deadline:
+        code = child.poll()
+        if code is not None:
+            if "java.net.BindException" in _log_since(Path(state.log_path), log_offset):
+                raise _PortLost()
+            raise fail(f"the process exited with code {code} during start-up")
+        # An open port may still be another program's (a race for the port): only a query that our
+        # token unlocks proves it is ours, so an authentication failure is waited out like any other.
+        if _port_open(state.port):
+            reason = _probe(url, timeout=deadline - time.monotonic(), warm=True,
+                            abort=lambda: child.poll() is not None)
+            if reason is None:
+                return
+        time.sleep(0.5)
+    raise fail(reason or f"it did not open port {state.port} within {timeout:.0f} s")
+
+
+def _endpoint(state: _State, token: str) -> Endpoint:
+    return Endpoint(url=_managed_url(state.port, token), host=URL_HOST, port=state.port, managed=True,
+                    pid=state.pid)
+
+
+def _remote_endpoint(url: str) -> Endpoint:
+    if not url.startswith("sc://"):
+        raise ConfigError(f"SPARK_REMOTE={_redact(url)!r} is not a Spark Connect URL.",
+                          hint="Write it like sc://host:15002/;token=..., or unset SPARK_REMOTE to use the "
+                               "kit's own local server.")
+    netloc = url[len("sc://"):].split("/", 1)[0].split(";", 1)[0]
+    try:
+        parts = urlsplit(f"//{netloc}")
+        host, port = parts.hostname, parts.port or _REMOTE_DEFAULT_PORT
+    except ValueError:
+        host, port = None, None
+    if not host or port is None:
+        raise ConfigError(f"SPARK_REMOTE={_redact(url)!r} has no valid host:port.",
+                          hint="Write it like sc://host:15002/;token=..., or unset SPARK_REMOTE.")
+    return Endpoint(url=url, host=host, port=port, managed=False)
+
+
+def _redact(url: str) -> str:
+    """The URL without its token parameter."""
+    return re.sub(r";token=[^;]*", "", url, flags=re.IGNORECASE)
+
+
+def _lock_timeout(s: Settings) -> float:
+    return s.server_startup_timeout + _STOP_GRACE_SECONDS + 30.0
+
+
+def _running_state(paths: _Paths) -> _State | None:
+    """The recorded server if it is alive; a stale record (dead pid) is removed. Caller holds the lock."""
+    state = _read_state(paths)
+    if state is not None and _is_our_server(state):
+        return state
+    if paths.state.exists():
+        with contextlib.suppress(OSError):
+            paths.state.unlink()
+    return None
+
+
+# --------------------------------------------------------------------------------------------- API
+
+def ensure_server() -> Endpoint:
+    """The endpoint every notebook and command uses: ``SPARK_REMOTE``, else the kit's server, started once.
+
+    Safe to call from many processes at once: a lock file makes exactly one of them start the server.
+    """
+    s = settings()
+    if s.spark_remote:
+        return _remote_endpoint(s.spark_remote)
+    paths = _Paths.of(s)
+    with _THREAD_LOCK, _locked(paths, timeout=_lock_timeout(s)):
+        state = _running_state(paths)
+        if state is not None and state.pyspark_version != _pyspark_version():
+            _signal_and_wait(state)  # a server from another PySpark would not match this client
+            paths.state.unlink(missing_ok=True)
+            state = None
+        if state is None:
+            state = _start_locked(s, paths, port=None)
+        token = _read_token(paths)
+        if token is None:
+            raise SparkServerError(f"The Spark server (pid {state.pid}) is running but its token file "
+                                   f"{paths.token} is missing.",
+                                   hint="Restart it: day07 spark stop && day07 spark start")
+        endpoint = _endpoint(state, token)
+        if (state.pid, state.started_at) not in _VERIFIED:
+            reason = _probe(endpoint.url, timeout=s.server_startup_timeout,
+                            abort=lambda: not _is_our_server(state))
+            if reason:
+                raise SparkServerError(
+                    f"The local Spark Connect server (pid {state.pid}, port {state.port}) is running but did "
+                    f"not answer: {reason}.\n"
+                    f"Last lines of {state.log_path}:\n{_log_tail(Path(state.log_path))}",
+                    hint="Restart it: day07 spark stop && day07 spark start")
+            _VERIFIED.add((state.pid, state.started_at))
+        return endpoint
+
+
+def start_server(*, port: int | None = None) -> ServerStatus:
+    """Start the kit's server (or find it running); ``port`` insists on that port instead of picking one."""
+    s = settings()
+    if s.spark_remote:
+        raise SparkServerError(f"SPARK_REMOTE is set ({_redact(s.spark_remote)}): the kit uses that endpoint "
+                               "and starts no server of its own.",
+                               hint="Unset SPARK_REMOTE to use the kit's local server.")
+    paths = _Paths.of(s)
+    with _THREAD_LOCK, _locked(paths, timeout=_lock_timeout(s)):
+        state = _running_state(paths)
+        if state is not None and port is not None and port != state.port:
+            raise SparkServerError(f"The local Spark Connect server is already running on port {state.port} "
+                                   f"(pid {state.pid}).",
+                                   hint=f"Stop it first (day07 spark stop), then start it with "
+                                        f"--port {port}.")
+        if state is None:
+            _start_locked(s, paths, port=port)
+    return server_status()
+
+
+def stop_server() -> bool:
+    """Stop the kit's server; True if one was running. With ``SPARK_REMOTE`` set nothing is touched."""
+    s = settings()
+    if s.spark_remote:
+        return False
+    paths = _Paths.of(s)
+    if not paths.spark_dir.exists():
+        return False
+    with _THREAD_LOCK, _locked(paths, timeout=_lock_timeout(s)):
+        state = _running_state(paths)
+        if state is None:
+            return False
+        _signal_and_wait(state)
+        paths.state.unlink(missing_ok=True)
+        _VERIFIED.discard((state.pid, state.started_at))
+        return True
+
+
+def server_status() -> ServerStatus:
+    """Where the server is and whether it runs; reads state only, starts nothing."""
+    s = settings()
+    if s.spark_remote:
+        endpoint = _remote_endpoint(s.spark_remote)
+        return ServerStatus(running=_port_open(endpoint.port, endpoint.host), managed=False,
+                            port=endpoint.port, url=endpoint.display_url)
+    paths = _Paths.of(s)
+    state = _read_state(paths)
+    if state is None or not _is_our_server(state):
+        return ServerStatus(running=False, managed=True, log_path=paths.log, warehouse_dir=s.warehouse_dir,
+                            token_path=paths.token)
+    started = datetime.fromisoformat(state.started_at)
+    return ServerStatus(running=True, managed=True, pid=state.pid, port=state.port,
+                        url=f"sc://{URL_HOST}:{state.port}/",
+                        uptime=max(0.0, (datetime.now(timezone.utc) - started).total_seconds()),
+                        started_at=state.started_at, log_path=Path(state.log_path),
+                        warehouse_dir=Path(state.warehouse_dir), token_path=paths.token,
+                        pyspark_version=state.pyspark_version)
+
+
+def connect(*, endpoint: Endpoint | None = None) -> SparkSession:
+    """A new Spark Connect session (its own temp views and confs), never the process-wide cached one."""
+    return _new_session((endpoint or ensure_server()).url)
+
+
+def kernel_env(endpoint: Endpoint) -> dict[str, str]:
+    """Environment for a notebook kernel, so ``SparkSession.builder.getOrCreate()`` there connects."""
+    return {"SPARK_REMOTE": endpoint.url, "SPARK_CONNECT_MODE_ENABLED": "1"}
