@@ -71,14 +71,14 @@ def main() -> int:
 
 
 def _run_without_remote(execute, path, schema, work):  # type: ignore[no-untyped-def]
-    """The kernel inherits os.environ: drop SPARK_REMOTE so the notebook really builds its own session."""
-    saved = os.environ.pop("SPARK_REMOTE", None)
+    """The kernel inherits os.environ: drop the Connect settings so the notebook builds its own classic session."""
+    names = ("SPARK_REMOTE", "SPARK_CONNECT_MODE_ENABLED")
+    saved = {name: os.environ.pop(name) for name in names if name in os.environ}
     try:
         return execute(path=path, parameters={"schema": schema}, env={"SPARK_LOCAL_DIRS": str(work / "local")},
                        cell_timeout=300)
     finally:
-        if saved is not None:
-            os.environ["SPARK_REMOTE"] = saved
+        os.environ.update(saved)
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ COMMAND_MODULES = (
     "checkers.cli.volumes_cmd",
     "checkers.cli.spark_cmd",
     "checkers.cli.kernel_cmd",
+    "checkers.cli.docs_cmd",
 )
 
 console = Console(highlight=False)

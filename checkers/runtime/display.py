@@ -33,6 +33,8 @@ def table_bundle(obj: Any, *, max_rows: int | None = None) -> dict[str, str] | N
         return None
     truncated = len(frame) > limit
     frame = frame.head(limit)
+    # Databricks shows SQL NULL as `null`; pandas would print None for strings and NaN/NaT for the rest.
+    frame = frame.astype(object).where(frame.notna(), "null")
     note = f"Showing the first {limit} rows." if truncated else f"{len(frame)} row{'s' if len(frame) != 1 else ''}"
     table_html = frame.to_html(index=False, na_rep="null", classes="day07-table", border=0, max_rows=limit)
     return {

@@ -1,0 +1,240 @@
+"""The generated reference and lesson pages: written from the code, so they cannot drift from it."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import types
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from checkers import docs_build
+from checkers.config import PROJECT_ROOT
+
+
+def _all_parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    found = [parser]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                found += _all_parsers(sub)
+    return found
+
+
+# ------------------------------------------------------------------------------------------------ CLI page
+
+
+def _toy_parser(root: Path) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="toy", description="A toy command.")
+    sub = parser.add_subparsers(metavar="COMMAND")
+    grade = sub.add_parser("grade", help="grade a folder", description="Grade every submission | in a folder.")
+    grade.add_argument("folder", type=Path, help="the cohort folder")
+    grade.add_argument("--workers", type=int, default=3, help="submissions at once")
+    grade.add_argument("--out", type=Path, default=root / "reports", metavar="DIR", help="where reports go")
+    grade.add_argument("--format", choices=("csv", "json"), default="csv", help="gradebook format")
+    grade.add_argument("--force", action="store_true", help="grade everything again")
+    nested = sub.add_parser("cohort", help="cohort tools").add_subparsers(metavar="ACTION")
+    nested.add_parser("summary", help="print the summary")
+    return parser
+
+
+def test_cli_page_documents_each_command_option_and_default(tmp_path: Path) -> None:
+    page = docs_build.cli_reference(parser=_toy_parser(tmp_path), root=tmp_path)
+
+    for heading in ("## `toy grade`", "## `toy cohort`", "### `toy cohort summary`"):
+        assert heading in page
+    assert "Grade every submission \\| in a folder." not in page  # descriptions are prose, not table cells
+    assert "Grade every submission | in a folder." in page
+    assert "toy grade [-h] [--workers WORKERS] [--out DIR] [--format {csv,json}] [--force] folder" in page
+    rows = {line.split(" | ")[0]: line for line in page.splitlines() if line.startswith("| <code>")}
+    assert "<code>3</code>" in rows["| <code>--workers WORKERS</code>"]
+    # a path default under the repository is shown relative to it, not as this machine's absolute path
+    assert "<code>reports</code>" in rows["| <code>--out DIR</code>"] and str(tmp_path) not in page
+    assert "<code>csv</code>" in rows["| <code>--format {csv,json}</code>"]
+    assert rows["| <code>--force</code>"].rstrip().endswith("|  |")  # a flag has no default to show
+    assert "[`toy grade`](#toy-grade)" in page
+
+
+def test_cli_page_covers_every_command_of_the_real_cli() -> None:
+    from checkers.cli import build_parser
+
+    parser = build_parser()
+    page = docs_build.cli_reference(parser=parser, root=PROJECT_ROOT)
+    for sub in _all_parsers(parser)[1:]:
+        assert f"`{sub.prog}`" in page, f"{sub.prog} has no section"
+        for action in sub._actions:
+            for option in action.option_strings:
+                if option not in ("-h", "--help"):
+                    assert option in page, f"{sub.prog} {option} is not documented"
+    assert str(PROJECT_ROOT) not in page
+
+
+# ------------------------------------------------------------------------------------------------ job fields
+
+
+def test_job_fields_page_lists_the_fields_the_validator_walks() -> None:
+    from databricks.sdk.service import jobs
+
+    from checkers.jobs.load import sdk_fields
+
+    page = docs_build.job_fields_reference()
+    sections = {chunk.split("\n", 1)[0]: chunk for chunk in page.split("\n## ")[1:]}
+    for cls in (jobs.JobSettings, jobs.Task, jobs.TaskDependency, jobs.CronSchedule, jobs.ConditionTask):
+        for name in sdk_fields(cls):
+            assert f"| `{name}` |" in sections[cls.__name__], f"{cls.__name__}.{name} missing"
+    assert "| `task_key` | string | yes |" in sections["Task"]
+    for member in jobs.RunIf:
+        assert f"`{member.value}`" in sections["RunIf"]
+    assert "**ClusterSpec**" in sections["Every other type"]  # reachable through job_clusters / new_cluster
+    assert "](/" not in page  # the SDK's links into docs.databricks.com would be broken links here
+
+
+@pytest.mark.parametrize("job_file", ["bad_cycle.yml", "bad_typo_key.yml", "bad_run_if.yml", "bad_cron.yml",
+                                      "warn_retry_immediately.yml", "bad_reference_not_upstream.yml"])
+def test_job_fields_page_lists_each_finding_code_the_validator_reports(files: Path, job_file: str) -> None:
+    from checkers.jobs.load import load_job
+    from checkers.jobs.validate import validate_job
+
+    findings = validate_job(load_job(path=files / "jobs" / job_file))
+    assert findings, f"{job_file} should give findings"
+    page = docs_build.job_fields_reference()
+    for finding in findings:
+        assert f"| `{finding.code}` | " in page, f"code {finding.code} ({job_file}) is not documented"
+
+
+# ------------------------------------------------------------------------------------------------ checks page
+
+
+@dataclass(frozen=True)
+class _Spec:
+    id: str
+    group: str
+    points: float
+    title: str
+    hint: str
+    docs: str = ""
+    requires: tuple[str, ...] = ()
+
+
+def _fake_grader(monkeypatch: pytest.MonkeyPatch, specs: list[_Spec]) -> None:
+    module = types.ModuleType("checkers.grading.checks")
+    module.all_checks = lambda: specs  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "checkers.grading.checks", module)
+
+
+def test_checks_page_is_generated_from_the_grader_registry(monkeypatch: pytest.MonkeyPatch) -> None:
+    _fake_grader(monkeypatch, [
+        _Spec("job.schedule", "job", 10, "daily at 02:00", "Use 0 0 2 * * ?"),
+        _Spec("silver.no_duplicates", "silver", 5, "one row per event", "dropDuplicates on the key",
+              docs="silver.md", requires=("silver.table", "bronze.rows")),
+        _Spec("widgets.declared", "widgets", 4, "widgets | declared", "declare them"),
+        _Spec("stretch.retries", "stretch", 2, "bronze retries", "max_retries: 1"),
+    ])
+    page = docs_build.checks_reference(solutions=PROJECT_ROOT / "solutions")
+
+    order = [page.index(f"\n## {group}\n") for group in ("widgets", "silver", "job", "stretch")]
+    assert order == sorted(order), "groups follow the contract's order"
+    assert "4 checks: 19 points for the required ones, 2 extra for the stretch goals." in page
+    assert ("| `silver.no_duplicates`<br>5 points | one row per event. Needs `silver.table`, `bronze.rows`. "
+            "| dropDuplicates on the key ([silver](../silver.md)) |") in page
+    assert "| `job.schedule`<br>10 points | daily at 02:00. | Use 0 0 2 * * ? |" in page
+    assert "widgets \\| declared" in page
+    assert "not part of this build yet" not in page
+
+
+def test_checks_page_without_a_grader_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "checkers.grading.checks", None)  # import fails as if absent
+    assert docs_build.grader_checks() is None
+    page = docs_build.checks_reference(solutions=PROJECT_ROOT / "solutions")
+    assert "not part of this build yet" in page
+    for group in ("widgets", "bronze", "silver", "gold", "job", "run", "stretch"):
+        assert f"| `{group}` |" in page
+
+
+def test_checks_page_lists_every_exercise_with_its_page() -> None:
+    from checkers.authoring import find_exercises
+
+    page = docs_build.checks_reference(solutions=PROJECT_ROOT / "solutions")
+    exercises = find_exercises(solutions=PROJECT_ROOT / "solutions")
+    assert exercises
+    for ex in exercises:
+        assert f"[`{ex.id}`](../{ex.docs.removeprefix('../docs/')})" in page
+
+
+# ------------------------------------------------------------------------------------------------ lessons
+
+
+@pytest.mark.parametrize(("target", "expected"), [
+    ("../docs/widgets.md", "../widgets.md"),
+    ("../docs/dependencies.md#task-values", "../dependencies.md#task-values"),
+    ("./01_bronze.ipynb", "01_bronze.md"),
+    ("02_silver.py", "02_silver.md"),
+    ("job.yml", "job.md"),
+    ("https://docs.databricks.com/", "https://docs.databricks.com/"),
+    ("#setup", "#setup"),
+    ("../README.md", "../README.md"),
+])
+def test_lesson_links_point_inside_the_site(target: str, expected: str) -> None:
+    assert docs_build._rewrite_link(target) == expected
+
+
+def test_lesson_notebook_renders_with_exercises_and_checks(docs_files: Path) -> None:
+    page = docs_build.lesson_page(path=docs_files / "tiny_lesson.ipynb")
+
+    assert page.startswith("# Tiny lesson: links and exercises\n")
+    assert "[Download the notebook](tiny_lesson.ipynb)" in page
+    assert "[Widgets](../widgets.md#declare-a-widget)" in page
+    assert "[01 Bronze](01_bronze.md)" in page and "[the job](job.md)" in page
+    assert "Steps:\n\n- one\n- two" in page  # a blank line, or Python-Markdown would not see the list
+    assert '!!! example "Exercise demo.step"\n\n    ```python\n    # TODO demo.step' in page
+    assert '??? success "Check cell' in page and '??? note "Setup cell"' in page
+    assert "```sql\n%sql\nSELECT 1 AS one\n```" in page
+
+
+def test_lesson_in_databricks_source_format_renders(docs_files: Path) -> None:
+    page = docs_build.lesson_page(path=docs_files / "tiny_lesson.py")
+    assert page.startswith("# Tiny source lesson\n")
+    assert "[Silver](../silver.md)" in page
+    assert "```python\ndf = spark.range(3)\ndisplay(df)\n```" in page
+
+
+def test_missing_lesson_names_the_file_and_the_fix(tmp_path: Path) -> None:
+    (tmp_path / "00_widgets.ipynb").write_text("{}", encoding="utf-8")
+    with pytest.raises(docs_build.DocsError) as info:
+        docs_build.lesson_files(lessons=tmp_path)
+    assert "01_bronze" in info.value.message and "day07 lessons build" in (info.value.hint or "")
+
+
+def test_every_lesson_of_the_kit_becomes_a_page_and_a_download() -> None:
+    pages = {p.uri: p for p in docs_build.generated_pages(root=PROJECT_ROOT)}
+    for stem in docs_build.LESSON_STEMS:
+        assert f"lessons/{stem}.md" in pages
+        assert any(uri.startswith(f"lessons/{stem}.") and page.source is not None for uri, page in pages.items())
+    assert "# TODO" in (pages["lessons/job.md"].content or "")
+    assert {"reference/cli.md", "reference/checks.md", "reference/job-fields.md"} <= set(pages)
+
+
+# ------------------------------------------------------------------------------------------------ images
+
+
+def test_build_stops_when_a_screenshot_is_missing(tmp_path: Path) -> None:
+    from mkdocs.exceptions import PluginError
+
+    images = tmp_path / "images"
+    images.mkdir()
+    for name in docs_build.REQUIRED_IMAGES[1:]:
+        (images / name).write_bytes(b"\x89PNG not empty")
+    (images / docs_build.REQUIRED_IMAGES[2]).write_bytes(b"")  # an empty file is as good as none
+
+    assert docs_build.missing_images(docs_dir=tmp_path) == [docs_build.REQUIRED_IMAGES[0],
+                                                            docs_build.REQUIRED_IMAGES[2]]
+    with pytest.raises(PluginError) as info:
+        docs_build.on_pre_build(SimpleNamespace(docs_dir=str(tmp_path)))
+    assert docs_build.REQUIRED_IMAGES[0] in str(info.value) and "day07 docs screenshots" in str(info.value)
+
+
+def test_the_kit_ships_every_screenshot() -> None:
+    assert docs_build.missing_images(docs_dir=PROJECT_ROOT / "docs") == []
