@@ -33,11 +33,13 @@ COMMAND_MODULES = (
     "checkers.cli.volumes_cmd",
     "checkers.cli.spark_cmd",
     "checkers.cli.kernel_cmd",
+    "checkers.cli.deploy_cmd",
     "checkers.cli.docs_cmd",
 )
 
 console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+# Messages name files and paths: let the terminal wrap them, so they stay whole when copied or searched.
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 Handler = Callable[[argparse.Namespace], int]
 

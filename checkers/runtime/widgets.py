@@ -90,7 +90,7 @@ class LocalWidgets(WidgetUtils):
         values.update(self._passed)
         return values
 
-    def getArgument(self, name: str, defaultValue: str | None = None) -> str | None:  # type: ignore[override]
+    def getArgument(self, name: str, defaultValue: str | None = None) -> str | None:
         warnings.warn("dbutils.widgets.getArgument is deprecated; use dbutils.widgets.get.",
                       DeprecationWarning, stacklevel=2)
         return super().getArgument(name, defaultValue)
