@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "checkers.cli.run_cmd",
     "checkers.cli.notebook_cmd",
     "checkers.cli.job_cmd",
+    "checkers.cli.lessons_cmd",
     "checkers.cli.data_cmd",
     "checkers.cli.volumes_cmd",
     "checkers.cli.spark_cmd",

@@ -1,0 +1,3 @@
+# Databricks notebook source
+y = 2
+# END SOLUTION

@@ -1,0 +1,4 @@
+# Databricks notebook source
+# BEGIN SOLUTION
+y = 2
+# END SOLUTION

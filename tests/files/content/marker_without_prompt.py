@@ -1,0 +1,4 @@
+# Databricks notebook source
+# BEGIN SOLUTION demo.no_prompt
+y = 2
+# END SOLUTION
