@@ -1,0 +1,69 @@
+"""``day07 check [FOLDER]``: grade one submission on unseen data and report (CONTRACT §4).
+
+Exit codes: 0 every required check passed, 1 a check failed, 2 the submission could not be graded at all
+(bad usage, no Java, no Spark). The grading itself lives in :mod:`checkers.grading.grade`; this module only
+parses, shows progress, renders and writes the report files.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from checkers.cli import EXIT_FAILED, EXIT_OK, console
+from checkers.config import PROJECT_ROOT
+from checkers.errors import GradingError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "check", help="grade a submission: run its job on unseen data and check every table",
+        description="Grade one submission: copy it, run its own job locally on generated data it has never "
+                    "seen, then check the widgets, the bronze / silver / gold tables, the job and the run. "
+                    "Exit code 0 when every required check passes, 1 when one fails, 2 when it cannot grade.")
+    parser.add_argument("folder", nargs="?", type=Path,
+                        help="the submission folder: four notebooks and a job file (default: lessons/)")
+    parser.add_argument("--solutions", action="store_true", help="grade solutions/ (must give full marks)")
+    parser.add_argument("--json", dest="json_path", type=Path, metavar="FILE", help="write the JSON report here")
+    parser.add_argument("--junit", dest="junit_path", type=Path, metavar="FILE",
+                        help="write a JUnit XML report (one testcase per check)")
+    parser.add_argument("--gradescope", dest="gradescope_path", type=Path, metavar="FILE",
+                        help="write Gradescope results.json")
+    parser.add_argument("--seed", type=int, help="seed of the unseen data (default: random, never the sample's)")
+    parser.add_argument("--rows", type=int, metavar="N", help="rows of unseen data (default 30000)")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the schema, the data file and the private copy for inspection")
+    parser.add_argument("--work-dir", type=Path, metavar="DIR",
+                        help="grading folder (default: a new folder under the kit home's grading/)")
+    parser.set_defaults(func=handler)
+
+
+def submission_folder(args: argparse.Namespace) -> Path:
+    """The folder to grade: FOLDER, solutions/ with --solutions, else lessons/ (graded in place)."""
+    if args.solutions and args.folder is not None:
+        raise GradingError("Give either a FOLDER or --solutions, not both.",
+                           hint="`day07 check --solutions` grades solutions/; `day07 check FOLDER` grades FOLDER.")
+    if args.solutions:
+        return PROJECT_ROOT / "solutions"
+    return args.folder if args.folder is not None else PROJECT_ROOT / "lessons"
+
+
+def handler(args: argparse.Namespace) -> int:
+    from checkers.grading.grade import DEFAULT_ROWS, grade_submission
+    from checkers.grading.report import render_console, write_gradescope, write_json, write_junit
+
+    folder = submission_folder(args)
+    if not folder.is_dir():
+        raise GradingError(f"Submission folder {folder} does not exist or is not a folder.",
+                           hint="Pass the folder holding your four notebooks and job file.")
+    with console.status(f"Grading {folder} …", spinner="dots") as status:
+        report = grade_submission(folder=folder, seed=args.seed, rows=args.rows or DEFAULT_ROWS,
+                                  work_dir=args.work_dir, keep=args.keep,
+                                  progress=lambda phase: status.update(f"Grading {folder}: {phase} …"))
+    render_console(report, console)
+    for path, write in ((args.json_path, write_json), (args.junit_path, write_junit),
+                        (args.gradescope_path, write_gradescope)):
+        if path is not None:
+            write(report, path)
+            console.print(f"Wrote {path}")
+    return EXIT_OK if report.all_passed else EXIT_FAILED

@@ -1,0 +1,94 @@
+"""Small helpers the group modules share: numbers in messages, examples, and the "was the table written" check."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import pandas as pd
+
+from checkers.grading.checks.evidence import Evidence, TableSnapshot
+from checkers.grading.checks.registry import Outcome, errored, failed, passed, skipped
+
+MONEY_TOLERANCE = 0.01 + 1e-6
+"""Money compares within a cent, plus a margin for floating-point noise."""
+
+
+def n(value: float | int) -> str:
+    """``18412`` → ``18 412`` (thin, unambiguous thousands separator in every locale)."""
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:,.2f}".replace(",", " ")
+    return f"{int(value):,}".replace(",", " ")
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    return f"{n(count)} {word if count == 1 else (many or word + 's')}"
+
+
+def quoted(values: Iterable[Any], limit: int = 4) -> str:
+    """``'a', 'b', 'c' …`` for a few examples."""
+    items = list(values)
+    shown = ", ".join(repr(plain(v)) for v in items[:limit])
+    return shown + (" …" if len(items) > limit else "")
+
+
+def plain(value: Any) -> Any:
+    """A numpy / pandas scalar as the Python value it holds (None for any null), for messages."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if hasattr(value, "item"):
+        try:
+            return value.item()
+        except (ValueError, AttributeError):
+            return value
+    return value
+
+
+def columns_problem(snap: TableSnapshot, expected: Iterable[str], *, what: str) -> str | None:
+    """Missing / extra columns in words, or None when the columns are exactly ``expected``."""
+    expected = list(expected)
+    have = snap.columns
+    missing = [c for c in expected if c not in have]
+    extra = [c for c in have if c not in expected]
+    parts = []
+    if missing:
+        parts.append(f"it has no column {', '.join(missing)}")
+    if extra:
+        parts.append(f"it has extra column{'s' if len(extra) > 1 else ''} {', '.join(extra)}")
+    if not parts:
+        return None
+    return f"{snap.qualified} ({what}): " + " and ".join(parts) + f"; expected exactly {', '.join(expected)}"
+
+
+def table_written(ev: Evidence, name: str, stem: str) -> Outcome:
+    """The first check of every table: it exists in the grader's schema and can be read.
+
+    When it does not, the message says why in the learner's terms: the notebook is missing, stopped at a
+    lesson exercise ("not done yet"), failed, or ran fine but wrote somewhere else. A notebook that never
+    ran because an earlier one failed makes this check skipped (the earlier failure is reported there).
+    """
+    snap = ev.table(name)
+    if snap.readable:
+        return passed(f"{snap.qualified} exists ({plural(snap.rows, 'row')})")
+    if snap.exists:
+        return errored(f"{snap.qualified} exists but could not be read: {snap.error}",
+                       hint="Run the notebook again; if it keeps happening, look at the Spark server log "
+                            "(`day07 spark status`).")
+    run = ev.notebook_run(stem)
+    if run.status == "not_run":
+        return skipped(f"{snap.qualified} was not written because {stem} did not run: {run.message}")
+    if not run.ok:
+        return failed(f"{snap.qualified} was not written: {run.explain()}",
+                      hint=not_done_hint(run.exercise) if run.exercise else None)
+    return failed(f"{stem} ran without error but {snap.qualified} does not exist",
+                  hint=f"Read the `schema` widget and write the table as f\"{{schema}}.{name}\" with "
+                       f"saveAsTable (mode overwrite); the grader passes schema={ev.schema}.")
+
+
+def not_done_hint(exercise: str) -> str:
+    """The hint for a lesson exercise that still raises its placeholder."""
+    return (f"Do exercise {exercise}: replace its `raise NotImplementedError(...)` line with your code, "
+            "run the notebook, then grade again.")

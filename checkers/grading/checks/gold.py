@@ -1,0 +1,348 @@
+"""Gold: both tables value by value, against numbers the grader computes itself (contract §2 Gold).
+
+The expected numbers come from :mod:`checkers.grading.expect`. When the learner's silver differs from the
+contract's but still holds every row that should be there, gold is judged against the learner's own silver,
+so a silver mistake is not counted again in gold.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from checkers.grading.checks.common import MONEY_TOLERANCE, columns_problem, n, plural, table_written
+from checkers.grading.checks.evidence import Evidence
+from checkers.grading.checks.registry import Outcome, check, failed, passed, skipped
+from checkers.grading.expect import (
+    DAILY_SALES_COLUMNS,
+    PRODUCT_METRICS_COLUMNS,
+    expected_gold_daily_sales,
+    expected_gold_product_metrics,
+    round_half_up,
+)
+
+_BASIS_COLUMNS = ("product_id", "event_type", "user_id", "price", "event_date")
+_NUMERIC = ("tinyint", "smallint", "int", "bigint", "float", "double")
+
+
+class _Basis:
+    """The gold tables expected, and what they were computed from (for messages)."""
+
+    def __init__(self, product_metrics: pd.DataFrame, daily_sales: pd.DataFrame, source: str,
+                 null_groups: tuple[str, ...] = ()) -> None:
+        self.product_metrics = product_metrics
+        self.daily_sales = daily_sales
+        self.source = source
+        self.null_groups = null_groups
+        """Keys (product_id, event_date) for which the learner's silver has nulls, so gold has a null group too:
+        a silver problem, reported there, not again here."""
+
+
+def _basis(ev: Evidence) -> _Basis | str:
+    """The expected gold tables, or why gold cannot be judged."""
+    if "gold_basis" in ev.cache:
+        return ev.cache["gold_basis"]
+    ev.cache["gold_basis"] = basis = _compute_basis(ev)
+    return basis
+
+
+def _compute_basis(ev: Evidence) -> _Basis | str:
+    exp = ev.expectations
+    if exp is None:
+        return f"no expectations: {ev.expectations_error}"
+    from_raw = _Basis(exp.gold_product_metrics, exp.gold_daily_sales, "the raw data")
+    from checkers.grading.checks import silver
+
+    if silver.columns(ev).status != "passed" or ev.table("silver_events").frame is None:
+        return from_raw
+    match = silver.shared_match(ev)
+    if match.missing.get("unexplained", 0):
+        return ("silver_events lacks rows that pass every rule (see silver.kept_rows), so gold is not judged "
+                "until silver keeps them")
+    frame = ev.table("silver_events").frame
+    assert frame is not None
+    own = frame.loc[:, list(_BASIS_COLUMNS)].copy()
+    own = own[own["product_id"].notna() & own["event_type"].notna()]
+    own["product_id"] = own["product_id"].astype("int64")
+    own["price"] = own["price"].astype("float64")
+    pm = expected_gold_product_metrics(silver=own)
+    ds = expected_gold_daily_sales(silver=own[own["event_date"].notna()])
+    if _same(pm, exp.gold_product_metrics) and _same(ds, exp.gold_daily_sales):
+        return from_raw
+    purchases = frame[frame["event_type"] == "purchase"]
+    nulls = tuple(k for k, present in (("product_id", frame["product_id"].isna().any()),
+                                       ("event_date", purchases["event_date"].isna().any())) if present)
+    return _Basis(pm, ds, "your silver_events (which differs from the expected silver)", nulls)
+
+
+def _same(a: pd.DataFrame, b: pd.DataFrame) -> bool:
+    if a.shape != b.shape:
+        return False
+    try:
+        pd.testing.assert_frame_equal(a.reset_index(drop=True), b.reset_index(drop=True), check_dtype=False,
+                                      check_exact=False, atol=1e-9)
+    except AssertionError:
+        return False
+    return True
+
+
+def _as_float(values: pd.Series) -> pd.Series:
+    def one(v: Any) -> float:
+        if v is None or v is pd.NA:
+            return math.nan
+        try:
+            return float(v)
+        except (TypeError, ValueError):
+            return math.nan
+
+    return pd.Series([one(v) for v in values], index=values.index, dtype="float64")
+
+
+def _table_check(ev: Evidence, name: str, expected: tuple[str, ...], keys: dict[str, str]) -> Outcome:
+    first = table_written(ev, name, "03_gold")
+    if first.status != "passed":
+        return first
+    snap = ev.table(name)
+    problem = columns_problem(snap, expected, what=name)
+    if problem:
+        return failed(problem)
+    wrong = []
+    for column in expected:
+        have = snap.dtypes.get(column, "")
+        want = keys.get(column, "number")
+        ok = have == "date" if want == "date" else (have in _NUMERIC or have.startswith("decimal("))
+        if not ok:
+            wrong.append(f"{column} is {have}, expected {'a date' if want == 'date' else 'a number'}")
+    if wrong:
+        return failed(f"{snap.qualified}: " + "; ".join(wrong))
+    return passed(f"{snap.qualified} exists with {', '.join(expected)} ({plural(snap.rows, 'row')})")
+
+
+def _aligned(ev: Evidence, name: str, key: str, expected: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The learner's rows and the expected rows, both indexed by ``key`` (only keys in both)."""
+    frame = ev.table(name).frame
+    assert frame is not None
+    have = frame.copy()
+    if key == "product_id":
+        have = have[have[key].notna()]
+        have[key] = have[key].astype("int64")
+    have = have.drop_duplicates(subset=[key]).set_index(key)
+    want = expected.set_index(key)
+    common = want.index.intersection(have.index)
+    return have.loc[common], want.loc[common]
+
+
+def _rows_outcome(ev: Evidence, name: str, key: str, expected: pd.DataFrame, what: str) -> Outcome:
+    basis = _basis(ev)
+    frame = ev.table(name).frame
+    assert frame is not None
+    keys = frame[key]
+    nulls = int(keys.isna().sum())
+    dups = int(keys.dropna().duplicated().sum())
+    want = set(expected[key].tolist())
+    have = set(keys.dropna().astype("int64" if key == "product_id" else object).tolist())
+    missing, extra = want - have, have - want
+    problems = []
+    if dups:
+        problems.append(f"{plural(dups, f'{key} appears', f'{key}s appear')} more than once")
+    if nulls and not (isinstance(basis, _Basis) and key in basis.null_groups):
+        problems.append(f"{plural(nulls, 'row')} with a null {key}")
+    if missing:
+        problems.append(f"{plural(len(missing), 'expected ' + what)} missing (e.g. {sorted(missing)[0]})")
+    if extra:
+        problems.append(f"{plural(len(extra), what)} that should not be there (e.g. {sorted(extra)[0]})")
+    if problems:
+        source = basis.source if isinstance(basis, _Basis) else "the raw data"
+        return failed(f"expected one row per {what} ({n(len(want))}, from {source}), found {n(len(frame))} rows: "
+                      + "; ".join(problems))
+    return passed(f"one row for each of the {n(len(want))} {what}s")
+
+
+def _counts_outcome(ev: Evidence, name: str, key: str, expected: pd.DataFrame, columns: tuple[str, ...],
+                    what: str, distinct_hint: str) -> Outcome:
+    have, want = _aligned(ev, name, key, expected)
+    problems = []
+    hint = None
+    for column in columns:
+        h, w = _as_float(have[column]), want[column].astype("float64")
+        differs = ~(h == w)
+        if differs.any():
+            first = differs[differs].index[0]
+            problems.append(f"{column} differs for {n(int(differs.sum()))} of {n(len(w))} {what}s (e.g. {what} "
+                            f"{first}: expected {n(w[first])}, found {_show(h[first])})")
+            if (h[differs] > w[differs]).all():
+                hint = distinct_hint
+    if problems:
+        return failed("; ".join(problems), hint=hint)
+    return passed(f"{', '.join(columns)} match for all {n(len(want))} {what}s")
+
+
+def _show(value: float) -> str:
+    return "null" if math.isnan(value) else n(value) if float(value).is_integer() else f"{value:.4g}"
+
+
+def _money_outcome(ev: Evidence, name: str, key: str, expected: pd.DataFrame, column: str, what: str,
+                   *, nullable: bool = False) -> str | None:
+    have, want = _aligned(ev, name, key, expected)
+    h, w = _as_float(have[column]), want[column].astype("float64")
+    both_null = h.isna() & w.isna()
+    close = (h - w).abs() <= MONEY_TOLERANCE
+    differs = ~(both_null | close)
+    if not differs.any():
+        return None
+    first = differs[differs].index[0]
+    text = (f"{column} differs for {n(int(differs.sum()))} of {n(len(w))} {what}s (e.g. {what} {first}: "
+            f"expected {_money(w[first])}, found {_money(h[first])})")
+    if not nullable and h[differs].isna().all() and (w[differs] == 0).all():
+        text += f": {column} is null where it should be 0"
+    return text
+
+
+def _money(value: float) -> str:
+    return "null" if math.isnan(value) else f"{value:.2f}"
+
+
+def _judged(ev: Evidence) -> _Basis | Outcome:
+    basis = _basis(ev)
+    return basis if isinstance(basis, _Basis) else skipped(basis)
+
+
+# --------------------------------------------------------------------------------------------- product metrics
+
+_PM = "gold_product_metrics"
+
+
+@check("gold.product_metrics.table", points=2, title="gold_product_metrics is written with its 6 columns",
+       hint="Write f\"{schema}.gold_product_metrics\" with product_id, views, carts, purchases, revenue and "
+            "conversion_rate.", docs="gold.md")
+def pm_table(ev: Evidence) -> Outcome:
+    return _table_check(ev, _PM, PRODUCT_METRICS_COLUMNS, {})
+
+
+@check("gold.product_metrics.rows", points=2, title="one row per product_id in silver",
+       hint="groupBy(\"product_id\") over all of silver (every event type), not only the purchases.", docs="gold.md",
+       requires=("gold.product_metrics.table",))
+def pm_rows(ev: Evidence) -> Outcome:
+    basis = _judged(ev)
+    if isinstance(basis, Outcome):
+        return basis
+    return _rows_outcome(ev, _PM, "product_id", basis.product_metrics, "product")
+
+
+@check("gold.product_metrics.counts", points=3, title="views, carts, purchases count distinct users",
+       hint="Count distinct users per event type: F.count_distinct(F.when(F.col(\"event_type\") == \"view\", "
+            "F.col(\"user_id\"))).", docs="gold.md", requires=("gold.product_metrics.rows",))
+def pm_counts(ev: Evidence) -> Outcome:
+    basis = _judged(ev)
+    if isinstance(basis, Outcome):
+        return basis
+    return _counts_outcome(ev, _PM, "product_id", basis.product_metrics, ("views", "carts", "purchases"), "product",
+                           "These count users, not events: a user who views a product five times counts once "
+                           "(count_distinct on user_id).")
+
+
+@check("gold.product_metrics.revenue", points=2, title="revenue = purchase prices summed, rounded to 2 (0 if none)",
+       hint="F.round(F.coalesce(F.sum(F.when(event_type == \"purchase\", price)), F.lit(0.0)), 2): only purchases, "
+            "and 0 for a product nobody bought.", docs="gold.md", requires=("gold.product_metrics.rows",))
+def pm_revenue(ev: Evidence) -> Outcome:
+    basis = _judged(ev)
+    if isinstance(basis, Outcome):
+        return basis
+    problem = _money_outcome(ev, _PM, "product_id", basis.product_metrics, "revenue", "product")
+    if problem:
+        return failed(problem)
+    return passed(f"revenue matches for all {n(len(basis.product_metrics))} products (within 0.01)")
+
+
+@check("gold.product_metrics.conversion", points=2, title="conversion_rate = purchases / views * 100, null if no views",
+       hint="F.when(F.col(\"views\") > 0, F.round(F.col(\"purchases\") / F.col(\"views\") * 100, 2)): a percentage, "
+            "and null (not 0) when views is 0.", docs="gold.md", requires=("gold.product_metrics.rows",))
+def pm_conversion(ev: Evidence) -> Outcome:
+    basis = _judged(ev)
+    if isinstance(basis, Outcome):
+        return basis
+    have, _ = _aligned(ev, _PM, "product_id", basis.product_metrics)
+    # judged against the table's own views and purchases (gold.product_metrics.counts checks those)
+    h = _as_float(have["conversion_rate"])
+    views, purchases = _as_float(have["views"]), _as_float(have["purchases"])
+    w = pd.Series(round_half_up((purchases / views.where(views > 0)).to_numpy() * 100), index=have.index)
+    problems = []
+    should_null = w.isna() & h.notna()
+    if should_null.any():
+        problems.append(f"conversion_rate is set for {plural(int(should_null.sum()), 'product')} with no views "
+                        f"(e.g. product {should_null[should_null].index[0]}: {_show(h[should_null].iloc[0])}); it "
+                        "must be null")
+    hint = None
+    valued = w.notna()
+    differs = valued & ~((h - w).abs() <= MONEY_TOLERANCE)
+    if differs.any():
+        first = differs[differs].index[0]
+        problems.append(f"conversion_rate is not purchases / views * 100 for {n(int(differs.sum()))} of "
+                        f"{n(int(valued.sum()))} products (e.g. product {first}: {_show(purchases[first])} / "
+                        f"{_show(views[first])} * 100 = {_money(w[first])}, found {_money(h[first])})")
+        ratio = (h[differs] / w[differs]).replace([np.inf, -np.inf], np.nan).dropna()
+        if len(ratio) and ((ratio - 0.01).abs() < 0.001).mean() > 0.8:
+            hint = "It looks like a fraction: multiply purchases / views by 100."
+    if problems:
+        return failed("; ".join(problems), hint=hint)
+    return passed(f"conversion_rate = purchases / views * 100 for all {n(len(w))} products (null where views is 0)")
+
+
+# --------------------------------------------------------------------------------------------- daily sales
+
+_DS = "gold_daily_sales"
+
+
+@check("gold.daily_sales.table", points=2, title="gold_daily_sales is written with its 5 columns",
+       hint="Write f\"{schema}.gold_daily_sales\" with event_date, orders, buyers, revenue and avg_order_value.",
+       docs="gold.md")
+def ds_table(ev: Evidence) -> Outcome:
+    return _table_check(ev, _DS, DAILY_SALES_COLUMNS, {"event_date": "date"})
+
+
+@check("gold.daily_sales.rows", points=2, title="one row per event_date with a purchase",
+       hint="filter(event_type == \"purchase\") first, then groupBy(\"event_date\").", docs="gold.md",
+       requires=("gold.daily_sales.table",))
+def ds_rows(ev: Evidence) -> Outcome:
+    basis = _judged(ev)
+    if isinstance(basis, Outcome):
+        return basis
+    return _rows_outcome(ev, _DS, "event_date", basis.daily_sales, "day")
+
+
+@check("gold.daily_sales.counts", points=2, title="orders = purchase events, buyers = distinct users",
+       hint="orders: F.count(\"*\") of the day's purchases; buyers: F.count_distinct(\"user_id\").", docs="gold.md",
+       requires=("gold.daily_sales.rows",))
+def ds_counts(ev: Evidence) -> Outcome:
+    basis = _judged(ev)
+    if isinstance(basis, Outcome):
+        return basis
+    return _counts_outcome(ev, _DS, "event_date", basis.daily_sales, ("orders", "buyers"), "day",
+                           "buyers counts distinct users (F.count_distinct(\"user_id\")); orders counts purchase "
+                           "events only.")
+
+
+@check("gold.daily_sales.revenue", points=3, title="revenue rounded to 2; avg_order_value = revenue / orders",
+       hint="revenue = F.round(F.sum(\"price\"), 2) over the day's purchases; avg_order_value = "
+            "F.round(revenue / orders, 2).", docs="gold.md", requires=("gold.daily_sales.rows",))
+def ds_revenue(ev: Evidence) -> Outcome:
+    basis = _judged(ev)
+    if isinstance(basis, Outcome):
+        return basis
+    problems = [p for p in (_money_outcome(ev, _DS, "event_date", basis.daily_sales, "revenue", "day"),) if p]
+    have, _ = _aligned(ev, _DS, "event_date", basis.daily_sales)
+    revenue, orders, aov = _as_float(have["revenue"]), _as_float(have["orders"]), _as_float(have["avg_order_value"])
+    # judged against the table's own revenue and orders (revenue is checked above, orders by the counts check)
+    want = pd.Series(round_half_up((revenue / orders.where(orders > 0)).to_numpy()), index=have.index)
+    differs = ~((aov - want).abs() <= MONEY_TOLERANCE) & want.notna()
+    if differs.any():
+        first = differs[differs].index[0]
+        problems.append(f"avg_order_value is not revenue / orders for {n(int(differs.sum()))} of {n(len(want))} days "
+                        f"(e.g. day {first}: {_money(revenue[first])} / {_show(orders[first])} = "
+                        f"{_money(want[first])}, found {_money(aov[first])})")
+    if problems:
+        return failed("; ".join(problems))
+    return passed(f"revenue and avg_order_value match for all {n(len(basis.daily_sales))} days (within 0.01)")

@@ -1,0 +1,218 @@
+"""Job: the definition file loads and validates, and has the contract's tasks, parameters and schedule (§3)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from databricks.sdk.service import jobs
+
+from checkers.grading.checks.common import plural
+from checkers.grading.checks.evidence import Evidence
+from checkers.grading.checks.registry import Outcome, check, failed, passed, skipped
+from checkers.grading.submission import TASK_STEMS
+from checkers.jobs.load import LoadedJob
+
+REQUIRED_PARAMETERS = ("source_path", "schema")
+MAX_LISTED = 5
+_TODO = re.compile(r"#\s*TODO\s+(job\.[a-z_]+)")
+
+
+def todo_exercises(ev: Evidence) -> list[str]:
+    """Lesson exercises still marked ``# TODO job.…`` in the job file."""
+    return list(dict.fromkeys(_TODO.findall(ev.job.text)))
+
+
+def _not_done(ev: Evidence, *exercises: str) -> str:
+    left = [e for e in todo_exercises(ev) if not exercises or e in exercises]
+    if not left:
+        return ""
+    name = ev.job.file.name if ev.job.file else "the job file"
+    return f"not done yet: {name} still has TODO {', '.join(left)}. "
+
+
+def stem_of(notebook_path: str) -> str:
+    name = PurePosixPath(notebook_path.replace("\\", "/")).name
+    for suffix in (".ipynb", ".py"):
+        if name.lower().endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+@dataclass
+class Structure:
+    """The job's notebook tasks by contract stem, and how they depend on each other."""
+
+    job: LoadedJob
+    by_stem: dict[str, list[str]]
+    """Contract stem → keys of the notebook tasks that run it."""
+    tasks: dict[str, jobs.Task]
+
+    def key(self, stem: str) -> str | None:
+        """The one task running ``stem`` (None when none or several)."""
+        keys = self.by_stem.get(stem, [])
+        return keys[0] if len(keys) == 1 else None
+
+    def notebook_parents(self, key: str) -> set[str]:
+        """Nearest upstream tasks that are not condition tasks (condition tasks are looked through)."""
+        out: set[str] = set()
+        seen: set[str] = set()
+        todo = [d.task_key for d in (self.tasks[key].depends_on or []) if d.task_key in self.tasks]
+        while todo:
+            up = todo.pop()
+            if up in seen:
+                continue
+            seen.add(up)
+            task = self.tasks[up]
+            if task.condition_task is not None:
+                todo.extend(d.task_key for d in (task.depends_on or []) if d.task_key in self.tasks)
+            else:
+                out.add(up)
+        return out
+
+
+def structure(job: LoadedJob) -> Structure:
+    tasks = job.tasks
+    by_stem: dict[str, list[str]] = {}
+    for key, task in tasks.items():
+        if task.notebook_task is not None and task.notebook_task.notebook_path:
+            match = job.notebook_matches.get(key)
+            stem = match.file.stem if match is not None and match.file is not None else \
+                stem_of(task.notebook_task.notebook_path)
+            by_stem.setdefault(stem, []).append(key)
+    return Structure(job=job, by_stem=by_stem, tasks=tasks)
+
+
+def loaded(ev: Evidence) -> LoadedJob | Outcome:
+    if ev.job.loaded is None:
+        return skipped(f"the job definition could not be loaded ({ev.job.problem})")
+    return ev.job.loaded
+
+
+@check("job.valid", points=3, title="the job file loads and validates",
+       hint="Run `day07 job validate job.yml` and fix what it lists.", docs="job-workflow.md")
+def valid(ev: Evidence) -> Outcome:
+    job = ev.job
+    if job.loaded is None:
+        return failed(f"{_not_done(ev)}{job.problem}", hint=job.hint)
+    errs = job.errors
+    name = job.file.name if job.file else "the job file"
+    if errs:
+        listed = "; ".join(f.describe() for f in errs[:MAX_LISTED])
+        more = f" (and {len(errs) - MAX_LISTED} more)" if len(errs) > MAX_LISTED else ""
+        hint = errs[0].hint if len(errs) == 1 and errs[0].hint else None
+        return failed(f"{_not_done(ev)}{name} has {plural(len(errs), 'error')}: {listed}{more}",
+                      hint=(f"{hint} " if hint else "") + f"Run `day07 job validate {name}` for every detail.")
+    warnings = len(job.findings) - len(errs)
+    loaded_job = job.loaded
+    tasks = len(loaded_job.settings.tasks or [])
+    return passed(f"{name} loads ({loaded_job.shape} shape, job `{loaded_job.job_key}`, {plural(tasks, 'task')}) "
+                  f"with no errors" + (f" ({plural(warnings, 'warning')}; see `day07 job validate`)" if warnings
+                                       else ""))
+
+
+def structure_problems(job: LoadedJob) -> list[str]:
+    """What keeps the job from running 01_bronze → 02_silver → 03_gold as the contract asks (empty: nothing)."""
+    s = structure(job)
+    problems = []
+    for stem in TASK_STEMS:
+        keys = s.by_stem.get(stem, [])
+        if not keys:
+            problems.append(f"no notebook task runs {stem}")
+        elif len(keys) > 1:
+            problems.append(f"tasks {', '.join(keys)} all run {stem}; run it once")
+    for up, down in zip(TASK_STEMS, TASK_STEMS[1:], strict=False):
+        up_key, down_key = s.key(up), s.key(down)
+        if up_key is None or down_key is None:
+            continue
+        parents = s.notebook_parents(down_key)
+        if up_key not in parents:
+            after = f"it depends on {', '.join(sorted(parents))}" if parents else "it depends on nothing"
+            problems.append(f"task {down_key} ({down}) does not run after {up_key} ({up}): {after}")
+    return problems
+
+
+def parameter_problems(job: LoadedJob) -> list[str]:
+    """Which of the job parameters source_path / schema are missing or lack a default (empty: none)."""
+    defined = {p.name: p for p in (job.settings.parameters or []) if p.name}
+    problems = []
+    for name in REQUIRED_PARAMETERS:
+        p = defined.get(name)
+        if p is None:
+            problems.append(f"no job parameter {name}")
+        elif p.default is None:
+            problems.append(f"job parameter {name} has no default")
+    if problems:
+        problems[-1] += f" (it defines {', '.join(defined)})" if defined else " (it defines none)"
+    return problems
+
+
+@check("job.tasks", points=5, title="notebook tasks 01_bronze → 02_silver → 03_gold, in that order",
+       hint="One notebook task per notebook; silver depends_on bronze (directly or through a condition task), gold "
+            "depends_on silver.", docs="dependencies.md")
+def tasks(ev: Evidence) -> Outcome:
+    job = loaded(ev)
+    if isinstance(job, Outcome):
+        return job
+    problems = structure_problems(job)
+    if problems:
+        return failed(_not_done(ev, "job.dependencies") + "; ".join(problems))
+    s = structure(job)
+    keys = [s.key(stem) for stem in TASK_STEMS]
+    return passed(f"{keys[0]} → {keys[1]} → {keys[2]} run 01_bronze, 02_silver, 03_gold in that order")
+
+
+@check("job.parameters", points=3, title="job parameters source_path and schema, with defaults",
+       hint="Add under the job: parameters: [{name: source_path, default: …}, {name: schema, default: day07}]; "
+            "Databricks pushes them down to every notebook's widgets.", docs="job-workflow.md")
+def parameters(ev: Evidence) -> Outcome:
+    job = loaded(ev)
+    if isinstance(job, Outcome):
+        return job
+    problems = parameter_problems(job)
+    if problems:
+        return failed(_not_done(ev, "job.parameters") + "; ".join(problems))
+    defined = {p.name: p for p in (job.settings.parameters or []) if p.name}
+    shown = ", ".join(f"{name} (default {defined[name].default!r})" for name in REQUIRED_PARAMETERS)
+    return passed(f"job parameters {shown}")
+
+
+@check("job.schedule", points=3, title="scheduled daily at 02:00 with a valid Quartz cron and time zone",
+       hint="schedule: {quartz_cron_expression: \"0 0 2 * * ?\", timezone_id: UTC}: Quartz puts seconds first "
+            "and `?` in one day field.", docs="scheduling.md")
+def schedule_check(ev: Evidence) -> Outcome:
+    from checkers.jobs import schedule
+
+    job = loaded(ev)
+    if isinstance(job, Outcome):
+        return job
+    sched = job.settings.schedule
+    if sched is None:
+        return failed(_not_done(ev, "job.schedule") + "the job has no schedule")
+    cron, tz = sched.quartz_cron_expression, sched.timezone_id
+    problems = []
+    hint = None
+    try:
+        schedule.parse_quartz(cron)
+    except schedule.CronError as exc:
+        problems.append(f"`{cron}` is not a valid Quartz cron: {exc.message}")
+        hint = exc.hint
+    else:
+        if not schedule.fires_daily_at(cron=cron, hour=2):
+            try:
+                words = schedule.describe(cron=cron, timezone_id=tz or "UTC")
+            except schedule.CronError:
+                words = f"`{cron}`"
+            problems.append(f"`{cron}` means: {words}; it must fire once a day at 02:00")
+    if not tz:
+        problems.append("the schedule has no timezone_id")
+    else:
+        try:
+            schedule.zone(tz)
+        except schedule.CronError as exc:
+            problems.append(f"timezone_id {exc.message}")
+            hint = hint or exc.hint
+    if problems:
+        return failed(_not_done(ev, "job.schedule") + "; ".join(problems), hint=hint)
+    return passed(f"`{cron}` in {tz}: {schedule.describe(cron=cron, timezone_id=tz)}")

@@ -1,0 +1,318 @@
+"""Silver: the cleaned events, one check per contract rule (§2 Silver), then the values row by row.
+
+The rule checks read one shared :class:`~checkers.grading.checks.silver_match.SilverMatch`, so a difference is
+reported once, by the rule that explains it; what no rule explains is reported by ``silver.kept_rows``
+(rows missing) or ``silver.values`` (rows changed).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from checkers.data import EVENT_TYPES, RAW_COLUMNS
+from checkers.grading.checks.bronze import TIMESTAMP_TYPES, task_value_outcome
+from checkers.grading.checks.common import columns_problem, n, plain, plural, quoted, table_written
+from checkers.grading.checks.evidence import Evidence
+from checkers.grading.checks.registry import Outcome, check, failed, passed
+from checkers.grading.checks.silver_match import SilverMatch, duplicate_copies, match_silver, null_counts, tiers
+from checkers.grading.expect import DEDUP_KEY, SILVER_COLUMNS, UNKNOWN
+
+INTEGRAL = ("tinyint", "smallint", "int", "bigint")
+FLOATING = ("float", "double")
+COLUMN_KINDS = {"event_time": "timestamp", "event_date": "date", "product_id": "integral",
+                "category_id": "integral", "user_id": "integral", "price": "floating"}
+"""Contract §2 Silver types; every other column is a string."""
+KEY_TEXT = "(" + ", ".join(DEDUP_KEY) + ")"
+RULES = ("silver.parse_time", "silver.not_null", "silver.event_type", "silver.price", "silver.dedup",
+         "silver.unknown_fill", "silver.derived")
+
+
+def shared_match(ev: Evidence) -> SilverMatch:
+    """The silver matching, computed once per evidence."""
+    if "silver_match" not in ev.cache:
+        assert ev.expectations is not None, ev.expectations_error
+        frame = ev.table("silver_events").frame
+        assert frame is not None
+        ev.cache["silver_match"] = match_silver(exp=ev.expectations, frame=frame)
+    return ev.cache["silver_match"]
+
+
+def _frame(ev: Evidence) -> pd.DataFrame:
+    frame = ev.table("silver_events").frame
+    assert frame is not None
+    return frame
+
+
+def _kind_ok(spark_type: str | None, kind: str) -> bool:
+    if spark_type is None:
+        return False
+    if kind == "timestamp":
+        return spark_type in TIMESTAMP_TYPES
+    if kind == "integral":
+        return spark_type in INTEGRAL or (spark_type.startswith("decimal(") and spark_type.endswith(",0)"))
+    if kind == "floating":
+        return spark_type in FLOATING
+    return spark_type == kind
+
+
+@check("silver.table", points=2, title="silver_events is written to the job's schema",
+       hint="Write the table as f\"{schema}.silver_events\" with saveAsTable (mode overwrite).", docs="silver.md")
+def table(ev: Evidence) -> Outcome:
+    return table_written(ev, "silver_events", "02_silver")
+
+
+@check("silver.columns", points=3, title="silver has the contract's 11 columns and types",
+       hint="Select exactly the 9 raw columns, event_date and price_tier; cast the ids to BIGINT, price to DOUBLE "
+            "and parse event_time to a timestamp.", docs="silver.md", requires=("silver.table",))
+def columns(ev: Evidence) -> Outcome:
+    snap = ev.table("silver_events")
+    problem = columns_problem(snap, SILVER_COLUMNS, what="silver")
+    if problem:
+        return failed(problem)
+    wrong = []
+    for column in SILVER_COLUMNS:
+        kind = COLUMN_KINDS.get(column, "string")
+        have = snap.dtypes.get(column)
+        if not _kind_ok(have, kind):
+            words = {"integral": "a whole-number type (BIGINT)", "floating": "floating point (DOUBLE)",
+                     "timestamp": "a timestamp", "date": "a date", "string": "a string"}[kind]
+            wrong.append(f"{column} is {have}, expected {words}")
+    if wrong:
+        return failed("silver types: " + "; ".join(wrong))
+    return passed("the 11 columns, event_time a timestamp, event_date a date, ids whole numbers, price a double")
+
+
+@check("silver.kept_rows", points=2, title="silver keeps every row that passes the rules",
+       hint="Only drop what a rule says; check each filter on its own (the notebook's check cells show the counts).",
+       docs="silver.md", requires=("silver.columns",))
+def kept_rows(ev: Evidence) -> Outcome:
+    match = shared_match(ev)
+    lost = match.missing.get("unexplained", 0)
+    if not lost:
+        return passed(f"all {n(match.expected_rows)} rows that pass the rules are kept")
+    message = (f"silver lacks {n(lost)} of the {n(match.expected_rows)} rows that pass every rule "
+               f"(e.g. {'; '.join(match.missing_examples.get('unexplained', []))})")
+    hint = None
+    if match.actual_rows == 0:
+        message = f"silver is empty; {n(match.expected_rows)} rows pass every rule"
+        hint = ("Usually the event_time parse: try_to_timestamp(event_time, \"yyyy-MM-dd HH:mm:ss 'UTC'\") gives "
+                "null when the format does not match, and the null filter then drops every row.")
+    return failed(message, hint=hint)
+
+
+def _extra_text(match: SilverMatch, rule: str, what: str) -> str | None:
+    count = match.extra.get(rule, 0)
+    if not count:
+        return None
+    examples = match.extra_examples.get(rule) or []
+    return f"kept {plural(count, 'row')} {what}" + (f" (e.g. {quoted(examples, 3)})" if examples else "")
+
+
+def _missing_text(match: SilverMatch, rule: str, what: str) -> str | None:
+    count = match.missing.get(rule, 0)
+    if not count:
+        return None
+    examples = match.missing_examples.get(rule) or []
+    return f"dropped {plural(count, 'row')} {what}" + (f" (e.g. {quoted(examples, 3)})" if examples else "")
+
+
+def _drop_count(ev: Evidence, rule: int) -> int:
+    assert ev.expectations is not None
+    return ev.expectations.silver.drop(rule).rows
+
+
+@check("silver.parse_time", points=3, title="rule 1: event_time parsed as UTC; unparsable times dropped",
+       hint="F.try_to_timestamp(\"event_time\", F.lit(\"yyyy-MM-dd HH:mm:ss 'UTC'\")) gives null for any other "
+            "shape; drop those rows. Times are UTC: do not convert them.", docs="silver.md",
+       requires=("silver.kept_rows",))
+def parse_time(ev: Evidence) -> Outcome:
+    match = shared_match(ev)
+    problems = [p for p in (_extra_text(match, "rule1", "whose raw event_time is not `yyyy-MM-dd HH:mm:ss UTC`"),)
+                if p]
+    if match.shift is not None:
+        hours = match.shift / pd.Timedelta(hours=1)
+        problems.append(f"event_time is {hours:+g} h off the raw UTC time in most rows: parse it as UTC "
+                        "(the session time zone is UTC; do not shift it)")
+    if problems:
+        return failed("; ".join(problems))
+    return passed(f"event_time parsed as UTC; the {n(_drop_count(ev, 1))} rows whose time does not parse are dropped")
+
+
+@check("silver.not_null", points=3, title="rule 2: rows missing a required value are dropped",
+       hint="dropna(subset=[\"event_time\", \"event_type\", \"product_id\", \"user_id\", \"user_session\"]): only "
+            "these five are required; brand and category_code may be null (rule 6 fills them).", docs="silver.md",
+       requires=("silver.kept_rows",))
+def not_null(ev: Evidence) -> Outcome:
+    match = shared_match(ev)
+    frame = _frame(ev)
+    problems = []
+    nulls = null_counts(frame, ("event_type", "product_id", "user_id", "user_session"))
+    if nulls:
+        problems.append("silver has nulls in " + ", ".join(f"{c} ({n(k)} rows)" for c, k in nulls.items()))
+    if match.null_times.get("rule2"):
+        problems.append(f"kept {plural(match.null_times['rule2'], 'row')} with a null event_time")
+    over = _missing_text(match, "rule2", "that only lack brand or category_code, which are not required")
+    if over:
+        problems.append(over)
+    if problems:
+        return failed("; ".join(problems))
+    return passed(f"no nulls in the 5 required columns; {n(_drop_count(ev, 2))} rows with one were dropped")
+
+
+@check("silver.event_type", points=3, title="rule 3: event_type trimmed, lower-cased, only the 4 known types",
+       hint="First F.lower(F.trim(\"event_type\")), then keep event_type in (view, cart, remove_from_cart, "
+            "purchase): trimming after the filter loses ' View'.", docs="silver.md", requires=("silver.kept_rows",))
+def event_type(ev: Evidence) -> Outcome:
+    match = shared_match(ev)
+    frame = _frame(ev)
+    problems = []
+    types = frame["event_type"].dropna()
+    odd = types[~types.isin(EVENT_TYPES)]
+    if len(odd):
+        problems.append(f"{plural(len(odd), 'row')} have an event_type outside {', '.join(EVENT_TYPES)} "
+                        f"({quoted(odd.value_counts().index, 4)})")
+    over = _missing_text(match, "rule3", "whose event_type only needed trimming or lower-casing")
+    if over:
+        problems.append(over)
+    if problems:
+        return failed("; ".join(problems))
+    exp = ev.expectations
+    assert exp is not None
+    return passed(f"only the 4 event types; {n(exp.silver.normalized_event_types)} mis-cased or padded types fixed, "
+                  f"{n(_drop_count(ev, 3))} unknown types dropped")
+
+
+@check("silver.price", points=3, title="rule 4: only 0 < price < 10000 kept",
+       hint="filter((F.col(\"price\") > 0) & (F.col(\"price\") < 10000)): both bounds strict.", docs="silver.md",
+       requires=("silver.kept_rows",))
+def price(ev: Evidence) -> Outcome:
+    match = shared_match(ev)
+    frame = _frame(ev)
+    p = frame["price"].astype("float64")
+    bad = p[~((p > 0) & (p < 10_000))]
+    problems = []
+    if len(bad):
+        shown = sorted({float(v) for v in bad.dropna()})
+        extremes = ([shown[0]] if shown else []) + ([shown[-1]] if len(shown) > 1 else [])
+        nulls = int(bad.isna().sum())
+        problems.append(f"kept {plural(len(bad), 'row')} outside 0 < price < 10000"
+                        + (f" (prices {' … '.join(f'{v:g}' for v in extremes)})" if extremes else "")
+                        + (f", {n(nulls)} of them with no price" if nulls else ""))
+    over = _missing_text(match, "rule4", "whose price is inside 0 < price < 10000")
+    if over:
+        problems.append(over)
+    if problems:
+        return failed("; ".join(problems))
+    return passed(f"every price is in 0 < price < 10000; {n(_drop_count(ev, 4))} rows outside were dropped")
+
+
+@check("silver.dedup", points=3, title="rule 5: one row per (user_session, event_time, event_type, product_id)",
+       hint="dropDuplicates([\"user_session\", \"event_time\", \"event_type\", \"product_id\"]) after event_type is "
+            "cleaned: exactly these four columns, no fewer.", docs="silver.md", requires=("silver.kept_rows",))
+def dedup(ev: Evidence) -> Outcome:
+    match = shared_match(ev)
+    frame = _frame(ev)
+    copies = duplicate_copies(frame)
+    problems = []
+    if copies:
+        if match.actual_rows - match.expected_rows == copies:
+            problems.append(f"expected {n(match.expected_rows)} rows, found {n(match.actual_rows)} — "
+                            f"{n(copies)} duplicates on {KEY_TEXT}")
+        else:
+            problems.append(f"{n(copies)} extra copies of rows sharing {KEY_TEXT}")
+    over = _missing_text(match, "rule5", f"that are not duplicates: rows are duplicates only when all of {KEY_TEXT} "
+                         "are equal")
+    if over:
+        problems.append(over)
+    if problems:
+        return failed("; ".join(problems))
+    return passed(f"one row per {KEY_TEXT}; {n(_drop_count(ev, 5))} duplicates dropped")
+
+
+@check("silver.unknown_fill", points=2, title="rule 6: null brand and category_code become 'unknown'",
+       hint="fillna(\"unknown\", subset=[\"brand\", \"category_code\"]): exactly the text unknown, nothing else "
+            "changed.", docs="silver.md", requires=("silver.kept_rows",))
+def unknown_fill(ev: Evidence) -> Outcome:
+    match = shared_match(ev)
+    frame = _frame(ev)
+    exp = ev.expectations
+    assert exp is not None and match.matched is not None
+    problems = []
+    nulls = null_counts(frame, ("brand", "category_code"))
+    if nulls:
+        problems.append("silver still has null " + ", ".join(f"{c} ({n(k)} rows)" for c, k in nulls.items()))
+    for column in ("brand", "category_code"):
+        want = exp.silver.frame[column].to_numpy()[match.matched["e_pos"].to_numpy(dtype=int)]
+        have = frame.loc[match.matched["s_index"], column].to_numpy()
+        should = want == UNKNOWN
+        wrong = should & (have != UNKNOWN) & pd.notna(have)
+        if wrong.any():
+            problems.append(f"{plural(int(wrong.sum()), 'row')} with no {column} hold {quoted(set(have[wrong]), 3)} "
+                            f"instead of {UNKNOWN!r}")
+    if problems:
+        return failed("; ".join(problems))
+    return passed(f"{n(exp.silver.unknown_brands)} null brands and {n(exp.silver.unknown_category_codes)} null "
+                  "category codes became 'unknown'")
+
+
+@check("silver.derived", points=3, title="rule 7: event_date is the UTC date; price_tier by price",
+       hint="event_date = F.to_date(\"event_time\"); price_tier = F.when(price < 10, \"budget\").when(price < 50, "
+            "\"mid\").otherwise(\"premium\").", docs="silver.md", requires=("silver.kept_rows",))
+def derived(ev: Evidence) -> Outcome:
+    frame = _frame(ev)
+    problems = []
+    timed = frame[frame["event_time"].notna()]
+    dates = pd.to_datetime(timed["event_time"], utc=True).dt.date
+    wrong_dates = (timed["event_date"].astype(object) != dates.astype(object)).to_numpy()
+    if wrong_dates.any():
+        bad = timed[wrong_dates].iloc[0]
+        problems.append(f"event_date is not the UTC date of event_time in {plural(int(wrong_dates.sum()), 'row')} "
+                        f"(e.g. {bad['event_time']} has {bad['event_date']})")
+    priced = frame[frame["price"].notna()]
+    want = tiers(priced["price"])
+    wrong_tiers = (priced["price_tier"].astype(object) != want).to_numpy()
+    if wrong_tiers.any():
+        bad = priced[wrong_tiers].iloc[0]
+        problems.append(f"price_tier is wrong in {plural(int(wrong_tiers.sum()), 'row')} (e.g. price "
+                        f"{float(bad['price']):g} has {bad['price_tier']!r}, expected {want[wrong_tiers].iloc[0]!r})")
+    if problems:
+        return failed("; ".join(problems))
+    return passed("event_date is the UTC date of event_time and price_tier follows the price in every row")
+
+
+@check("silver.values", points=2, title="silver holds exactly the expected rows and values",
+       hint="Change nothing but what a rule says: keep ids, category_id, brand and price as the raw values.",
+       docs="silver.md", requires=RULES)
+def values(ev: Evidence) -> Outcome:
+    match = shared_match(ev)
+    frame = _frame(ev)
+    exp = ev.expectations
+    assert exp is not None and match.matched is not None
+    problems = []
+    if match.unexplained_extra:
+        problems.append(f"{plural(match.unexplained_extra, 'row')} match no raw row (a key column was changed)")
+    want = exp.silver.frame.iloc[match.matched["e_pos"].to_numpy(dtype=int)].reset_index(drop=True)
+    have = frame.loc[match.matched["s_index"]].reset_index(drop=True)
+    for column in [c for c in RAW_COLUMNS if c not in ("event_time", "event_type", "user_session", "product_id")]:
+        w, h = want[column], have[column]
+        if column == "price":
+            differs = ~((w.astype("float64") - h.astype("float64")).abs() <= 1e-6 * w.abs().clip(lower=1))
+        else:
+            differs = ~((w.astype(object) == h.astype(object)) | (pd.isna(w) & pd.isna(h)))
+        differs = differs.fillna(True).to_numpy()
+        if differs.any():
+            i = int(differs.nonzero()[0][0])
+            problems.append(f"{column} differs in {plural(int(differs.sum()), 'row')} (e.g. expected "
+                            f"{plain(w.iloc[i])!r}, found {plain(h.iloc[i])!r})")
+    if not problems and match.actual_rows != match.expected_rows:
+        problems.append(f"expected {n(match.expected_rows)} rows, found {n(match.actual_rows)}")
+    if problems:
+        return failed("; ".join(problems))
+    return passed(f"all {n(match.expected_rows)} rows and their values are as expected")
+
+
+@check("silver.task_value", points=2, title="02_silver sets the task value silver_rows",
+       hint="After writing, set dbutils.jobs.taskValues.set(key=\"silver_rows\", value=spark.table(silver_table)"
+            ".count()).", docs="dependencies.md", requires=("silver.table",))
+def task_value(ev: Evidence) -> Outcome:
+    return task_value_outcome(ev, stem="02_silver", key="silver_rows", table_name="silver_events")

@@ -1,0 +1,117 @@
+"""Stretch (contract §3): a retry on bronze, a failure e-mail, and a condition task on bronze_rows.
+
+Reported with points of their own, outside score / max_score: full marks never need them.
+"""
+
+from __future__ import annotations
+
+from checkers.grading.checks.evidence import Evidence
+from checkers.grading.checks.job import loaded, structure
+from checkers.grading.checks.registry import Outcome, check, failed, passed
+from checkers.jobs import refs
+
+_NUMERIC = {"GREATER_THAN": ">", "GREATER_THAN_OR_EQUAL": ">=", "LESS_THAN": "<", "LESS_THAN_OR_EQUAL": "<="}
+_MIRROR = {"GREATER_THAN": "LESS_THAN", "GREATER_THAN_OR_EQUAL": "LESS_THAN_OR_EQUAL",
+           "LESS_THAN": "GREATER_THAN", "LESS_THAN_OR_EQUAL": "GREATER_THAN_OR_EQUAL"}
+
+
+@check("stretch.retries", points=2, title="the bronze task retries at least once",
+       hint="On the bronze task: max_retries: 1 and min_retry_interval_millis: 60000 (bronze overwrites its table, "
+            "so a retry is safe).", docs="job-workflow.md", requires=("job.valid",))
+def retries(ev: Evidence) -> Outcome:
+    job = loaded(ev)
+    if isinstance(job, Outcome):
+        return job
+    key = structure(job).key("01_bronze")
+    if key is None:
+        return failed("no single notebook task runs 01_bronze")
+    count = job.tasks[key].max_retries
+    if count is None or (count < 1 and count != -1):
+        return failed(f"task {key} has max_retries {count if count is not None else 'unset (0)'}")
+    return passed(f"task {key} retries {'forever' if count == -1 else count} time{'s' if count != 1 else ''}")
+
+
+@check("stretch.on_failure_email", points=2, title="an e-mail is sent when a run fails",
+       hint="email_notifications: {on_failure: [you@example.com]} on the job.", docs="job-workflow.md",
+       requires=("job.valid",))
+def on_failure_email(ev: Evidence) -> Outcome:
+    job = loaded(ev)
+    if isinstance(job, Outcome):
+        return job
+    notes = job.settings.email_notifications
+    addresses = list(notes.on_failure or []) if notes is not None else []
+    where = "the job"
+    if not addresses:
+        for key, task in job.tasks.items():
+            if task.email_notifications is not None and task.email_notifications.on_failure:
+                addresses, where = list(task.email_notifications.on_failure), f"task {key}"
+                break
+    if not addresses:
+        return failed("no email_notifications.on_failure address on the job or a task")
+    return passed(f"{where} e-mails {', '.join(addresses)} on failure")
+
+
+def _is_rows_ref(text: str | None, bronze: str) -> bool:
+    found = refs.find_refs(text or "")
+    return len(found) == 1 and found[0].text == (text or "").strip() and found[0].path == (
+        "tasks", bronze, "values", "bronze_rows")
+
+
+def _number(text: str | None) -> float | None:
+    try:
+        return float((text or "").strip())
+    except ValueError:
+        return None
+
+
+def means_rows_positive(op: str, left: str | None, right: str | None, bronze: str) -> bool:
+    """True when the condition is "bronze_rows > 0" in any of its equivalent spellings."""
+    if _is_rows_ref(right, bronze) and op in _MIRROR:
+        op, left, right = _MIRROR[op], right, left
+    if not _is_rows_ref(left, bronze):
+        return False
+    bound = _number(right)
+    if op == "NOT_EQUAL":
+        return (right or "").strip() == "0"
+    if bound is None:
+        return False
+    return (op == "GREATER_THAN" and bound == 0) or (op == "GREATER_THAN_OR_EQUAL" and bound == 1)
+
+
+@check("stretch.condition", points=3, title="silver runs only when bronze_rows > 0 (a condition task)",
+       hint="A condition_task after bronze: {op: GREATER_THAN, left: \"{{tasks.<bronze key>.values.bronze_rows}}\", "
+            "right: \"0\"}, and silver depends_on it with outcome: \"true\".", docs="dependencies.md",
+       requires=("job.valid", "job.tasks"))
+def condition(ev: Evidence) -> Outcome:
+    job = loaded(ev)
+    if isinstance(job, Outcome):
+        return job
+    s = structure(job)
+    bronze, silver = s.key("01_bronze"), s.key("02_silver")
+    assert bronze is not None and silver is not None  # job.tasks passed
+    gates = []
+    for dep in job.tasks[silver].depends_on or []:
+        task = job.tasks.get(dep.task_key)
+        if task is None or task.condition_task is None:
+            continue
+        c = task.condition_task
+        op = c.op.value if c.op is not None else ""
+        if not means_rows_positive(op, c.left, c.right, bronze):
+            continue
+        if dep.outcome != "true":
+            return failed(f"silver depends on condition task {dep.task_key} with outcome {dep.outcome!r}; it must "
+                          "follow the \"true\" branch")
+        if bronze not in {d.task_key for d in task.depends_on or []}:
+            return failed(f"condition task {dep.task_key} does not depend on {bronze}, so bronze_rows is not set "
+                          "when it runs")
+        gates.append(dep.task_key)
+    if not gates:
+        return failed(f"silver ({silver}) does not depend on a condition task testing "
+                      f"{{{{tasks.{bronze}.values.bronze_rows}}}} > 0")
+    gate = gates[0]
+    ran = ev.run.task(gate) if ev.run.mode == "job" else None
+    if ran is not None and (ran.result_state != "SUCCESS" or ran.outcome != "true"):
+        return failed(f"condition task {gate} is right, but in the run it ended {ran.result_state} with outcome "
+                      f"{ran.outcome!r} ({ran.message})")
+    in_run = " and was true in the run" if ran is not None else ""
+    return passed(f"condition task {gate} lets silver run only when bronze_rows > 0{in_run}")

@@ -1,0 +1,454 @@
+"""Grade one submission: run its own job on unseen data, read the tables back, run the checks, report.
+
+The flow, for a submission folder:
+
+1. copy it to a private grading folder (nothing a notebook writes lands in the learner's folder);
+2. find the four notebooks and the job file; load and validate the job;
+3. generate raw data the learner has never seen (a seed other than the sample's, recorded in the report);
+4. run the submission's own job with the local runner, passing ``source_path`` (that file) and a schema of its
+   own (``grade_<id>``) as job parameters — or, when the job cannot run as the contract asks, run the
+   notebooks directly in contract order with the same values, and say so; meanwhile run ``00_widgets`` twice
+   (with values, without) and compute the expected tables in pandas;
+5. read the tables through the grader's own Spark Connect session and check them, with the run record and
+   the runtime records, never with anything a notebook printed;
+6. drop the schema (unless ``keep``) and write ``report.json`` into the grading folder.
+
+A broken submission never stops the grader: whatever cannot run becomes a failed or skipped check with the
+reason. Only a grader that cannot work at all (bad folder, no Java, no Spark) raises a ``CheckersError``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import secrets
+import shutil
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from checkers.config import settings
+from checkers.data import SAMPLE_SEED
+from checkers.errors import CheckersError, GradingError
+from checkers.grading.checks import (
+    CellError,
+    Evidence,
+    JobEvidence,
+    NotebookRun,
+    PipelineRun,
+    TaskState,
+    run_checks,
+    snapshot_tables,
+)
+from checkers.grading.checks.evidence import RunStatus
+from checkers.grading.checks.job import parameter_problems, structure, structure_problems
+from checkers.grading.report import Report, RunSummary, TaskSummary, write_json
+from checkers.grading.submission import TASK_STEMS, Submission, copy_submission, find_submission
+from checkers.runtime.context import RuntimeRecord
+
+DEFAULT_ROWS = 30_000
+"""Rows of unseen data: enough for every kind of dirt to appear many times, small enough to grade fast."""
+MIN_ROWS = 2_000
+"""Below this the generator cannot promise every kind of dirt, so some rules would go untested."""
+DATA_DAYS = 7
+"""Days the unseen data spans (several, so daily sales has several rows)."""
+DATA_FIRST_DAY = date(2019, 10, 1)
+REPORT_NAME = "report.json"
+_SCHEMA_RE = re.compile(r"[a-z_][a-z0-9_]{0,99}")
+_PENDING_STATES: dict[str, RunStatus] = {"SUCCESS": "success", "FAILED": "failed", "TIMEDOUT": "timeout"}
+
+Progress = Callable[[str], None]
+"""Called with a short phase description ("Running the job", ...) as grading moves on."""
+
+
+def choose_seed(seed: int | None = None) -> int:
+    """``seed`` if given (never the sample's), else a fresh random one."""
+    if seed is None:
+        while True:
+            seed = secrets.randbelow(2**31 - 1) + 1
+            if seed != SAMPLE_SEED:
+                return seed
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise GradingError(f"--seed {seed!r} must be a whole number >= 0.", hint="Use e.g. --seed 42.")
+    if seed == SAMPLE_SEED:
+        raise GradingError(f"--seed {seed} is the shipped sample's seed; the grader grades on unseen data.",
+                           hint="Pick any other seed, or leave --seed out for a random one.")
+    return seed
+
+
+def new_schema_name() -> str:
+    """A schema no other grading uses: ``grade_<12 hex digits>``."""
+    return f"grade_{uuid.uuid4().hex[:12]}"
+
+
+def _check_arguments(*, folder: Path, rows: int, schema: str | None) -> None:
+    if not folder.is_dir():
+        raise GradingError(f"Submission folder {folder} does not exist or is not a folder.",
+                           hint="Pass the folder holding your four notebooks and job file (default: lessons/).")
+    if isinstance(rows, bool) or not isinstance(rows, int) or rows < MIN_ROWS:
+        raise GradingError(f"--rows {rows!r} is too small: the unseen data needs at least {MIN_ROWS} rows so every "
+                           "cleaning rule is tested.", hint=f"Use the default ({DEFAULT_ROWS}) or more.")
+    if schema is not None and not _SCHEMA_RE.fullmatch(schema):
+        raise GradingError(f"schema {schema!r} is not a plain lower-case identifier.",
+                           hint="Use letters, digits and _, starting with a letter, e.g. grade_alice.")
+
+
+def _grading_folder(schema: str) -> Path:
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    return settings().home / "grading" / f"{stamp}-{schema}"
+
+
+# --------------------------------------------------------------------------------------------- the job
+
+
+def load_job_evidence(submission: Submission) -> JobEvidence:
+    """Load and validate the submission's job file; a file that cannot be loaded is evidence, not an error."""
+    from checkers.jobs.load import load_job
+    from checkers.jobs.validate import validate_job
+
+    if submission.job_file is None:
+        return JobEvidence(file=None, problem=submission.job_problem,
+                           hint="Add job.yml (bundle YAML) or a Jobs API JSON file next to the notebooks.")
+    path = submission.job_file
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        return JobEvidence(file=path, problem=f"{path.name} cannot be read: {exc.strerror or exc}")
+    try:
+        loaded = load_job(path=path)
+    except CheckersError as exc:
+        return JobEvidence(file=path, problem=exc.message, hint=exc.hint, text=text)
+    try:
+        findings = validate_job(loaded)
+    except Exception as exc:  # noqa: BLE001 - a validator bug must not stop the grading
+        return JobEvidence(file=path, loaded=loaded, text=text,
+                           problem=f"the validator failed on {path.name}: {type(exc).__name__}: {exc}")
+    return JobEvidence(file=path, loaded=loaded, findings=findings, text=text)
+
+
+def job_unrunnable(job: JobEvidence) -> str | None:
+    """Why the job cannot run as the contract asks (None when it can); the notebooks then run directly."""
+    if job.loaded is None:
+        return f"the job definition could not be loaded ({job.problem})"
+    if job.errors:
+        return f"{job.file.name if job.file else 'the job'} has validation errors (see job.valid)"
+    problems = structure_problems(job.loaded) + parameter_problems(job.loaded)
+    if problems:
+        return f"the job does not run the contract's pipeline: {problems[0]}"
+    return None
+
+
+# --------------------------------------------------------------------------------------------- running
+
+
+def _readability(submission: Submission) -> dict[str, str]:
+    """Contract stem → why that notebook cannot be read (only the unreadable ones)."""
+    from checkers.notebooks.formats import read_notebook
+
+    out = {}
+    for stem, path in submission.notebooks.items():
+        if path is None:
+            continue
+        try:
+            read_notebook(path)
+        except CheckersError as exc:
+            out[stem] = exc.message.removeprefix(f"{path}: ")
+    return out
+
+
+def _from_result(stem: str, result: Any, *, task_key: str | None = None) -> NotebookRun:
+    """An executor :class:`NotebookResult` → :class:`NotebookRun`."""
+    error = None
+    if result.failure is not None:
+        error = CellError(ename=result.failure.ename, evalue=result.failure.evalue,
+                          cell=result.failure.cell_number)
+    return NotebookRun(stem=stem, status=result.status, message=result.message, task_key=task_key,
+                       result_state="SUCCESS" if result.ok else "FAILED", error=error, record=result.record,
+                       executed=result.output_path)
+
+
+def _unavailable(stem: str, submission: Submission, unreadable: dict[str, str]) -> NotebookRun | None:
+    if submission.notebook(stem) is None:
+        return NotebookRun(stem=stem, status="missing", message=f"{stem}.ipynb (or .py) is not in the submission")
+    if stem in unreadable:
+        return NotebookRun(stem=stem, status="unreadable", message=unreadable[stem])
+    return None
+
+
+def run_notebooks_directly(*, submission: Submission, unreadable: dict[str, str], parameters: dict[str, str],
+                           out_dir: Path, env: dict[str, str], reason: str,
+                           cell_timeout: float | None = None) -> tuple[PipelineRun, dict[str, NotebookRun]]:
+    """Run 01 → 02 → 03 in contract order with the job's values, as the job would; stop at the first failure."""
+    from checkers.notebooks.execute import execute_notebook
+
+    runs: dict[str, NotebookRun] = {}
+    tasks: list[TaskState] = []
+    values: dict[str, dict[str, Any]] = {}
+    blocked: str | None = None
+    for index, stem in enumerate(TASK_STEMS):
+        previous = TASK_STEMS[index - 1] if index else None
+        run = _unavailable(stem, submission, unreadable)
+        start = datetime.now(timezone.utc)
+        if blocked is not None:
+            run = NotebookRun(stem=stem, status="not_run", message=f"{blocked} did not succeed",
+                              result_state="UPSTREAM_FAILED")
+        elif run is None:
+            path = submission.notebook(stem)
+            assert path is not None
+            result = execute_notebook(path=path, parameters=parameters, output_path=out_dir / f"{stem}.ipynb",
+                                      cell_timeout=cell_timeout, in_job=True, task_key=stem,
+                                      task_values={k: dict(v) for k, v in values.items()}, env=env,
+                                      work_dir=out_dir / stem)
+            run = _from_result(stem, result, task_key=stem)
+            run.parameters = dict(parameters)
+            values[stem] = dict(result.record.task_values)
+        else:
+            run.result_state = "FAILED"
+        if not run.ok and blocked is None:
+            blocked = stem
+        runs[stem] = run
+        tasks.append(TaskState(task_key=stem, kind="notebook", result_state=run.result_state,
+                               depends_on=[previous] if previous else [], notebook=stem, start_time=start,
+                               end_time=datetime.now(timezone.utc), message=run.message,
+                               parameters=dict(run.parameters)))
+    ok = all(r.ok for r in runs.values())
+    note = f"{reason}, so the grader ran 01_bronze, 02_silver and 03_gold directly in that order with its values"
+    return PipelineRun(mode="notebooks", result_state="SUCCESS" if ok else "FAILED", tasks=tasks, run_dir=out_dir,
+                       note=note, parameters=dict(parameters)), runs
+
+
+def run_submission_job(*, job: JobEvidence, unreadable: dict[str, str], parameters: dict[str, str],
+                       runs_dir: Path, env: dict[str, str], max_parallel: int,
+                       cell_timeout: float | None = None) -> tuple[PipelineRun, dict[str, NotebookRun]]:
+    """Run the submission's own job with the runner; translate its record for the checks."""
+    from checkers.jobs.run import run_job
+
+    loaded = job.loaded
+    assert loaded is not None
+    record = run_job(job=loaded, parameters=parameters, max_parallel=max_parallel, runs_dir=runs_dir,
+                     cell_timeout=cell_timeout, validate=False, spark=True, env=env)
+    run_dir = Path(record.run_dir)
+    stems = {key: stem for stem, keys in structure(loaded).by_stem.items() for key in keys}
+    tasks: list[TaskState] = []
+    runs: dict[str, NotebookRun] = {}
+    for t in record.tasks:
+        stem = stems.get(t.task_key)
+        tasks.append(TaskState(task_key=t.task_key, kind=t.type, result_state=t.result_state,
+                               depends_on=[d["task_key"] for d in t.depends_on], notebook=stem,
+                               start_time=t.start_time, end_time=t.end_time, message=t.message, outcome=t.outcome,
+                               parameters=dict(t.parameters)))
+        if stem in TASK_STEMS:
+            runs[stem] = _task_notebook_run(stem, t, run_dir, unreadable)
+    return PipelineRun(mode="job", result_state=record.result_state, tasks=tasks, run_dir=run_dir,
+                       parameters=dict(record.parameters), message=record.message), runs
+
+
+def _task_notebook_run(stem: str, task: Any, run_dir: Path, unreadable: dict[str, str]) -> NotebookRun:
+    """One task of the run record → the run of its notebook (last attempt), with its runtime record."""
+    state = task.result_state
+    attempt = task.attempts[-1] if task.attempts else None
+    status: RunStatus = _PENDING_STATES.get(state or "", "not_run")
+    if stem in unreadable and status == "failed":
+        status = "unreadable"
+    error = None
+    if attempt is not None and attempt.error:
+        error = CellError(ename=str(attempt.error.get("ename", "Error")), evalue=str(attempt.error.get("evalue", "")),
+                          cell=attempt.error.get("cell"))
+        if error.ename == "DeadKernelError":
+            status = "kernel_died"
+    record = None
+    executed = None
+    if attempt is not None and attempt.notebook:
+        executed = run_dir / attempt.notebook
+        record_path = executed.with_suffix("") / f"{Path(task.notebook_file or stem).stem}.record.json"
+        record = RuntimeRecord.read(record_path) if record_path.exists() else None
+    message = unreadable.get(stem, task.message) if status == "unreadable" else task.message
+    return NotebookRun(stem=stem, status=status, message=message, task_key=task.task_key, result_state=state,
+                       error=error, record=record, parameters=dict(task.parameters),
+                       executed=executed if executed is not None and executed.exists() else None)
+
+
+def run_widgets(*, submission: Submission, unreadable: dict[str, str], parameters: dict[str, str],
+                defaults_parameters: dict[str, str], out_dir: Path, env: dict[str, str],
+                cell_timeout: float | None = None) -> dict[str, NotebookRun]:
+    """Run ``00_widgets`` with ``parameters``, then with none of its widgets (it is not part of the job).
+
+    One after the other, beside the job: on two cores, more kernels starting at once only slow the job down.
+    """
+    from checkers.notebooks.execute import execute_notebook
+
+    stem = "00_widgets"
+    unavailable = _unavailable(stem, submission, unreadable)
+    if unavailable is not None:
+        return {"passed": unavailable, "defaults": unavailable}
+    path = submission.notebook(stem)
+    assert path is not None
+
+    def one(which: str, params: dict[str, str]) -> NotebookRun:
+        result = execute_notebook(path=path, parameters=params, output_path=out_dir / f"00_widgets_{which}.ipynb",
+                                  cell_timeout=cell_timeout, env=env, work_dir=out_dir / which)
+        run = _from_result(stem, result)
+        run.parameters = dict(params)
+        return run
+
+    return {"passed": one("passed", parameters), "defaults": one("defaults", defaults_parameters)}
+
+
+# --------------------------------------------------------------------------------------------- the flow
+
+
+def grade_submission(*, folder: Path, seed: int | None = None, rows: int = DEFAULT_ROWS, work_dir: Path | None = None,
+                     schema: str | None = None, keep: bool = False, max_parallel: int = 2,
+                     cell_timeout: float | None = None, progress: Progress | None = None,
+                     name: str | None = None) -> Report:
+    """Grade the submission in ``folder`` and return its report (also written to ``<grading folder>/report.json``).
+
+    ``seed`` picks the unseen data (default: random, never the sample's); ``rows`` its size; ``schema`` the
+    schema the job writes to (default: a fresh ``grade_<id>``); ``work_dir`` the grading folder (default: a new
+    folder under the kit home's ``grading/``). ``keep`` leaves the schema, the data file and the private copy in
+    place for inspection. ``name`` is how the report names the submission (default: the folder path).
+    """
+    started = time.monotonic()
+    folder = Path(folder).resolve()
+    _check_arguments(folder=folder, rows=rows, schema=schema)
+    seed = choose_seed(seed)
+    schema = schema or new_schema_name()
+    widget_schema = f"{schema}_w"
+    say = progress or (lambda _phase: None)
+    work = Path(work_dir) if work_dir is not None else _grading_folder(schema)
+    if work.exists() and any(work.iterdir()):
+        raise GradingError(f"The grading folder {work} exists and is not empty.",
+                           hint="Pass an empty or new --work-dir, or leave it out.")
+    work.mkdir(parents=True, exist_ok=True)
+
+    say("Copying the submission")
+    notes = copy_submission(source=folder, dest=work / "submission")
+    submission = find_submission(folder=work / "submission")
+    notes += submission.notes
+    job = load_job_evidence(submission)
+    unreadable = _readability(submission)
+
+    say(f"Generating {rows:,} rows of unseen data (seed {seed})")
+    from checkers.data.generate import generate_events
+
+    data = generate_events(out=work / "data" / f"events_seed{seed}.csv", rows=rows, seed=seed,
+                           start=DATA_FIRST_DAY + timedelta(days=seed % 24), days=DATA_DAYS)
+    source_path = data.path.resolve()
+
+    say("Starting Spark")
+    from checkers.runtime.spark import connect, ensure_server, kernel_env
+
+    endpoint = ensure_server()
+    env = kernel_env(endpoint)
+    spark = connect(endpoint=endpoint)
+    taken = [other for other in (schema, widget_schema) if spark.catalog.databaseExists(other)]
+    if taken:
+        spark.stop()
+        raise GradingError(f"Schema {taken[0]} already exists; the grader only reads tables written by this run.",
+                           hint="Leave the schema out (a fresh one is made), or drop that schema first.")
+    try:
+        spark.sql(f"CREATE SCHEMA {schema}")
+        params = {"source_path": str(source_path), "schema": schema}
+        layer = ("silver", "gold")[seed % 2]
+        widget_params = {"layer": layer, "source_path": str(source_path), "schema": widget_schema}
+        with ThreadPoolExecutor(max_workers=3, thread_name_prefix="day07-grade") as pool:
+            from checkers.grading.expect import compute_expectations
+
+            expectations: Future[Any] = pool.submit(compute_expectations, path=source_path)
+            widgets: Future[dict[str, NotebookRun]] = pool.submit(
+                run_widgets, submission=submission, unreadable=unreadable, parameters=widget_params,
+                defaults_parameters={"schema": widget_schema}, out_dir=work / "widgets", env=env,
+                cell_timeout=cell_timeout)
+            reason = job_unrunnable(job)
+            say("Running the job" if reason is None else "Running the notebooks (the job cannot run as required)")
+            pipeline, notebooks = _run_pipeline(job=job, submission=submission, unreadable=unreadable,
+                                                parameters=params, work=work, env=env, reason=reason,
+                                                max_parallel=max_parallel, cell_timeout=cell_timeout)
+            say("Running 00_widgets")
+            widget_runs = _settle(widgets, lambda exc: {
+                which: NotebookRun(stem="00_widgets", status="not_run", message=f"the grader could not run it: {exc}")
+                for which in ("passed", "defaults")})
+            exp, exp_error = _expectations(expectations)
+
+        say("Reading the tables")
+        tables = snapshot_tables(spark, schema=schema)
+        evidence = Evidence(submission=submission, schema=schema, source_path=source_path, seed=seed, job=job,
+                            run=pipeline, notebooks=notebooks, widget_runs=widget_runs,
+                            widget_parameters={k: v for k, v in widget_params.items() if k != "schema"},
+                            tables=tables, expectations=exp, expectations_error=exp_error)
+        say("Checking")
+        results = run_checks(evidence)
+    finally:
+        if not keep:
+            for made in (schema, widget_schema):
+                with contextlib.suppress(Exception):
+                    spark.sql(f"DROP SCHEMA IF EXISTS {made} CASCADE")
+        with contextlib.suppress(Exception):
+            spark.stop()
+
+    if keep:
+        notes.append(f"kept: schema {schema}, the data file and the private copy (--keep)")
+    else:
+        shutil.rmtree(work / "submission", ignore_errors=True)
+        data.path.unlink(missing_ok=True)
+        notes.append(f"the unseen data is not kept; make it again with `day07 data generate --rows {rows} --seed "
+                     f"{seed} --start {data.start} --days {data.days} --out FILE`")
+    report = _report(name=name or str(folder), results=results, pipeline=pipeline, seed=seed, rows=rows,
+                     schema=schema, work=work, data_file=source_path, notes=notes,
+                     duration=time.monotonic() - started)
+    write_json(report, work / REPORT_NAME)
+    return report
+
+
+def _run_pipeline(*, job: JobEvidence, submission: Submission, unreadable: dict[str, str],
+                  parameters: dict[str, str], work: Path, env: dict[str, str], reason: str | None,
+                  max_parallel: int, cell_timeout: float | None) -> tuple[PipelineRun, dict[str, NotebookRun]]:
+    """The job when it can run as required, else the notebooks directly; never raises for the submission's sake."""
+    if reason is None:
+        try:
+            return run_submission_job(job=job, unreadable=unreadable, parameters=parameters, runs_dir=work / "runs",
+                                      env=env, max_parallel=max_parallel, cell_timeout=cell_timeout)
+        except CheckersError as exc:
+            reason = f"the runner could not start the job ({exc.message})"
+        except Exception as exc:  # noqa: BLE001 - a runner bug must not cost the learner the table checks
+            reason = f"the runner failed ({type(exc).__name__}: {exc})"
+    try:
+        return run_notebooks_directly(submission=submission, unreadable=unreadable, parameters=parameters,
+                                      out_dir=work / "notebooks", env=env, reason=reason, cell_timeout=cell_timeout)
+    except Exception as exc:  # noqa: BLE001 - reported through every check that needed a run
+        detail = exc.message if isinstance(exc, CheckersError) else f"{type(exc).__name__}: {exc}"
+        note = f"{reason}; running the notebooks directly failed too: {detail}"
+    runs = {stem: NotebookRun(stem=stem, status="not_run", message=note) for stem in TASK_STEMS}
+    return PipelineRun(mode="none", note=note), runs
+
+
+def _settle(future: Future[Any], fallback: Callable[[BaseException], Any]) -> Any:
+    try:
+        return future.result()
+    except Exception as exc:  # noqa: BLE001 - a failed side run is reported through its checks
+        return fallback(exc)
+
+
+def _expectations(future: Future[Any]) -> tuple[Any, str | None]:
+    try:
+        return future.result(), None
+    except Exception as exc:  # noqa: BLE001 - checks that need them say so
+        return None, f"{type(exc).__name__}: {exc}"
+
+
+def _report(*, name: str, results: list, pipeline: PipelineRun, seed: int, rows: int, schema: str, work: Path,
+            data_file: Path, notes: list[str], duration: float) -> Report:
+    required = [r for r in results if r.required]
+    stretch = [r for r in results if not r.required]
+    run = RunSummary(result_state=pipeline.result_state, mode=pipeline.mode, note=pipeline.note,
+                     run_dir=str(pipeline.run_dir) if pipeline.run_dir else None,
+                     tasks=[TaskSummary(task_key=t.task_key, result_state=t.result_state, message=t.message)
+                            for t in pipeline.tasks])
+    return Report(submission=name, score=sum(r.score for r in required), max_score=sum(r.max_score for r in required),
+                  checks=results, run=run, seed=seed, rows=rows, schema=schema, run_folder=str(work),
+                  data_file=str(data_file), stretch_score=sum(r.score for r in stretch),
+                  stretch_max_score=sum(r.max_score for r in stretch), duration_seconds=duration, notes=notes)

@@ -1,0 +1,123 @@
+"""Find what a submission holds: the four notebooks (by stem) and its one job definition file.
+
+A submission is graded from a private copy, so nothing its notebooks write lands in the learner's folder,
+and what is found there never depends on what a notebook does while it runs. Finding files never fails on
+a broken submission: what is missing or ambiguous is recorded for the checks to report.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from checkers.errors import CheckersError, GradingError
+from checkers.notebooks.formats import NOTEBOOK_SUFFIXES
+
+NOTEBOOK_STEMS = ("00_widgets", "01_bronze", "02_silver", "03_gold")
+"""The contract's four notebooks, in the order they are graded."""
+TASK_STEMS = ("01_bronze", "02_silver", "03_gold")
+"""The notebooks the job runs, in contract order."""
+JOB_FILE_NAMES = ("job.yml", "job.yaml", "job.json")
+"""Names taken as the job file without looking inside, in this order of preference."""
+JOB_SUFFIXES = (".yml", ".yaml", ".json")
+MAX_COPIED_FILE_BYTES = 20 * 1024 * 1024
+"""Bigger files (a learner's copy of the raw data) are left out of the private copy."""
+_SKIPPED_DIRS = {".ipynb_checkpoints", "__pycache__", ".git", "spark-warehouse", "metastore_db", ".venv"}
+
+
+@dataclass
+class Submission:
+    """The files of one submission, as found in its (private copy of the) folder."""
+
+    folder: Path
+    """The folder searched (the private copy while grading)."""
+    notebooks: dict[str, Path | None]
+    """Contract stem → notebook file (``.ipynb`` preferred over ``.py``), None when absent."""
+    job_file: Path | None = None
+    """The job definition file, None when there is none or it is ambiguous."""
+    job_problem: str | None = None
+    """Why no job file was chosen (none found, several candidates)."""
+    notes: list[str] = field(default_factory=list)
+    """Remarks worth showing (both ``.ipynb`` and ``.py`` exist, files left out of the copy)."""
+
+    def notebook(self, stem: str) -> Path | None:
+        return self.notebooks.get(stem)
+
+    @property
+    def missing_notebooks(self) -> list[str]:
+        return [stem for stem, path in self.notebooks.items() if path is None]
+
+
+def find_submission(*, folder: Path) -> Submission:
+    """Look for the contract's files in ``folder`` (top level only, like a Databricks Git folder)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise GradingError(f"Submission folder {folder} does not exist or is not a folder.",
+                           hint="Pass the folder holding your four notebooks and job file.")
+    notes: list[str] = []
+    notebooks: dict[str, Path | None] = {}
+    for stem in NOTEBOOK_STEMS:
+        found = [folder / f"{stem}{suffix}" for suffix in NOTEBOOK_SUFFIXES if (folder / f"{stem}{suffix}").is_file()]
+        notebooks[stem] = found[0] if found else None
+        if len(found) > 1:
+            notes.append(f"both {found[0].name} and {found[1].name} exist; grading {found[0].name}")
+    job_file, problem = _find_job_file(folder)
+    return Submission(folder=folder, notebooks=notebooks, job_file=job_file, job_problem=problem, notes=notes)
+
+
+def _find_job_file(folder: Path) -> tuple[Path | None, str | None]:
+    named = [folder / name for name in JOB_FILE_NAMES if (folder / name).is_file()]
+    if named:
+        return named[0], None
+    candidates = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in JOB_SUFFIXES)
+    if not candidates:
+        return None, (f"no job definition file in {folder.name}/ (looked for {', '.join(JOB_FILE_NAMES)} and any "
+                      ".yml/.yaml/.json file)")
+    from checkers.jobs.load import load_job
+
+    loadable = []
+    for path in candidates:
+        try:
+            load_job(path=path)
+        except CheckersError:
+            continue
+        loadable.append(path)
+    if len(loadable) == 1:
+        return loadable[0], None
+    if not loadable:
+        names = ", ".join(p.name for p in candidates)
+        return None, f"none of {names} is a job definition (bundle YAML or Jobs API JSON)"
+    names = ", ".join(p.name for p in loadable)
+    return None, f"several files look like job definitions ({names}); keep one, or name it job.yml"
+
+
+def copy_submission(*, source: Path, dest: Path) -> list[str]:
+    """Copy ``source`` into the new folder ``dest``; returns notes on what was left out.
+
+    Symbolic links are not followed (a link could point anywhere on the grader's machine); caches,
+    checkpoints and files over :data:`MAX_COPIED_FILE_BYTES` are skipped.
+    """
+    source = Path(source)
+    if not source.is_dir():
+        raise GradingError(f"Submission folder {source} does not exist or is not a folder.",
+                           hint="Pass the folder holding your four notebooks and job file.")
+    notes: list[str] = []
+    dest.mkdir(parents=True, exist_ok=False)
+    for root, dirs, files in os.walk(source, followlinks=False):
+        rel = Path(root).relative_to(source)
+        dirs[:] = sorted(d for d in dirs if d not in _SKIPPED_DIRS and not (Path(root) / d).is_symlink())
+        (dest / rel).mkdir(parents=True, exist_ok=True)
+        for name in sorted(files):
+            path = Path(root) / name
+            if path.is_symlink() or not path.is_file():
+                notes.append(f"{rel / name} is a link or special file; not copied")
+                continue
+            size = path.stat().st_size
+            if size > MAX_COPIED_FILE_BYTES:
+                notes.append(f"{rel / name} ({size // (1024 * 1024)} MB) is too big to be part of a submission; "
+                             "not copied")
+                continue
+            shutil.copy2(path, dest / rel / name)
+    return notes

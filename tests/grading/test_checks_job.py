@@ -1,0 +1,195 @@
+"""Job and stretch checks on job files: the solution's, a ``jobs get`` export, and one mistake at a time.
+
+Variants are made from ``solutions/job.yml`` in a temporary folder next to copies of the solution notebooks
+(the validator matches notebook paths to files), so each test shows the one change it makes.
+"""
+
+from __future__ import annotations
+
+import copy
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from checkers.config import PROJECT_ROOT
+from checkers.grading.checks import Evidence, PipelineRun, catalogue, run_checks
+from checkers.grading.grade import load_job_evidence
+from checkers.grading.report import CheckResult
+from checkers.grading.submission import find_submission
+
+SOLUTIONS = PROJECT_ROOT / "solutions"
+LESSONS = PROJECT_ROOT / "lessons"
+ALT = Path(__file__).resolve().parent.parent / "files" / "submissions" / "alt_sql"
+SPECS = [s for s in catalogue() if s.group in ("job", "stretch")]
+
+
+def grade_job(folder: Path) -> dict[str, CheckResult]:
+    submission = find_submission(folder=folder)
+    ev = Evidence(submission=submission, schema="t", source_path=folder / "x.csv", seed=1,
+                  job=load_job_evidence(submission), run=PipelineRun(mode="none"))
+    return {r.id: r for r in run_checks(ev, specs=SPECS)}
+
+
+@pytest.fixture(scope="module")
+def solution_job() -> dict[str, Any]:
+    return yaml.safe_load((SOLUTIONS / "job.yml").read_text(encoding="utf-8"))
+
+
+@pytest.fixture()
+def variant(tmp_path: Path, solution_job: dict[str, Any]) -> Callable[..., dict[str, CheckResult]]:
+    """Write solutions/job.yml changed by ``edit(job settings)`` next to the solution notebooks; grade it."""
+
+    def make(edit: Callable[[dict[str, Any]], None], *, text: str | None = None) -> dict[str, CheckResult]:
+        for nb in SOLUTIONS.glob("0*.ipynb"):
+            shutil.copy(nb, tmp_path / nb.name)
+        document = copy.deepcopy(solution_job)
+        edit(document["resources"]["jobs"]["day07_pipeline"])
+        (tmp_path / "job.yml").write_text(text if text is not None else yaml.safe_dump(document, sort_keys=False),
+                                          encoding="utf-8")
+        return grade_job(tmp_path)
+
+    return make
+
+
+def task(job: dict[str, Any], key: str) -> dict[str, Any]:
+    return next(t for t in job["tasks"] if t["task_key"] == key)
+
+
+def statuses(results: dict[str, CheckResult]) -> dict[str, str]:
+    return {k: r.status for k, r in results.items()}
+
+
+def only(results: dict[str, CheckResult], failed: str, *, skipped: tuple[str, ...] = ()) -> None:
+    """Exactly ``failed`` failed, exactly ``skipped`` were skipped, everything else passed."""
+    want = {k: "failed" if k == failed else "skipped" if k in skipped else "passed" for k in results}
+    assert statuses(results) == want, {k: (r.status, r.message) for k, r in results.items() if want[k] != r.status}
+
+
+def test_the_solution_job_passes_every_job_and_stretch_check() -> None:
+    results = grade_job(SOLUTIONS)
+    assert set(statuses(results).values()) == {"passed"}, statuses(results)
+    assert "bronze → silver → gold" in results["job.tasks"].message
+    assert "0 0 2 * * ?" in results["job.schedule"].message
+
+
+def test_a_jobs_get_export_with_workspace_paths_passes_too() -> None:
+    results = grade_job(ALT)
+    assert set(statuses(results).values()) == {"passed"}, {k: r.message for k, r in results.items()}
+    assert "get shape" in results["job.valid"].message
+    assert "ingest → clean → aggregate" in results["job.tasks"].message
+    assert "has_rows" in results["stretch.condition"].message  # `>= 1` counts as `> 0`
+
+
+def test_an_unknown_key_fails_job_valid_only(variant: Callable[..., dict[str, CheckResult]]) -> None:
+    def edit(job: dict[str, Any]) -> None:
+        job["max_concurent_runs"] = job.pop("max_concurrent_runs")
+
+    results = variant(edit)
+    only(results, "job.valid", skipped=("stretch.retries", "stretch.on_failure_email", "stretch.condition"))
+    assert "max_concurent_runs" in results["job.valid"].message
+    assert "max_concurrent_runs" in results["job.valid"].message  # the close match is suggested
+
+
+def test_gold_after_bronze_instead_of_silver_fails_job_tasks(variant: Callable[..., dict[str, CheckResult]]) -> None:
+    results = variant(lambda job: task(job, "gold").update(depends_on=[{"task_key": "bronze"}]))
+    only(results, "job.tasks", skipped=("stretch.condition",))
+    assert "task gold (03_gold) does not run after silver (02_silver): it depends on bronze" in \
+        results["job.tasks"].message
+
+
+def test_a_missing_notebook_task_fails_job_tasks(variant: Callable[..., dict[str, CheckResult]]) -> None:
+    results = variant(lambda job: job.update(tasks=[t for t in job["tasks"] if t["task_key"] != "gold"]))
+    only(results, "job.tasks", skipped=("stretch.condition",))
+    assert "no notebook task runs 03_gold" in results["job.tasks"].message
+
+
+def test_a_missing_parameter_fails_job_parameters(variant: Callable[..., dict[str, CheckResult]]) -> None:
+    results = variant(lambda job: job.update(parameters=[p for p in job["parameters"] if p["name"] != "schema"]))
+    only(results, "job.parameters")
+    assert "no job parameter schema (it defines source_path)" in results["job.parameters"].message
+
+
+def test_a_schedule_at_another_hour_fails_job_schedule(variant: Callable[..., dict[str, CheckResult]]) -> None:
+    results = variant(lambda job: job["schedule"].update(quartz_cron_expression="0 0 3 * * ?"))
+    only(results, "job.schedule")
+    assert "03:00" in results["job.schedule"].message and "02:00" in results["job.schedule"].message
+
+
+def test_a_unix_cron_is_invalid_for_the_validator_and_the_schedule_check(
+        variant: Callable[..., dict[str, CheckResult]]) -> None:
+    results = variant(lambda job: job["schedule"].update(quartz_cron_expression="0 2 * * *"))
+    assert results["job.valid"].status == "failed" and results["job.schedule"].status == "failed"
+    assert "Quartz" in results["job.schedule"].message and "0 0 2 * * ?" in results["job.schedule"].hint
+
+
+def test_an_unknown_time_zone_names_the_close_one(variant: Callable[..., dict[str, CheckResult]]) -> None:
+    results = variant(lambda job: job["schedule"].update(timezone_id="Europe/Berln"))
+    assert results["job.schedule"].status == "failed"
+    assert "Europe/Berlin" in results["job.schedule"].hint
+
+
+def test_stretch_retries(variant: Callable[..., dict[str, CheckResult]]) -> None:
+    results = variant(lambda job: task(job, "bronze").update(max_retries=0))
+    only(results, "stretch.retries")
+    assert "max_retries 0" in results["stretch.retries"].message
+
+
+def test_stretch_failure_email(variant: Callable[..., dict[str, CheckResult]]) -> None:
+    results = variant(lambda job: job.pop("email_notifications"))
+    only(results, "stretch.on_failure_email")
+
+
+def test_stretch_condition_must_follow_the_true_branch(variant: Callable[..., dict[str, CheckResult]]) -> None:
+    results = variant(lambda job: task(job, "silver").update(
+        depends_on=[{"task_key": "bronze_has_rows", "outcome": "false"}]))
+    only(results, "stretch.condition")
+    assert "outcome 'false'" in results["stretch.condition"].message
+
+
+def test_stretch_condition_written_the_other_way_round_counts(variant: Callable[..., dict[str, CheckResult]]) -> None:
+    results = variant(lambda job: task(job, "bronze_has_rows").update(
+        condition_task={"op": "LESS_THAN", "left": "0", "right": "{{tasks.bronze.values.bronze_rows}}"}))
+    assert set(statuses(results).values()) == {"passed"}
+
+
+def test_stretch_condition_on_another_value_does_not_count(variant: Callable[..., dict[str, CheckResult]]) -> None:
+    results = variant(lambda job: task(job, "bronze_has_rows").update(
+        condition_task={"op": "GREATER_THAN", "left": "{{tasks.bronze.values.bronze_rows}}", "right": "10"}))
+    only(results, "stretch.condition")
+
+
+def test_the_untouched_lesson_job_is_not_done_yet() -> None:
+    results = grade_job(LESSONS)
+    for check_id, todo in (("job.tasks", "job.dependencies"), ("job.parameters", "job.parameters"),
+                           ("job.schedule", "job.schedule")):
+        assert results[check_id].status == "failed"
+        assert results[check_id].message.startswith("not done yet:") and todo in results[check_id].message
+    assert results["job.valid"].status == "failed" and "not upstream" in results["job.valid"].message
+    assert all(results[c].status == "skipped" for c in ("stretch.retries", "stretch.on_failure_email",
+                                                         "stretch.condition"))
+
+
+def test_no_job_file(tmp_path: Path) -> None:
+    for nb in SOLUTIONS.glob("0*.ipynb"):
+        shutil.copy(nb, tmp_path / nb.name)
+    results = grade_job(tmp_path)
+    assert results["job.valid"].status == "failed"
+    assert "no job definition file" in results["job.valid"].message
+    for check_id in ("job.tasks", "job.parameters", "job.schedule"):
+        assert results[check_id].status == "skipped" and "could not be loaded" in results[check_id].message
+
+
+def test_several_job_like_files_are_ambiguous(tmp_path: Path) -> None:
+    for name in ("a.yml", "b.yml"):
+        shutil.copy(SOLUTIONS / "job.yml", tmp_path / name)
+    results = grade_job(tmp_path)
+    assert "several files look like job definitions (a.yml, b.yml)" in results["job.valid"].message
+
+
+def test_a_yaml_syntax_error_names_the_line(variant: Callable[..., dict[str, CheckResult]]) -> None:
+    results = variant(lambda job: None, text="resources:\n  jobs:\n    x:\n      name: [unclosed\n")
+    assert results["job.valid"].status == "failed" and "line" in results["job.valid"].message

@@ -1,0 +1,484 @@
+"""Bronze, silver and gold checks on tables built here with Spark, one deliberate mistake at a time.
+
+A reference pipeline written in Spark SQL (independent of the solutions and of the grader's pandas code) builds
+the three layers from generated raw data; each variant changes one fragment of it, the way a learner's
+mistake would. The checks then run on snapshots of those DataFrames, exactly as on tables read after a job.
+Each wrong variant must fail its own check — with a message naming the problem — skip the checks that depend
+on it, and leave every other check passing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from checkers.data import sample_path
+from checkers.data.generate import generate_events
+from checkers.grading.checks import (
+    Evidence,
+    JobEvidence,
+    NotebookRun,
+    PipelineRun,
+    TableSnapshot,
+    catalogue,
+    run_checks,
+    snapshot_frame,
+)
+from checkers.grading.expect import Expectations, compute_expectations
+from checkers.grading.report import CheckResult
+from checkers.grading.submission import Submission
+from checkers.runtime.context import RuntimeRecord
+
+pytestmark = pytest.mark.spark
+
+SEED = 4242
+ROWS = 6000
+GROUPS = ("bronze", "silver", "gold")
+
+SILVER = {
+    "time": "try_to_timestamp(event_time, \"yyyy-MM-dd HH:mm:ss 'UTC'\")",
+    "type": "lower(trim(event_type))",
+    "required": "event_time IS NOT NULL AND event_type IS NOT NULL AND product_id IS NOT NULL AND user_id IS NOT NULL "
+                "AND user_session IS NOT NULL",
+    "known": "event_type IN ('view', 'cart', 'remove_from_cart', 'purchase')",
+    "price": "price > 0 AND price < 10000",
+    "key": "user_session, event_time, event_type, product_id",
+    "dedup": "copy = 1",
+    "brand": "coalesce(brand, 'unknown')",
+    "category_code": "coalesce(category_code, 'unknown')",
+    "date": "to_date(event_time)",
+    "tier": "CASE WHEN price < 10 THEN 'budget' WHEN price < 50 THEN 'mid' ELSE 'premium' END",
+    "price_cast": "try_cast(price AS DOUBLE)",
+    "category_cast": "try_cast(category_id AS BIGINT)",
+    "extra": "",
+}
+SILVER_SQL = """
+WITH typed AS (
+  SELECT {time} AS event_time, {type} AS event_type, try_cast(product_id AS BIGINT) AS product_id,
+         {category_cast} AS category_id, category_code, brand, {price_cast} AS price,
+         try_cast(user_id AS BIGINT) AS user_id, user_session
+  FROM t_bronze),
+kept AS (SELECT * FROM typed WHERE ({required}) AND ({known}) AND ({price})),
+ranked AS (SELECT *, row_number() OVER (PARTITION BY {key} ORDER BY price) AS copy FROM kept)
+SELECT event_time, event_type, product_id, category_id, {category_code} AS category_code, {brand} AS brand, price,
+       user_id, user_session, {date} AS event_date, {tier} AS price_tier {extra}
+FROM ranked WHERE {dedup}
+"""
+GOLD = {
+    "views": "count(DISTINCT IF(event_type = 'view', user_id, NULL))",
+    "revenue": "round(coalesce(sum(IF(event_type = 'purchase', price, NULL)), 0), 2)",
+    "conversion": "CASE WHEN views > 0 THEN round(purchases / views * 100, 2) END",
+    "pm_filter": "",
+    "pm_extra": ", {conversion} AS conversion_rate",
+    "orders": "count(*)",
+    "buyers": "count(DISTINCT user_id)",
+    "aov": "round(revenue / orders, 2)",
+    "ds_filter": "",
+    "ds_date": "event_date",
+}
+PRODUCT_SQL = """
+SELECT product_id, views, carts, purchases, revenue {pm_extra}
+FROM (SELECT product_id, {views} AS views, count(DISTINCT IF(event_type = 'cart', user_id, NULL)) AS carts,
+             count(DISTINCT IF(event_type = 'purchase', user_id, NULL)) AS purchases, {revenue} AS revenue
+      FROM t_silver {pm_filter} GROUP BY product_id)
+"""
+DAILY_SQL = """
+SELECT {ds_date} AS event_date, orders, buyers, revenue, {aov} AS avg_order_value
+FROM (SELECT event_date, {orders} AS orders, {buyers} AS buyers, round(sum(price), 2) AS revenue
+      FROM t_silver WHERE event_type = 'purchase' {ds_filter} GROUP BY event_date)
+"""
+
+
+# --------------------------------------------------------------------------------------------- building tables
+
+
+@pytest.fixture(scope="module")
+def raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return generate_events(out=tmp_path_factory.mktemp("raw") / "events_seed4242.csv", rows=ROWS, seed=SEED,
+                           days=3).path
+
+
+@pytest.fixture(scope="module")
+def exp(raw: Path) -> Expectations:
+    return compute_expectations(path=raw)
+
+
+def bronze_df(spark: Any, path: Path, *, infer: bool = False) -> Any:
+    from pyspark.sql import functions as F
+
+    reader = spark.read.option("header", True)
+    if infer:
+        reader = reader.option("inferSchema", True)
+    return reader.csv(str(path)).select("*", F.current_timestamp().alias("ingestion_ts"),
+                                        F.col("_metadata.file_path").alias("source_file"))
+
+
+class Layers:
+    """Builds bronze / silver / gold snapshots: the reference ones (built once), or with fragments changed."""
+
+    def __init__(self, spark: Any, raw: Path) -> None:
+        self.spark = spark
+        self.raw = raw
+        self._cache: dict[str, Any] = {}
+
+    def bronze(self, df: Any = None) -> TableSnapshot:
+        if df is not None:
+            return snapshot_frame(df, name="bronze_events", qualified="t.bronze_events")
+        if "bronze" not in self._cache:
+            self._cache["bronze"] = snapshot_frame(bronze_df(self.spark, self.raw), name="bronze_events",
+                                                   qualified="t.bronze_events")
+        return self._cache["bronze"]
+
+    def _silver_view(self, changes: dict[str, str]) -> Any:
+        bronze_df(self.spark, self.raw).createOrReplaceTempView("t_bronze")
+        silver = self.spark.sql(SILVER_SQL.format(**{**SILVER, **changes}))
+        silver.createOrReplaceTempView("t_silver")
+        return silver
+
+    def silver(self, **changes: str) -> TableSnapshot:
+        key = f"silver{sorted(changes.items())}"
+        if key not in self._cache:
+            self._cache[key] = snapshot_frame(self._silver_view(changes), name="silver_events",
+                                              qualified="t.silver_events")
+        return self._cache[key]
+
+    def gold(self, silver: dict[str, str] | None = None, **changes: str) -> tuple[TableSnapshot, TableSnapshot]:
+        """Both gold tables with ``changes`` to their SQL, built on silver with ``silver`` changes."""
+        key = f"gold{sorted((silver or {}).items())}{sorted(changes.items())}"
+        if key not in self._cache:
+            self._silver_view(silver or {})
+            gold = {**GOLD, **changes}
+            gold["pm_extra"] = gold["pm_extra"].format(conversion=gold["conversion"])
+            self._cache[key] = (
+                snapshot_frame(self.spark.sql(PRODUCT_SQL.format(**gold)), name="gold_product_metrics",
+                               qualified="t.gold_product_metrics"),
+                snapshot_frame(self.spark.sql(DAILY_SQL.format(**gold)), name="gold_daily_sales",
+                               qualified="t.gold_daily_sales"))
+        return self._cache[key]
+
+
+@pytest.fixture(scope="module")
+def layers(spark: Any, raw: Path) -> Layers:
+    return Layers(spark, raw)
+
+
+def evidence(exp: Expectations, raw: Path, *, bronze: TableSnapshot | None, silver: TableSnapshot | None,
+             product_metrics: TableSnapshot | None, daily_sales: TableSnapshot | None,
+             runs: dict[str, NotebookRun] | None = None) -> Evidence:
+    tables = {s.name: s for s in (bronze, silver, product_metrics, daily_sales) if s is not None}
+    values = {"01_bronze": {"bronze_rows": bronze.rows if bronze else 0},
+              "02_silver": {"silver_rows": silver.rows if silver else 0}, "03_gold": {}}
+    notebooks = {stem: NotebookRun(stem=stem, status="success", record=RuntimeRecord(task_values=v))
+                 for stem, v in values.items()}
+    notebooks.update(runs or {})
+    return Evidence(submission=Submission(folder=raw.parent, notebooks={}), schema="t", source_path=raw, seed=SEED,
+                    job=JobEvidence(file=None), run=PipelineRun(mode="none"), notebooks=notebooks, tables=tables,
+                    expectations=exp)
+
+
+SPECS = [s for s in catalogue() if s.group in GROUPS or s.id == "widgets.parameters_used"]
+NO_GOLD = [s for s in SPECS if s.group != "gold"]
+
+
+def grade(ev: Evidence, specs: list | None = None) -> dict[str, CheckResult]:
+    return {r.id: r for r in run_checks(ev, specs=specs or SPECS)}
+
+
+def dependents(check_id: str) -> set[str]:
+    """Checks that need ``check_id`` to pass, directly or through others (from the catalogue's prerequisites)."""
+    out: set[str] = set()
+    todo = [check_id]
+    while todo:
+        current = todo.pop()
+        for s in SPECS:
+            if current in s.requires and s.id not in out:
+                out.add(s.id)
+                todo.append(s.id)
+    return out
+
+
+def assert_only_failure(results: dict[str, CheckResult], check_id: str, *phrases: str) -> None:
+    """``check_id`` failed naming ``phrases``; its dependents are skipped; every other check passed."""
+    failed = results[check_id]
+    assert failed.status == "failed", (check_id, failed.status, failed.message)
+    for phrase in phrases:
+        assert phrase in failed.message, (phrase, failed.message)
+    assert failed.score == 0
+    skipped = dependents(check_id)
+    for r in results.values():
+        if r.id == check_id:
+            continue
+        want = "skipped" if r.id in skipped else "passed"
+        assert r.status == want, (r.id, r.status, r.message)
+        if want == "skipped":
+            assert check_id in r.message
+
+
+def with_silver(layers: Layers, exp: Expectations, raw: Path, **changes: str) -> dict[str, CheckResult]:
+    """Bronze and silver checks with silver built with ``changes`` (gold has its own tests, below)."""
+    return grade(evidence(exp, raw, bronze=layers.bronze(), silver=layers.silver(**changes), product_metrics=None,
+                          daily_sales=None), NO_GOLD)
+
+
+def with_gold(layers: Layers, exp: Expectations, raw: Path, silver: dict[str, str] | None = None,
+              **changes: str) -> dict[str, CheckResult]:
+    """Every table check, gold built with ``changes`` on silver built with ``silver`` changes."""
+    pm, ds = layers.gold(silver, **changes)
+    return grade(evidence(exp, raw, bronze=layers.bronze(), silver=layers.silver(**(silver or {})),
+                          product_metrics=pm, daily_sales=ds))
+
+
+# --------------------------------------------------------------------------------------------- the reference
+
+
+def test_the_reference_pipeline_passes_every_check(layers: Layers, exp: Expectations, raw: Path) -> None:
+    results = with_gold(layers, exp, raw)
+    assert {r.id: r.status for r in results.values() if r.status != "passed"} == {}
+    assert results["silver.dedup"].message.endswith(f"{exp.silver.drop(5).rows} duplicates dropped")
+    assert results["bronze.rows"].message.startswith(f"{exp.bronze.rows:,}".replace(",", " "))
+
+
+def test_the_generated_data_exercises_every_rule(exp: Expectations) -> None:
+    assert all(d.rows > 0 for d in exp.silver.drops), exp.silver.drops
+    assert exp.silver.normalized_event_types > 0 and exp.silver.unknown_brands > 0
+
+
+# --------------------------------------------------------------------------------------------- bronze
+
+
+def _bronze_results(layers: Layers, exp: Expectations, raw: Path, bronze: TableSnapshot | None,
+                    runs: dict[str, NotebookRun] | None = None) -> dict[str, CheckResult]:
+    return grade(evidence(exp, raw, bronze=bronze, silver=layers.silver(), product_metrics=None, daily_sales=None,
+                          runs=runs), NO_GOLD)
+
+
+def test_bronze_with_inferred_types_is_accepted(spark: Any, layers: Layers, exp: Expectations, raw: Path) -> None:
+    results = _bronze_results(layers, exp, raw, layers.bronze(bronze_df(spark, raw, infer=True)))
+    assert all(r.status == "passed" for r in results.values()), [r.message for r in results.values()
+                                                                 if r.status != "passed"]
+
+
+def test_a_missing_bronze_table_from_an_untouched_exercise_says_not_done_yet(layers: Layers, exp: Expectations,
+                                                                             raw: Path) -> None:
+    from checkers.grading.checks import CellError
+
+    lesson = NotebookRun(stem="01_bronze", status="failed", message="cell 7 raised NotImplementedError",
+                         error=CellError("NotImplementedError", "Exercise bronze.ingest: Read the CSV. See x.md", 7))
+    results = _bronze_results(layers, exp, raw, None, runs={"01_bronze": lesson})
+    bronze = results["bronze.table"]
+    assert bronze.status == "failed"
+    assert "not done yet: exercise bronze.ingest" in bronze.message and "cell 7" in bronze.message
+    assert "bronze.ingest" in bronze.hint
+    assert {results[c].status for c in dependents("bronze.table")} == {"skipped"}
+
+
+def test_a_bronze_table_written_elsewhere_points_at_the_schema_widget(layers: Layers, exp: Expectations,
+                                                                      raw: Path) -> None:
+    results = _bronze_results(layers, exp, raw, None)
+    assert results["bronze.table"].status == "failed"
+    assert "ran without error but t.bronze_events does not exist" in results["bronze.table"].message
+    assert "schema" in results["bronze.table"].hint
+
+
+def test_bronze_without_source_file(spark: Any, layers: Layers, exp: Expectations, raw: Path) -> None:
+    df = bronze_df(spark, raw).drop("source_file")
+    assert_only_failure(_bronze_results(layers, exp, raw, layers.bronze(df)), "bronze.columns",
+                        "no column source_file")
+
+
+def test_bronze_reading_another_file_fails_parameters_used(spark: Any, layers: Layers, exp: Expectations,
+                                                          raw: Path) -> None:
+    df = bronze_df(spark, sample_path())
+    assert_only_failure(_bronze_results(layers, exp, raw, layers.bronze(df)), "widgets.parameters_used",
+                        "another file", "events_sample.csv", raw.name)
+
+
+def test_bronze_that_drops_duplicates(spark: Any, layers: Layers, exp: Expectations, raw: Path) -> None:
+    df = bronze_df(spark, raw).dropDuplicates([c for c in exp.raw.columns])
+    dups = int(exp.raw.duplicated().sum())
+    assert dups > 0
+    assert_only_failure(_bronze_results(layers, exp, raw, layers.bronze(df)), "bronze.rows",
+                        f"expected {exp.bronze.rows:,}".replace(",", " "), "exactly the", "duplicate rows")
+
+
+def test_bronze_that_cleans_event_type(spark: Any, layers: Layers, exp: Expectations, raw: Path) -> None:
+    from pyspark.sql import functions as F
+
+    df = bronze_df(spark, raw).withColumn("event_type", F.lower(F.trim("event_type")))
+    assert_only_failure(_bronze_results(layers, exp, raw, layers.bronze(df)), "bronze.values",
+                        "event_type differs")
+
+
+def test_bronze_without_ingestion_time(spark: Any, layers: Layers, exp: Expectations, raw: Path) -> None:
+    from pyspark.sql import functions as F
+
+    df = bronze_df(spark, raw).withColumn("ingestion_ts", F.lit(None).cast("timestamp"))
+    assert_only_failure(_bronze_results(layers, exp, raw, layers.bronze(df)), "bronze.metadata",
+                        "ingestion_ts is null in")
+
+
+def test_bronze_task_value_must_be_the_row_count(layers: Layers, exp: Expectations, raw: Path) -> None:
+    wrong = NotebookRun(stem="01_bronze", status="success", record=RuntimeRecord(task_values={"bronze_rows": 12}))
+    assert_only_failure(_bronze_results(layers, exp, raw, layers.bronze(), runs={"01_bronze": wrong}),
+                        "bronze.task_value", "bronze_rows is 12")
+    unset = NotebookRun(stem="01_bronze", status="success", record=RuntimeRecord())
+    assert_only_failure(_bronze_results(layers, exp, raw, layers.bronze(), runs={"01_bronze": unset}),
+                        "bronze.task_value", "set no task value bronze_rows")
+
+
+# --------------------------------------------------------------------------------------------- silver
+
+LENIENT_TIME = ("coalesce(try_to_timestamp(event_time, \"yyyy-MM-dd HH:mm:ss 'UTC'\"), "
+                "try_to_timestamp(event_time, \"MM/dd/yyyy HH:mm:ss 'UTC'\"), "
+                "try_to_timestamp(event_time, \"yyyy/MM/dd HH:mm:ss 'UTC'\"), "
+                "try_to_timestamp(event_time, \"dd.MM.yyyy HH:mm:ss 'UTC'\"))")
+
+SILVER_VARIANTS = [
+    ("silver.columns", {"extra": ", current_date() AS loaded_on"}, ("extra column loaded_on",)),
+    ("silver.columns", {"price_cast": "try_cast(price AS DECIMAL(10, 2))"}, ("price is decimal(10,2)",)),
+    ("silver.parse_time", {"time": LENIENT_TIME}, ("whose raw event_time is not", "UTC")),
+    ("silver.parse_time", {"time": f"to_utc_timestamp({SILVER['time']}, 'Asia/Tokyo')"}, ("-9 h off",)),
+    ("silver.not_null", {"required": "event_time IS NOT NULL AND event_type IS NOT NULL"},
+     ("nulls in", "user_session")),
+    ("silver.not_null", {"required": SILVER["required"] + " AND brand IS NOT NULL AND category_code IS NOT NULL"},
+     ("only lack brand or category_code",)),
+    ("silver.event_type", {"type": "lower(event_type)"}, ("only needed trimming or lower-casing",)),
+    ("silver.event_type", {"known": "true"}, ("event_type outside",)),
+    ("silver.price", {"price": "price >= 0 AND price <= 10000"}, ("outside 0 < price < 10000",)),
+    ("silver.price", {"price": "price > 0 AND price < 1000"}, ("whose price is inside",)),
+    ("silver.dedup", {"dedup": "true"}, ("duplicates on (user_session, event_time, event_type, product_id)",
+                                         "expected", "found")),
+    ("silver.dedup", {"key": "user_session, product_id"}, ("that are not duplicates",)),
+    ("silver.unknown_fill", {"brand": "coalesce(brand, 'n/a')"}, ("with no brand hold 'n/a'",)),
+    ("silver.unknown_fill", {"category_code": "category_code"}, ("still has null category_code",)),
+    ("silver.derived", {"tier": "CASE WHEN price < 10 THEN 'budget' WHEN price < 100 THEN 'mid' ELSE 'premium' END"},
+     ("price_tier is wrong",)),
+    ("silver.derived", {"date": "to_date(from_utc_timestamp(event_time, 'America/New_York'))"},
+     ("not the UTC date",)),
+    ("silver.values", {"brand": "coalesce(upper(brand), 'unknown')"}, ("brand differs",)),
+    ("silver.values", {"category_cast": "try_cast(category_id AS INT)"}, ("category_id differs",)),
+]
+
+
+@pytest.mark.parametrize(("check_id", "changes", "phrases"), SILVER_VARIANTS,
+                         ids=[f"{c}-{next(iter(ch))}" for c, ch, _ in SILVER_VARIANTS])
+def test_silver_mistakes_fail_their_own_rule(layers: Layers, exp: Expectations, raw: Path, check_id: str,
+                                             changes: dict[str, str], phrases: tuple[str, ...]) -> None:
+    assert_only_failure(with_silver(layers, exp, raw, **changes), check_id, *phrases)
+
+
+def test_silver_with_a_time_format_that_never_matches_is_empty(layers: Layers, exp: Expectations,
+                                                               raw: Path) -> None:
+    results = with_gold(layers, exp, raw, silver={"time": "try_to_timestamp(event_time, 'yyyy-MM-dd HH:mm:ss')"})
+    kept = results["silver.kept_rows"]
+    assert kept.status == "failed" and "silver is empty" in kept.message and "try_to_timestamp" in kept.hint
+    assert all(results[c].status == "skipped" for c in dependents("silver.kept_rows"))
+    # gold on an empty silver is not judged: no points for aggregating nothing
+    assert results["gold.product_metrics.rows"].status == "skipped"
+    assert "silver.kept_rows" in results["gold.product_metrics.rows"].message
+
+
+def test_a_silver_mistake_is_not_counted_again_in_gold(layers: Layers, exp: Expectations, raw: Path) -> None:
+    results = with_gold(layers, exp, raw, silver={"dedup": "true"})
+    assert results["silver.dedup"].status == "failed"
+    gold = [r for r in results.values() if r.group == "gold"]
+    assert gold and all(r.status == "passed" for r in gold), [(r.id, r.message) for r in gold]
+
+
+def test_silver_task_value(layers: Layers, exp: Expectations, raw: Path) -> None:
+    wrong = NotebookRun(stem="02_silver", status="success", record=RuntimeRecord(task_values={"silver_rows": "many"}))
+    results = grade(evidence(exp, raw, bronze=layers.bronze(), silver=layers.silver(), product_metrics=None,
+                             daily_sales=None, runs={"02_silver": wrong}), NO_GOLD)
+    assert_only_failure(results, "silver.task_value", "must be the row count")
+
+
+def test_a_missing_silver_table_after_a_successful_notebook_fails(layers: Layers, exp: Expectations,
+                                                                  raw: Path) -> None:
+    results = grade(evidence(exp, raw, bronze=layers.bronze(), silver=None, product_metrics=None, daily_sales=None),
+                    NO_GOLD)
+    assert_only_failure(results, "silver.table", "02_silver ran without error but t.silver_events does not exist")
+
+
+def test_a_missing_silver_table_after_bronze_failed_is_skipped_not_failed(layers: Layers, exp: Expectations,
+                                                                          raw: Path) -> None:
+    not_run = NotebookRun(stem="02_silver", status="not_run", message="01_bronze did not succeed")
+    results = grade(evidence(exp, raw, bronze=layers.bronze(), silver=None, product_metrics=None, daily_sales=None,
+                             runs={"02_silver": not_run}))
+    assert results["silver.table"].status == "skipped"
+    assert "01_bronze did not succeed" in results["silver.table"].message
+    assert all(results[c].status == "skipped" for c in dependents("silver.table"))
+
+
+# --------------------------------------------------------------------------------------------- gold
+
+GOLD_VARIANTS = [
+    ("gold.product_metrics.table", {"pm_extra": ""}, ("no column conversion_rate",)),
+    ("gold.product_metrics.rows", {"pm_filter": "WHERE event_type = 'purchase'"}, ("expected product", "missing")),
+    ("gold.product_metrics.counts", {"views": "count(IF(event_type = 'view', user_id, NULL))"}, ("views differs",)),
+    ("gold.product_metrics.revenue", {"revenue": "round(sum(IF(event_type = 'purchase', price, NULL)), 2)"},
+     ("null where it should be 0",)),
+    ("gold.product_metrics.revenue", {"revenue": "round(sum(price), 2)"}, ("revenue differs",)),
+    ("gold.product_metrics.conversion", {"conversion": "CASE WHEN views > 0 THEN round(purchases / views, 4) END"},
+     ("conversion_rate is not purchases / views",)),
+    ("gold.product_metrics.conversion", {"conversion": "CASE WHEN views > 0 THEN round(carts / views * 100, 2) END"},
+     ("conversion_rate is not purchases / views",)),
+    ("gold.daily_sales.table", {"ds_date": "date_format(event_date, 'yyyy-MM-dd')"},
+     ("event_date is string, expected a date",)),
+    ("gold.daily_sales.rows", {"ds_filter": "AND event_date > (SELECT min(event_date) FROM t_silver)"},
+     ("expected day", "missing")),
+    ("gold.daily_sales.counts", {"buyers": "count(user_id)"}, ("buyers differs",)),
+    ("gold.daily_sales.revenue", {"aov": "round(revenue / buyers, 2)"}, ("avg_order_value is not revenue / orders",)),
+]
+
+
+@pytest.mark.parametrize(("check_id", "changes", "phrases"), GOLD_VARIANTS,
+                         ids=[f"{c}-{next(iter(ch))}" for c, ch, _ in GOLD_VARIANTS])
+def test_gold_mistakes_fail_their_own_check(layers: Layers, exp: Expectations, raw: Path, check_id: str,
+                                            changes: dict[str, str], phrases: tuple[str, ...]) -> None:
+    assert_only_failure(with_gold(layers, exp, raw, **changes), check_id, *phrases)
+
+
+def test_counting_events_instead_of_users_gets_the_distinct_hint(layers: Layers, exp: Expectations,
+                                                                 raw: Path) -> None:
+    results = with_gold(layers, exp, raw, views="count(IF(event_type = 'view', user_id, NULL))")
+    assert "count_distinct" in results["gold.product_metrics.counts"].hint
+
+
+def test_a_fraction_conversion_rate_gets_the_percent_hint(layers: Layers, exp: Expectations, raw: Path) -> None:
+    results = with_gold(layers, exp, raw, conversion="CASE WHEN views > 0 THEN round(purchases / views, 4) END")
+    assert "multiply" in results["gold.product_metrics.conversion"].hint
+
+
+def test_the_average_of_prices_is_an_accepted_avg_order_value(layers: Layers, exp: Expectations,
+                                                              raw: Path) -> None:
+    results = with_gold(layers, exp, raw, aov="round(revenue / orders, 4)")
+    assert results["gold.daily_sales.revenue"].status == "passed"
+
+
+def test_a_conversion_rate_for_a_product_without_views_must_be_null(layers: Layers, exp: Expectations,
+                                                                   raw: Path) -> None:
+    pm, ds = layers.gold()
+    assert pm.frame is not None
+    frame = pm.frame.copy()
+    frame.loc[0, "views"], frame.loc[0, "conversion_rate"] = 0, 0.0
+    odd = TableSnapshot(name=pm.name, qualified=pm.qualified, exists=True, dtypes=pm.dtypes, frame=frame)
+    results = grade(evidence(exp, raw, bronze=layers.bronze(), silver=layers.silver(), product_metrics=odd,
+                             daily_sales=ds))
+    conversion = results["gold.product_metrics.conversion"]
+    assert conversion.status == "failed" and "must be null" in conversion.message
+    assert results["gold.product_metrics.counts"].status == "failed"  # views really is wrong there
+
+
+def test_a_check_that_crashes_is_an_error_and_the_rest_still_run(layers: Layers, exp: Expectations,
+                                                                 raw: Path) -> None:
+    silver = layers.silver()
+    assert silver.frame is not None
+    odd = TableSnapshot(name="silver_events", qualified="t.silver_events", exists=True, dtypes=silver.dtypes,
+                        frame=silver.frame.drop(columns=["price"]))
+    results = grade(evidence(exp, raw, bronze=layers.bronze(), silver=odd, product_metrics=None, daily_sales=None),
+                    NO_GOLD)
+    errors = [r for r in results.values() if r.status == "error"]
+    assert errors and all("grader could not run this check" in r.message for r in errors)
+    assert results["bronze.values"].status == "passed"

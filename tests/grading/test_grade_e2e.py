@@ -1,0 +1,132 @@
+"""Whole gradings: real kernels, the real runner, the shared Spark server. Few, because each costs ~5 kernels.
+
+- the solutions get full marks and every stretch point, through the CLI with all three report files;
+- a correct solution written differently (Spark SQL, ``.py`` source notebooks, ``jobs get`` JSON) gets full marks;
+- the untouched lessons get 0, every exercise reported as "not done yet", and nothing is an error;
+- a broken submission (a notebook that is not JSON, missing ones, a job with a cycle) is graded, not crashed.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from checkers.config import PROJECT_ROOT
+from checkers.grading.grade import grade_submission
+from checkers.grading.report import Report
+
+pytestmark = [pytest.mark.spark, pytest.mark.kernel]
+
+SOLUTIONS = PROJECT_ROOT / "solutions"
+LESSONS = PROJECT_ROOT / "lessons"
+ALT = Path(__file__).resolve().parent.parent / "files" / "submissions" / "alt_sql"
+ROWS = 6000
+
+
+def not_passed(report: Report) -> dict[str, tuple[str, str]]:
+    return {c.id: (c.status, c.message) for c in report.checks if c.status != "passed"}
+
+
+@pytest.fixture(scope="module")
+def solutions_cli(tmp_path_factory: pytest.TempPathFactory, spark_endpoint: Any) -> tuple[int, Path]:
+    from checkers import cli
+
+    out = tmp_path_factory.mktemp("reports")
+    modules = cli.COMMAND_MODULES
+    if "checkers.cli.check_cmd" not in modules:
+        cli.COMMAND_MODULES = (*modules, "checkers.cli.check_cmd")
+    try:
+        code = cli.main(["check", "--solutions", "--rows", str(ROWS), "--json", str(out / "report.json"),
+                         "--junit", str(out / "junit.xml"), "--gradescope", str(out / "results.json")])
+    finally:
+        cli.COMMAND_MODULES = modules
+    return code, out
+
+
+def test_solutions_get_full_marks_and_every_stretch_point(solutions_cli: tuple[int, Path]) -> None:
+    code, out = solutions_cli
+    data = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    report = Report.from_dict(data)
+    assert not_passed(report) == {}
+    assert code == 0
+    assert (data["score"], data["max_score"]) == (100, 100)
+    assert data["stretch_score"] == data["stretch_max_score"] > 0
+    assert data["run"]["result_state"] == "SUCCESS" and data["run"]["mode"] == "job"
+    assert {t["task_key"] for t in data["run"]["tasks"]} == {"bronze", "bronze_has_rows", "silver", "gold"}
+    assert data["seed"] != 20191001 and data["rows"] == ROWS
+
+
+def test_solutions_reports_are_written_in_every_format(solutions_cli: tuple[int, Path]) -> None:
+    _, out = solutions_cli
+    root = ET.parse(out / "junit.xml").getroot()
+    assert not list(root.iter("failure")) and not list(root.iter("error"))
+    gradescope = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert gradescope["score"] == 100 and all(t["status"] == "passed" for t in gradescope["tests"])
+
+
+def test_grading_leaves_the_run_folder_and_drops_its_schema(solutions_cli: tuple[int, Path], spark: Any) -> None:
+    _, out = solutions_cli
+    data = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    folder = Path(data["run_folder"])
+    assert json.loads((folder / "report.json").read_text(encoding="utf-8"))["score"] == 100
+    executed = {p.name for p in folder.rglob("attempt_*.ipynb")}
+    assert executed == {"attempt_1.ipynb"} and len(list(folder.rglob("attempt_*.ipynb"))) == 3
+    assert (folder / "widgets" / "00_widgets_passed.ipynb").is_file()
+    assert not (folder / "submission").exists() and not Path(data["data_file"]).exists()
+    assert not spark.catalog.databaseExists(data["schema"])
+    assert not spark.catalog.databaseExists(f"{data['schema']}_w")
+
+
+def test_a_solution_in_spark_sql_source_notebooks_and_jobs_get_json_gets_full_marks() -> None:
+    report = grade_submission(folder=ALT, rows=ROWS, name="alt_sql")
+    assert not_passed(report) == {}
+    assert report.submission == "alt_sql"
+    assert report.score == report.max_score == 100
+    assert report.stretch_score == report.stretch_max_score
+
+
+def test_untouched_lessons_get_zero_with_not_done_yet_messages() -> None:
+    report = grade_submission(folder=LESSONS, rows=ROWS)
+    assert report.submission == str(LESSONS.resolve())
+    assert report.score == 0 and report.max_score == 100
+    assert not [c.id for c in report.checks if c.status in ("passed", "error") and c.required]
+    by_id = {c.id: c for c in report.checks}
+    for check_id in ("widgets.declared", "bronze.table", "job.tasks", "job.parameters", "job.schedule"):
+        assert by_id[check_id].status == "failed"
+        assert "not done yet" in by_id[check_id].message, by_id[check_id].message
+    assert report.run.mode == "notebooks" and "validation errors" in report.run.note
+
+
+@pytest.fixture()
+def broken(tmp_path: Path) -> Path:
+    """01_bronze fine, 02_silver not valid JSON, 03_gold and 00_widgets missing, a job with a cycle: one kernel."""
+    shutil.copy(SOLUTIONS / "01_bronze.ipynb", tmp_path / "01_bronze.ipynb")
+    (tmp_path / "02_silver.ipynb").write_text('{"cells": [', encoding="utf-8")
+    document = yaml.safe_load((SOLUTIONS / "job.yml").read_text(encoding="utf-8"))
+    tasks = document["resources"]["jobs"]["day07_pipeline"]["tasks"]
+    tasks[0]["depends_on"] = [{"task_key": "gold"}]  # bronze after gold after silver after bronze: a cycle
+    (tmp_path / "job.yml").write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    return tmp_path
+
+
+def test_a_broken_submission_is_graded_with_reasons_not_crashed(broken: Path) -> None:
+    report = grade_submission(folder=broken, rows=ROWS)
+    by_id = {c.id: c for c in report.checks}
+    assert by_id["job.valid"].status == "failed" and "cycle" in by_id["job.valid"].message
+    assert by_id["widgets.declared"].status == "failed"
+    assert "00_widgets.ipynb (or .py) is not in the submission" in by_id["widgets.declared"].message
+    assert by_id["silver.table"].status == "failed" and "not a valid notebook" in by_id["silver.table"].message
+    assert by_id["gold.product_metrics.table"].status == "skipped"
+    assert "02_silver did not succeed" in by_id["gold.product_metrics.table"].message
+    # the notebook that can run was run directly, so bronze is still graded
+    assert all(c.status == "passed" for c in report.checks if c.group == "bronze"), not_passed(report)
+    assert report.run.mode == "notebooks" and "validation errors" in report.run.note
+    assert all(by_id[c].status == "skipped" for c in ("run.unseen_data", "run.order", "run.success"))
+    assert not [c.id for c in report.checks if c.status == "error"]
+    assert 0 < report.score < 100

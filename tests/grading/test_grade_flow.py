@@ -1,0 +1,121 @@
+"""The grading flow's parts that need no kernel: finding files, the private copy, seeds, refusals, the CLI."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from checkers.config import PROJECT_ROOT
+from checkers.data import SAMPLE_SEED
+from checkers.errors import GradingError
+from checkers.grading.grade import choose_seed, grade_submission, job_unrunnable, load_job_evidence
+from checkers.grading.submission import MAX_COPIED_FILE_BYTES, copy_submission, find_submission
+
+SOLUTIONS = PROJECT_ROOT / "solutions"
+ALT = Path(__file__).resolve().parent.parent / "files" / "submissions" / "alt_sql"
+
+
+def test_notebooks_are_found_by_stem_in_either_format(tmp_path: Path) -> None:
+    shutil.copy(SOLUTIONS / "01_bronze.ipynb", tmp_path / "01_bronze.ipynb")
+    (tmp_path / "01_bronze.py").write_text("# Databricks notebook source\nx = 1\n", encoding="utf-8")
+    shutil.copy(ALT / "02_silver.py", tmp_path / "02_silver.py")
+    found = find_submission(folder=tmp_path)
+    assert found.notebooks["01_bronze"] == tmp_path / "01_bronze.ipynb"
+    assert found.notebooks["02_silver"] == tmp_path / "02_silver.py"
+    assert found.missing_notebooks == ["00_widgets", "03_gold"]
+    assert any("both 01_bronze.ipynb and 01_bronze.py exist" in note for note in found.notes)
+
+
+def test_job_yml_is_preferred_and_otherwise_the_one_file_that_loads_as_a_job(tmp_path: Path) -> None:
+    (tmp_path / "settings.yaml").write_text("colour: blue\n", encoding="utf-8")
+    shutil.copy(ALT / "job.json", tmp_path / "pipeline.json")
+    assert find_submission(folder=tmp_path).job_file == tmp_path / "pipeline.json"
+    shutil.copy(SOLUTIONS / "job.yml", tmp_path / "job.yml")
+    assert find_submission(folder=tmp_path).job_file == tmp_path / "job.yml"
+
+
+def test_the_private_copy_leaves_out_links_caches_and_huge_files(tmp_path: Path) -> None:
+    source = tmp_path / "sub"
+    (source / "helpers").mkdir(parents=True)
+    (source / ".ipynb_checkpoints").mkdir()
+    (source / "helpers" / "util.py").write_text("X = 1\n", encoding="utf-8")
+    (source / ".ipynb_checkpoints" / "old.ipynb").write_text("{}", encoding="utf-8")
+    with (source / "2019-Oct.csv").open("wb") as fh:
+        fh.truncate(MAX_COPIED_FILE_BYTES + 1)
+    os.symlink("/etc/hostname", source / "link.txt")
+    notes = copy_submission(source=source, dest=tmp_path / "copy")
+    copied = sorted(str(p.relative_to(tmp_path / "copy")) for p in (tmp_path / "copy").rglob("*"))
+    assert copied == ["helpers", "helpers/util.py"]
+    assert any("2019-Oct.csv" in n and "too big" in n for n in notes)
+    assert any("link.txt" in n for n in notes)
+
+
+def test_seeds_are_random_and_never_the_samples() -> None:
+    seeds = {choose_seed() for _ in range(20)}
+    assert SAMPLE_SEED not in seeds and len(seeds) > 1
+    assert choose_seed(42) == 42
+    with pytest.raises(GradingError, match="sample's seed"):
+        choose_seed(SAMPLE_SEED)
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"folder": Path("/no/such/folder")}, "does not exist"),
+    ({"folder": SOLUTIONS, "rows": 100}, "too small"),
+    ({"folder": SOLUTIONS, "schema": "Robert'); DROP"}, "not a plain lower-case identifier"),
+])
+def test_grading_refuses_bad_arguments_before_doing_anything(kwargs: dict, message: str, tmp_path: Path) -> None:
+    with pytest.raises(GradingError, match=message):
+        grade_submission(work_dir=tmp_path / "work", **kwargs)
+    assert not (tmp_path / "work").exists()
+
+
+def test_the_job_runs_only_when_it_is_what_the_contract_asks() -> None:
+    assert job_unrunnable(load_job_evidence(find_submission(folder=SOLUTIONS))) is None
+    assert job_unrunnable(load_job_evidence(find_submission(folder=ALT))) is None
+    lesson = job_unrunnable(load_job_evidence(find_submission(folder=PROJECT_ROOT / "lessons")))
+    assert lesson is not None and "validation errors" in lesson
+
+
+def test_a_job_without_parameters_is_not_run(tmp_path: Path) -> None:
+    for nb in SOLUTIONS.glob("0*.ipynb"):
+        shutil.copy(nb, tmp_path / nb.name)
+    text = (SOLUTIONS / "job.yml").read_text(encoding="utf-8")
+    start = text.index("      parameters:")
+    end = text.index("      # END SOLUTION", start)
+    (tmp_path / "job.yml").write_text(text[:start] + text[end:], encoding="utf-8")
+    reason = job_unrunnable(load_job_evidence(find_submission(folder=tmp_path)))
+    assert reason == "the job does not run the contract's pipeline: no job parameter source_path"
+
+
+# --------------------------------------------------------------------------------------------- CLI
+
+
+def _main(argv: list[str], monkeypatch: pytest.MonkeyPatch) -> int:
+    from checkers import cli
+
+    if "checkers.cli.check_cmd" not in cli.COMMAND_MODULES:
+        monkeypatch.setattr(cli, "COMMAND_MODULES", (*cli.COMMAND_MODULES, "checkers.cli.check_cmd"))
+    return cli.main(argv)
+
+
+def test_cli_folder_and_solutions_together_is_a_usage_error(monkeypatch: pytest.MonkeyPatch,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    assert _main(["check", str(SOLUTIONS), "--solutions"], monkeypatch) == 2
+    assert "either a FOLDER or --solutions" in capsys.readouterr().err
+
+
+def test_cli_missing_folder_is_exit_2(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    assert _main(["check", "/no/such/submission"], monkeypatch) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_cli_defaults_to_the_lessons_folder() -> None:
+    from checkers.cli.check_cmd import submission_folder
+
+    args = argparse.Namespace(folder=None, solutions=False)
+    assert submission_folder(args) == PROJECT_ROOT / "lessons"
+    assert submission_folder(argparse.Namespace(folder=None, solutions=True)) == PROJECT_ROOT / "solutions"
