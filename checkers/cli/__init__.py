@@ -27,6 +27,7 @@ EXIT_UNUSABLE = 2
 #: Command-group modules, in the order ``day07 --help`` lists them.
 COMMAND_MODULES = (
     "checkers.cli.check_cmd",
+    "checkers.cli.grade_cmd",
     "checkers.cli.run_cmd",
     "checkers.cli.notebook_cmd",
     "checkers.cli.job_cmd",

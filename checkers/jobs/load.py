@@ -262,6 +262,20 @@ def _parse(path: Path) -> dict[str, Any]:
                                  hint="Save the job file as UTF-8.") from None
     if not text.strip():
         raise JobDefinitionError("the job file is empty.", path=path)
+    try:
+        data = _parse_text(path, text)
+    except RecursionError:
+        raise JobDefinitionError("is nested too deeply to be a job definition.", path=path,
+                                 hint="A job file is a few levels of mappings and lists; check for runaway brackets."
+                                 ) from None
+    if not isinstance(data, dict):
+        raise JobDefinitionError(f"the top level is a {type(data).__name__}, not a mapping of settings.",
+                                 path=path, hint="A job file starts with `resources:` (bundle), `name:`/"
+                                 "`tasks:` (create JSON) or `job_id`/`settings` (jobs get JSON).")
+    return data
+
+
+def _parse_text(path: Path, text: str) -> Any:
     if path.suffix.lower() == ".json":
         try:
             data = json.loads(text, object_pairs_hook=_reject_duplicates)
@@ -277,10 +291,6 @@ def _parse(path: Path) -> dict[str, Any]:
             data = yaml.load(text, Loader=_JobYamlLoader)  # a SafeLoader subclass
         except yaml.YAMLError as exc:
             raise _yaml_error(path, text, exc) from None
-    if not isinstance(data, dict):
-        raise JobDefinitionError(f"the top level is a {type(data).__name__}, not a mapping of settings.",
-                                 path=path, hint="A job file starts with `resources:` (bundle), `name:`/"
-                                 "`tasks:` (create JSON) or `job_id`/`settings` (jobs get JSON).")
     return data
 
 

@@ -234,3 +234,11 @@ def test_export_keeps_bundle_permissions_as_create_access_control_list(tmp_path:
     exported = json.loads(export_job(load_job(path=src), to="json"))
 
     assert exported["access_control_list"] == [{"permission_level": "CAN_VIEW", "group_name": "learners"}]
+
+
+@pytest.mark.parametrize("suffix", [".json", ".yml"])
+def test_absurdly_nested_file_is_a_job_error_not_a_recursion_crash(tmp_path: Path, suffix: str) -> None:
+    path = tmp_path / f"deep{suffix}"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(JobDefinitionError, match="nested too deeply"):
+        load_job(path=path)

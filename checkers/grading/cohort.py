@@ -1,0 +1,481 @@
+"""Grade a class: every submission of a cohort folder, in parallel, with a gradebook that survives interruption.
+
+One submission per sub-folder (or ``.zip``, unpacked safely). Every submission is graded by
+:func:`~checkers.grading.grade.grade_submission` on the *same* unseen data (one seed for the cohort, kept in the
+gradebook), from its own private copy, with its own schema and kernels, against the one shared Spark server.
+
+Faults are sorted by whose they are:
+
+- the learner's (a cell that raises, hangs, floods output, a kernel that dies, a broken job): failed checks in
+  a normal report — grade_submission already turns these into results;
+- the grader's (an exception out of grade_submission): status ``error`` with the message; the cohort goes on;
+- the infrastructure's (the Spark server died while grading): the server is restarted and the submission graded
+  again once; if the server dies again it is ``infrastructure_error``, never a learner failure.
+
+Ctrl-C: submissions not started stay ``pending``, those in flight are recorded ``interrupted``, the gradebook is
+saved, and the :class:`KeyboardInterrupt` propagates. A re-run grades both again.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+import traceback
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from checkers.errors import CheckersError, GradingError
+from checkers.grading.gradebook import (
+    DONE_STATUSES,
+    ERROR,
+    FAILED,
+    INFRASTRUCTURE_ERROR,
+    INTERRUPTED,
+    PASSED,
+    PENDING,
+    RUNNING,
+    Entry,
+    Gradebook,
+)
+from checkers.grading.report import Report, write_gradescope, write_json, write_junit, write_text_atomic
+from checkers.grading.sandbox import UnsafeArchiveError, extract_zip, trim_outputs
+
+SUMMARY_JSON = "summary.json"
+SUMMARY_MD = "summary.md"
+HISTOGRAM_BINS = 10
+"""Score histogram bins (10 points wide for a 100-point grade)."""
+_SKIPPED_NAMES = {"__pycache__", "__MACOSX"}
+
+Grader = Callable[..., Report]
+"""Same keywords as :func:`~checkers.grading.grade.grade_submission`."""
+
+
+@dataclass
+class CohortSubmission:
+    """One submission found in the cohort folder."""
+
+    id: str
+    """Sub-folder name, or archive name without ``.zip``."""
+    path: Path
+    """The folder or the archive."""
+
+
+@dataclass
+class CohortResult:
+    """The outcome of one ``grade_cohort`` call."""
+
+    out_dir: Path
+    """Where the gradebook, reports and summary are."""
+    seed: int
+    """Seed of the unseen data every submission was graded on."""
+    entries: list[Entry]
+    """Every submission's gradebook entry, by id."""
+    graded: list[str] = field(default_factory=list)
+    """Ids graded in this call."""
+    skipped: list[str] = field(default_factory=list)
+    """Ids already graded by an earlier run and kept (no ``force``)."""
+    summary: dict[str, Any] = field(default_factory=dict)
+    """The cohort summary (also in summary.json): counts, score statistics, histogram, most-failed checks."""
+    wall_seconds: float = 0.0
+    """Wall-clock time of this call."""
+
+    def entry(self, sid: str) -> Entry:
+        return next(e for e in self.entries if e.id == sid)
+
+
+# --------------------------------------------------------------------------------------------- discovery
+
+
+def find_submissions(*, cohort_dir: Path) -> list[CohortSubmission]:
+    """Sub-folders and ``.zip`` files of ``cohort_dir``, by name; hidden entries and caches are ignored."""
+    cohort_dir = Path(cohort_dir)
+    if not cohort_dir.is_dir():
+        raise GradingError(f"Cohort folder {cohort_dir} does not exist or is not a folder.",
+                           hint="Pass a folder holding one sub-folder (or .zip) per submission.")
+    found: dict[str, CohortSubmission] = {}
+    for path in sorted(cohort_dir.iterdir()):
+        if path.name.startswith(".") or path.name in _SKIPPED_NAMES or path.is_symlink():
+            continue
+        if path.is_dir():
+            sid = path.name
+        elif path.is_file() and path.suffix.lower() == ".zip":
+            sid = path.stem
+        else:
+            continue
+        if sid in found:
+            raise GradingError(f"Two submissions are both called {sid!r} in {cohort_dir}: {found[sid].path.name} "
+                               f"and {path.name}.", hint="Keep one of them (the folder or the .zip).")
+        found[sid] = CohortSubmission(id=sid, path=path)
+    if not found:
+        raise GradingError(f"No submissions in {cohort_dir}: it has no sub-folders and no .zip files.",
+                           hint="Put each learner's folder (or .zip) inside the cohort folder.")
+    return list(found.values())
+
+
+# --------------------------------------------------------------------------------------------- one submission
+
+
+def _server_identity() -> tuple[bool, int | None, str | None]:
+    from checkers.runtime.spark import server_status
+
+    status = server_status()
+    return status.running, status.pid, status.started_at
+
+
+def _server_identity_port() -> int | None:
+    from checkers.runtime.spark import server_status
+
+    return server_status().port
+
+
+def _server_changed(before: tuple[bool, int | None, str | None]) -> bool:
+    """True when the Spark server that ran at ``before`` died (or was replaced) since."""
+    if not before[0]:
+        return False  # nothing to compare with (an endpoint that was not up); grading says what went wrong
+    now = _server_identity()
+    return not now[0] or now[1:] != before[1:]
+
+
+@dataclass
+class _Job:
+    sub: CohortSubmission
+    out_dir: Path
+    seed: int
+    rows: int
+    cell_timeout: float | None
+    max_parallel: int
+    grader: Grader
+    stop: threading.Event
+
+
+def _grade_one(job: _Job, book: Gradebook) -> Entry:
+    """Grade one submission; every failure becomes the entry's status, never an exception (bar Ctrl-C)."""
+    sub = job.sub
+    entry = Entry(id=sub.id, source=str(sub.path), status=RUNNING)
+    if job.stop.is_set():
+        return Entry(id=sub.id, source=str(sub.path), status=PENDING)
+    book.put(entry)
+    base = job.out_dir / "submissions" / sub.id
+    shutil.rmtree(base, ignore_errors=True)  # a half-graded earlier attempt
+    started = time.monotonic()
+    try:
+        folder = sub.path
+        if sub.path.is_file():
+            try:
+                folder = extract_zip(archive=sub.path, dest=base / "unpacked")
+            except UnsafeArchiveError as exc:
+                return _finish(book, entry, status=ERROR, message=_message(exc), started=started)
+        infra = ""
+        for attempt in (1, 2):
+            entry.attempts = attempt
+            if job.stop.is_set():
+                return _interrupted(book, entry, started)
+            before = _server_identity()
+            try:
+                report = job.grader(folder=folder, seed=job.seed, rows=job.rows, work_dir=base / f"attempt-{attempt}",
+                                    cell_timeout=job.cell_timeout, max_parallel=job.max_parallel, name=sub.id)
+            except KeyboardInterrupt:
+                raise
+            except Exception as exc:  # noqa: BLE001 - any grader failure is this submission's status
+                if job.stop.is_set():
+                    return _interrupted(book, entry, started)
+                if _server_changed(before):
+                    infra = f"the Spark server died while grading it ({_message(exc)})"
+                    _restart_server()
+                    continue
+                detail = _message(exc) if isinstance(exc, CheckersError) else (
+                    f"{type(exc).__name__}: {exc} (at {_where(exc)})")
+                return _finish(book, entry, status=ERROR, message=f"the grader failed: {detail}", started=started)
+            if job.stop.is_set():  # Ctrl-C reached the kernels too: this result is not the learner's
+                return _interrupted(book, entry, started)
+            if not report.all_passed and _server_changed(before):
+                infra = "the Spark server died while grading it"
+                _restart_server()
+                continue
+            return _record_report(book, entry, report=report, job=job, started=started)
+        return _finish(book, entry, status=INFRASTRUCTURE_ERROR,
+                       message=f"{infra}; it was restarted and the submission graded again, and it died again",
+                       started=started)
+    except KeyboardInterrupt:
+        _interrupted(book, entry, started)
+        raise
+    except CheckersError as exc:  # the server cannot be restarted, or the reports cannot be written
+        return _finish(book, entry, status=INFRASTRUCTURE_ERROR, message=_message(exc), started=started)
+    except Exception as exc:  # noqa: BLE001 - a bug in the cohort code must not stop the cohort either
+        return _finish(book, entry, status=ERROR, message=f"the grader failed: {type(exc).__name__}: {exc} "
+                       f"(at {_where(exc)})", started=started)
+
+
+def _interrupted(book: Gradebook, entry: Entry, started: float) -> Entry:
+    return _finish(book, entry, status=INTERRUPTED,
+                   message="grading was interrupted (Ctrl-C); it is graded again on a re-run", started=started)
+
+
+class _Watchdog:
+    """Restarts the Spark server as soon as it dies, on the port it had, instead of when a grading notices.
+
+    A client of a dead server retries with back-off for minutes. The kit keeps the server's token across
+    restarts, so a new server on the same port answers those clients at once: the affected gradings end quickly
+    (and are graded again) instead of hanging.
+    """
+
+    def __init__(self, *, interval: float = 1.0) -> None:
+        self.interval = interval
+        self.restarts = 0
+        self.error: str | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="day07-cohort-watchdog", daemon=True)
+
+    def _run(self) -> None:
+        from checkers.runtime.spark import server_status
+
+        while not self._stop.wait(self.interval):
+            try:
+                status = server_status()
+                if status.running and status.port is not None:
+                    _LAST_PORT[0] = status.port
+                elif status.managed and not status.running:
+                    _restart_server()
+                    self.restarts += 1
+            except Exception as exc:  # noqa: BLE001 - the gradings report it as infrastructure errors
+                self.error = _message(exc)
+
+    def __enter__(self) -> _Watchdog:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+_LAST_PORT: list[int | None] = [None]
+"""The managed server's port when last seen running (a restart reuses it)."""
+
+
+def _restart_server() -> None:
+    """Start the server again (unless already done), on its old port when free; failure = infrastructure error."""
+    from checkers.errors import SparkServerError
+    from checkers.runtime.spark import ensure_server, server_status, start_server
+
+    status = server_status()
+    if status.managed and not status.running and _LAST_PORT[0] is not None:
+        try:
+            start_server(port=_LAST_PORT[0])
+        except SparkServerError:
+            pass  # the port was taken meanwhile: any free port will do
+    ensure_server()
+
+
+def _record_report(book: Gradebook, entry: Entry, *, report: Report, job: _Job, started: float) -> Entry:
+    if report.run_folder:
+        report.notes.extend(trim_outputs(folder=Path(report.run_folder)))
+    reports = job.out_dir / "reports"
+    json_path = write_json(report, reports / f"{entry.id}.json")
+    write_junit(report, reports / f"{entry.id}.junit.xml")
+    write_gradescope(report, reports / f"{entry.id}.gradescope.json")
+    if report.run_folder:
+        write_json(report, Path(report.run_folder) / "report.json")
+    failed = [c for c in report.required_checks if c.status != "passed"]
+    entry.score, entry.max_score = report.score, report.max_score
+    entry.groups = {g: [s, m] for g, (s, m) in report.group_scores().items()}
+    entry.report = str(json_path.relative_to(job.out_dir))
+    entry.failed_checks = [c.id for c in failed]
+    message = "; ".join(f"{c.id}: {c.message.splitlines()[0] if c.message else c.status}"
+                        for c in failed if c.status != "skipped")[:500]
+    return _finish(book, entry, status=PASSED if report.all_passed else FAILED, message=message, started=started)
+
+
+def _finish(book: Gradebook, entry: Entry, *, status: str, message: str, started: float) -> Entry:
+    entry.status = status
+    entry.message = message
+    entry.duration_seconds = round(time.monotonic() - started, 2)
+    book.put(entry)
+    return entry
+
+
+def _message(exc: BaseException) -> str:
+    if isinstance(exc, CheckersError):
+        return exc.message + (f" ({exc.hint})" if exc.hint else "")
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _where(exc: BaseException) -> str:
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return "unknown place"
+    last = frames[-1]
+    return f"{Path(last.filename).name}:{last.lineno} in {last.name}"
+
+
+# --------------------------------------------------------------------------------------------- the cohort
+
+
+def grade_cohort(*, cohort_dir: Path, out_dir: Path, workers: int = 2, force: bool = False, seed: int | None = None,
+                 rows: int | None = None, cell_timeout: float | None = None, max_parallel: int = 1,
+                 progress: Callable[[Entry, int, int], None] | None = None,
+                 on_start: Callable[[list[CohortSubmission]], None] | None = None) -> CohortResult:
+    """Grade every submission in ``cohort_dir`` into ``out_dir`` (gradebook, reports, summary) and return the result.
+
+    ``workers`` submissions are graded at once. ``seed``/``rows`` pick the unseen data for the whole cohort
+    (default: the seed of an existing gradebook in ``out_dir``, else a random one). Without ``force``, submissions
+    the gradebook already has as passed / failed / error are kept. ``progress(entry, done, total)`` is called after
+    each submission; ``on_start(todo)`` once with what will be graded. ``max_parallel`` is the job tasks run at once
+    inside one submission.
+    """
+    from checkers.grading.grade import DEFAULT_ROWS, MIN_ROWS, choose_seed
+    from checkers.runtime.spark import ensure_server
+
+    started = time.monotonic()
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise GradingError(f"--workers {workers!r} must be a whole number of at least 1.", hint="Use e.g. --workers 2.")
+    if cell_timeout is not None and cell_timeout <= 0:
+        raise GradingError(f"--cell-timeout {cell_timeout!r} must be a positive number of seconds.",
+                           hint="Use e.g. --cell-timeout 120.")
+    subs = find_submissions(cohort_dir=cohort_dir)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    book = Gradebook.load(out_dir=out_dir)
+    if book is not None and not force and ((seed is not None and seed != book.seed) or
+                                           (rows is not None and rows != book.rows)):
+        raise GradingError(f"{book.json_path} graded this cohort on seed {book.seed} with {book.rows} rows; "
+                           f"mixing data would make the scores incomparable.",
+                           hint="Leave --seed/--rows out to continue, --force to regrade all, or use another --out.")
+    if book is None or force:
+        rows = rows if rows is not None else book.rows if book is not None else DEFAULT_ROWS
+        seed = choose_seed(seed if seed is not None else book.seed if book is not None else None)
+        if isinstance(rows, bool) or not isinstance(rows, int) or rows < MIN_ROWS:
+            raise GradingError(f"--rows {rows!r} is too small: the unseen data needs at least {MIN_ROWS} rows so "
+                               "every cleaning rule is tested.", hint=f"Use the default ({DEFAULT_ROWS}) or more.")
+        book = Gradebook(out_dir=out_dir, seed=seed, rows=rows)
+    ids = {s.id for s in subs}
+    for sid in [sid for sid in book.entries if sid not in ids]:
+        del book.entries[sid]  # no longer in the cohort folder
+    todo = []
+    skipped = []
+    for sub in subs:
+        old = book.get(sub.id)
+        if old is not None and old.status in DONE_STATUSES and not force:
+            skipped.append(sub.id)
+        else:
+            todo.append(sub)
+            book.entries[sub.id] = Entry(id=sub.id, source=str(sub.path), status=PENDING)
+    book.save()
+    if on_start is not None:
+        on_start(todo)
+
+    graded: list[str] = []
+    if todo:
+        ensure_server()  # once, before the workers race for it
+        stop = threading.Event()
+        jobs = [_Job(sub=s, out_dir=out_dir, seed=book.seed, rows=book.rows, cell_timeout=cell_timeout,
+                     max_parallel=max_parallel, grader=_default_grader(), stop=stop) for s in todo]
+        _LAST_PORT[0] = _server_identity_port()
+        with _Watchdog():
+            graded = _run_pool(jobs=jobs, book=book, workers=workers, stop=stop, progress=progress)
+
+    summary = summarize(book)
+    write_text_atomic(out_dir / SUMMARY_JSON, _json(summary))
+    write_text_atomic(out_dir / SUMMARY_MD, summary_markdown(summary))
+    return CohortResult(out_dir=out_dir, seed=book.seed, entries=sorted(book.entries.values(), key=lambda e: e.id),
+                        graded=graded, skipped=skipped, summary=summary, wall_seconds=time.monotonic() - started)
+
+
+def _run_pool(*, jobs: list[_Job], book: Gradebook, workers: int, stop: threading.Event,
+              progress: Callable[[Entry, int, int], None] | None) -> list[str]:
+    """Grade ``jobs`` ``workers`` at a time; on Ctrl-C record what was in flight as interrupted, then re-raise."""
+    graded: list[str] = []
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="day07-cohort")
+    futures: dict[Future[Entry], _Job] = {pool.submit(_grade_one, j, book): j for j in jobs}
+    try:
+        pending = set(futures)
+        while pending:
+            finished, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+            for f in finished:
+                entry = f.result()
+                graded.append(entry.id)
+                if progress is not None:
+                    progress(entry, len(graded), len(jobs))
+    except BaseException:
+        stop.set()
+        pool.shutdown(wait=False, cancel_futures=True)
+        for f, j in futures.items():
+            e = book.get(j.sub.id)
+            if not f.done() and e is not None and e.status == RUNNING:
+                book.put(Entry(id=e.id, source=e.source, status=INTERRUPTED, attempts=e.attempts,
+                               message="grading was interrupted (Ctrl-C); it is graded again on a re-run"))
+        book.save()
+        raise
+    pool.shutdown(wait=True)
+    return graded
+
+
+def _default_grader() -> Grader:
+    from checkers.grading.grade import grade_submission
+
+    return grade_submission
+
+
+# --------------------------------------------------------------------------------------------- summary
+
+
+def summarize(book: Gradebook) -> dict[str, Any]:
+    """Counts per status, score statistics, a score histogram and the checks that fail most (the class's gaps)."""
+    entries = sorted(book.entries.values(), key=lambda e: e.id)
+    scored = [e for e in entries if e.score is not None and e.max_score]
+    percents = [100.0 * e.score / e.max_score for e in scored if e.score is not None and e.max_score]
+    bins = [0] * HISTOGRAM_BINS
+    for p in percents:
+        bins[min(HISTOGRAM_BINS - 1, int(p // (100 / HISTOGRAM_BINS)))] += 1
+    width = 100 // HISTOGRAM_BINS
+    histogram = [{"range": f"{i * width}-{(i + 1) * width - (0 if i == HISTOGRAM_BINS - 1 else 1)}",
+                  "count": n} for i, n in enumerate(bins)]
+    fails = Counter(cid for e in scored for cid in e.failed_checks)
+    ordered = sorted(percents)
+    return {
+        "seed": book.seed, "rows": book.rows, "submissions": len(entries),
+        "statuses": dict(Counter(e.status for e in entries)),
+        "score": {"mean": round(sum(percents) / len(percents), 2) if percents else None,
+                  "median": _median(ordered), "min": ordered[0] if ordered else None,
+                  "max": ordered[-1] if ordered else None},
+        "histogram": histogram,
+        "most_failed": [{"check": cid, "submissions": n, "share": round(n / len(scored), 3)}
+                        for cid, n in fails.most_common(10)],
+        "not_graded": [{"id": e.id, "status": e.status, "message": e.message}
+                       for e in entries if e.status not in (PASSED, FAILED)],
+    }
+
+
+def _median(values: list[float]) -> float | None:
+    if not values:
+        return None
+    mid = len(values) // 2
+    return round(values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2, 2)
+
+
+def summary_markdown(summary: dict[str, Any]) -> str:
+    lines = ["# Cohort summary\n", f"{summary['submissions']} submissions, graded on unseen data "
+             f"(seed {summary['seed']}, {summary['rows']} rows).\n", "| status | submissions |", "|---|---|"]
+    lines += [f"| {s} | {n} |" for s, n in sorted(summary["statuses"].items())]
+    score = summary["score"]
+    lines += ["", f"Score (% of required points): mean {score['mean']}, median {score['median']}, "
+              f"min {score['min']}, max {score['max']}.", "", "## Score histogram", "", "| score % | submissions |",
+              "|---|---|"]
+    lines += [f"| {b['range']} | {b['count']} {'█' * b['count']} |" for b in summary["histogram"]]
+    lines += ["", "## Checks that fail most", "", "| check | submissions | share |", "|---|---|---|"]
+    lines += [f"| {f['check']} | {f['submissions']} | {f['share']:.0%} |" for f in summary["most_failed"]]
+    if summary["not_graded"]:
+        lines += ["", "## Not graded", "", "| id | status | why |", "|---|---|---|"]
+        lines += [f"| {e['id']} | {e['status']} | {e['message'].replace('|', '/')} |" for e in summary["not_graded"]]
+    return "\n".join(lines) + "\n"
+
+
+def _json(data: Any) -> str:
+    import json
+
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

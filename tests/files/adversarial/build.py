@@ -1,0 +1,130 @@
+"""Build hostile submissions from solutions/: copy it, then change one notebook or the job file.
+
+Used by tests/grading/test_adversarial.py, tests/grading/test_cohort.py and benchmarks/grade_cohort.py
+(loaded by path: tests/files is not a package).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import nbformat
+import yaml
+
+HERE = Path(__file__).parent
+SOLUTIONS = HERE.parents[2] / "solutions"
+
+
+def _cells() -> object:
+    spec = importlib.util.spec_from_file_location("hostile_cells", HERE / "hostile_cells.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+CELLS = _cells()
+
+
+def copy_solutions(dest: Path) -> Path:
+    shutil.copytree(SOLUTIONS, dest, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    return dest
+
+
+def insert_cell(folder: Path, stem: str, source: str, *, position: int = 1) -> None:
+    """Put a code cell at ``position`` (after the first cell by default: the helpers cell stays first)."""
+    path = folder / f"{stem}.ipynb"
+    nb = nbformat.read(str(path), as_version=4)
+    nb.cells.insert(position, nbformat.v4.new_code_cell(source))
+    nbformat.write(nb, str(path))
+
+
+def replace_notebook(folder: Path, stem: str, source: str) -> None:
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+    nbformat.write(nb, str(folder / f"{stem}.ipynb"))
+
+
+def infinite_loop(folder: Path) -> None:
+    insert_cell(folder, "02_silver", CELLS.INFINITE_LOOP)  # silver: no retries, so one timeout
+
+
+def os_exit(folder: Path) -> None:
+    insert_cell(folder, "03_gold", CELLS.OS_EXIT)
+
+
+def flood(folder: Path) -> None:
+    insert_cell(folder, "03_gold", CELLS.FLOOD)
+
+
+def bad_json(folder: Path) -> None:
+    (folder / "01_bronze.ipynb").write_text('{"cells": [ this is not json', encoding="utf-8")
+
+
+def missing_notebook(folder: Path) -> None:
+    (folder / "02_silver.ipynb").unlink()
+
+
+def job_cycle(folder: Path) -> None:
+    path = folder / "job.yml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    tasks = data["resources"]["jobs"]["day07_pipeline"]["tasks"]
+    bronze = next(t for t in tasks if t["task_key"] == "bronze")
+    bronze["depends_on"] = [{"task_key": "gold"}]
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+
+
+def fake_report(folder: Path) -> None:
+    replace_notebook(folder, "02_silver", CELLS.FAKE_REPORT)
+
+
+def drop_schema(folder: Path) -> None:
+    insert_cell(folder, "03_gold", CELLS.DROP_SCHEMA)
+
+
+def flood_and_drop_schema(folder: Path) -> None:
+    """Two hostile acts that leave the submission's own pipeline right (one grading covers both)."""
+    flood(folder)
+    drop_schema(folder)
+
+
+def yaml_bomb(folder: Path) -> None:
+    """A job file nested so deep that the YAML parser recurses out of stack: the grader itself crashes."""
+    (folder / "job.yml").write_text("[" * 100_000, encoding="utf-8")
+
+
+VARIANTS: dict[str, Callable[[Path], None]] = {
+    "infinite_loop": infinite_loop, "os_exit": os_exit, "flood": flood, "bad_json": bad_json,
+    "missing_notebook": missing_notebook, "job_cycle": job_cycle, "fake_report": fake_report,
+    "drop_schema": drop_schema, "flood_and_drop_schema": flood_and_drop_schema,
+    "yaml_bomb": yaml_bomb,
+}
+
+
+def build(dest: Path, variant: str | None) -> Path:
+    """``dest`` = solutions/ with ``variant`` applied (None: the solutions unchanged)."""
+    copy_solutions(dest)
+    if variant is not None:
+        VARIANTS[variant](dest)
+    return dest
+
+
+def traversal_zip(path: Path) -> Path:
+    """An archive whose member climbs out of the extraction folder."""
+    with zipfile.ZipFile(path, "w") as zf:
+        for nb in sorted(SOLUTIONS.glob("*.ipynb")):
+            zf.write(nb, f"sub/{nb.name}")
+        zf.writestr("../../escaped.txt", "pwned")
+    return path
+
+
+def solutions_zip(path: Path) -> Path:
+    """The solutions as a learner would zip their folder: everything under one top-level folder."""
+    with zipfile.ZipFile(path, "w") as zf:
+        for f in sorted(SOLUTIONS.iterdir()):
+            if f.is_file():
+                zf.write(f, f"my_submission/{f.name}")
+    return path

@@ -1,0 +1,135 @@
+"""Hostile and broken submissions graded in one small cohort next to the solutions.
+
+Each hostile submission is solutions/ with one notebook or the job file changed (built by
+tests/files/adversarial/build.py). The cohort is graded once (module fixture); each test then checks that one
+submission got a clear message and that the solutions, graded in the same cohort, still get full marks.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from checkers.grading.cohort import CohortResult, grade_cohort
+from checkers.grading.gradebook import Entry
+from tests.grading.test_cohort import build
+
+pytestmark = [pytest.mark.spark, pytest.mark.kernel]
+
+CELL_TIMEOUT = 30.0
+"""Short, so the infinite loop costs little; the solutions' slowest cell needs far less on 2 cores."""
+VARIANTS = ("infinite_loop", "os_exit", "flood_and_drop_schema", "bad_json", "missing_notebook", "job_cycle",
+            "fake_report")
+
+
+@pytest.fixture(scope="module")
+def cohort(tmp_path_factory: pytest.TempPathFactory, spark: Any) -> CohortResult:
+    root = tmp_path_factory.mktemp("adversarial")
+    folder = root / "cohort"
+    build.build(folder / "solutions", None)
+    for variant in VARIANTS:
+        build.build(folder / variant, variant)
+    spark.sql("CREATE SCHEMA IF NOT EXISTS victim_schema")
+    spark.sql("CREATE TABLE IF NOT EXISTS victim_schema.t AS SELECT 1 AS x")
+    return grade_cohort(cohort_dir=folder, out_dir=root / "out", workers=2, seed=99, rows=2000,
+                        cell_timeout=CELL_TIMEOUT)
+
+
+def report(result: CohortResult, sid: str) -> dict[str, Any]:
+    entry = result.entry(sid)
+    assert entry.report is not None, entry
+    return json.loads((result.out_dir / entry.report).read_text())
+
+
+def check(data: dict[str, Any], cid: str) -> dict[str, Any]:
+    return next(c for c in data["checks"] if c["id"] == cid)
+
+
+def failed_messages(data: dict[str, Any]) -> str:
+    return "\n".join(c["message"] for c in data["checks"] if c["status"] in ("failed", "error"))
+
+
+def test_the_solutions_keep_full_marks_next_to_hostile_submissions(cohort: CohortResult) -> None:
+    entry = cohort.entry("solutions")
+    assert (entry.status, entry.score, entry.max_score) == ("passed", 100, 100), entry.message
+    assert {e.status for e in cohort.entries} <= {"passed", "failed"}  # no grader error, no infrastructure error
+    assert sorted(cohort.graded) == sorted(["solutions", *VARIANTS])
+
+
+def graded_failed(cohort: CohortResult, sid: str) -> tuple[Entry, dict[str, Any]]:
+    entry = cohort.entry(sid)
+    assert entry.status == "failed", entry
+    data = report(cohort, sid)
+    assert data["score"] < data["max_score"]
+    return entry, data
+
+
+def test_an_infinite_loop_is_a_timed_out_task(cohort: CohortResult) -> None:
+    _, data = graded_failed(cohort, "infinite_loop")
+    silver = next(t for t in data["run"]["tasks"] if t["task_key"] == "silver")
+    assert silver["result_state"] in ("TIMEDOUT", "FAILED")
+    assert "timed out" in silver["message"] or "longer than" in silver["message"], silver
+    assert check(data, "bronze.table")["status"] == "passed"  # what ran before the loop is still graded
+
+
+def test_os_exit_is_a_dead_kernel(cohort: CohortResult) -> None:
+    _, data = graded_failed(cohort, "os_exit")
+    gold = next(t for t in data["run"]["tasks"] if t["task_key"] == "gold")
+    assert gold["result_state"] == "FAILED" and "kernel died" in gold["message"], gold
+    assert check(data, "silver.table")["status"] == "passed"
+
+
+def test_a_10_mb_print_is_trimmed_and_costs_no_points(cohort: CohortResult) -> None:
+    entry = cohort.entry("flood_and_drop_schema")
+    assert (entry.status, entry.score) == ("passed", 100), entry.message
+    data = report(cohort, "flood_and_drop_schema")
+    trimmed = [n for n in data["notes"] if "output trimmed from 10,4" in n]
+    assert trimmed, data["notes"]
+    run_folder = Path(data["run_folder"])
+    assert max(p.stat().st_size for p in run_folder.rglob("*.ipynb")) < 2 * 1024 * 1024
+
+
+def test_a_notebook_that_is_not_json_is_named(cohort: CohortResult) -> None:
+    entry, data = graded_failed(cohort, "bad_json")
+    assert "01_bronze" in entry.message and "not valid notebook JSON" in failed_messages(data)
+
+
+def test_a_missing_notebook_is_named(cohort: CohortResult) -> None:
+    _, data = graded_failed(cohort, "missing_notebook")
+    assert "02_silver" in failed_messages(data)
+    assert check(data, "bronze.table")["status"] == "passed"
+
+
+def test_a_job_with_a_cycle_fails_the_job_checks_and_the_notebooks_still_run(cohort: CohortResult) -> None:
+    _, data = graded_failed(cohort, "job_cycle")
+    assert "the dependencies form a cycle" in check(data, "job.valid")["message"]
+    assert data["run"]["mode"] == "notebooks"  # the grader ran the notebooks in contract order instead
+    table_checks = [c for c in data["checks"] if c["group"] in ("bronze", "silver", "gold")]
+    assert table_checks and all(c["status"] == "passed" for c in table_checks)
+
+
+def test_a_fake_report_and_a_patched_dbutils_change_nothing(cohort: CohortResult) -> None:
+    entry, data = graded_failed(cohort, "fake_report")
+    assert check(data, "silver.table")["status"] == "failed"
+    assert check(data, "silver.task_value")["status"] != "passed"
+    out = cohort.out_dir
+    # The notebook wrote fake files into every folder above it, the cohort's out folder included; the grader's
+    # own files were written after it and are the ones that count.
+    exported = json.loads((out / "reports" / "fake_report.json").read_text())
+    assert exported["score"] == entry.score < 100 and exported["checks"]
+    assert json.loads((Path(data["run_folder"]) / "report.json").read_text())["score"] == entry.score
+    book = json.loads((out / "gradebook.json").read_text())
+    assert {e["id"] for e in book["entries"]} == {"solutions", *VARIANTS}
+    assert json.loads((out / "summary.json").read_text())["submissions"] == len(VARIANTS) + 1
+
+
+def test_a_notebook_that_drops_another_schema_is_graded_and_the_cohort_is_not_hurt(cohort: CohortResult,
+                                                                                   spark: Any) -> None:
+    entry = cohort.entry("flood_and_drop_schema")
+    assert entry.status == "passed"  # its own pipeline is right; dropping others' schemas earns nothing
+    # Not prevented (one shared server, no ACLs): it did drop the schema it named. See docs/grade-cohort.md.
+    assert not spark.catalog.databaseExists("victim_schema")
+    assert cohort.entry("solutions").score == 100
