@@ -7,8 +7,6 @@ the same way (the cohort grader relies on that).
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +16,8 @@ from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
+
+from checkers.runtime.context import atomic_write
 
 STATUSES = ("passed", "failed", "error", "skipped")
 """Contract §4 check statuses."""
@@ -202,15 +202,7 @@ def _fmt(value: float) -> str:
 def write_text_atomic(path: Path, text: str) -> Path:
     """Write via a temporary file in the same folder, so a reader never sees half a report."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, text)
     return path
 
 
