@@ -8,7 +8,7 @@ from checkers.cli import EXIT_OK, console
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("kernel", help="Install the Jupyter kernel that provides spark and dbutils.")
+    parser = sub.add_parser("kernel", help="install the Jupyter kernel that provides spark and dbutils")
     nested = parser.add_subparsers(dest="kernel_command", metavar="ACTION", required=True)
     install = nested.add_parser("install", help="Install the 'Day 07 (local Databricks)' kernel for Jupyter.")
     install.add_argument("--prefix", help="Install into this environment prefix instead of the user's folder.")

@@ -11,7 +11,7 @@ from checkers.config import PROJECT_ROOT
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("lessons", help="Build lessons/ from solutions/ (exercise cells with TODOs).",
+    parser = subparsers.add_parser("lessons", help="build lessons/ from solutions/ (exercise cells with TODOs)",
                                    description="Lessons are generated from the solutions: every "
                                                "'# BEGIN SOLUTION <id>: <prompt>' ... '# END SOLUTION' region "
                                                "becomes a TODO that raises NotImplementedError.")

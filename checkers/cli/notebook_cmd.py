@@ -11,7 +11,7 @@ from checkers.cli import EXIT_FAILED, EXIT_OK, console, err_console, parse_param
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("notebook", help="Run a single notebook locally.")
+    parser = sub.add_parser("notebook", help="run one notebook locally, as a Databricks notebook task would")
     nested = parser.add_subparsers(dest="notebook_command", metavar="ACTION", required=True)
     run = nested.add_parser("run", help="Run a notebook (.ipynb or Databricks .py) with widget parameters.",
                             description="Run a notebook in a fresh kernel with spark, dbutils and display, "

@@ -9,7 +9,7 @@ from checkers.cli import EXIT_OK, console
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("volumes", help="Show where /Volumes/... paths live locally; copy files into them.",
+    parser = sub.add_parser("volumes", help="show where /Volumes/... paths live locally; copy files into them",
                             description="Databricks volume paths (/Volumes/<catalog>/<schema>/<volume>/...) "
                                         "map to a folder in the kit home, for Spark, dbutils.fs and Python.")
     parser.set_defaults(func=_show)
