@@ -91,16 +91,10 @@ def flood_and_drop_schema(folder: Path) -> None:
     drop_schema(folder)
 
 
-def yaml_bomb(folder: Path) -> None:
-    """A job file nested so deep that the YAML parser recurses out of stack: the grader itself crashes."""
-    (folder / "job.yml").write_text("[" * 100_000, encoding="utf-8")
-
-
 VARIANTS: dict[str, Callable[[Path], None]] = {
     "infinite_loop": infinite_loop, "os_exit": os_exit, "flood": flood, "bad_json": bad_json,
     "missing_notebook": missing_notebook, "job_cycle": job_cycle, "fake_report": fake_report,
     "drop_schema": drop_schema, "flood_and_drop_schema": flood_and_drop_schema,
-    "yaml_bomb": yaml_bomb,
 }
 
 
