@@ -56,3 +56,23 @@ def spark(spark_endpoint: Any) -> Iterator[Any]:
 @pytest.fixture()
 def files() -> Path:
     return FILES
+
+
+@pytest.fixture()
+def day07(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Any:
+    """Run ``day07 ARGS…`` in-process, as registered in the real CLI → (exit code, stdout, stderr)."""
+    import checkers.cli as cli
+
+    monkeypatch.setattr(cli.console, "width", 200)
+    monkeypatch.setattr(cli.err_console, "width", 200)
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        try:
+            code = cli.main(list(argv))
+        except SystemExit as exc:  # argparse usage errors
+            code = int(exc.code or 0)
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run

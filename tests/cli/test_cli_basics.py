@@ -9,6 +9,14 @@ import pytest
 from checkers.cli import EXIT_FAILED, EXIT_OK, EXIT_UNUSABLE, main
 
 
+def test_every_command_module_is_registered() -> None:
+    """A command group written but left out of COMMAND_MODULES would silently vanish from `day07`."""
+    import checkers.cli as cli
+
+    on_disk = {f"checkers.cli.{p.stem}" for p in Path(cli.__file__).parent.glob("*_cmd.py")}
+    assert on_disk == set(cli.COMMAND_MODULES)
+
+
 def test_no_command_prints_help_and_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main([]) == EXIT_UNUSABLE
     assert "usage: day07" in capsys.readouterr().out

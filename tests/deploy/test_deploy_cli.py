@@ -21,9 +21,6 @@ Run = Callable[..., tuple[int, str, str]]
 @pytest.fixture()
 def day07(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Run:
     """``day07 …`` in-process → (exit code, stdout, stderr with the console's line wrapping undone)."""
-    if "checkers.cli.deploy_cmd" not in cli.COMMAND_MODULES:  # until the lead registers the command
-        monkeypatch.setattr(cli, "COMMAND_MODULES", (*cli.COMMAND_MODULES, "checkers.cli.deploy_cmd"))
-
     def run(*argv: str) -> tuple[int, str, str]:
         capsys.readouterr()
         code = cli.main(["deploy", *argv])

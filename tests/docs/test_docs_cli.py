@@ -13,9 +13,7 @@ from checkers.cli import EXIT_OK, EXIT_UNUSABLE, docs_cmd
 
 @pytest.fixture()
 def day07(monkeypatch: pytest.MonkeyPatch) -> Callable[[list[str]], int]:
-    """``main`` with the docs commands registered (the lead adds them to COMMAND_MODULES)."""
-    if "checkers.cli.docs_cmd" not in cli.COMMAND_MODULES:
-        monkeypatch.setattr(cli, "COMMAND_MODULES", (*cli.COMMAND_MODULES, "checkers.cli.docs_cmd"))
+    """``main`` as registered in the real CLI."""
     return cli.main
 
 

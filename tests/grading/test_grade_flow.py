@@ -97,8 +97,6 @@ def test_a_job_without_parameters_is_not_run(tmp_path: Path) -> None:
 def _main(argv: list[str], monkeypatch: pytest.MonkeyPatch) -> int:
     from checkers import cli
 
-    if "checkers.cli.check_cmd" not in cli.COMMAND_MODULES:
-        monkeypatch.setattr(cli, "COMMAND_MODULES", (*cli.COMMAND_MODULES, "checkers.cli.check_cmd"))
     return cli.main(argv)
 
 

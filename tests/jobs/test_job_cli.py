@@ -8,40 +8,7 @@ from pathlib import Path
 
 import pytest
 
-import checkers.cli as cli
-
 FILES = Path(__file__).resolve().parent.parent / "files" / "jobs"
-
-
-@pytest.fixture
-def day07(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
-    """Run ``day07`` in-process with the job group registered; returns (exit code, stdout, stderr)."""
-    if "checkers.cli.job_cmd" not in cli.COMMAND_MODULES:
-        monkeypatch.setattr(cli, "COMMAND_MODULES", (*cli.COMMAND_MODULES, "checkers.cli.job_cmd"))
-    monkeypatch.setattr(cli.console, "width", 200)
-    monkeypatch.setattr(cli.err_console, "width", 200)
-    # only this group's import is needed; other groups may not exist yet in a partial checkout
-    monkeypatch.setattr(cli, "COMMAND_MODULES", tuple(m for m in cli.COMMAND_MODULES if _importable(m)))
-
-    def run(*argv: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        try:
-            code = cli.main(list(argv))
-        except SystemExit as exc:  # argparse usage errors
-            code = int(exc.code or 0)
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
-
-
-def _importable(module: str) -> bool:
-    import importlib.util
-
-    try:
-        return importlib.util.find_spec(module) is not None
-    except ModuleNotFoundError:
-        return False
 
 
 def test_validate_clean_job_exits_0(day07) -> None:

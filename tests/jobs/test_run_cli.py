@@ -3,39 +3,14 @@ traceback) for a job file that cannot run. Condition-only jobs keep these tests 
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-import checkers.cli as cli
-
 FILES = Path(__file__).resolve().parent.parent / "files"
 Day07 = Callable[..., tuple[int, str, str]]
-
-
-@pytest.fixture
-def day07(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Day07:
-    """Run ``day07`` in-process with the run group registered; returns (exit code, stdout, stderr)."""
-    modules = tuple(m for m in cli.COMMAND_MODULES if importlib.util.find_spec(m) is not None)
-    if "checkers.cli.run_cmd" not in modules:
-        modules = (*modules, "checkers.cli.run_cmd")
-    monkeypatch.setattr(cli, "COMMAND_MODULES", modules)
-    monkeypatch.setattr(cli.console, "width", 200)
-    monkeypatch.setattr(cli.err_console, "width", 200)
-
-    def run(*argv: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        try:
-            code = cli.main(list(argv))
-        except SystemExit as exc:  # argparse usage errors
-            code = int(exc.code or 0)
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
 
 
 def _run_id(out: str) -> str:
