@@ -27,6 +27,18 @@ def _float_env(name: str, default: float) -> float:
                           hint=f"Set {name} to a number of seconds, or unset it.") from None
 
 
+def _bool_env(name: str, default: bool) -> bool:
+    raw = (os.environ.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"Environment variable {name}={raw!r} is not on or off.",
+                      hint=f"Set {name} to 1 or 0, or unset it.")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Resolved settings; build with :func:`settings` so environment overrides apply."""
@@ -41,6 +53,15 @@ class Settings:
     """Seconds to wait for a kernel to start (``DAY07_KERNEL_TIMEOUT``)."""
     server_startup_timeout: float = 180.0
     """Seconds to wait for the Spark Connect server to answer (``DAY07_SPARK_TIMEOUT``)."""
+    kernel_memory_mb: float = 2048.0
+    """Memory (resident, MB) one notebook kernel may use before it is stopped (``DAY07_KERNEL_MEMORY_MB``; 0 = no
+    limit). Spark's own work runs in the server, so a notebook needs little; a runaway one must not take the machine."""
+    max_output_bytes: float = 1024 * 1024
+    """Output one cell may produce; the rest is dropped with a note (``DAY07_MAX_OUTPUT_BYTES``; 0 = no limit)."""
+    kernel_pool: float = 2
+    """Kernels kept started ahead of need, so a task does not wait for one (``DAY07_KERNEL_POOL``; 0 = off)."""
+    sandbox: bool = True
+    """Run grading kernels in a bubblewrap sandbox when ``bwrap`` is installed (``DAY07_SANDBOX``)."""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -78,4 +99,8 @@ def settings() -> Settings:
         cell_timeout=_float_env("DAY07_CELL_TIMEOUT", 600.0),
         kernel_startup_timeout=_float_env("DAY07_KERNEL_TIMEOUT", 60.0),
         server_startup_timeout=_float_env("DAY07_SPARK_TIMEOUT", 180.0),
+        kernel_memory_mb=_float_env("DAY07_KERNEL_MEMORY_MB", 2048.0),
+        max_output_bytes=_float_env("DAY07_MAX_OUTPUT_BYTES", 1024 * 1024),
+        kernel_pool=_float_env("DAY07_KERNEL_POOL", 2),
+        sandbox=_bool_env("DAY07_SANDBOX", True),
     )

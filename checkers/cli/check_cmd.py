@@ -35,6 +35,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="keep the schema, the data file and the private copy for inspection")
     parser.add_argument("--work-dir", type=Path, metavar="DIR",
                         help="grading folder (default: a new folder under the kit home's grading/)")
+    parser.add_argument("--all-cells", action="store_true",
+                        help="also run the kit's unchanged self-check cells (skipped by default: the checks read the "
+                             "tables themselves)")
     parser.set_defaults(func=handler)
 
 
@@ -58,7 +61,7 @@ def handler(args: argparse.Namespace) -> int:
                            hint="Pass the folder holding your four notebooks and job file.")
     with console.status(f"Grading {folder} …", spinner="dots") as status:
         report = grade_submission(folder=folder, seed=args.seed, rows=args.rows or DEFAULT_ROWS,
-                                  work_dir=args.work_dir, keep=args.keep,
+                                  work_dir=args.work_dir, keep=args.keep, all_cells=args.all_cells,
                                   progress=lambda phase: status.update(f"Grading {folder}: {phase} …"))
     render_console(report, console)
     for path, write in ((args.json_path, write_json), (args.junit_path, write_junit),

@@ -11,6 +11,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -54,6 +55,10 @@ def handler(args: argparse.Namespace) -> int:
         raise GradingError(f"Cohort folder {args.cohort_dir} does not exist or is not a folder.",
                            hint="Pass a folder holding one sub-folder (or .zip) per submission.")
     out = args.out or default_out(args.cohort_dir)
+    from checkers.grading.grade import sandbox_note
+
+    note = sandbox_note()
+    console.print(f"[dim]{escape(note[0].upper() + note[1:])}.[/dim]")
     columns = (TextColumn("[bold]Grading"), BarColumn(), MofNCompleteColumn(), TextColumn("·"), TimeElapsedColumn(),
                TextColumn("· ETA"), TimeRemainingColumn(), TextColumn("{task.description}"))
     with Progress(*columns, console=console, transient=False) as bar:

@@ -48,6 +48,8 @@ from checkers.grading.checks.evidence import RunStatus
 from checkers.grading.checks.job import parameter_problems, structure, structure_problems
 from checkers.grading.report import Report, RunSummary, TaskSummary, write_json
 from checkers.grading.submission import TASK_STEMS, Submission, copy_submission, find_submission
+from checkers.notebooks.execute import prepare_kernels, release_kernels
+from checkers.notebooks.kernels import SANDBOX_ENV
 from checkers.runtime.context import RuntimeRecord
 
 DEFAULT_ROWS = 30_000
@@ -58,6 +60,10 @@ DATA_DAYS = 7
 """Days the unseen data spans (several, so daily sales has several rows)."""
 DATA_FIRST_DAY = date(2019, 10, 1)
 REPORT_NAME = "report.json"
+KERNELS_PER_GRADING = 5
+"""00_widgets twice, then bronze, silver and gold: the kernels a grading starts ahead of need (no more)."""
+GRADING_MAX_RETRY_INTERVAL = 5.0
+"""Seconds the grader waits at most between a task's retries (a job may ask for minutes; retries still happen)."""
 _SCHEMA_RE = re.compile(r"[a-z_][a-z0-9_]{0,99}")
 _PENDING_STATES: dict[str, RunStatus] = {"SUCCESS": "success", "FAILED": "failed", "TIMEDOUT": "timeout"}
 
@@ -95,6 +101,21 @@ def _check_arguments(*, folder: Path, rows: int, schema: str | None) -> None:
     if schema is not None and not _SCHEMA_RE.fullmatch(schema):
         raise GradingError(f"schema {schema!r} is not a plain lower-case identifier.",
                            hint="Use letters, digits and _, starting with a letter, e.g. grade_alice.")
+
+
+def sandbox_note() -> str:
+    """Say in the report whether the kernels were sandboxed (and why not), so nobody has to guess."""
+    from checkers.notebooks.confine import sandbox_status
+    from checkers.runtime.volumes import ensure_sample_volume
+
+    if not settings().sandbox:
+        return "kernels ran without a sandbox (DAY07_SANDBOX=0)"
+    status = sandbox_status()
+    if not status.available:
+        return f"kernels ran without a sandbox: {status.reason}"
+    with contextlib.suppress(CheckersError, OSError):
+        ensure_sample_volume()  # the kit home is read-only inside the sandbox: place the sample from here
+    return "kernels ran in a bubblewrap sandbox: only this grading's folder and a private /tmp were writable"
 
 
 def _grading_folder(schema: str) -> Path:
@@ -180,8 +201,8 @@ def _unavailable(stem: str, submission: Submission, unreadable: dict[str, str]) 
 
 
 def run_notebooks_directly(*, submission: Submission, unreadable: dict[str, str], parameters: dict[str, str],
-                           out_dir: Path, env: dict[str, str], reason: str,
-                           cell_timeout: float | None = None) -> tuple[PipelineRun, dict[str, NotebookRun]]:
+                           out_dir: Path, env: dict[str, str], reason: str, cell_timeout: float | None = None,
+                           skip_kit_checks: bool = False) -> tuple[PipelineRun, dict[str, NotebookRun]]:
     """Run 01 → 02 → 03 in contract order with the job's values, as the job would; stop at the first failure."""
     from checkers.notebooks.execute import execute_notebook
 
@@ -202,7 +223,7 @@ def run_notebooks_directly(*, submission: Submission, unreadable: dict[str, str]
             result = execute_notebook(path=path, parameters=parameters, output_path=out_dir / f"{stem}.ipynb",
                                       cell_timeout=cell_timeout, in_job=True, task_key=stem,
                                       task_values={k: dict(v) for k, v in values.items()}, env=env,
-                                      work_dir=out_dir / stem)
+                                      work_dir=out_dir / stem, skip_kit_checks=skip_kit_checks)
             run = _from_result(stem, result, task_key=stem)
             run.parameters = dict(parameters)
             values[stem] = dict(result.record.task_values)
@@ -222,15 +243,16 @@ def run_notebooks_directly(*, submission: Submission, unreadable: dict[str, str]
 
 
 def run_submission_job(*, job: JobEvidence, unreadable: dict[str, str], parameters: dict[str, str],
-                       runs_dir: Path, env: dict[str, str], max_parallel: int,
-                       cell_timeout: float | None = None) -> tuple[PipelineRun, dict[str, NotebookRun]]:
+                       runs_dir: Path, env: dict[str, str], max_parallel: int, cell_timeout: float | None = None,
+                       skip_kit_checks: bool = False) -> tuple[PipelineRun, dict[str, NotebookRun]]:
     """Run the submission's own job with the runner; translate its record for the checks."""
     from checkers.jobs.run import run_job
 
     loaded = job.loaded
     assert loaded is not None
     record = run_job(job=loaded, parameters=parameters, max_parallel=max_parallel, runs_dir=runs_dir,
-                     cell_timeout=cell_timeout, validate=False, spark=True, env=env)
+                     cell_timeout=cell_timeout, validate=False, spark=True, env=env, skip_kit_checks=skip_kit_checks,
+                     max_retry_interval=GRADING_MAX_RETRY_INTERVAL)
     run_dir = Path(record.run_dir)
     stems = {key: stem for stem, keys in structure(loaded).by_stem.items() for key in keys}
     tasks: list[TaskState] = []
@@ -274,7 +296,7 @@ def _task_notebook_run(stem: str, task: Any, run_dir: Path, unreadable: dict[str
 
 def run_widgets(*, submission: Submission, unreadable: dict[str, str], parameters: dict[str, str],
                 defaults_parameters: dict[str, str], out_dir: Path, env: dict[str, str],
-                cell_timeout: float | None = None) -> dict[str, NotebookRun]:
+                cell_timeout: float | None = None, skip_kit_checks: bool = False) -> dict[str, NotebookRun]:
     """Run ``00_widgets`` with ``parameters``, then with none of its widgets (it is not part of the job).
 
     One after the other, beside the job: on two cores, more kernels starting at once only slow the job down.
@@ -290,7 +312,8 @@ def run_widgets(*, submission: Submission, unreadable: dict[str, str], parameter
 
     def one(which: str, params: dict[str, str]) -> NotebookRun:
         result = execute_notebook(path=path, parameters=params, output_path=out_dir / f"00_widgets_{which}.ipynb",
-                                  cell_timeout=cell_timeout, env=env, work_dir=out_dir / which)
+                                  cell_timeout=cell_timeout, env=env, work_dir=out_dir / which,
+                                  skip_kit_checks=skip_kit_checks)
         run = _from_result(stem, result)
         run.parameters = dict(params)
         return run
@@ -304,13 +327,15 @@ def run_widgets(*, submission: Submission, unreadable: dict[str, str], parameter
 def grade_submission(*, folder: Path, seed: int | None = None, rows: int = DEFAULT_ROWS, work_dir: Path | None = None,
                      schema: str | None = None, keep: bool = False, max_parallel: int = 2,
                      cell_timeout: float | None = None, progress: Progress | None = None,
-                     name: str | None = None) -> Report:
+                     name: str | None = None, all_cells: bool = False) -> Report:
     """Grade the submission in ``folder`` and return its report (also written to ``<grading folder>/report.json``).
 
     ``seed`` picks the unseen data (default: random, never the sample's); ``rows`` its size; ``schema`` the
     schema the job writes to (default: a fresh ``grade_<id>``); ``work_dir`` the grading folder (default: a new
     folder under the kit home's ``grading/``). ``keep`` leaves the schema, the data file and the private copy in
     place for inspection. ``name`` is how the report names the submission (default: the folder path).
+    ``all_cells`` runs the kit's unchanged self-check cells too (they are skipped by default: the checks do
+    their work, from the tables).
     """
     started = time.monotonic()
     folder = Path(folder).resolve()
@@ -343,7 +368,9 @@ def grade_submission(*, folder: Path, seed: int | None = None, rows: int = DEFAU
     from checkers.runtime.spark import connect, ensure_server, kernel_env
 
     endpoint = ensure_server()
-    env = kernel_env(endpoint)
+    env = {**kernel_env(endpoint), SANDBOX_ENV: str(work)}
+    notes.append(sandbox_note())
+    prepare_kernels(env=env, kernels=KERNELS_PER_GRADING)
     spark = connect(endpoint=endpoint)
     taken = [other for other in (schema, widget_schema) if spark.catalog.databaseExists(other)]
     if taken:
@@ -362,12 +389,13 @@ def grade_submission(*, folder: Path, seed: int | None = None, rows: int = DEFAU
             widgets: Future[dict[str, NotebookRun]] = pool.submit(
                 run_widgets, submission=submission, unreadable=unreadable, parameters=widget_params,
                 defaults_parameters={"schema": widget_schema}, out_dir=work / "widgets", env=env,
-                cell_timeout=cell_timeout)
+                cell_timeout=cell_timeout, skip_kit_checks=not all_cells)
             reason = job_unrunnable(job)
             say("Running the job" if reason is None else "Running the notebooks (the job cannot run as required)")
             pipeline, notebooks = _run_pipeline(job=job, submission=submission, unreadable=unreadable,
                                                 parameters=params, work=work, env=env, reason=reason,
-                                                max_parallel=max_parallel, cell_timeout=cell_timeout)
+                                                max_parallel=max_parallel, cell_timeout=cell_timeout,
+                                                skip_kit_checks=not all_cells)
             say("Running 00_widgets")
             widget_runs = _settle(widgets, lambda exc: {
                 which: NotebookRun(stem="00_widgets", status="not_run", message=f"the grader could not run it: {exc}")
@@ -383,6 +411,7 @@ def grade_submission(*, folder: Path, seed: int | None = None, rows: int = DEFAU
         say("Checking")
         results = run_checks(evidence)
     finally:
+        release_kernels(env=env)
         if not keep:
             for made in (schema, widget_schema):
                 with contextlib.suppress(Exception):
@@ -406,19 +435,22 @@ def grade_submission(*, folder: Path, seed: int | None = None, rows: int = DEFAU
 
 def _run_pipeline(*, job: JobEvidence, submission: Submission, unreadable: dict[str, str],
                   parameters: dict[str, str], work: Path, env: dict[str, str], reason: str | None,
-                  max_parallel: int, cell_timeout: float | None) -> tuple[PipelineRun, dict[str, NotebookRun]]:
+                  max_parallel: int, cell_timeout: float | None,
+                  skip_kit_checks: bool) -> tuple[PipelineRun, dict[str, NotebookRun]]:
     """The job when it can run as required, else the notebooks directly; never raises for the submission's sake."""
     if reason is None:
         try:
             return run_submission_job(job=job, unreadable=unreadable, parameters=parameters, runs_dir=work / "runs",
-                                      env=env, max_parallel=max_parallel, cell_timeout=cell_timeout)
+                                      env=env, max_parallel=max_parallel, cell_timeout=cell_timeout,
+                                      skip_kit_checks=skip_kit_checks)
         except CheckersError as exc:
             reason = f"the runner could not start the job ({exc.message})"
         except Exception as exc:  # noqa: BLE001 - a runner bug must not cost the learner the table checks
             reason = f"the runner failed ({type(exc).__name__}: {exc})"
     try:
         return run_notebooks_directly(submission=submission, unreadable=unreadable, parameters=parameters,
-                                      out_dir=work / "notebooks", env=env, reason=reason, cell_timeout=cell_timeout)
+                                      out_dir=work / "notebooks", env=env, reason=reason, cell_timeout=cell_timeout,
+                                      skip_kit_checks=skip_kit_checks)
     except Exception as exc:  # noqa: BLE001 - reported through every check that needed a run
         detail = exc.message if isinstance(exc, CheckersError) else f"{type(exc).__name__}: {exc}"
         note = f"{reason}; running the notebooks directly failed too: {detail}"

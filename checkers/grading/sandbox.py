@@ -1,11 +1,11 @@
 """What the cohort grader does to keep one submission's files from hurting the grader or the others.
 
 - archives are unpacked safely: no absolute paths, no ``..``, no links, bounded size and file count;
-- executed notebooks are trimmed: each cell's saved outputs are capped, so a notebook that prints 10 MB does not
-  make a 10 MB report folder (the cap applies to what is saved; the executor still holds the output in memory
-  while the notebook runs).
+- executed notebooks are trimmed: each cell's saved outputs are capped. The executor already caps output while
+  a cell runs (:mod:`checkers.notebooks.limits`); this catches what it keeps whole, such as a huge traceback.
 
-What is *not* enforced here is listed in docs/grade-cohort.md (kernels run as the grader's user, unsandboxed).
+Kernels run in a bubblewrap sandbox when it is available (:mod:`checkers.notebooks.confine`); what is and is
+not enforced is listed in docs/grade-cohort.md.
 """
 
 from __future__ import annotations

@@ -390,8 +390,11 @@ class _Runner:
     """Runs a set of tasks of one record to completion; shared by the first run and repairs."""
 
     def __init__(self, *, job: LoadedJob, plan: _Plan, record: RunRecord, max_parallel: int,
-                 cell_timeout: float | None, on_event: EventHandler | None, env: dict[str, str]) -> None:
+                 cell_timeout: float | None, on_event: EventHandler | None, env: dict[str, str],
+                 skip_kit_checks: bool = False, max_retry_interval: float | None = None) -> None:
         self.job = job
+        self.skip_kit_checks = skip_kit_checks
+        self.max_retry_interval = max_retry_interval
         self.plan = plan
         self.record = record
         self.max_parallel = max_parallel
@@ -596,6 +599,13 @@ class _Runner:
                 if note not in run.notes:
                     run.notes.append(note)
         interval = max(0, task.min_retry_interval_millis or 0) / 1000
+        if self.max_retry_interval is not None and interval > self.max_retry_interval:
+            interval = self.max_retry_interval
+            with self.lock:
+                note = (f"min_retry_interval_millis is capped at {self.max_retry_interval:g} s here "
+                        "(the grader does not wait minutes between retries)")
+                if note not in run.notes:
+                    run.notes.append(note)
         execution = 0
         while True:
             execution += 1
@@ -661,7 +671,7 @@ class _Runner:
                     path=Path(run.notebook_file), parameters=attempt.parameters, output_path=output,
                     cell_timeout=self.cell_timeout, timeout=limit, in_job=True, task_key=key,
                     task_values={k: dict(v) for k, v in context.task_values.items()}, env=self.env,
-                    work_dir=output.with_suffix(""))
+                    work_dir=output.with_suffix(""), skip_kit_checks=self.skip_kit_checks)
                 attempt.notebook = attempt_notebook(key, number)
                 attempt.exit_value = result.exit_value
                 if result.failure is not None:
@@ -744,7 +754,8 @@ def _validated(job: LoadedJob, validate: bool) -> LoadedJob:
 def run_job(*, job: LoadedJob, parameters: dict[str, str] | None = None, max_parallel: int = 2,
             runs_dir: Path | None = None, cell_timeout: float | None = None,
             on_event: EventHandler | None = None, validate: bool = True, spark: bool | None = None,
-            env: dict[str, str] | None = None) -> RunRecord:
+            env: dict[str, str] | None = None, skip_kit_checks: bool = False,
+            max_retry_interval: float | None = None) -> RunRecord:
     """Run every task of ``job`` locally and return the finished record (also in ``<run folder>/run.json``).
 
     ``parameters`` are run-now job parameters (they override the job's defaults; unknown names raise).
@@ -752,6 +763,8 @@ def run_job(*, job: LoadedJob, parameters: dict[str, str] | None = None, max_par
     still refuses what cannot run at all (a cycle). ``spark``: start the shared Spark server before the
     first task (None: only when a notebook mentions ``spark`` or ``%sql``). A failing task is a result,
     not an exception: only a job that cannot start raises (:class:`CheckersError`).
+    The grader's options: ``skip_kit_checks`` (see :func:`execute_notebook`) and ``max_retry_interval``
+    (seconds; caps ``min_retry_interval_millis``, which a job may set to minutes, while retries still happen).
     """
     _check_parallel(max_parallel)
     _validated(job, validate)
@@ -773,7 +786,8 @@ def run_job(*, job: LoadedJob, parameters: dict[str, str] | None = None, max_par
         shutil.rmtree(run_dir, ignore_errors=True)
         raise
     runner = _Runner(job=job, plan=plan, record=record, max_parallel=max_parallel, cell_timeout=cell_timeout,
-                     on_event=on_event, env=kernel_env)
+                     on_event=on_event, env=kernel_env, skip_kit_checks=skip_kit_checks,
+                     max_retry_interval=max_retry_interval)
     runner.execute(plan.order)
     runner.conclude()
     return record

@@ -6,13 +6,10 @@ its outputs and the failing cell marked (as papermill does), so a learner can op
 
 from __future__ import annotations
 
-import asyncio
 import math
 import os
 import re
-import shutil
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +21,8 @@ from nbformat import NotebookNode
 from checkers.config import settings
 from checkers.errors import NotebookExecutionError
 from checkers.notebooks.formats import NOTEBOOK_SUFFIXES, read_notebook
+from checkers.notebooks.kernels import SANDBOX_ENV, Kernel, kernel_service
+from checkers.notebooks.selfcheck import SKIP_NOTE, skippable_cells
 from checkers.runtime.context import CONTEXT_ENV, RunContext, RuntimeRecord
 
 Status = Literal["success", "failed", "timeout", "kernel_died"]
@@ -72,6 +71,10 @@ class NotebookResult:
     """Wall-clock seconds, kernel start included."""
     cells_run: int = 0
     """Code cells executed (including the failing one)."""
+    kernel_ahead: bool = False
+    """Its kernel was started ahead of need by the pool (so the run did not wait for a kernel to start)."""
+    sandboxed: bool = False
+    """Its kernel ran in the bubblewrap sandbox."""
 
     @property
     def ok(self) -> bool:
@@ -97,22 +100,6 @@ def resolve_notebook_path(path: str | Path, *, base: Path) -> Path:
                                  hint="Paths are relative to the calling notebook's folder, without extension.")
 
 
-def _kernel_manager(sockets: Path) -> Any:
-    """A KernelManager for our kernelspec (kept in the kit home, so a user's own 'python3' spec can't interfere)."""
-    from jupyter_client.kernelspec import KernelSpecManager
-    from jupyter_client.manager import AsyncKernelManager
-
-    from checkers.runtime.kernel import KERNEL_NAME, write_kernelspec
-
-    spec_root = settings().home / "kernels"
-    write_kernelspec(spec_root / KERNEL_NAME, display_name="Day 07 (executor)")
-    ksm = KernelSpecManager(kernel_dirs=[str(spec_root)])
-    # IPC (unix sockets) instead of TCP: nothing listens on the network, and no plain-text warning.
-    # The socket prefix must be absolute (the kernel runs in the notebook's folder) and short (unix path limit).
-    return AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=ksm, transport="ipc",
-                              ip=str(sockets / "k"))
-
-
 def _mark_failure(nb: NotebookNode, failure: CellFailure, status: Status) -> None:
     """Tag the failing cell and put a banner on top, like papermill, so the learner finds it at once."""
     cell = nb.cells[failure.index]
@@ -134,90 +121,157 @@ def _clean(lines: list[str] | str) -> list[str]:
     return [_ANSI.sub("", line) for line in lines]
 
 
-async def _run(nb: NotebookNode, *, path: Path, env: dict[str, str], cell_timeout: float,
-               deadline: float | None, record_path: Path) -> tuple[Status, CellFailure | None, int, str]:
-    from nbclient import NotebookClient
+async def _bind(client: Any, *, context_path: Path, cwd: Path) -> str | None:
+    """Hand the pooled kernel its task (silently: no output, no execution count); returns why it failed, if so."""
+    code = f"__import__('checkers.runtime.kernel', fromlist=['bind']).bind({str(context_path)!r}, {str(cwd)!r})"
+    msg_id = client.kc.execute(code, silent=True, store_history=False, allow_stdin=False)
+    reply = await client.async_wait_for_reply(msg_id)
+    content = (reply or {}).get("content", {})
+    if content.get("status") == "ok":
+        return None
+    return f"{content.get('ename', 'Error')}: {content.get('evalue', 'no reply')}"
+
+
+async def _run(nb: NotebookNode, *, path: Path, env: dict[str, str], writable: list[Path], context_path: Path,
+               cell_timeout: float, deadline: float | None, record_path: Path, skip: set[int],
+               notes: list[str], facts: dict[str, bool]) -> tuple[Status, CellFailure | None, int, str]:
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-    sockets = Path(tempfile.mkdtemp(prefix="d7k-"))
-    km = _kernel_manager(sockets)
-    client = NotebookClient(nb, km=km, timeout=None, interrupt_on_timeout=False, allow_errors=False,
-                            record_timing=True, startup_timeout=int(settings().kernel_startup_timeout),
-                            resources={"metadata": {"path": str(path.parent)}})
+    from checkers.notebooks.limits import CappedNotebookClient, MemoryGuard, kernel_pid
+
+    service = kernel_service()
+    guard: MemoryGuard | None = None
+    client: CappedNotebookClient | None = None
     cells_run = 0
+    index = 0
+    kernel = None
     try:
-        async with client.async_setup_kernel(env=env):
-            for index, cell in enumerate(nb.cells):
-                if cell.cell_type != "code" or not cell.source.strip():
-                    continue
-                remaining = None if deadline is None else deadline - time.monotonic()
-                if remaining is not None and remaining <= 0:
-                    failure = CellFailure(index, cell.source, "TimeoutError", "the notebook's time limit ran out")
-                    return "timeout", failure, cells_run, f"timed out before cell {index + 1}"
-                limit = cell_timeout if remaining is None else min(cell_timeout, remaining)
-                client.timeout = max(1, math.ceil(limit))
-                cells_run += 1
-                try:
-                    await client.async_execute_cell(cell, index, execution_count=cells_run)
-                except CellTimeoutError:
-                    failure = CellFailure(index, cell.source, "TimeoutError",
-                                          f"cell {index + 1} ran longer than {client.timeout} s")
-                    return "timeout", failure, cells_run, f"cell {index + 1} timed out after {client.timeout} s"
-                except CellExecutionError as exc:
+        kernel = await service.acquire(env=env, writable=writable)
+        facts.update(kernel_ahead=kernel.ahead, sandboxed=kernel.sandboxed)
+        client = CappedNotebookClient(nb, km=kernel.km, timeout=None, interrupt_on_timeout=False, allow_errors=False,
+                                      record_timing=True, startup_timeout=int(settings().kernel_startup_timeout),
+                                      resources={"metadata": {"path": str(path.parent)}},
+                                      max_output_bytes=int(settings().max_output_bytes))
+        pid = kernel_pid(kernel.km)
+        if pid is not None:
+            # A grading kernel (sandboxed) may not start a detached process to escape the limit either.
+            guard = MemoryGuard(pid=pid, limit_bytes=int(settings().kernel_memory_mb * 2**20),
+                                include_detached=bool(writable)).start()
+        async with client.async_setup_kernel():
+            try:
+                client.timeout = int(settings().kernel_startup_timeout)
+                problem = await _bind(client, context_path=context_path, cwd=path.parent)
+                if problem is not None:
+                    failure = CellFailure(0, "", "KernelStartupError", problem)
+                    return "kernel_died", failure, 0, f"the kernel could not be set up: {problem}"
+                service.top_up(env=env, writable=writable)
+                for index, cell in enumerate(nb.cells):
+                    if cell.cell_type != "code" or not cell.source.strip():
+                        continue
+                    if index in skip:
+                        cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=SKIP_NOTE)]
+                        cell.execution_count = None
+                        continue
+                    remaining = None if deadline is None else deadline - time.monotonic()
+                    if remaining is not None and remaining <= 0:
+                        failure = CellFailure(index, cell.source, "TimeoutError", "the notebook's time limit ran out")
+                        return "timeout", failure, cells_run, f"timed out before cell {index + 1}"
+                    limit = cell_timeout if remaining is None else min(cell_timeout, remaining)
+                    client.timeout = max(1, math.ceil(limit))
+                    cells_run += 1
+                    try:
+                        await client.async_execute_cell(cell, index, execution_count=cells_run)
+                    except CellTimeoutError:
+                        failure = CellFailure(index, cell.source, "TimeoutError",
+                                              f"cell {index + 1} ran longer than {client.timeout} s")
+                        return "timeout", failure, cells_run, f"cell {index + 1} timed out after {client.timeout} s"
+                    except CellExecutionError as exc:
+                        if RuntimeRecord.read(record_path).exited:
+                            return "success", None, cells_run, f"exited at cell {index + 1}"
+                        failure = CellFailure(index, cell.source, exc.ename or "Error", exc.evalue or "",
+                                              _clean(exc.traceback))
+                        first = failure.evalue.splitlines()[0] if failure.evalue else ""
+                        return "failed", failure, cells_run, f"cell {index + 1} raised {failure.ename}: {first}"
                     if RuntimeRecord.read(record_path).exited:
                         return "success", None, cells_run, f"exited at cell {index + 1}"
-                    failure = CellFailure(index, cell.source, exc.ename or "Error", exc.evalue or "",
-                                          _clean(exc.traceback))
-                    first = failure.evalue.splitlines()[0] if failure.evalue else ""
-                    return "failed", failure, cells_run, f"cell {index + 1} raised {failure.ename}: {first}"
-                if RuntimeRecord.read(record_path).exited:
-                    return "success", None, cells_run, f"exited at cell {index + 1}"
-            return "success", None, cells_run, "ran to the end"
+                return "success", None, cells_run, "ran to the end"
+            finally:
+                if client.kc is not None:
+                    client.kc.stop_channels()
+                    client.kc = None
     except DeadKernelError:
         source = nb.cells[index].source if cells_run else ""
+        why = guard.message if guard is not None and guard.tripped else None
         failure = CellFailure(index if cells_run else 0, source, "DeadKernelError",
-                              "the kernel died (out of memory, os._exit or a crash)")
-        return "kernel_died", failure, cells_run, (
-            f"the kernel died while running cell {index + 1}" if cells_run else "the kernel died while starting")
+                              why or "the kernel died (out of memory, os._exit or a crash)")
+        where = f"while running cell {index + 1}" if cells_run else "while starting"
+        return "kernel_died", failure, cells_run, (f"{why} {where}" if why else f"the kernel died {where}")
     except RuntimeError as exc:
-        if "Kernel died" in str(exc) or "kernel" in str(exc).lower():
+        if "kernel" in str(exc).lower():
             failure = CellFailure(0, "", "KernelStartupError", str(exc))
             return "kernel_died", failure, cells_run, f"the kernel could not start: {exc}"
         raise
     finally:
-        await _shutdown(client, km)
-        shutil.rmtree(sockets, ignore_errors=True)
+        if client is not None:
+            notes.extend(f"cell {i + 1} printed {n:,} bytes: its output was capped (DAY07_MAX_OUTPUT_BYTES)"
+                         for i, n in sorted(client.capped_cells.items()))
+        if guard is not None:
+            guard.stop()
+        if kernel is not None:
+            service.retire(kernel)
 
 
-async def _shutdown(client: Any, km: Any) -> None:
-    """We own the kernel manager, so nbclient leaves the kernel running: stop it ourselves."""
-    if client.kc is not None:
-        client.kc.stop_channels()
-        client.kc = None
-    try:
-        if km.has_kernel:
-            await km.shutdown_kernel(now=False)
-    except Exception:  # already dead, or refused a polite shutdown
-        try:
-            await km.shutdown_kernel(now=True)
-        except Exception:
-            pass
+def _kernel_environment(env: dict[str, str] | None) -> tuple[dict[str, str], list[Path]]:
+    """A kernel's environment (ours plus ``env``) and the folders it may write when sandboxed."""
+    kernel_env = {**os.environ, **(env or {})}
+    kernel_env.pop("JPY_PARENT_PID", None)
+    kernel_env.pop(CONTEXT_ENV, None)
+    sandbox = kernel_env.get(SANDBOX_ENV)
+    return kernel_env, [Path(sandbox)] if sandbox else []
+
+
+def prepare_kernels(*, env: dict[str, str] | None, kernels: int) -> None:
+    """Start kernels for notebooks about to run with ``env`` (``kernels`` of them in all) ahead of need."""
+    kernel_env, writable = _kernel_environment(env)
+    kernel_service().expect(env=kernel_env, writable=writable, kernels=kernels)
+
+
+def pooled_kernels(*, env: dict[str, str] | None) -> list[Kernel]:
+    """The kernels started ahead for notebooks run with ``env``, not handed out yet."""
+    kernel_env, writable = _kernel_environment(env)
+    return kernel_service().idle(env=kernel_env, writable=writable)
+
+
+def release_kernels(*, env: dict[str, str] | None) -> None:
+    """Stop kernels started ahead for ``env``'s sandbox and not used (a grading that ended early)."""
+    _, writable = _kernel_environment(env)
+    if writable:
+        kernel_service().discard(writable=writable)
 
 
 def execute_notebook(*, path: Path, parameters: dict[str, str] | None = None, output_path: Path | None = None,
                      cell_timeout: float | None = None, timeout: float | None = None, in_job: bool = False,
                      task_key: str | None = None, task_values: dict[str, dict[str, Any]] | None = None,
-                     env: dict[str, str] | None = None, work_dir: Path | None = None) -> NotebookResult:
+                     env: dict[str, str] | None = None, work_dir: Path | None = None,
+                     skip_kit_checks: bool = False) -> NotebookResult:
     """Run ``path`` in a fresh kernel with ``parameters`` as widget values.
 
     ``timeout`` bounds the whole notebook (a task's ``timeout_seconds``), ``cell_timeout`` each cell.
-    ``env`` adds to the kernel's environment (the runner passes ``SPARK_REMOTE`` there).
+    ``env`` adds to the kernel's environment (the runner passes ``SPARK_REMOTE`` there; the grader
+    ``DAY07_SANDBOX_ROOT``, the one folder a sandboxed kernel may write). ``skip_kit_checks`` leaves out
+    the kit's unchanged self-check cells (see :mod:`checkers.notebooks.selfcheck`): the grader's choice.
     """
     path = Path(path).resolve()
     started = time.monotonic()
     nb = read_notebook(path)
     cell_timeout = cell_timeout or settings().cell_timeout
-    work = Path(work_dir) if work_dir else Path(tempfile.mkdtemp(prefix=f"day07-{path.stem}-"))
+    kernel_env, writable = _kernel_environment(env)
+    # A sandboxed kernel writes its record in the work folder, so that folder must be inside its sandbox.
+    work = Path(work_dir) if work_dir else Path(tempfile.mkdtemp(prefix=f"day07-{path.stem}-",
+                                                                 dir=writable[0] if writable else None))
+    if writable and not work.resolve().is_relative_to(writable[0].resolve()):
+        raise NotebookExecutionError(f"work folder {work} is outside the sandbox folder {writable[0]}.",
+                                     hint=f"Pass a work_dir inside {SANDBOX_ENV}, or leave it out.")
     work.mkdir(parents=True, exist_ok=True)
     record_path = work / f"{path.stem}.record.json"
     record_path.unlink(missing_ok=True)
@@ -225,40 +279,20 @@ def execute_notebook(*, path: Path, parameters: dict[str, str] | None = None, ou
                          task_values=dict(task_values or {}), notebook_path=str(path),
                          record_path=str(record_path), work_dir=str(work), cell_timeout=cell_timeout)
     context_path = context.write(work / f"{path.stem}.context.json")
-    kernel_env = {**os.environ, **(env or {}), CONTEXT_ENV: str(context_path)}
-    kernel_env.pop("JPY_PARENT_PID", None)
     deadline = None if not timeout else started + timeout
 
-    status, failure, cells_run, message = _run_sync(nb, path=path, env=kernel_env, cell_timeout=cell_timeout,
-                                                    deadline=deadline, record_path=record_path)
+    notes: list[str] = []
+    facts: dict[str, bool] = {}
+    status, failure, cells_run, message = kernel_service().run(_run(
+        nb, path=path, env=kernel_env, writable=writable, context_path=context_path, cell_timeout=cell_timeout,
+        deadline=deadline, record_path=record_path, skip=skippable_cells(nb.cells) if skip_kit_checks else set(),
+        notes=notes, facts=facts))
     if failure is not None and nb.cells:
         _mark_failure(nb, failure, status)
     if output_path is not None:
         output_path = Path(output_path)
         output_path.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, str(output_path))
-    return NotebookResult(path=path, status=status, message=f"{path.name}: {message}",
+    return NotebookResult(path=path, status=status, message="; ".join([f"{path.name}: {message}", *notes]),
                           record=RuntimeRecord.read(record_path), failure=failure, output_path=output_path,
-                          duration=time.monotonic() - started, cells_run=cells_run)
-
-
-def _run_sync(nb: NotebookNode, **kwargs: Any) -> tuple[Status, CellFailure | None, int, str]:
-    """Run the async executor from sync code, even from a thread whose event loop is busy (a kernel's)."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(_run(nb, **kwargs))
-    box: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            box["value"] = asyncio.run(_run(nb, **kwargs))
-        except BaseException as exc:
-            box["error"] = exc
-
-    thread = threading.Thread(target=target, name="day07-execute")
-    thread.start()
-    thread.join()
-    if "error" in box:
-        raise box["error"]
-    return box["value"]
+                          duration=time.monotonic() - started, cells_run=cells_run, **facts)

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 CONTEXT_ENV = "DAY07_CONTEXT"
+POOL_ENV = "DAY07_POOLED_KERNEL"
+"""Set for a kernel started ahead of need: it waits for :func:`checkers.runtime.kernel.bind` to get its context."""
 
 
 @dataclass

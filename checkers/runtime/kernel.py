@@ -6,7 +6,6 @@ ipykernel with ``--ext=checkers.runtime.kernel``, so notebook code needs no impo
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import sys
@@ -15,7 +14,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
-from checkers.runtime.context import RunContext, atomic_write, load_context
+from checkers.runtime.context import CONTEXT_ENV, POOL_ENV, RunContext, atomic_write, load_context
 from checkers.runtime.dbutils import DBUtils, NotebookExit, WorkflowException
 from checkers.runtime.display import display, displayHTML
 
@@ -181,22 +180,49 @@ def _prepare_volumes(namespace: dict[str, Any]) -> None:
 
 
 def load_ipython_extension(ip: Any) -> None:
+    if os.environ.get(POOL_ENV):
+        _preload(ip)
+        return
     context = load_context()
-    fs = None
-    if importlib.util.find_spec("checkers.runtime.fs") is not None:
-        from checkers.runtime.fs import LocalFS
-
-        fs = LocalFS()
-    dbutils = DBUtils(context=context, notebook_runner=run_nested_notebook, fs=fs)
-    _NOTICES[:] = [dbutils.notice]
     _prepare_volumes(ip.user_ns)
     future = _prewarm() if os.environ.get("SPARK_REMOTE") and context.record_path else None
+    _setup(ip, context, future)
+
+
+_POOLED: dict[str, Any] = {}
+"""A pooled kernel's shell and Spark connection in progress, until :func:`bind` gives it a task."""
+
+
+def _preload(ip: Any) -> None:
+    """A kernel started ahead of need: import and connect now, so its task starts at once when bound."""
+    from checkers.runtime import fs, magics  # noqa: F401 - imported now so binding costs nothing
+
+    os.environ["DAY07_KERNEL_POOL"] = "0"  # a nested dbutils.notebook.run starts its kernel when needed
+    _prepare_volumes(ip.user_ns)
+    _POOLED["ip"] = ip
+    _POOLED["future"] = _prewarm() if os.environ.get("SPARK_REMOTE") else None
+
+
+def bind(context_path: str, cwd: str) -> None:
+    """Give a pooled kernel its task. The executor calls this once, silently, before the notebook's first cell."""
+    if "ip" not in _POOLED:
+        raise RuntimeError("this kernel was not started by the day07 executor's pool, or is already bound")
+    ip = _POOLED.pop("ip")
+    os.chdir(cwd)
+    os.environ[CONTEXT_ENV] = context_path
+    os.environ.pop(POOL_ENV, None)
+    _setup(ip, load_context(), _POOLED.pop("future", None))
+
+
+def _setup(ip: Any, context: RunContext, future: Future | None) -> None:
+    from checkers.runtime import magics
+    from checkers.runtime.fs import LocalFS
+
+    dbutils = DBUtils(context=context, notebook_runner=run_nested_notebook, fs=LocalFS())
+    _NOTICES[:] = [dbutils.notice]
     namespace = ip.user_ns
     ip.push({"dbutils": dbutils, "display": display, "displayHTML": displayHTML,
              "spark": LazySpark(namespace, future)})
     ip.set_custom_exc((NotebookExit,), _on_exit)
-    if importlib.util.find_spec("checkers.runtime.magics") is not None:
-        from checkers.runtime import magics
-
-        magics.register(ip, dbutils=dbutils)
+    magics.register(ip, dbutils=dbutils)
     dbutils.save_record()

@@ -21,8 +21,10 @@ pytestmark = [pytest.mark.spark, pytest.mark.kernel]
 
 CELL_TIMEOUT = 30.0
 """Short, so the infinite loop costs little; the solutions' slowest cell needs far less on 2 cores."""
-VARIANTS = ("infinite_loop", "os_exit", "flood_and_drop_schema", "bad_json", "missing_notebook", "job_cycle",
-            "fake_report")
+VARIANTS = ("infinite_loop", "os_exit", "memory_hog", "flood_and_drop_schema", "bad_json", "missing_notebook",
+            "job_cycle", "fake_report")
+KERNEL_MEMORY_MB = 700
+"""A kernel running the solutions needs about 250 MB (Spark's work runs in the server); the hog passes 700 fast."""
 
 
 @pytest.fixture(scope="module")
@@ -34,8 +36,10 @@ def cohort(tmp_path_factory: pytest.TempPathFactory, spark: Any) -> CohortResult
         build.build(folder / variant, variant)
     spark.sql("CREATE SCHEMA IF NOT EXISTS victim_schema")
     spark.sql("CREATE TABLE IF NOT EXISTS victim_schema.t AS SELECT 1 AS x")
-    return grade_cohort(cohort_dir=folder, out_dir=root / "out", workers=2, seed=99, rows=2000,
-                        cell_timeout=CELL_TIMEOUT)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DAY07_KERNEL_MEMORY_MB", str(KERNEL_MEMORY_MB))
+        return grade_cohort(cohort_dir=folder, out_dir=root / "out", workers=2, seed=99, rows=2000,
+                            cell_timeout=CELL_TIMEOUT)
 
 
 def report(result: CohortResult, sid: str) -> dict[str, Any]:
@@ -82,12 +86,20 @@ def test_os_exit_is_a_dead_kernel(cohort: CohortResult) -> None:
     assert check(data, "silver.table")["status"] == "passed"
 
 
-def test_a_10_mb_print_is_trimmed_and_costs_no_points(cohort: CohortResult) -> None:
+def test_a_memory_hog_is_stopped_at_the_kernel_limit(cohort: CohortResult) -> None:
+    _, data = graded_failed(cohort, "memory_hog")
+    gold = next(t for t in data["run"]["tasks"] if t["task_key"] == "gold")
+    assert gold["result_state"] == "FAILED", gold
+    assert f"more than {KERNEL_MEMORY_MB} MB" in gold["message"] and "DAY07_KERNEL_MEMORY_MB" in gold["message"], gold
+    assert check(data, "silver.table")["status"] == "passed"  # the tasks before it are graded as usual
+
+
+def test_a_10_mb_print_is_capped_while_it_runs_and_costs_no_points(cohort: CohortResult) -> None:
     entry = cohort.entry("flood_and_drop_schema")
     assert (entry.status, entry.score) == ("passed", 100), entry.message
     data = report(cohort, "flood_and_drop_schema")
-    trimmed = [n for n in data["notes"] if "output trimmed from 10,4" in n]
-    assert trimmed, data["notes"]
+    gold = next(t for t in data["run"]["tasks"] if t["task_key"] == "gold")
+    assert "printed 10,4" in gold["message"] and "output was capped" in gold["message"], gold
     run_folder = Path(data["run_folder"])
     assert max(p.stat().st_size for p in run_folder.rglob("*.ipynb")) < 2 * 1024 * 1024
 
@@ -116,11 +128,15 @@ def test_a_fake_report_and_a_patched_dbutils_change_nothing(cohort: CohortResult
     assert check(data, "silver.table")["status"] == "failed"
     assert check(data, "silver.task_value")["status"] != "passed"
     out = cohort.out_dir
-    # The notebook wrote fake files into every folder above it, the cohort's out folder included; the grader's
-    # own files were written after it and are the ones that count.
+    # The notebook tried to write fake files into every folder above it; the grader's own files are the ones
+    # that count.
     exported = json.loads((out / "reports" / "fake_report.json").read_text())
     assert exported["score"] == entry.score < 100 and exported["checks"]
     assert json.loads((Path(data["run_folder"]) / "report.json").read_text())["score"] == entry.score
+    # The sandbox kept its writes inside its own grading folder.
+    escaped = {p.relative_to(out) for p in out.rglob("escaped_by_fake_report.txt")}
+    assert escaped and all(p.parts[:2] == ("submissions", "fake_report") for p in escaped), escaped
+    assert not (out.parent / "escaped_by_fake_report.txt").exists()
     book = json.loads((out / "gradebook.json").read_text())
     assert {e["id"] for e in book["entries"]} == {"solutions", *VARIANTS}
     assert json.loads((out / "summary.json").read_text())["submissions"] == len(VARIANTS) + 1

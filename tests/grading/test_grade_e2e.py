@@ -14,6 +14,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
+import nbformat
 import pytest
 import yaml
 
@@ -72,6 +73,11 @@ def test_grading_leaves_the_run_folder_and_drops_its_schema(solutions_cli: tuple
     executed = {p.name for p in folder.rglob("attempt_*.ipynb")}
     assert executed == {"attempt_1.ipynb"} and len(list(folder.rglob("attempt_*.ipynb"))) == 3
     assert (folder / "widgets" / "00_widgets_passed.ipynb").is_file()
+    # The kit's unchanged self-check cells were skipped, with a note where their output would be.
+    silver = nbformat.read(str(next(folder.rglob("silver/attempt_1.ipynb"))), as_version=4)
+    checks = [c for c in silver.cells if "check" in c.metadata.get("tags", [])]
+    assert checks and all("Skipped by the grader" in "".join(o.get("text", "")) for c in checks for o in c.outputs)
+    assert any("bubblewrap sandbox" in note for note in data["notes"]), data["notes"]
     assert not (folder / "submission").exists() and not Path(data["data_file"]).exists()
     assert not spark.catalog.databaseExists(data["schema"])
     assert not spark.catalog.databaseExists(f"{data['schema']}_w")

@@ -114,14 +114,14 @@ def test_concurrent_starts_never_see_a_half_written_kernelspec(tmp_path: Path) -
     """The runner starts kernels from several threads at once; each must read a whole kernel.json."""
     import threading
 
-    from checkers.notebooks.execute import _kernel_manager
+    from checkers.notebooks.kernels import _kernel_manager
 
     errors: list[Exception] = []
 
     def start_many() -> None:
         for _ in range(100):
             try:
-                assert _kernel_manager(tmp_path).kernel_spec.argv
+                assert _kernel_manager(tmp_path, writable=())[0].kernel_spec.argv
             except Exception as exc:  # collect, the main thread asserts
                 errors.append(exc)
 

@@ -60,6 +60,10 @@ def flood(folder: Path) -> None:
     insert_cell(folder, "03_gold", CELLS.FLOOD)
 
 
+def memory_hog(folder: Path) -> None:
+    insert_cell(folder, "03_gold", CELLS.MEMORY_HOG)
+
+
 def bad_json(folder: Path) -> None:
     (folder / "01_bronze.ipynb").write_text('{"cells": [ this is not json', encoding="utf-8")
 
@@ -92,7 +96,7 @@ def flood_and_drop_schema(folder: Path) -> None:
 
 
 VARIANTS: dict[str, Callable[[Path], None]] = {
-    "infinite_loop": infinite_loop, "os_exit": os_exit, "flood": flood, "bad_json": bad_json,
+    "infinite_loop": infinite_loop, "os_exit": os_exit, "flood": flood, "memory_hog": memory_hog, "bad_json": bad_json,
     "missing_notebook": missing_notebook, "job_cycle": job_cycle, "fake_report": fake_report,
     "drop_schema": drop_schema, "flood_and_drop_schema": flood_and_drop_schema,
 }

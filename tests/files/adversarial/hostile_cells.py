@@ -6,6 +6,8 @@ OS_EXIT = "import os\nos._exit(3)\n"
 
 FLOOD = "print('x' * (10 * 1024 * 1024))\n"
 
+MEMORY_HOG = "hog = []\nwhile True:\n    hog.append(bytearray(64 * 1024 * 1024))\n"
+
 FAKE_REPORT = '''\
 import json, os
 from pathlib import Path
@@ -18,10 +20,17 @@ for up in [here, *here.parents][:6]:
             (up / name).write_text(json.dumps(fake))
         except OSError:
             pass
+    try:
+        (up / "escaped_by_fake_report.txt").write_text("written from a learner's kernel")
+    except OSError:
+        pass
     reports = up / "reports"
     if reports.is_dir():
         for name in ("fake_report.json", "fake_report.gradescope.json"):
-            (reports / name).write_text(json.dumps(fake))
+            try:
+                (reports / name).write_text(json.dumps(fake))
+            except OSError:
+                pass
 
 # Make every later dbutils call lie: task values always "succeed", exit claims success.
 dbutils.jobs.taskValues.set = lambda *a, **k: None

@@ -1,0 +1,163 @@
+"""Run a grading kernel in a bubblewrap (``bwrap``) sandbox: everything read-only but its own folders.
+
+A submission is someone else's code. Without a sandbox its kernel can write anywhere our user can, signal the
+grader or the Spark server, and leave processes behind. Inside bwrap it sees the same files and the same network
+(it talks to the Spark Connect server on 127.0.0.1) as the same user, but it can write only to the folders it is
+given and to a private ``/tmp``, and it sees and signals only its own processes.
+
+Interrupts: the manager's usual SIGINT would reach ``bwrap`` first and end the whole sandbox (bwrap does not
+forward signals), so :class:`ConfinedKernelManager` interrupts with Jupyter's ``interrupt_request`` message
+instead; the kernel then sends SIGINT to itself, as it would to its own process group outside the sandbox.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jupyter_client.manager import AsyncKernelManager
+from traitlets import List
+
+from checkers.config import settings
+from checkers.errors import CheckersError
+
+PRIVATE_TMP = "/tmp"
+"""Inside the sandbox this is an empty tmpfs of its own: other kernels' sockets and files in the real /tmp are
+hidden, and what the notebook writes there disappears with the kernel."""
+SANDBOXED_ENV = "DAY07_SANDBOXED"
+"""Set to ``1`` inside the sandbox, so code there can tell it already runs confined (nested kernels inherit it)."""
+_PROBE_TIMEOUT = 10.0
+
+
+class SandboxError(CheckersError):
+    """The sandbox cannot be set up as asked (bwrap missing or unusable, or a folder to share is missing)."""
+
+    def __init__(self, message: str, *, path: Path | str | None = None, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.path = None if path is None else Path(path)
+
+
+@dataclass(frozen=True)
+class SandboxStatus:
+    """Whether kernels can run in bwrap on this machine, found by running bwrap once."""
+
+    available: bool
+    """True when a real ``bwrap … true`` with our options ran and exited 0."""
+    tool: str | None
+    """Path of the ``bwrap`` executable (``None`` when it is not installed)."""
+    reason: str
+    """Why it is not available, for the grader's note; empty when it is."""
+
+
+@lru_cache(maxsize=1)
+def sandbox_status() -> SandboxStatus:
+    """Probe bwrap once per process with the exact options kernels get (never raises).
+
+    A real run is the only honest test: bwrap may be installed yet unable to create namespaces (a container
+    without user namespaces, a seccomp profile, a kernel setting).
+    """
+    tool = shutil.which("bwrap")
+    if tool is None:
+        return SandboxStatus(False, None, "bwrap is not installed (apt-get install bubblewrap)")
+    probe = shutil.which("true") or "/bin/true"
+    try:
+        done = subprocess.run(confine_command([probe], writable=[], tool=tool), stdin=subprocess.DEVNULL,
+                              capture_output=True, text=True, timeout=_PROBE_TIMEOUT, check=False)
+    except subprocess.TimeoutExpired:
+        return SandboxStatus(False, tool, f"bwrap did not finish a trivial command in {_PROBE_TIMEOUT:.0f} s")
+    except Exception as exc:  # noqa: BLE001 - a probe reports, it never raises
+        return SandboxStatus(False, tool, f"bwrap cannot be run: {exc}")
+    if done.returncode != 0:
+        first = next((line.strip() for line in done.stderr.splitlines() if line.strip()),
+                     f"exit code {done.returncode}")
+        return SandboxStatus(False, tool, f"bwrap cannot create a namespace here: {first}")
+    return SandboxStatus(True, tool, "")
+
+
+def _existing(paths: Sequence[Path | str], *, what: str) -> list[Path]:
+    found = []
+    for raw in paths:
+        path = Path(os.path.realpath(raw))
+        if not path.exists():
+            raise SandboxError(f"Cannot share {raw} {what} with the sandbox: it does not exist.", path=raw,
+                               hint="Create it before starting the kernel; the sandbox creates nothing outside.")
+        found.append(path)
+    return found
+
+
+def confine_command(cmd: list[str], *, writable: Sequence[Path], tool: str | None = None,
+                    readable: Sequence[Path] = ()) -> list[str]:
+    """The ``bwrap`` command line that runs ``cmd`` confined; ``cwd`` and the environment are kept.
+
+    ``writable`` folders (or files) are bound read-write at the same path; ``readable`` ones read-only, which
+    only matters under ``/tmp`` (everything else is visible read-only anyway). All must exist: binding a
+    missing path would create it, or fail inside bwrap with a message nobody reads.
+    """
+    if tool is None:
+        status = sandbox_status()
+        if not status.available:
+            raise SandboxError(f"The kernel sandbox is not available: {status.reason}.",
+                               hint="Install bubblewrap, or set DAY07_SANDBOX=0 to run kernels without it.")
+        tool = status.tool
+    assert tool is not None
+    rw = _existing(writable, what="(writable)")
+    # A readable path inside a writable folder (a notebook's folder in its grading folder) stays writable.
+    ro = [p for p in _existing(readable, what="(readable)") if not any(p.is_relative_to(w) for w in rw)]
+    args = [tool,
+            "--ro-bind", "/", "/",           # the whole filesystem, read-only (submounts too)
+            "--dev", "/dev",                 # a minimal /dev: null, zero, urandom, tty, a private /dev/shm
+            "--unshare-pid",                 # sees and signals only its own processes; all die with the sandbox
+            "--proc", "/proc",               # a /proc for that pid namespace
+            "--unshare-ipc",                 # no System V IPC shared with other kernels
+            "--tmpfs", PRIVATE_TMP,          # a private, empty /tmp
+            "--new-session",                 # no terminal to push keystrokes into (TIOCSTI)
+            "--die-with-parent",             # the grader dies → the sandbox dies, with every process in it
+            "--cap-drop", "ALL",             # as root, bwrap keeps capabilities: root could remount / read-write
+            "--setenv", "TMPDIR", PRIVATE_TMP,
+            "--setenv", "IPYTHONDIR", f"{PRIVATE_TMP}/ipython",        # profile and history database
+            "--setenv", "JUPYTER_RUNTIME_DIR", f"{PRIVATE_TMP}/jupyter",  # a nested kernel's connection file
+            "--setenv", "MPLCONFIGDIR", f"{PRIVATE_TMP}/matplotlib",   # no "not writable" warning in outputs
+            "--setenv", "XDG_CACHE_HOME", f"{PRIVATE_TMP}/cache",
+            "--setenv", SANDBOXED_ENV, "1",
+            # ipykernel watches its parent (JPY_PARENT_PID, the grader). In the pid namespace its parent is bwrap's
+            # pid 1, which it would take for "my parent died"; 1 tells it not to watch (--die-with-parent does).
+            "--setenv", "JPY_PARENT_PID", "1"]
+    # Parents before children, so a folder bound inside another one is not hidden by it.
+    for path, mode in sorted([(p, "--ro-bind") for p in ro] + [(p, "--bind") for p in rw],
+                             key=lambda item: (len(item[0].parts), str(item[0]))):
+        args += [mode, str(path), str(path)]
+    return [*args, "--", *cmd]
+
+
+class ConfinedKernelManager(AsyncKernelManager):
+    """An ``AsyncKernelManager`` whose kernel runs in bwrap, with ``writable`` as its only writable folders.
+
+    Also visible (read-only) even when under ``/tmp``: the connection file, the kernel's working folder and the
+    kit home. Interrupts go as a message (see the module docstring).
+    """
+
+    writable: List[Any] = List(help="Folders the kernel may write (they must exist): its IPC socket folder, "
+                                    "its grading folder.").tag(config=True)
+    readable: List[Any] = List(help="Extra folders to show read-only even when they are under /tmp.").tag(config=True)
+
+    @property
+    def kernel_spec(self) -> Any:
+        spec = super().kernel_spec
+        if spec is not None:
+            spec.interrupt_mode = "message"  # a SIGINT to bwrap would end the sandbox, not interrupt the cell
+        return spec
+
+    def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+        cmd = super().format_kernel_cmd(extra_arguments)
+        shown = [Path(p) for p in self.readable]
+        shown.append(Path(os.path.realpath(self.connection_file)))
+        launch: dict[str, Any] = dict(self._launch_args or {})
+        cwd = launch.get("cwd")
+        shown += [path for path in (Path(cwd) if cwd else None, settings().home) if path and path.exists()]
+        return confine_command(cmd, writable=[Path(p) for p in self.writable], readable=shown)

@@ -1,0 +1,291 @@
+"""The kernels the executor runs notebooks in: one event loop owns them all, and a pool starts some ahead of need.
+
+A kernel takes 2-3 s to start (Python, ipykernel, then pyspark and the SDK). A job runs its tasks one after
+another, each in a fresh kernel as Databricks gives each task a fresh Python, so without a pool every task
+waits for a start. Pooled kernels start *unbound*: the runtime extension imports everything and connects to
+Spark, and sets up ``dbutils`` for a task only when :func:`checkers.runtime.kernel.bind` hands it the task's
+context. Every kernel runs one notebook and is then shut down: no state leaks from one task to the next.
+
+Kernels are keyed by their environment and sandbox, so a kernel started for one grading never runs another
+submission's notebook.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import contextlib
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Coroutine, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from checkers.config import settings
+from checkers.runtime.context import CONTEXT_ENV, POOL_ENV
+
+T = TypeVar("T")
+SANDBOX_ENV = "DAY07_SANDBOX_ROOT"
+"""Set in a notebook's ``env`` by the grader: run its kernel in a sandbox where only this folder is writable."""
+_NOT_KEYED = (CONTEXT_ENV, "JPY_PARENT_PID")
+"""Environment variables that differ between otherwise identical kernels (set per task, or by jupyter)."""
+Key = tuple[tuple[tuple[str, str], ...], tuple[str, ...]]
+
+
+@dataclass
+class Kernel:
+    """A started kernel process and its socket folder."""
+
+    km: Any
+    """jupyter_client ``AsyncKernelManager``."""
+    sockets: Path
+    """Folder of its IPC sockets (removed at shutdown)."""
+    key: Key
+    sandboxed: bool = False
+    """True when it runs inside bubblewrap."""
+    ahead: bool = False
+    """True when it was started ahead of need (by the pool), not for the notebook that got it."""
+    started: float = field(default_factory=time.monotonic)
+
+
+def kernel_key(env: dict[str, str], writable: Sequence[Path]) -> Key:
+    return (tuple(sorted((k, v) for k, v in env.items() if k not in _NOT_KEYED)),
+            tuple(sorted(str(p) for p in writable)))
+
+
+class KernelService:
+    """A background event loop that starts, hands out and stops kernels for every thread of this process."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._idle: dict[Key, list[Kernel]] = {}
+        self._starting: dict[Key, int] = {}
+        self._budget: dict[Key, int] = {}
+        self._changed: asyncio.Condition | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._closed = False
+
+    # -- the loop
+    def loop(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None:
+                loop = asyncio.new_event_loop()
+                thread = threading.Thread(target=loop.run_forever, name="day07-kernels", daemon=True)
+                thread.start()
+                self._loop = loop
+                atexit.register(self.close)
+            return self._loop
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run ``coro`` on the service loop and wait for it; Ctrl-C cancels it and waits for its clean-up."""
+        done = threading.Event()
+
+        async def guarded() -> T:
+            try:
+                return await coro
+            finally:
+                done.set()
+
+        future = asyncio.run_coroutine_threadsafe(guarded(), self.loop())
+        try:
+            return future.result()
+        except KeyboardInterrupt:
+            future.cancel()
+            done.wait(timeout=30)
+            raise
+
+    # -- the pool
+    def pool_size(self) -> int:
+        return max(0, int(settings().kernel_pool))
+
+    def _condition(self) -> asyncio.Condition:
+        if self._changed is None:
+            self._changed = asyncio.Condition()
+        return self._changed
+
+    async def acquire(self, *, env: dict[str, str], writable: Sequence[Path] = ()) -> Kernel:
+        """A started kernel for ``env``: a pooled one (waiting for one being started), else a new one."""
+        key = kernel_key(env, writable)
+        if key in self._budget:
+            self._budget[key] = max(0, self._budget[key] - 1)
+        changed = self._condition()
+        while True:
+            async with changed:
+                await changed.wait_for(lambda: bool(self._idle.get(key)) or not self._starting.get(key))
+            if not self._idle.get(key):
+                return await self._start(env=env, writable=writable, key=key)
+            candidate = self._idle[key].pop(0)
+            if await candidate.km.is_alive():
+                return candidate
+            self.retire(candidate)
+
+    def idle(self, *, env: dict[str, str], writable: Sequence[Path] = ()) -> list[Kernel]:
+        """The kernels started ahead for ``env`` and not handed out yet (a snapshot)."""
+        return list(self._idle.get(kernel_key(env, writable), []))
+
+    def expect(self, *, env: dict[str, str], writable: Sequence[Path] = (), kernels: int) -> None:
+        """Say how many kernels ``env`` will need (a grading knows), and start the first ones now.
+
+        Without it the pool keeps :meth:`pool_size` kernels ready for as long as the process runs; with it,
+        no more than ``kernels`` are ever started ahead, so none is started for nothing.
+        """
+        key = kernel_key(env, writable)
+
+        def start() -> None:
+            self._budget[key] = kernels
+            self._top_up(env=env, writable=writable, key=key)
+
+        self.loop().call_soon_threadsafe(start)
+
+    def top_up(self, *, env: dict[str, str], writable: Sequence[Path] = ()) -> None:
+        """Start kernels for ``env`` until the pool is full; returns at once.
+
+        The executor calls it once its own kernel is ready (not before: on two cores, kernels starting side by
+        side only delay the one a task is waiting for).
+        """
+        key = kernel_key(env, writable)
+        self.loop().call_soon_threadsafe(lambda: self._top_up(env=env, writable=writable, key=key))
+
+    def discard(self, *, writable: Sequence[Path]) -> None:
+        """Stop the idle kernels started for a sandbox that is no longer needed (a finished grading)."""
+        wanted = tuple(sorted(str(p) for p in writable))
+        if self._loop is None:
+            return
+
+        def drop() -> None:
+            for key in [k for k in self._budget if k[1] == wanted]:
+                self._budget[key] = 0
+            for key in [k for k in self._idle if k[1] == wanted]:
+                for kernel in self._idle.pop(key):
+                    self.retire(kernel)
+
+        self._loop.call_soon_threadsafe(drop)
+
+    def _top_up(self, *, env: dict[str, str], writable: Sequence[Path], key: Key) -> None:
+        if self._closed:
+            return
+        ahead = len(self._idle.get(key, [])) + self._starting.get(key, 0)
+        missing = self.pool_size() - ahead
+        if key in self._budget:
+            missing = min(missing, self._budget[key] - ahead)
+        for _ in range(max(0, missing)):
+            self._starting[key] = self._starting.get(key, 0) + 1
+            self._spawn(self._start_idle(env=env, writable=writable, key=key))
+        self._evict()
+
+    async def _start_idle(self, *, env: dict[str, str], writable: Sequence[Path], key: Key) -> None:
+        kernel = None
+        try:
+            kernel = await self._start(env=env, writable=writable, key=key)
+        except Exception:  # noqa: BLE001 - a kernel that cannot start is started again, with its error, when needed
+            pass
+        finally:
+            self._starting[key] -= 1
+            if kernel is not None:
+                kernel.ahead = True
+            if kernel is not None and self._closed:
+                self.retire(kernel)
+            elif kernel is not None:
+                self._idle.setdefault(key, []).append(kernel)
+                self._evict()
+            async with self._condition():
+                self._condition().notify_all()
+
+    def _evict(self) -> None:
+        """Keep at most two pools' worth of idle kernels: the oldest go first (a finished grading's)."""
+        idle = sorted((k for kernels in self._idle.values() for k in kernels), key=lambda k: k.started)
+        for kernel in idle[:max(0, len(idle) - 2 * max(1, self.pool_size()))]:
+            self._idle[kernel.key].remove(kernel)
+            self.retire(kernel)
+
+    async def _start(self, *, env: dict[str, str], writable: Sequence[Path], key: Key) -> Kernel:
+        sockets = Path(tempfile.mkdtemp(prefix="d7k-"))
+        km, sandboxed = _kernel_manager(sockets, writable=[*writable, sockets] if writable else ())
+        kernel_env = {k: v for k, v in env.items() if k not in _NOT_KEYED}
+        kernel_env[POOL_ENV] = "1"
+        try:
+            await km.start_kernel(env=kernel_env, cwd=str(sockets))
+        except BaseException:
+            shutil.rmtree(sockets, ignore_errors=True)
+            raise
+        return Kernel(km=km, sockets=sockets, key=key, sandboxed=sandboxed)
+
+    # -- the end of a kernel
+    def retire(self, kernel: Kernel) -> None:
+        """Shut ``kernel`` down in the background (politely, so its Spark session is released)."""
+        self._spawn(_shutdown(kernel))
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.ensure_future(coro, loop=self.loop())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def close(self) -> None:
+        """Stop every kernel this service started (at exit): pooled ones and those still shutting down."""
+        if self._loop is None or self._closed:
+            return
+        self._closed = True
+        loop = self._loop
+
+        async def stop_all() -> None:
+            kernels = [k for kernels in self._idle.values() for k in kernels]
+            self._idle.clear()
+            pending = [t for t in self._tasks if not t.done()]
+            await asyncio.gather(*(_shutdown(k, now=True) for k in kernels), *pending, return_exceptions=True)
+
+        with contextlib.suppress(Exception):
+            asyncio.run_coroutine_threadsafe(stop_all(), loop).result(timeout=20)
+        loop.call_soon_threadsafe(loop.stop)
+
+
+async def _shutdown(kernel: Kernel, *, now: bool = False) -> None:
+    km = kernel.km
+    try:
+        if km.has_kernel:
+            await km.shutdown_kernel(now=now)
+    except Exception:  # already dead, or refused a polite shutdown
+        with contextlib.suppress(Exception):
+            await km.shutdown_kernel(now=True)
+    finally:
+        shutil.rmtree(kernel.sockets, ignore_errors=True)
+
+
+def _kernel_manager(sockets: Path, *, writable: Sequence[Path]) -> tuple[Any, bool]:
+    """A KernelManager for our kernelspec (kept in the kit home, so a user's own 'python3' spec can't interfere).
+
+    With ``writable`` (a grading) and bubblewrap available, the kernel runs confined: everything read-only but
+    those folders. Returns the manager and whether it is confined.
+    """
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.manager import AsyncKernelManager
+
+    from checkers.runtime.kernel import KERNEL_NAME, write_kernelspec
+
+    spec_root = settings().home / "kernels"
+    write_kernelspec(spec_root / KERNEL_NAME, display_name="Day 07 (executor)")
+    ksm = KernelSpecManager(kernel_dirs=[str(spec_root)])
+    # IPC (unix sockets) instead of TCP: nothing listens on the network, and no plain-text warning.
+    # The socket prefix must be absolute (the kernel runs elsewhere) and short (unix path limit).
+    options = {"kernel_name": KERNEL_NAME, "kernel_spec_manager": ksm, "transport": "ipc", "ip": str(sockets / "k")}
+    if writable and settings().sandbox:
+        from checkers.notebooks.confine import ConfinedKernelManager, sandbox_status
+
+        if sandbox_status().available:
+            return ConfinedKernelManager(writable=list(writable), **options), True
+    return AsyncKernelManager(**options), False
+
+
+_SERVICE: list[KernelService] = []
+_SERVICE_LOCK = threading.Lock()
+
+
+def kernel_service() -> KernelService:
+    """The process-wide service (created on first use: nothing starts at import)."""
+    with _SERVICE_LOCK:
+        if not _SERVICE or _SERVICE[0]._closed:
+            _SERVICE[:] = [KernelService()]
+        return _SERVICE[0]

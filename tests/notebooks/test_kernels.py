@@ -1,0 +1,105 @@
+"""The executor's kernels: one fresh kernel per notebook, started ahead by the pool, sandboxed when grading."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+
+from checkers.notebooks.execute import execute_notebook, pooled_kernels, prepare_kernels
+from checkers.notebooks.kernels import SANDBOX_ENV, kernel_service
+
+pytestmark = pytest.mark.kernel
+
+
+@pytest.fixture()
+def notebook(files: Path) -> Path:
+    return files / "notebooks" / "fresh_kernel.py"
+
+
+@pytest.fixture()
+def env() -> dict[str, str]:
+    """An environment of this test's own, so its kernels are pooled apart from every other test's."""
+    return {"DAY07_TEST_POOL": uuid.uuid4().hex}
+
+
+def run(notebook: Path, env: dict[str, str], **params: str) -> tuple[Any, dict[str, Any]]:
+    result = execute_notebook(path=notebook, parameters=params, env=env)
+    assert result.ok, result.message
+    return result, json.loads(result.exit_value or "{}")
+
+
+def test_each_notebook_gets_a_fresh_kernel_that_the_pool_started_ahead(notebook: Path, env: dict[str, str],
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DAY07_KERNEL_POOL", "1")
+    first, one = run(notebook, env)
+    second, two = run(notebook, env)
+    assert (first.kernel_ahead, second.kernel_ahead) == (False, True)
+    assert one["pid"] != two["pid"]
+    assert one["leak"] == two["leak"] == "nothing"  # nothing carries over from one notebook to the next
+    assert one["cwd"] == two["cwd"] == str(notebook.parent)  # a pooled kernel moves to the notebook's folder
+    assert not psutil.pid_exists(one["pid"]) or psutil.Process(one["pid"]).status() == psutil.STATUS_ZOMBIE \
+        or _gone_soon(one["pid"])
+    assert len(pooled_kernels(env=env)) == 1  # topped up again after the second run took its kernel
+
+
+def _gone_soon(pid: int) -> bool:
+    try:
+        psutil.Process(pid).wait(timeout=15)
+    except psutil.NoSuchProcess:
+        pass
+    return not psutil.pid_exists(pid)
+
+
+def test_a_run_that_says_how_many_kernels_it_needs_gets_no_more(notebook: Path, env: dict[str, str],
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DAY07_KERNEL_POOL", "2")
+    prepare_kernels(env=env, kernels=1)
+    result, _ = run(notebook, env)
+    assert result.kernel_ahead
+    assert pooled_kernels(env=env) == []  # the one expected kernel was used; none was started for nothing
+
+
+def test_with_the_pool_off_nothing_is_started_ahead(notebook: Path, env: dict[str, str],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DAY07_KERNEL_POOL", "0")
+    first, _ = run(notebook, env)
+    second, _ = run(notebook, env)
+    assert not first.kernel_ahead and not second.kernel_ahead
+    assert pooled_kernels(env=env) == []
+
+
+def test_a_pooled_kernel_that_died_is_replaced(notebook: Path, env: dict[str, str],
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DAY07_KERNEL_POOL", "1")
+    run(notebook, env)
+    (waiting,) = pooled_kernels(env=env)
+    waiting.km.provisioner.process.kill()
+    waiting.km.provisioner.process.wait()
+    result, _ = run(notebook, env)
+    assert result.ok and not result.kernel_ahead
+
+
+def test_closing_the_service_stops_every_kernel_it_started(notebook: Path, env: dict[str, str],
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DAY07_KERNEL_POOL", "1")
+    run(notebook, env)
+    pids = [k.km.provisioner.pid for k in pooled_kernels(env=env)]
+    assert pids and all(psutil.pid_exists(p) for p in pids)
+    kernel_service().close()
+    assert all(_gone_soon(p) for p in pids)
+    assert run(notebook, env)[0].ok  # a new service starts on the next run
+
+
+def test_a_grading_kernel_writes_only_in_its_sandbox(notebook: Path, env: dict[str, str], tmp_path: Path) -> None:
+    inside, outside = tmp_path / "grading", tmp_path / "elsewhere"
+    inside.mkdir()
+    outside.mkdir()
+    result, out = run(notebook, {**env, SANDBOX_ENV: str(inside)}, write_to=str(inside), also_to=str(outside))
+    assert result.sandboxed
+    assert out["wrote"]["write_to"] == "ok" and (inside / "written.txt").is_file()
+    assert out["wrote"]["also_to"].startswith("refused") and not (outside / "written.txt").exists()
