@@ -175,6 +175,8 @@ def _grade_one(job: _Job, book: Gradebook) -> Entry:
             entry.attempts = attempt
             if job.stop.is_set():
                 return _interrupted(book, entry, started)
+            if attempt > 1:
+                book.put(entry)  # the gradebook shows the re-grade while it runs
             before = _server_identity()
             try:
                 report = job.grader(folder=folder, seed=job.seed, rows=job.rows, work_dir=base / f"attempt-{attempt}",
@@ -197,6 +199,8 @@ def _grade_one(job: _Job, book: Gradebook) -> Entry:
                 infra = "the Spark server died while grading it"
                 _restart_server()
                 continue
+            if infra:
+                report.notes.append(f"graded a second time: {infra}; the first grading does not count")
             return _record_report(book, entry, report=report, job=job, started=started)
         return _finish(book, entry, status=INFRASTRUCTURE_ERROR,
                        message=f"{infra}; it was restarted and the submission graded again, and it died again",

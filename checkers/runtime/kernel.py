@@ -6,6 +6,7 @@ ipykernel with ``--ext=checkers.runtime.kernel``, so notebook code needs no impo
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import sys
@@ -68,18 +69,37 @@ def _connect_spark() -> Any:
         local = compat.is_kit_server(remote)
         compat.install(notice=_show_notice, translate_paths=local)
         session: Any = SparkSession.builder.remote(remote).getOrCreate()
+        if local:  # the kit's server: fail in seconds when it died, not after twenty minutes of retries
+            from checkers.runtime.spark import bounded_retries
+
+            bounded_retries(session=session)
     else:
         from checkers.runtime.spark import connect, ensure_server
 
         local = True
         compat.install(notice=_show_notice, translate_paths=True)
         session = connect(endpoint=ensure_server())
+    if not _SESSIONS:
+        atexit.register(_release_sessions)
+    _SESSIONS.append(session)
     if local:
         try:
             compat.sync_volume_schemas(session)
         except Exception as exc:  # noqa: BLE001 - a missing schema must not cost the notebook its `spark`
             print(f"Note: could not create the schemas of the local volumes: {exc}", file=sys.stderr)
     return session
+
+
+_SESSIONS: list[Any] = []
+"""Spark sessions this kernel opened; released when it exits, so the server does not keep them for an hour."""
+
+
+def _release_sessions() -> None:
+    for session in _SESSIONS:
+        try:
+            session.stop()
+        except Exception:  # noqa: BLE001 - the server may be gone; the kernel is exiting anyway
+            pass
 
 
 _NOTICES: list[Any] = []

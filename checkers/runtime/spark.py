@@ -423,13 +423,43 @@ def _signal_and_wait(state: _State) -> None:
 
 # ------------------------------------------------------------------------------------------ sessions
 
-def _new_session(url: str) -> SparkSession:
+CLIENT_RETRIES = 6
+"""Retries of one call to an unavailable kit server; waits 0.2, 0.4, 0.8, 1.6, 3.2, 4 s: ~10 s per call.
+
+PySpark's default (15 retries, waits growing to 60 s) retries a dead server for ten minutes per call, and a
+new session's first query makes two calls, so a grader or kernel session -- even its ``stop()`` and the
+``atexit`` clean-up, which call it too -- hung 10-20 minutes. The local server is either back soon (the cohort
+watchdog restarts it on the same port and token, the port opening ~10 s after the death: a new session's
+first query, ~20 s of retries, rides that out) or gone. A session the dead server knew cannot survive a
+restart anyway: the new server refuses it at once (``INVALID_HANDLE.SESSION_CHANGED``)."""
+CLIENT_FIRST_WAIT_MS = 200
+CLIENT_MAX_WAIT_MS = 4000
+
+
+def bounded_retries(*, session: Any) -> Any:
+    """Make a Spark Connect ``session`` give up on an unavailable kit server within seconds; returns it.
+
+    The same errors are retried as by PySpark's default policy (``UNAVAILABLE``, the server's retry hints), with
+    a short back-off (:data:`CLIENT_RETRIES`), through the client's own ``set_retry_policies``. Meant for the
+    kit's local server: a remote endpoint may deserve PySpark's patience.
+    """
+    from pyspark.sql.connect.client.retries import DefaultPolicy
+
+    session.client.set_retry_policies([DefaultPolicy(
+        max_retries=CLIENT_RETRIES, initial_backoff=CLIENT_FIRST_WAIT_MS, backoff_multiplier=2.0,
+        max_backoff=CLIENT_MAX_WAIT_MS, jitter=250, min_jitter_threshold=2000,
+        recognize_server_retry_delay=True, max_server_retry_delay=CLIENT_MAX_WAIT_MS)])
+    return session
+
+
+def _new_session(url: str, *, bounded: bool = True) -> SparkSession:
     from pyspark.sql.connect.session import SparkSession
 
     # What ``builder.getOrCreate()`` does for a remote URL and ``create()`` does not: without it
     # ``pyspark.sql.functions`` (``F.col``, ``F.udf``, ...) take the classic path and ask for a SparkContext.
     os.environ["SPARK_CONNECT_MODE_ENABLED"] = "1"
-    return SparkSession.builder.remote(url).create()
+    session = SparkSession.builder.remote(url).create()
+    return bounded_retries(session=session) if bounded else session
 
 
 def _probe(url: str, *, timeout: float, warm: bool = False,
@@ -770,8 +800,13 @@ def server_status() -> ServerStatus:
 
 
 def connect(*, endpoint: Endpoint | None = None) -> SparkSession:
-    """A new Spark Connect session (its own temp views and confs), never the process-wide cached one."""
-    return _new_session((endpoint or ensure_server()).url)
+    """A new Spark Connect session (its own temp views and confs), never the process-wide cached one.
+
+    To the kit's own server it fails fast when that server is gone (:func:`bounded_retries`); to a
+    ``SPARK_REMOTE`` endpoint it keeps PySpark's default retries.
+    """
+    endpoint = endpoint or ensure_server()
+    return _new_session(endpoint.url, bounded=endpoint.managed)
 
 
 def kernel_env(endpoint: Endpoint) -> dict[str, str]:

@@ -1,7 +1,11 @@
-"""``dbutils.widgets`` with Databricks semantics, built on the SDK's ``WidgetUtils`` base.
+"""``dbutils.widgets`` with Databricks semantics and the public methods of the SDK's ``WidgetUtils``.
 
 Passed parameters (from a job or ``dbutils.notebook.run``) win over defaults, declaring a widget never
 overwrites a passed value, and a passed value can be read without a declaration (DATABRICKS.md).
+
+It does not subclass ``databricks.sdk._widgets.WidgetUtils``: importing it runs the SDK package's ``__init__``
+(every service module), about 1.5 s of CPU in each kernel, for an abstract class of four one-line methods.
+tests/runtime/test_widgets.py holds the two APIs together, method by method.
 """
 
 from __future__ import annotations
@@ -9,12 +13,6 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable
 from typing import Any
-
-with warnings.catch_warnings():
-    # The SDK's package __init__ probes for ipywidgets and warns inside Jupyter when it is absent;
-    # we only need its abstract base class.
-    warnings.simplefilter("ignore")
-    from databricks.sdk._widgets import WidgetUtils
 
 from checkers.runtime.context import RuntimeRecord, WidgetDecl
 
@@ -27,7 +25,7 @@ class InvalidWidgetArgument(ValueError):
     """A widget declaration Databricks would refuse (e.g. a dropdown default outside its choices)."""
 
 
-class LocalWidgets(WidgetUtils):
+class LocalWidgets:
     """The widgets of one notebook run."""
 
     def __init__(self, *, parameters: dict[str, str] | None = None, record: RuntimeRecord | None = None,
@@ -71,6 +69,9 @@ class LocalWidgets(WidgetUtils):
         self._on_change()
 
     # --- reading ------------------------------------------------------------------------------------
+    def get(self, name: str) -> str:
+        return self._get(name)
+
     def _get(self, name: str) -> str:
         if name not in self._record.widgets_read:
             self._record.widgets_read.append(name)
@@ -93,9 +94,18 @@ class LocalWidgets(WidgetUtils):
     def getArgument(self, name: str, defaultValue: str | None = None) -> str | None:
         warnings.warn("dbutils.widgets.getArgument is deprecated; use dbutils.widgets.get.",
                       DeprecationWarning, stacklevel=2)
-        return super().getArgument(name, defaultValue)
+        try:
+            return self.get(name)
+        except Exception:  # noqa: BLE001 - the SDK's getArgument: any failure means "use the default"
+            return defaultValue
 
     # --- removal ------------------------------------------------------------------------------------
+    def remove(self, name: str) -> None:
+        self._remove(name)
+
+    def removeAll(self) -> None:
+        self._remove_all()
+
     def _remove(self, name: str) -> None:
         if name not in self._values:
             raise InputWidgetNotDefined(f"No input widget named '{name}' is defined, so it cannot be removed.")

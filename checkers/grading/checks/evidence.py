@@ -259,6 +259,10 @@ def snapshot_frame(df: Any, *, name: str, qualified: str | None = None) -> Table
     return TableSnapshot(name=name, qualified=qualified or name, exists=True, dtypes=dtypes, frame=frame)
 
 
+_SERVER_GONE = ("INVALID_HANDLE", "UNAVAILABLE", "failed to connect", "RETRIES_EXCEEDED")
+"""Signs that the server, not the table, is the problem (it died or restarted): no learner is judged on that."""
+
+
 def snapshot_table(spark: Any, *, schema: str, name: str) -> TableSnapshot:
     """Read ``<schema>.<name>``; a table that does not exist, or cannot be read, is a snapshot saying so."""
     qualified = f"{schema}.{name}"
@@ -267,6 +271,12 @@ def snapshot_table(spark: Any, *, schema: str, name: str) -> TableSnapshot:
         df.schema  # noqa: B018 - resolving the schema is what tells a missing table
     except Exception as exc:  # noqa: BLE001 - a missing table is evidence, anything else is reported
         text = str(exc)
+        if any(sign in text for sign in _SERVER_GONE):
+            from checkers.errors import SparkServerError
+
+            raise SparkServerError(f"The Spark server stopped answering while the grader read {qualified}: "
+                                   f"{_first_line(exc)}",
+                                   hint="Nothing was graded. Run `day07 spark status`, then grade again.") from None
         if "TABLE_OR_VIEW_NOT_FOUND" in text or "SCHEMA_NOT_FOUND" in text or "not found" in text.lower():
             return TableSnapshot(name=name, qualified=qualified, exists=False)
         return TableSnapshot(name=name, qualified=qualified, exists=False, error=_first_line(exc))

@@ -1,0 +1,191 @@
+"""When the Spark server dies: the cohort's watchdog restarts it, the hit submission is graded again, clients fail fast.
+
+These tests SIGKILL servers, so they run a server of their own in a separate kit home (one for the module, started
+once), never the test session's shared one.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from checkers.grading.cohort import grade_cohort
+from checkers.grading.gradebook import Gradebook
+from checkers.runtime.spark import Endpoint, bounded_retries, connect, ensure_server, server_status, stop_server
+
+SOLUTIONS = Path(__file__).parents[2] / "solutions"
+ROWS = 2000
+HANG_GUARD_SECONDS = 120.0
+"""Not a timing assertion: only keeps a client that retries for many minutes from hanging the suite."""
+
+pytestmark = [
+    pytest.mark.spark,
+    # PySpark warns "[RETRIES_EXCEEDED]" when it gives up on a dead server, then raises the real error; the
+    # suite's warnings-as-errors would raise the warning instead and hide the error the kit really gets.
+    pytest.mark.filterwarnings(r"ignore:\[RETRIES_EXCEEDED\]:UserWarning"),
+]
+
+
+@pytest.fixture(scope="module")
+def own_server(kit_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Endpoint]:
+    """A kit home with its own server for this module (killing the shared one would break other tests)."""
+    home = tmp_path_factory.mktemp("server-death-home")
+    shared = os.environ["DAY07_HOME"]
+    os.environ["DAY07_HOME"] = str(home)
+    try:
+        yield ensure_server()
+    finally:
+        try:
+            stop_server()
+        finally:
+            os.environ["DAY07_HOME"] = shared
+
+
+def _kill_server() -> int:
+    """SIGKILL the server's JVM (no clean shutdown: what a crash or the OOM killer does); returns its pid."""
+    status = server_status()
+    assert status.running and status.pid is not None, "the server should be running before it is killed"
+    os.kill(status.pid, signal.SIGKILL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        now = server_status()
+        if not now.running or now.pid != status.pid:
+            return status.pid
+        time.sleep(0.1)
+    raise AssertionError(f"server pid {status.pid} still looks alive 60 s after SIGKILL")
+
+
+def _cohort(root: Path, *ids: str) -> Path:
+    for sid in ids:
+        shutil.copytree(SOLUTIONS, root / sid, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    return root
+
+
+def _assert_gradebook_matches(out: Path, entries: list[Any]) -> None:
+    book = Gradebook.load(out_dir=out)
+    assert book is not None
+    assert {sid: (e.status, e.attempts, e.score) for sid, e in book.entries.items()} == {
+        e.id: (e.status, e.attempts, e.score) for e in entries}
+    csv_rows = {line.split(",")[0]: line for line in (out / "gradebook.csv").read_text().splitlines()[1:]}
+    assert set(csv_rows) == {e.id for e in entries}
+    for e in entries:
+        assert f",{e.status}," in csv_rows[e.id]
+
+
+def test_a_server_killed_mid_grading_is_restarted_and_that_submission_graded_again(own_server: Endpoint,
+                                                                                  tmp_path: Path) -> None:
+    cohort = _cohort(tmp_path / "cohort", "a_hit", "b_after")
+    out = tmp_path / "out"
+    first_attempt = out / "submissions" / "a_hit" / "attempt-1"
+    killed: list[int] = []
+    done = threading.Event()
+
+    def kill_once_a_task_runs() -> None:
+        while not done.is_set():
+            if any(first_attempt.glob("runs/*/tasks/*")):
+                killed.append(_kill_server())
+                return
+            time.sleep(0.2)
+
+    killer = threading.Thread(target=kill_once_a_task_runs, name="test-killer", daemon=True)
+    killer.start()
+    try:
+        result = grade_cohort(cohort_dir=cohort, out_dir=out, workers=1, rows=ROWS)
+    finally:
+        done.set()
+        killer.join(60)
+    assert len(killed) == 1, "the job of a_hit never started a task, so the server was never killed"
+
+    hit, after = result.entry("a_hit"), result.entry("b_after")
+    assert hit.status == "passed" and hit.attempts == 2, hit.message
+    assert hit.max_score and hit.score == hit.max_score and hit.failed_checks == []
+    assert after.status == "passed" and after.attempts == 1, after.message
+    assert after.max_score and after.score == after.max_score
+    assert (out / "submissions" / "a_hit" / "attempt-2").is_dir()
+    assert not (out / "submissions" / "b_after" / "attempt-2").exists()
+    assert hit.report is not None
+    assert "graded a second time: the Spark server died while grading it" in (out / hit.report).read_text()
+    _assert_gradebook_matches(out, result.entries)
+    assert result.summary["statuses"] == {"passed": 2}
+    now = server_status()
+    assert now.running and now.pid != killed[0]  # the watchdog (or the re-grade) restarted it
+
+
+def test_a_server_dying_at_every_attempt_is_an_infrastructure_error_and_the_cohort_goes_on(
+        own_server: Endpoint, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The grader kills the server from inside each grading of ``a_doomed`` (deterministic); the rest is real."""
+    import checkers.grading.grade as grade_module
+
+    real = grade_module.grade_submission
+    killed: list[int] = []
+
+    def server_dies_for_a_doomed(*, name: str, **kwargs: Any) -> Any:
+        if name == "a_doomed":
+            killed.append(_kill_server())
+            raise ConnectionError("the Spark Connect server went away")  # what its session would report
+        return real(name=name, **kwargs)
+
+    monkeypatch.setattr(grade_module, "grade_submission", server_dies_for_a_doomed)
+    cohort = _cohort(tmp_path / "cohort", "a_doomed", "b_next")
+    out = tmp_path / "out"
+    result = grade_cohort(cohort_dir=cohort, out_dir=out, workers=1, rows=ROWS)
+
+    doomed, following = result.entry("a_doomed"), result.entry("b_next")
+    assert len(killed) == 2 and killed[0] != killed[1]  # graded twice, each time on a restarted server
+    assert doomed.status == "infrastructure_error" and doomed.attempts == 2
+    assert doomed.score is None and doomed.report is None
+    assert "Spark server died while grading it" in doomed.message and "died again" in doomed.message
+    assert "went away" in doomed.message
+    assert following.status == "passed" and following.attempts == 1, following.message
+    assert following.max_score and following.score == following.max_score
+    _assert_gradebook_matches(out, result.entries)
+    assert result.summary["statuses"] == {"infrastructure_error": 1, "passed": 1}
+    assert [e["id"] for e in result.summary["not_graded"]] == ["a_doomed"]
+    assert "infrastructure_error" in (out / "summary.md").read_text()
+    assert server_status().running  # restarted after the second death too, for whoever comes next
+
+
+def test_sessions_to_a_dead_server_fail_with_a_clear_error_instead_of_retrying_for_minutes(
+        own_server: Endpoint) -> None:
+    """The grader's session (``connect``, already used) and a new kernel-style one (PySpark's, then bounded)."""
+    import grpc
+    from pyspark.errors.exceptions.connect import SparkConnectGrpcException
+    from pyspark.sql.connect.session import SparkSession
+
+    endpoint = ensure_server()  # the earlier tests may have moved it
+    used = connect(endpoint=endpoint)
+    assert used.range(3).count() == 3
+    _kill_server()  # no watchdog here: it stays dead
+    sessions = {"used before": used,
+                "new, kernel-style": bounded_retries(session=SparkSession.builder.remote(endpoint.url).create())}
+    errors: dict[str, BaseException | None] = {}
+
+    def query(label: str, session: Any) -> None:
+        try:
+            session.range(1).collect()
+            errors[label] = None
+        except Exception as exc:  # noqa: BLE001 - recorded for the assertions
+            errors[label] = exc
+        finally:
+            session.stop()  # releasing the session retries too: it must also give up
+
+    threads = [threading.Thread(target=query, args=item, daemon=True) for item in sessions.items()]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + HANG_GUARD_SECONDS
+    for t in threads:
+        t.join(max(0.0, deadline - time.monotonic()))
+    assert not [t for t in threads if t.is_alive()], f"still retrying after {HANG_GUARD_SECONDS:.0f} s"
+    for label, exc in errors.items():
+        assert isinstance(exc, SparkConnectGrpcException), f"{label}: {exc!r}"
+        assert exc.getGrpcStatusCode() == grpc.StatusCode.UNAVAILABLE, label
+        assert "failed to connect" in str(exc).lower(), f"{label}: {exc}"
+    assert sorted(errors) == sorted(sessions)
