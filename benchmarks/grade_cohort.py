@@ -2,8 +2,10 @@
 
     python benchmarks/grade_cohort.py [--n 30] [--broken 3] [--workers 2] [--rows 30000] [--naive 2]
 
-Prints the per-submission median (solutions copies), the cohort wall time, peak memory (RSS summed over this
-process, its children — the kernels — and the Spark server), and the ratio against the naive way: every
+Prints the per-submission median (solutions copies), the cohort wall time, peak memory (summed over this
+process, its children — the kernels — and the Spark server; as PSS, which splits shared library pages between
+the processes that map them, so the sum is what the machine really spends, and as plain RSS, which counts them
+once per process), and the ratio against the naive way: every
 notebook of a submission in a fresh kernel with its own local SparkSession (classic PySpark, Hive catalog in a
 temporary folder), run one after the other. The naive way is measured on ``--naive`` submissions and
 extrapolated to the cohort (it only *runs* the notebooks — no checks — so the ratio favours it).
@@ -46,14 +48,15 @@ def load_build():  # noqa: ANN201 - a module from tests/files
 
 
 class PeakMemory:
-    """Samples RSS of this process tree plus the Spark server every 0.25 s; keeps the peak."""
+    """Samples PSS and RSS of this process tree plus the Spark server every 0.25 s; keeps the peaks."""
 
     def __init__(self) -> None:
         self.peak = 0
+        self.peak_rss = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def _sample(self) -> int:
+    def _sample(self) -> tuple[int, int]:
         from checkers.runtime.spark import server_status
 
         me = psutil.Process()
@@ -69,17 +72,20 @@ class PeakMemory:
                     procs[child.pid] = child
             except psutil.Error:
                 pass
-        total = 0
+        pss = rss = 0
         for p in procs.values():
             try:
-                total += p.memory_info().rss
+                info = p.memory_full_info()
             except psutil.Error:
-                pass
-        return total
+                continue
+            pss += info.pss
+            rss += info.rss
+        return pss, rss
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.peak = max(self.peak, self._sample())
+            pss, rss = self._sample()
+            self.peak, self.peak_rss = max(self.peak, pss), max(self.peak_rss, rss)
             self._stop.wait(0.25)
 
     def __enter__(self) -> PeakMemory:
@@ -101,6 +107,7 @@ def naive_one(folder: Path, *, data: Path, work: Path) -> float:
     derby.mkdir(parents=True, exist_ok=True)
     for name in _CONNECT_ENV:  # the kernel inherits the environment: no Spark Connect at all
         os.environ.pop(name, None)
+    os.environ["DAY07_KERNEL_POOL"] = "0"  # the naive way starts each kernel when it needs it
     env = dict(os.environ)
     params = {"source_path": str(data), "schema": "naive"}
     started = time.monotonic()
@@ -156,6 +163,7 @@ def main() -> int:
             times.append(seconds)
             print(f"  naive solution_{i:03d}: {seconds:.1f} s (notebooks only, no checks)", flush=True)
         os.environ.update(saved)
+        os.environ.pop("DAY07_KERNEL_POOL", None)
         naive = statistics.median(times)
         print(f"naive way: {naive:.1f} s per submission (median of {len(times)}, serial); "
               f"extrapolated cohort {naive * total:.0f} s", flush=True)
@@ -177,7 +185,8 @@ def main() -> int:
     per_sub_wall = wall / total
     print(f"\nper-submission median (solutions, wall clock of one grading, {args.workers} at once): {median:.1f} s")
     print(f"cohort wall time: {wall:.1f} s for {total} submissions ({per_sub_wall:.1f} s per submission)")
-    print(f"peak memory (this process tree + Spark server): {mem.peak / 2**30:.2f} GiB")
+    print(f"peak memory (this process tree + Spark server): {mem.peak / 2**30:.2f} GiB PSS "
+          f"({mem.peak_rss / 2**30:.2f} GiB summing RSS, which counts shared libraries once per process)")
     if wrong:
         print(f"WARNING: solution copies without 100: {wrong}")
 

@@ -378,7 +378,7 @@ def grade_cohort(*, cohort_dir: Path, out_dir: Path, workers: int = 2, force: bo
         ensure_server()  # once, before the workers race for it
         stop = threading.Event()
         jobs = [_Job(sub=s, out_dir=out_dir, seed=book.seed, rows=book.rows, cell_timeout=cell_timeout,
-                     max_parallel=max_parallel, grader=_default_grader(), stop=stop) for s in todo]
+                     max_parallel=max_parallel, grader=_default_grader(workers=workers), stop=stop) for s in todo]
         _LAST_PORT[0] = _server_identity_port()
         with _Watchdog():
             graded = _run_pool(jobs=jobs, book=book, workers=workers, stop=stop, progress=progress)
@@ -419,10 +419,15 @@ def _run_pool(*, jobs: list[_Job], book: Gradebook, workers: int, stop: threadin
     return graded
 
 
-def _default_grader() -> Grader:
-    from checkers.grading.grade import grade_submission
+def _default_grader(*, workers: int) -> Grader:
+    """The grader (looked up at call time, so tests can replace it); side by side, one kernel ahead each."""
+    import functools
 
-    return grade_submission
+    from checkers.grading import grade
+
+    if workers > 1:
+        return functools.partial(grade.grade_submission, kernels_ahead=1)
+    return grade.grade_submission
 
 
 # --------------------------------------------------------------------------------------------- summary

@@ -50,7 +50,7 @@ from checkers.grading.report import Report, RunSummary, TaskSummary, write_json
 from checkers.grading.submission import TASK_STEMS, Submission, copy_submission, find_submission
 from checkers.notebooks.execute import prepare_kernels, release_kernels
 from checkers.notebooks.kernels import SANDBOX_ENV
-from checkers.runtime.context import RuntimeRecord
+from checkers.runtime.context import PREWARM_ENV, RuntimeRecord
 
 DEFAULT_ROWS = 30_000
 """Rows of unseen data: enough for every kind of dirt to appear many times, small enough to grade fast."""
@@ -60,8 +60,10 @@ DATA_DAYS = 7
 """Days the unseen data spans (several, so daily sales has several rows)."""
 DATA_FIRST_DAY = date(2019, 10, 1)
 REPORT_NAME = "report.json"
-KERNELS_PER_GRADING = 5
-"""00_widgets twice, then bronze, silver and gold: the kernels a grading starts ahead of need (no more)."""
+JOB_KERNELS = 3
+"""Bronze, silver and gold: the job's kernels a grading starts ahead of need (no more)."""
+WIDGET_KERNELS = 2
+"""00_widgets runs twice (with values, without)."""
 GRADING_MAX_RETRY_INTERVAL = 5.0
 """Seconds the grader waits at most between a task's retries (a job may ask for minutes; retries still happen)."""
 _SCHEMA_RE = re.compile(r"[a-z_][a-z0-9_]{0,99}")
@@ -327,7 +329,7 @@ def run_widgets(*, submission: Submission, unreadable: dict[str, str], parameter
 def grade_submission(*, folder: Path, seed: int | None = None, rows: int = DEFAULT_ROWS, work_dir: Path | None = None,
                      schema: str | None = None, keep: bool = False, max_parallel: int = 2,
                      cell_timeout: float | None = None, progress: Progress | None = None,
-                     name: str | None = None, all_cells: bool = False) -> Report:
+                     name: str | None = None, all_cells: bool = False, kernels_ahead: int | None = None) -> Report:
     """Grade the submission in ``folder`` and return its report (also written to ``<grading folder>/report.json``).
 
     ``seed`` picks the unseen data (default: random, never the sample's); ``rows`` its size; ``schema`` the
@@ -335,7 +337,8 @@ def grade_submission(*, folder: Path, seed: int | None = None, rows: int = DEFAU
     folder under the kit home's ``grading/``). ``keep`` leaves the schema, the data file and the private copy in
     place for inspection. ``name`` is how the report names the submission (default: the folder path).
     ``all_cells`` runs the kit's unchanged self-check cells too (they are skipped by default: the checks do
-    their work, from the tables).
+    their work, from the tables). ``kernels_ahead`` caps the kernels started ahead of need at a time (the
+    cohort grader lowers it when gradings run side by side; default: ``DAY07_KERNEL_POOL``).
     """
     started = time.monotonic()
     folder = Path(folder).resolve()
@@ -369,8 +372,10 @@ def grade_submission(*, folder: Path, seed: int | None = None, rows: int = DEFAU
 
     endpoint = ensure_server()
     env = {**kernel_env(endpoint), SANDBOX_ENV: str(work)}
+    widget_env = {**env, PREWARM_ENV: "0"}  # 00_widgets needs no Spark: its kernels skip loading PySpark
     notes.append(sandbox_note())
-    prepare_kernels(env=env, kernels=KERNELS_PER_GRADING)
+    prepare_kernels(env=env, kernels=JOB_KERNELS, ahead=kernels_ahead)
+    prepare_kernels(env=widget_env, kernels=WIDGET_KERNELS, ahead=kernels_ahead)
     spark = connect(endpoint=endpoint)
     taken = [other for other in (schema, widget_schema) if spark.catalog.databaseExists(other)]
     if taken:
@@ -388,7 +393,7 @@ def grade_submission(*, folder: Path, seed: int | None = None, rows: int = DEFAU
             expectations: Future[Any] = pool.submit(compute_expectations, path=source_path)
             widgets: Future[dict[str, NotebookRun]] = pool.submit(
                 run_widgets, submission=submission, unreadable=unreadable, parameters=widget_params,
-                defaults_parameters={"schema": widget_schema}, out_dir=work / "widgets", env=env,
+                defaults_parameters={"schema": widget_schema}, out_dir=work / "widgets", env=widget_env,
                 cell_timeout=cell_timeout, skip_kit_checks=not all_cells)
             reason = job_unrunnable(job)
             say("Running the job" if reason is None else "Running the notebooks (the job cannot run as required)")
@@ -412,6 +417,7 @@ def grade_submission(*, folder: Path, seed: int | None = None, rows: int = DEFAU
         results = run_checks(evidence)
     finally:
         release_kernels(env=env)
+        release_kernels(env=widget_env)
         if not keep:
             for made in (schema, widget_schema):
                 with contextlib.suppress(Exception):

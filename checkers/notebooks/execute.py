@@ -230,10 +230,13 @@ def _kernel_environment(env: dict[str, str] | None) -> tuple[dict[str, str], lis
     return kernel_env, [Path(sandbox)] if sandbox else []
 
 
-def prepare_kernels(*, env: dict[str, str] | None, kernels: int) -> None:
-    """Start kernels for notebooks about to run with ``env`` (``kernels`` of them in all) ahead of need."""
+def prepare_kernels(*, env: dict[str, str] | None, kernels: int, ahead: int | None = None) -> None:
+    """Start kernels for notebooks about to run with ``env`` (``kernels`` of them in all) ahead of need.
+
+    ``ahead``: at most this many ready at a time (default: the pool size, ``DAY07_KERNEL_POOL``).
+    """
     kernel_env, writable = _kernel_environment(env)
-    kernel_service().expect(env=kernel_env, writable=writable, kernels=kernels)
+    kernel_service().expect(env=kernel_env, writable=writable, kernels=kernels, ahead=ahead)
 
 
 def pooled_kernels(*, env: dict[str, str] | None) -> list[Kernel]:

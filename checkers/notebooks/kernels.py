@@ -65,6 +65,7 @@ class KernelService:
         self._idle: dict[Key, list[Kernel]] = {}
         self._starting: dict[Key, int] = {}
         self._budget: dict[Key, int] = {}
+        self._ahead: dict[Key, int] = {}
         self._changed: asyncio.Condition | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._closed = False
@@ -127,16 +128,20 @@ class KernelService:
         """The kernels started ahead for ``env`` and not handed out yet (a snapshot)."""
         return list(self._idle.get(kernel_key(env, writable), []))
 
-    def expect(self, *, env: dict[str, str], writable: Sequence[Path] = (), kernels: int) -> None:
+    def expect(self, *, env: dict[str, str], writable: Sequence[Path] = (), kernels: int,
+               ahead: int | None = None) -> None:
         """Say how many kernels ``env`` will need (a grading knows), and start the first ones now.
 
         Without it the pool keeps :meth:`pool_size` kernels ready for as long as the process runs; with it,
-        no more than ``kernels`` are ever started ahead, so none is started for nothing.
+        no more than ``kernels`` are ever started ahead, so none is started for nothing. ``ahead`` keeps fewer
+        ready at a time than the pool size (parallel gradings share the memory).
         """
         key = kernel_key(env, writable)
 
         def start() -> None:
             self._budget[key] = kernels
+            if ahead is not None:
+                self._ahead[key] = ahead
             self._top_up(env=env, writable=writable, key=key)
 
         self.loop().call_soon_threadsafe(start)
@@ -159,6 +164,7 @@ class KernelService:
         def drop() -> None:
             for key in [k for k in self._budget if k[1] == wanted]:
                 self._budget[key] = 0
+                self._ahead.pop(key, None)
             for key in [k for k in self._idle if k[1] == wanted]:
                 for kernel in self._idle.pop(key):
                     self.retire(kernel)
@@ -169,7 +175,7 @@ class KernelService:
         if self._closed:
             return
         ahead = len(self._idle.get(key, [])) + self._starting.get(key, 0)
-        missing = self.pool_size() - ahead
+        missing = min(self.pool_size(), self._ahead.get(key, self.pool_size())) - ahead
         if key in self._budget:
             missing = min(missing, self._budget[key] - ahead)
         for _ in range(max(0, missing)):

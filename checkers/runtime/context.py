@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 CONTEXT_ENV = "DAY07_CONTEXT"
+PREWARM_ENV = "DAY07_SPARK_PREWARM"
+"""``0``: a pooled kernel does not connect to Spark ahead (its notebook is not expected to use it; it still can)."""
 POOL_ENV = "DAY07_POOLED_KERNEL"
 """Set for a kernel started ahead of need: it waits for :func:`checkers.runtime.kernel.bind` to get its context."""
 

@@ -15,7 +15,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
-from checkers.runtime.context import CONTEXT_ENV, POOL_ENV, RunContext, atomic_write, load_context
+from checkers.runtime.context import CONTEXT_ENV, POOL_ENV, PREWARM_ENV, RunContext, atomic_write, load_context
 from checkers.runtime.dbutils import DBUtils, NotebookExit, WorkflowException
 from checkers.runtime.display import display, displayHTML
 
@@ -220,7 +220,8 @@ def _preload(ip: Any) -> None:
     os.environ["DAY07_KERNEL_POOL"] = "0"  # a nested dbutils.notebook.run starts its kernel when needed
     _prepare_volumes(ip.user_ns)
     _POOLED["ip"] = ip
-    _POOLED["future"] = _prewarm() if os.environ.get("SPARK_REMOTE") else None
+    wanted = os.environ.get("SPARK_REMOTE") and os.environ.get(PREWARM_ENV) != "0"
+    _POOLED["future"] = _prewarm() if wanted else None
 
 
 def bind(context_path: str, cwd: str) -> None:
