@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import os
 import shutil
@@ -228,8 +229,10 @@ def test_confined_kernel_runs_writes_only_its_folder_and_can_be_interrupted(bwra
     grading.mkdir()
     sockets = Path(tempfile.mkdtemp(prefix="d7k-"))  # short: unix socket paths are limited to ~100 bytes
     try:
-        seen = asyncio.run(_confined_kernel_session(spec_root=tmp_path / "kernels", sockets=sockets,
-                                                    grading=grading, outside=outside))
+        # A loop of its own, in a thread of its own: other tests may leave one set in this thread.
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+            seen = pool.submit(asyncio.run, _confined_kernel_session(
+                spec_root=tmp_path / "kernels", sockets=sockets, grading=grading, outside=outside)).result()
     finally:
         shutil.rmtree(sockets, ignore_errors=True)
 
