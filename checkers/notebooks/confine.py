@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -24,7 +25,7 @@ from typing import Any
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import List
 
-from checkers.config import settings
+from checkers.config import PROJECT_ROOT, settings
 from checkers.errors import CheckersError
 
 PRIVATE_TMP = "/tmp"
@@ -138,8 +139,8 @@ def confine_command(cmd: list[str], *, writable: Sequence[Path], tool: str | Non
 class ConfinedKernelManager(AsyncKernelManager):
     """An ``AsyncKernelManager`` whose kernel runs in bwrap, with ``writable`` as its only writable folders.
 
-    Also visible (read-only) even when under ``/tmp``: the connection file, the kernel's working folder and the
-    kit home. Interrupts go as a message (see the module docstring).
+    Also visible (read-only) even when under ``/tmp``: the connection file, the kernel's working folder, the
+    kit home, the Python environment and the kit's own code. Interrupts go as a message (see the module docstring).
     """
 
     writable: List[Any] = List(help="Folders the kernel may write (they must exist): its IPC socket folder, "
@@ -159,5 +160,7 @@ class ConfinedKernelManager(AsyncKernelManager):
         shown.append(Path(os.path.realpath(self.connection_file)))
         launch: dict[str, Any] = dict(self._launch_args or {})
         cwd = launch.get("cwd")
-        shown += [path for path in (Path(cwd) if cwd else None, settings().home) if path and path.exists()]
+        # The kernel's Python and the kit's code, which may live under /tmp too (a venv in a fresh clone).
+        code = (Path(sys.prefix), Path(sys.base_prefix), Path(sys.executable).resolve().parent, PROJECT_ROOT)
+        shown += [path for path in (Path(cwd) if cwd else None, settings().home, *code) if path and path.exists()]
         return confine_command(cmd, writable=[Path(p) for p in self.writable], readable=shown)

@@ -6,6 +6,7 @@ its outputs and the failing cell marked (as papermill does), so a learner can op
 
 from __future__ import annotations
 
+import atexit
 import math
 import os
 import re
@@ -213,6 +214,8 @@ async def _run(nb: NotebookNode, *, path: Path, env: dict[str, str], writable: l
         raise
     finally:
         if client is not None:
+            # nbclient registers an exit hook per client and leaves it behind when the kernel fails to start.
+            atexit.unregister(client._cleanup_kernel)
             notes.extend(f"cell {i + 1} printed {n:,} bytes: its output was capped (DAY07_MAX_OUTPUT_BYTES)"
                          for i, n in sorted(client.capped_cells.items()))
         if guard is not None:
