@@ -98,8 +98,11 @@ def confine_command(cmd: list[str], *, writable: Sequence[Path], tool: str | Non
 
     ``writable`` folders (or files) are bound read-write at the same path; ``readable`` ones read-only, which
     only matters under ``/tmp`` (everything else is visible read-only anyway). All must exist: binding a
-    missing path would create it, or fail inside bwrap with a message nobody reads.
+    missing path would create it, or fail inside bwrap with a message nobody reads. This Python and the kit's
+    code are always readable: they may live under ``/tmp`` too (a virtual environment in a fresh clone).
     """
+    code = (Path(sys.prefix), Path(sys.base_prefix), Path(sys.executable).resolve().parent, PROJECT_ROOT)
+    readable = [*readable, *(p for p in code if p.exists())]
     if tool is None:
         status = sandbox_status()
         if not status.available:
@@ -139,8 +142,9 @@ def confine_command(cmd: list[str], *, writable: Sequence[Path], tool: str | Non
 class ConfinedKernelManager(AsyncKernelManager):
     """An ``AsyncKernelManager`` whose kernel runs in bwrap, with ``writable`` as its only writable folders.
 
-    Also visible (read-only) even when under ``/tmp``: the connection file, the kernel's working folder, the
-    kit home, the Python environment and the kit's own code. Interrupts go as a message (see the module docstring).
+    Also visible (read-only) even when under ``/tmp``: the connection file, the kernel's working folder and the
+    kit home (and, through :func:`confine_command`, this Python and the kit's code). Interrupts go as a message
+    (see the module docstring).
     """
 
     writable: List[Any] = List(help="Folders the kernel may write (they must exist): its IPC socket folder, "
@@ -160,7 +164,5 @@ class ConfinedKernelManager(AsyncKernelManager):
         shown.append(Path(os.path.realpath(self.connection_file)))
         launch: dict[str, Any] = dict(self._launch_args or {})
         cwd = launch.get("cwd")
-        # The kernel's Python and the kit's code, which may live under /tmp too (a venv in a fresh clone).
-        code = (Path(sys.prefix), Path(sys.base_prefix), Path(sys.executable).resolve().parent, PROJECT_ROOT)
-        shown += [path for path in (Path(cwd) if cwd else None, settings().home, *code) if path and path.exists()]
+        shown += [path for path in (Path(cwd) if cwd else None, settings().home) if path and path.exists()]
         return confine_command(cmd, writable=[Path(p) for p in self.writable], readable=shown)
