@@ -164,19 +164,11 @@ def run_nested_notebook(path: str, timeout_seconds: int, arguments: dict[str, st
     work = Path(context.work_dir) if context.work_dir else Path.cwd()
     nested = work / "nested"
     count = len(list(nested.glob("*.ipynb"))) if nested.exists() else 0
-    result_box: dict[str, Any] = {}
-
-    def work_fn() -> None:
-        result_box["result"] = execute_notebook(
-            path=target, parameters=arguments, output_path=nested / f"{count + 1:02d}_{target.stem}.ipynb",
-            timeout=timeout_seconds or None, cell_timeout=context.cell_timeout,
-            in_job=context.in_job, task_values=context.task_values)
-
-    # The kernel's own event loop is running in this thread; nbclient needs one of its own.
-    thread = threading.Thread(target=work_fn, name="day07-notebook-run")
-    thread.start()
-    thread.join()
-    result = result_box["result"]
+    # The executor runs kernels on its own event loop thread, so this kernel's running loop is no obstacle.
+    result = execute_notebook(
+        path=target, parameters=arguments, output_path=nested / f"{count + 1:02d}_{target.stem}.ipynb",
+        timeout=timeout_seconds or None, cell_timeout=context.cell_timeout,
+        in_job=context.in_job, task_values=context.task_values)
     if not result.ok:
         raise WorkflowException(f"Notebook {target.name} failed: {result.message}")
     return result.exit_value
