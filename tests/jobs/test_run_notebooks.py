@@ -116,7 +116,7 @@ def retries_run(tmp_path_factory: pytest.TempPathFactory) -> RunRecord:
     markers = tmp_path_factory.mktemp("markers")
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(run_module, "FOREVER_RETRIES_CAP", 1)  # so `forever` costs two kernels, not six
-        return _run("retries.yml", tmp_path_factory.mktemp("runs"), max_parallel=2,
+        return _run("retries.yml", tmp_path_factory.mktemp("runs"), max_parallel=2, max_retry_interval=1.0,
                     parameters={"fail_marker": str(markers / "failed_once")})
 
 
@@ -138,6 +138,14 @@ def test_retries_stop_after_max_retries(retries_run: RunRecord) -> None:
     assert [a.state for a in broken.attempts] == ["FAILED", "FAILED"]
     assert broken.result_state == "FAILED"
     assert "ValueError" in broken.message
+
+
+def test_a_long_retry_interval_is_capped_when_asked_and_the_retry_still_happens(retries_run: RunRecord) -> None:
+    broken = retries_run.task("broken")
+    assert [a.state for a in broken.attempts] == ["FAILED", "FAILED"]
+    assert broken.notes == ["min_retry_interval_millis is capped at 1 s here "
+                            "(the grader does not wait minutes between retries)"]
+    assert retries_run.task("flaky").notes == []  # 300 ms is under the cap: waited as asked
 
 
 def test_retry_forever_is_capped_locally_and_says_so(retries_run: RunRecord) -> None:
