@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -138,6 +138,8 @@ class Expectations:
     """One row per silver product_id: :data:`PRODUCT_METRICS_COLUMNS`, sorted by product_id."""
     gold_daily_sales: pd.DataFrame
     """One row per event_date with a purchase: :data:`DAILY_SALES_COLUMNS`, sorted by date."""
+    derived: dict[str, object] = field(default_factory=dict, repr=False)
+    """What the checks derive from the raw data alone, kept so it is worked out once (while the job runs)."""
 
 
 def compute_expectations(*, path: Path) -> Expectations:

@@ -20,9 +20,11 @@ reason. Only a grader that cannot work at all (bad folder, no Java, no Spark) ra
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import re
 import secrets
 import shutil
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -41,6 +43,7 @@ from checkers.grading.checks import (
     NotebookRun,
     PipelineRun,
     TaskState,
+    precompute,
     run_checks,
     snapshot_tables,
 )
@@ -50,7 +53,7 @@ from checkers.grading.report import Report, RunSummary, TaskSummary, write_json
 from checkers.grading.submission import TASK_STEMS, Submission, copy_submission, find_submission
 from checkers.notebooks.execute import prepare_kernels, release_kernels
 from checkers.notebooks.kernels import SANDBOX_ENV
-from checkers.runtime.context import PREWARM_ENV, RuntimeRecord
+from checkers.runtime.context import NICE_ENV, PREWARM_ENV, RuntimeRecord
 
 DEFAULT_ROWS = 30_000
 """Rows of unseen data: enough for every kind of dirt to appear many times, small enough to grade fast."""
@@ -64,6 +67,8 @@ JOB_KERNELS = 3
 """Bronze, silver and gold: the job's kernels a grading starts ahead of need (no more)."""
 WIDGET_KERNELS = 2
 """00_widgets runs twice (with values, without)."""
+WIDGET_NICENESS = 10
+"""00_widgets runs beside the job and is not waited for until the job ends: its kernels yield the CPU to it."""
 GRADING_MAX_RETRY_INTERVAL = 5.0
 """Seconds the grader waits at most between a task's retries (a job may ask for minutes; retries still happen)."""
 _SCHEMA_RE = re.compile(r"[a-z_][a-z0-9_]{0,99}")
@@ -123,6 +128,33 @@ def sandbox_note() -> str:
 def _grading_folder(schema: str) -> Path:
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
     return settings().home / "grading" / f"{stamp}-{schema}"
+
+
+# --------------------------------------------------------------------------------------------- expectations
+
+_EXPECTED: dict[str, Any] = {}
+_EXPECTED_LOCK = threading.Lock()
+
+
+def expectations_for(*, path: Path) -> Any:
+    """The expectations for the data in ``path``, with the checks' work on the data alone already done.
+
+    Worked out once for a cohort (its gradings all use one seed, so one file content) and shared: each grading
+    gets its own copy naming its own file, over the same read-only frames. Only the newest data is kept.
+    """
+    from dataclasses import replace
+
+    from checkers.grading.expect import compute_expectations
+
+    source = Path(path).resolve()
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    with _EXPECTED_LOCK:
+        shared = _EXPECTED.get(digest)
+        if shared is None:
+            shared = precompute(compute_expectations(path=source))
+            _EXPECTED.clear()
+            _EXPECTED[digest] = shared
+    return replace(shared, source_file=source, bronze=replace(shared.bronze, source_file=source))
 
 
 # --------------------------------------------------------------------------------------------- the job
@@ -353,44 +385,47 @@ def grade_submission(*, folder: Path, seed: int | None = None, rows: int = DEFAU
                            hint="Pass an empty or new --work-dir, or leave it out.")
     work.mkdir(parents=True, exist_ok=True)
 
-    say("Copying the submission")
-    notes = copy_submission(source=folder, dest=work / "submission")
-    submission = find_submission(folder=work / "submission")
-    notes += submission.notes
-    job = load_job_evidence(submission)
-    unreadable = _readability(submission)
-
-    say(f"Generating {rows:,} rows of unseen data (seed {seed})")
-    from checkers.data.generate import generate_events
-
-    data = generate_events(out=work / "data" / f"events_seed{seed}.csv", rows=rows, seed=seed,
-                           start=DATA_FIRST_DAY + timedelta(days=seed % 24), days=DATA_DAYS)
-    source_path = data.path.resolve()
-
     say("Starting Spark")
     from checkers.runtime.spark import connect, ensure_server, kernel_env
 
     endpoint = ensure_server()
     env = {**kernel_env(endpoint), SANDBOX_ENV: str(work)}
-    widget_env = {**env, PREWARM_ENV: "0"}  # 00_widgets needs no Spark: its kernels skip loading PySpark
-    notes.append(sandbox_note())
+    # 00_widgets needs no Spark (its kernels skip loading PySpark) and is off the job's critical path.
+    widget_env = {**env, PREWARM_ENV: "0", NICE_ENV: str(WIDGET_NICENESS)}
+    sandboxing = sandbox_note()
+    # The kernels start (one after another) while the submission is copied and the data generated.
     prepare_kernels(env=env, kernels=JOB_KERNELS, ahead=kernels_ahead)
     prepare_kernels(env=widget_env, kernels=WIDGET_KERNELS, ahead=kernels_ahead)
-    spark = connect(endpoint=endpoint)
-    taken = [other for other in (schema, widget_schema) if spark.catalog.databaseExists(other)]
-    if taken:
-        spark.stop()
-        raise GradingError(f"Schema {taken[0]} already exists; the grader only reads tables written by this run.",
-                           hint="Leave the schema out (a fresh one is made), or drop that schema first.")
+    spark = None
+    owned: list[str] = []
     try:
+        spark = connect(endpoint=endpoint)
+        taken = [other for other in (schema, widget_schema) if spark.catalog.databaseExists(other)]
+        if taken:
+            raise GradingError(f"Schema {taken[0]} already exists; the grader only reads tables written by this run.",
+                               hint="Leave the schema out (a fresh one is made), or drop that schema first.")
+        owned = [schema, widget_schema]
+
+        say("Copying the submission")
+        notes = copy_submission(source=folder, dest=work / "submission")
+        submission = find_submission(folder=work / "submission")
+        notes += [*submission.notes, sandboxing]
+        job = load_job_evidence(submission)
+        unreadable = _readability(submission)
+
+        say(f"Generating {rows:,} rows of unseen data (seed {seed})")
+        from checkers.data.generate import generate_events
+
+        data = generate_events(out=work / "data" / f"events_seed{seed}.csv", rows=rows, seed=seed,
+                               start=DATA_FIRST_DAY + timedelta(days=seed % 24), days=DATA_DAYS)
+        source_path = data.path.resolve()
+
         spark.sql(f"CREATE SCHEMA {schema}")
         params = {"source_path": str(source_path), "schema": schema}
         layer = ("silver", "gold")[seed % 2]
         widget_params = {"layer": layer, "source_path": str(source_path), "schema": widget_schema}
         with ThreadPoolExecutor(max_workers=3, thread_name_prefix="day07-grade") as pool:
-            from checkers.grading.expect import compute_expectations
-
-            expectations: Future[Any] = pool.submit(compute_expectations, path=source_path)
+            expectations: Future[Any] = pool.submit(expectations_for, path=source_path)
             widgets: Future[dict[str, NotebookRun]] = pool.submit(
                 run_widgets, submission=submission, unreadable=unreadable, parameters=widget_params,
                 defaults_parameters={"schema": widget_schema}, out_dir=work / "widgets", env=widget_env,
@@ -418,12 +453,12 @@ def grade_submission(*, folder: Path, seed: int | None = None, rows: int = DEFAU
     finally:
         release_kernels(env=env)
         release_kernels(env=widget_env)
-        if not keep:
-            for made in (schema, widget_schema):
+        if spark is not None:
+            for made in [] if keep else owned:
                 with contextlib.suppress(Exception):
                     spark.sql(f"DROP SCHEMA IF EXISTS {made} CASCADE")
-        with contextlib.suppress(Exception):
-            spark.stop()
+            with contextlib.suppress(Exception):
+                spark.stop()
 
     if keep:
         notes.append(f"kept: schema {schema}, the data file and the private copy (--keep)")

@@ -248,6 +248,12 @@ def pooled_kernels(*, env: dict[str, str] | None) -> list[Kernel]:
     return kernel_service().idle(env=kernel_env, writable=writable)
 
 
+def kernels_starting(*, env: dict[str, str] | None) -> int:
+    """How many kernels for notebooks run with ``env`` are being started ahead of need."""
+    kernel_env, writable = _kernel_environment(env)
+    return kernel_service().starting(env=kernel_env, writable=writable)
+
+
 def release_kernels(*, env: dict[str, str] | None) -> None:
     """Stop kernels started ahead for ``env``'s sandbox and not used (a grading that ended early)."""
     _, writable = _kernel_environment(env)

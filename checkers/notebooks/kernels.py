@@ -49,6 +49,8 @@ class Kernel:
     ahead: bool = False
     """True when it was started ahead of need (by the pool), not for the notebook that got it."""
     started: float = field(default_factory=time.monotonic)
+    ready: float | None = None
+    """When the pool saw it answer (kernels started for a waiting notebook are not watched)."""
 
 
 def kernel_key(env: dict[str, str], writable: Sequence[Path]) -> Key:
@@ -68,6 +70,8 @@ class KernelService:
         self._ahead: dict[Key, int] = {}
         self._changed: asyncio.Condition | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._gates: dict[tuple[str, ...], asyncio.Semaphore] = {}
+        self._discarded: set[tuple[str, ...]] = set()
         self._closed = False
 
     # -- the loop
@@ -128,6 +132,10 @@ class KernelService:
         """The kernels started ahead for ``env`` and not handed out yet (a snapshot)."""
         return list(self._idle.get(kernel_key(env, writable), []))
 
+    def starting(self, *, env: dict[str, str], writable: Sequence[Path] = ()) -> int:
+        """How many kernels for ``env`` are being started ahead (or wait their turn to start)."""
+        return self._starting.get(kernel_key(env, writable), 0)
+
     def expect(self, *, env: dict[str, str], writable: Sequence[Path] = (), kernels: int,
                ahead: int | None = None) -> None:
         """Say how many kernels ``env`` will need (a grading knows), and start the first ones now.
@@ -168,6 +176,8 @@ class KernelService:
             for key in [k for k in self._idle if k[1] == wanted]:
                 for kernel in self._idle.pop(key):
                     self.retire(kernel)
+            self._gates.pop(wanted, None)
+            self._discarded.add(wanted)  # kernels still starting for it are stopped once started
 
         self._loop.call_soon_threadsafe(drop)
 
@@ -186,14 +196,22 @@ class KernelService:
     async def _start_idle(self, *, env: dict[str, str], writable: Sequence[Path], key: Key) -> None:
         kernel = None
         try:
-            kernel = await self._start(env=env, writable=writable, key=key)
+            # One at a time per sandbox (a grading), each until it answers: on two cores, kernels starting side
+            # by side all come late, the one the first task waits for too. Started in the order asked for.
+            async with self._gates.setdefault(key[1], asyncio.Semaphore(1)):
+                if not self._closed and key[1] not in self._discarded:
+                    kernel = await self._start(env=env, writable=writable, key=key)
+                    await _until_ready(kernel, timeout=float(settings().kernel_startup_timeout))
+                    kernel.ready = time.monotonic()
         except Exception:  # noqa: BLE001 - a kernel that cannot start is started again, with its error, when needed
-            pass
+            if kernel is not None:
+                self.retire(kernel)
+                kernel = None
         finally:
             self._starting[key] -= 1
             if kernel is not None:
                 kernel.ahead = True
-            if kernel is not None and self._closed:
+            if kernel is not None and (self._closed or key[1] in self._discarded):
                 self.retire(kernel)
             elif kernel is not None:
                 self._idle.setdefault(key, []).append(kernel)
@@ -246,6 +264,16 @@ class KernelService:
         with contextlib.suppress(Exception):
             asyncio.run_coroutine_threadsafe(stop_all(), loop).result(timeout=20)
         loop.call_soon_threadsafe(loop.stop)
+
+
+async def _until_ready(kernel: Kernel, *, timeout: float) -> None:
+    """Wait until ``kernel`` answers (its runtime extension loaded); raises if it dies or stays silent."""
+    client = kernel.km.client()
+    client.start_channels()
+    try:
+        await client.wait_for_ready(timeout=timeout)
+    finally:
+        client.stop_channels()
 
 
 async def _shutdown(kernel: Kernel, *, now: bool = False) -> None:

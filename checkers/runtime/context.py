@@ -17,6 +17,8 @@ from typing import Any
 CONTEXT_ENV = "DAY07_CONTEXT"
 PREWARM_ENV = "DAY07_SPARK_PREWARM"
 """``0``: a pooled kernel does not connect to Spark ahead (its notebook is not expected to use it; it still can)."""
+NICE_ENV = "DAY07_KERNEL_NICE"
+"""A niceness the kernel takes as it starts (e.g. ``10``): work off the critical path yields the CPU to the rest."""
 POOL_ENV = "DAY07_POOLED_KERNEL"
 """Set for a kernel started ahead of need: it waits for :func:`checkers.runtime.kernel.bind` to get its context."""
 

@@ -240,6 +240,22 @@ def test_the_reference_pipeline_passes_every_check(layers: Layers, exp: Expectat
     assert results["bronze.rows"].message.startswith(f"{exp.bronze.rows:,}".replace(",", " "))
 
 
+def test_work_done_ahead_on_the_unseen_data_gives_the_same_results_and_is_not_changed_by_checks(
+        layers: Layers, raw: Path) -> None:
+    from checkers.grading.checks import precompute
+
+    fresh, ahead = compute_expectations(path=raw), precompute(compute_expectations(path=raw))
+    assert fresh.derived == {} and set(ahead.derived) == {"raw_fates", "canonical_raw_text", "canonical_raw_time"}
+    kept = {key: frame.copy() for key, frame in ahead.derived.items()}
+    changes = {"dedup": "true"}  # a silver mistake, so the matching has rows to blame
+    one = with_silver(layers, fresh, raw, **changes)
+    two = with_silver(layers, ahead, raw, **changes)
+    assert {k: (r.status, r.message) for k, r in one.items()} == {k: (r.status, r.message) for k, r in two.items()}
+    assert one["silver.dedup"].status == "failed"
+    for key, frame in kept.items():
+        assert ahead.derived[key].equals(frame), key
+
+
 def test_the_generated_data_exercises_every_rule(exp: Expectations) -> None:
     assert all(d.rows > 0 for d in exp.silver.drops), exp.silver.drops
     assert exp.silver.normalized_event_types > 0 and exp.silver.unknown_brands > 0

@@ -241,3 +241,24 @@ def test_gold_covers_silver(generated: tuple[GenerateResult, Expectations]) -> N
     assert products.loc[no_views, "conversion_rate"].isna().all()
     assert products.loc[~no_views, "conversion_rate"].notna().all()
     assert (products.loc[products["purchases"] == 0, "revenue"] == 0).all()
+
+
+def test_a_cohorts_gradings_share_one_computation_of_the_same_data(tmp_path: Path) -> None:
+    import shutil
+
+    from checkers.grading.grade import expectations_for
+
+    first = tmp_path / "alice" / "events.csv"
+    first.parent.mkdir()
+    generate_events(out=first, rows=2000, seed=11)
+    second = tmp_path / "bob" / "events.csv"
+    second.parent.mkdir()
+    shutil.copy(first, second)
+    a, b = expectations_for(path=first), expectations_for(path=second)
+    assert a.raw is b.raw and a.derived is b.derived and "raw_fates" in a.derived  # worked out once, shared
+    assert (a.source_file, b.source_file) == (first.resolve(), second.resolve())  # each names its own file
+    assert (a.bronze.source_file, b.bronze.source_file) == (first.resolve(), second.resolve())
+    other = tmp_path / "carol.csv"
+    generate_events(out=other, rows=2000, seed=12)
+    c = expectations_for(path=other)
+    assert c.raw is not a.raw and not c.raw.equals(a.raw)  # other data: worked out again

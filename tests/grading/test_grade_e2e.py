@@ -130,3 +130,55 @@ def test_a_broken_submission_is_graded_with_reasons_not_crashed(broken: Path) ->
     assert all(by_id[c].status == "skipped" for c in ("run.unseen_data", "run.order", "run.success"))
     assert not [c.id for c in report.checks if c.status == "error"]
     assert 0 < report.score < 100
+
+
+def test_a_schema_that_already_exists_is_refused_left_alone_and_no_kernel_is_left_running(
+        spark: Any, tmp_path: Path) -> None:
+    import threading
+
+    import psutil
+
+    from checkers.errors import GradingError
+
+    work = tmp_path / "grading"
+    seen: list[int] = []
+    done = threading.Event()
+
+    def sandboxed_kernels() -> list[int]:
+        """The grading's kernels: bubblewrap processes whose only writable folder is this grading's."""
+        out = []
+        for proc in psutil.process_iter(["pid", "cmdline"]):
+            if str(work) in " ".join(proc.info["cmdline"] or []):
+                out.append(proc.info["pid"])
+        return out
+
+    def watch() -> None:
+        while not done.is_set():
+            seen.extend(sandboxed_kernels())
+            done.wait(0.02)
+
+    spark.sql("CREATE SCHEMA someone_elses")
+    watcher = threading.Thread(target=watch, daemon=True)
+    try:
+        spark.sql("CREATE TABLE someone_elses.work AS SELECT 1 AS x")
+        watcher.start()
+        with pytest.raises(GradingError, match="someone_elses already exists"):
+            grade_submission(folder=SOLUTIONS, rows=ROWS, schema="someone_elses", work_dir=work)
+        assert spark.table("someone_elses.work").count() == 1
+        # Kernels had started ahead (while the schema was checked); every one of them is stopped.
+        assert _eventually(lambda: bool(seen))
+        assert _eventually(lambda: sandboxed_kernels() == []), sandboxed_kernels()
+    finally:
+        done.set()
+        spark.sql("DROP SCHEMA IF EXISTS someone_elses CASCADE")
+
+
+def _eventually(condition: Any, timeout: float = 30) -> bool:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True

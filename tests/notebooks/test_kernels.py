@@ -10,8 +10,15 @@ from typing import Any
 import psutil
 import pytest
 
-from checkers.notebooks.execute import execute_notebook, pooled_kernels, prepare_kernels
+from checkers.notebooks.execute import (
+    execute_notebook,
+    kernels_starting,
+    pooled_kernels,
+    prepare_kernels,
+    release_kernels,
+)
 from checkers.notebooks.kernels import SANDBOX_ENV, kernel_service
+from checkers.runtime.context import NICE_ENV
 
 pytestmark = pytest.mark.kernel
 
@@ -44,7 +51,7 @@ def test_each_notebook_gets_a_fresh_kernel_that_the_pool_started_ahead(notebook:
     assert one["cwd"] == two["cwd"] == str(notebook.parent)  # a pooled kernel moves to the notebook's folder
     assert not psutil.pid_exists(one["pid"]) or psutil.Process(one["pid"]).status() == psutil.STATUS_ZOMBIE \
         or _gone_soon(one["pid"])
-    assert len(pooled_kernels(env=env)) == 1  # topped up again after the second run took its kernel
+    assert len(_wait_for_pool(env, 1)) == 1  # topped up again after the second run took its kernel
 
 
 def _gone_soon(pid: int) -> bool:
@@ -61,7 +68,8 @@ def test_a_run_that_says_how_many_kernels_it_needs_gets_no_more(notebook: Path, 
     prepare_kernels(env=env, kernels=1)
     result, _ = run(notebook, env)
     assert result.kernel_ahead
-    assert pooled_kernels(env=env) == []  # the one expected kernel was used; none was started for nothing
+    # the one expected kernel was used; none was started for nothing
+    assert pooled_kernels(env=env) == [] and kernels_starting(env=env) == 0
 
 
 def test_with_the_pool_off_nothing_is_started_ahead(notebook: Path, env: dict[str, str],
@@ -70,14 +78,14 @@ def test_with_the_pool_off_nothing_is_started_ahead(notebook: Path, env: dict[st
     first, _ = run(notebook, env)
     second, _ = run(notebook, env)
     assert not first.kernel_ahead and not second.kernel_ahead
-    assert pooled_kernels(env=env) == []
+    assert pooled_kernels(env=env) == [] and kernels_starting(env=env) == 0
 
 
 def test_a_pooled_kernel_that_died_is_replaced(notebook: Path, env: dict[str, str],
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DAY07_KERNEL_POOL", "1")
     run(notebook, env)
-    (waiting,) = pooled_kernels(env=env)
+    (waiting,) = _wait_for_pool(env, 1)
     waiting.km.provisioner.process.kill()
     waiting.km.provisioner.process.wait()
     result, _ = run(notebook, env)
@@ -88,7 +96,7 @@ def test_closing_the_service_stops_every_kernel_it_started(notebook: Path, env: 
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DAY07_KERNEL_POOL", "1")
     run(notebook, env)
-    pids = [k.km.provisioner.pid for k in pooled_kernels(env=env)]
+    pids = [k.km.provisioner.pid for k in _wait_for_pool(env, 1)]
     assert pids and all(psutil.pid_exists(p) for p in pids)
     kernel_service().close()
     assert all(_gone_soon(p) for p in pids)
@@ -103,3 +111,42 @@ def test_a_grading_kernel_writes_only_in_its_sandbox(notebook: Path, env: dict[s
     assert result.sandboxed
     assert out["wrote"]["write_to"] == "ok" and (inside / "written.txt").is_file()
     assert out["wrote"]["also_to"].startswith("refused") and not (outside / "written.txt").exists()
+
+
+def test_the_pool_starts_a_gradings_kernels_one_after_another(env: dict[str, str], tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    # Side by side on two cores, every kernel comes late, the one the first task waits for too.
+    monkeypatch.setenv("DAY07_KERNEL_POOL", "3")
+    sandboxed = {**env, SANDBOX_ENV: str(tmp_path)}
+    prepare_kernels(env=sandboxed, kernels=3)
+    try:
+        kernels = _wait_for_pool(sandboxed, 3)
+        first, second, third = sorted(kernels, key=lambda k: k.started)
+        assert second.started >= first.ready and third.started >= second.ready
+    finally:
+        release_kernels(env=sandboxed)
+
+
+def _wait_for_pool(env: dict[str, str], count: int, timeout: float = 90) -> list[Any]:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        kernels = pooled_kernels(env=env)
+        if len(kernels) == count and all(k.ready is not None for k in kernels):
+            return kernels
+        time.sleep(0.2)
+    raise AssertionError(f"the pool did not start {count} kernels in {timeout:.0f} s: {pooled_kernels(env=env)}")
+
+
+def test_a_kernel_asked_to_yield_the_cpu_runs_nicer(notebook: Path, env: dict[str, str],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    monkeypatch.setenv("DAY07_KERNEL_POOL", "1")
+    ours = os.getpriority(os.PRIO_PROCESS, 0)
+    _, plain = run(notebook, env)
+    _, nicer = run(notebook, {**env, NICE_ENV: "10"})
+    _, pooled = run(notebook, {**env, NICE_ENV: "10"})  # the pool's kernel for that env, started ahead
+    assert plain["nice"] == ours
+    assert nicer["nice"] == pooled["nice"] == min(19, ours + 10)

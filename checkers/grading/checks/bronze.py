@@ -11,7 +11,7 @@ from checkers.data import RAW_COLUMNS
 from checkers.grading.checks.common import columns_problem, n, plural, quoted, table_written
 from checkers.grading.checks.evidence import Evidence
 from checkers.grading.checks.registry import Outcome, check, failed, passed, skipped
-from checkers.grading.expect import parse_event_time
+from checkers.grading.expect import Expectations, parse_event_time
 
 BRONZE_COLUMNS = (*RAW_COLUMNS, "ingestion_ts", "source_file")
 TIMESTAMP_TYPES = ("timestamp", "timestamp_ntz")
@@ -99,6 +99,19 @@ def _instants(values: pd.Series) -> pd.Series:
     return pd.Series(stamps.array.asi8, index=values.index).astype("Int64").mask(stamps.isna().to_numpy())
 
 
+def canonical_raw(exp: Expectations, *, time_as_timestamp: bool) -> pd.DataFrame:
+    """The unseen data in :func:`canonical_frame` form, worked out once per expectations (do not change it)."""
+    key = f"canonical_raw_{'time' if time_as_timestamp else 'text'}"
+    frame = exp.derived.get(key)
+    if frame is None:
+        raw = exp.raw.copy()
+        if time_as_timestamp:
+            raw["event_time"] = parse_event_time(raw["event_time"])
+        frame = exp.derived[key] = canonical_frame(raw, time_as_timestamp=time_as_timestamp)
+    assert isinstance(frame, pd.DataFrame)
+    return frame
+
+
 def canonical_frame(frame: pd.DataFrame, *, time_as_timestamp: bool) -> pd.DataFrame:
     """The 9 raw columns in comparable form: numbers as numbers, the time as text or as a UTC instant."""
     out = {}
@@ -139,10 +152,7 @@ def values(ev: Evidence) -> Outcome:
     snap = ev.table("bronze_events")
     assert exp is not None and snap.frame is not None
     as_time = snap.dtypes.get("event_time") in TIMESTAMP_TYPES
-    raw = exp.raw.copy()
-    if as_time:
-        raw["event_time"] = parse_event_time(raw["event_time"])
-    want, have = _aligned_types(canonical_frame(raw, time_as_timestamp=as_time),
+    want, have = _aligned_types(canonical_raw(exp, time_as_timestamp=as_time).copy(),
                                 canonical_frame(snap.frame, time_as_timestamp=as_time))
     changed = []
     for column in RAW_COLUMNS:

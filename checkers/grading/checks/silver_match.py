@@ -62,6 +62,15 @@ class SilverMatch:
     the expected silver frame)."""
 
 
+def fates_of(exp: Expectations) -> pd.DataFrame:
+    """:func:`raw_fates`, worked out once per expectations."""
+    fates = exp.derived.get("raw_fates")
+    if fates is None:
+        fates = exp.derived["raw_fates"] = raw_fates(exp)
+    assert isinstance(fates, pd.DataFrame)
+    return fates
+
+
 def raw_fates(exp: Expectations) -> pd.DataFrame:
     """Each raw row with its fate under the contract, its cleaned key and the traits that explain a miss."""
     raw = exp.bronze.frame
@@ -136,7 +145,7 @@ def _examples(values: pd.Series, limit: int = 3) -> list[str]:
 
 def match_silver(*, exp: Expectations, frame: pd.DataFrame, fates: pd.DataFrame | None = None) -> SilverMatch:
     """Compare the learner's silver rows (``frame``) with the contract's, blaming each difference on a rule."""
-    fates = raw_fates(exp) if fates is None else fates
+    fates = fates_of(exp) if fates is None else fates
     kept = fates[fates["fate"] == "kept"]
     if len(kept) != exp.silver.rows:
         raise AssertionError(f"rule replay keeps {len(kept)} rows, expect.py {exp.silver.rows}")
