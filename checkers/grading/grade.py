@@ -49,6 +49,7 @@ from checkers.grading.checks import (
 )
 from checkers.grading.checks.evidence import RunStatus
 from checkers.grading.checks.job import parameter_problems, structure, structure_problems
+from checkers.grading.expect import Expectations
 from checkers.grading.report import Report, RunSummary, TaskSummary, write_json
 from checkers.grading.submission import TASK_STEMS, Submission, copy_submission, find_submission
 from checkers.notebooks.execute import prepare_kernels, release_kernels
@@ -68,7 +69,7 @@ JOB_KERNELS = 3
 WIDGET_KERNELS = 2
 """00_widgets runs twice (with values, without)."""
 WIDGET_NICENESS = 10
-"""00_widgets runs beside the job and is not waited for until the job ends: its kernels yield the CPU to it."""
+"""00_widgets runs beside the job and is not waited for until the job ends: its kernels yield the CPU to the job's."""
 GRADING_MAX_RETRY_INTERVAL = 5.0
 """Seconds the grader waits at most between a task's retries (a job may ask for minutes; retries still happen)."""
 _SCHEMA_RE = re.compile(r"[a-z_][a-z0-9_]{0,99}")
@@ -136,7 +137,7 @@ _EXPECTED: dict[str, Any] = {}
 _EXPECTED_LOCK = threading.Lock()
 
 
-def expectations_for(*, path: Path) -> Any:
+def expectations_for(*, path: Path) -> Expectations:
     """The expectations for the data in ``path``, with the checks' work on the data alone already done.
 
     Worked out once for a cohort (its gradings all use one seed, so one file content) and shared: each grading
