@@ -150,3 +150,22 @@ def test_a_kernel_asked_to_yield_the_cpu_runs_nicer(notebook: Path, env: dict[st
     _, pooled = run(notebook, {**env, NICE_ENV: "10"})  # the pool's kernel for that env, started ahead
     assert plain["nice"] == ours
     assert nicer["nice"] == pooled["nice"] == min(19, ours + 10)
+
+
+@pytest.mark.spark
+def test_a_pooled_kernel_loads_pyspark_ahead_unless_told_its_notebook_needs_no_spark(
+        notebook: Path, env: dict[str, str], spark_endpoint: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from checkers.runtime.context import PREWARM_ENV
+    from checkers.runtime.spark import kernel_env
+
+    monkeypatch.setenv("DAY07_KERNEL_POOL", "1")
+    with_spark = {**env, **kernel_env(spark_endpoint)}
+    without = {**with_spark, PREWARM_ENV: "0"}
+    for kernel_env_ in (with_spark, without):
+        prepare_kernels(env=kernel_env_, kernels=1)
+        _wait_for_pool(kernel_env_, 1)
+    warm, ready = run(notebook, with_spark)
+    light, bare = run(notebook, without)
+    assert warm.kernel_ahead and light.kernel_ahead
+    assert ready["pyspark"] is True  # imported and connected while it waited
+    assert bare["pyspark"] is False  # 00_widgets' kernels: no PySpark unless a cell asks for it

@@ -6,6 +6,7 @@
 
 import json
 import os
+import sys
 from pathlib import Path
 
 dbutils.widgets.text("write_to", "", "Try writing here")
@@ -23,4 +24,4 @@ for name in ("write_to", "also_to"):
 leak = globals().get("LEFT_BEHIND", "nothing")
 LEFT_BEHIND = "a name from an earlier notebook"
 dbutils.notebook.exit(json.dumps({"pid": os.getpid(), "cwd": os.getcwd(), "leak": leak, "wrote": wrote,
-                                 "nice": os.getpriority(os.PRIO_PROCESS, 0)}))
+                                 "nice": os.getpriority(os.PRIO_PROCESS, 0), "pyspark": "pyspark" in sys.modules}))
