@@ -98,7 +98,7 @@ def test_untouched_lessons_get_zero_with_not_done_yet_messages() -> None:
     assert not [c.id for c in report.checks if c.status in ("passed", "error") and c.required]
     by_id = {c.id: c for c in report.checks}
     for check_id in ("widgets.declared", "bronze.table", "job.tasks", "job.parameters", "job.schedule"):
-        assert by_id[check_id].status == "failed"
+        assert by_id[check_id].status == "failed", (check_id, by_id[check_id].message, report.run.note)
         assert "not done yet" in by_id[check_id].message, by_id[check_id].message
     assert report.run.mode == "notebooks" and "validation errors" in report.run.note
 
