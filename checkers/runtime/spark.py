@@ -50,9 +50,9 @@ JVM_OPTIONS = ("-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:MaxDirectMemorySize
 """Serial GC: on two cores a small heap collects fastest without concurrent GC threads competing with the
 kernels; direct memory and code cache bounded. C1 only (``TieredStopAtLevel=1``): every query brings new
 generated classes, and the optimising C2 compiler spent ~5 s of CPU per grading compiling them, for small
-tables that never pay it back (JVM CPU per grading 10.3 s -> 6.2 s, ``benchmarks/grade_solutions.py``). Arrow's
-bounds checks off: results reach the client through Arrow, and the checks cost ~5 % of the server's CPU
-(measured with Java Flight Recorder)."""
+tables that never pay it back (server CPU per warm grading of the solutions, summed over its threads from
+``/proc``: 10.3 s -> 6.2 s). Arrow's bounds checks off: results reach the client through Arrow, and the
+checks cost ~5 % of the server's CPU (measured with Java Flight Recorder)."""
 SHUFFLE_PARTITIONS = 4
 LOOPBACK = "127.0.0.1"
 URL_HOST = "localhost"
