@@ -12,13 +12,12 @@ as text first, the way Spark's CSV reader sees it, so the rules see the raw valu
   with more fields, or a number that is not a plain integer / decimal, is a :class:`DataError`,
   because the grader's own data never has them and guessing would make the expectation arbitrary.
 
-Rule 1 parses exactly ``yyyy-MM-dd HH:mm:ss UTC``. The generator's broken times (``10/01/2019 …``,
-``2019/10/01 …``, ``01.10.2019 …``, ``Tue Oct 01 … UTC 2019``) are rejected by every common Spark
-way of parsing too: ``try_to_timestamp`` with ``'yyyy-MM-dd HH:mm:ss \\'UTC\\''`` or ``… z`` or no
-format, and ``try_cast`` after removing `` UTC``. (Spark 4 runs with ANSI mode on: plain
-``to_timestamp`` raises on them instead of returning null.) A present but unparsable time counts for
-rule 1; a null time counts for rule 2, with the other nulls. Rules run in the contract's order, each
-on what the previous ones kept, so the drops add up to bronze − silver.
+Rule 1 parses exactly ``yyyy-MM-dd HH:mm:ss UTC``, the only shape the real file (and the kit's generator) writes;
+an empty time is null. Every common Spark way of parsing that shape agrees: ``to_timestamp`` with the pattern
+(ANSI mode on, as on Databricks Runtime 17+), ``try_to_timestamp``, or a cast after removing `` UTC``. A file
+written by hand may still hold another shape: such a time counts as present but unparsable, for rule 1; a null
+time counts for rule 2, with the other nulls. Rules run in the contract's order, each on what the previous ones
+kept, so the drops add up to bronze − silver.
 
 Money is rounded like Spark's ``round(x, 2)``: half up on the value's shortest decimal form.
 """

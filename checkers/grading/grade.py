@@ -49,12 +49,13 @@ from checkers.grading.checks import (
 )
 from checkers.grading.checks.evidence import RunStatus
 from checkers.grading.checks.job import parameter_problems, structure, structure_problems
+from checkers.grading.declared import WrittenDecl, written_declarations
 from checkers.grading.expect import Expectations
 from checkers.grading.report import Report, RunSummary, TaskSummary, write_json
 from checkers.grading.submission import TASK_STEMS, Submission, copy_submission, find_submission
 from checkers.notebooks.execute import prepare_kernels, release_kernels
 from checkers.notebooks.kernels import SANDBOX_ENV
-from checkers.runtime.context import NICE_ENV, PREWARM_ENV, RuntimeRecord
+from checkers.runtime.context import NICE_ENV, PREWARM_ENV
 
 DEFAULT_ROWS = 30_000
 """Rows of unseen data: enough for every kind of dirt to appear many times, small enough to grade fast."""
@@ -201,19 +202,26 @@ def job_unrunnable(job: JobEvidence) -> str | None:
 # --------------------------------------------------------------------------------------------- running
 
 
-def _readability(submission: Submission) -> dict[str, str]:
-    """Contract stem → why that notebook cannot be read (only the unreadable ones)."""
+def read_sources(submission: Submission) -> tuple[dict[str, str], dict[str, list[WrittenDecl]]]:
+    """Read every notebook once, before any of the submission's code runs.
+
+    Returns why each unreadable notebook cannot be read (contract stem → reason), and the widget declarations
+    each readable one writes in its source (for the cross-check with what the runtime reports).
+    """
     from checkers.notebooks.formats import read_notebook
 
-    out = {}
+    unreadable: dict[str, str] = {}
+    written: dict[str, list[WrittenDecl]] = {}
     for stem, path in submission.notebooks.items():
         if path is None:
             continue
         try:
-            read_notebook(path)
+            nb = read_notebook(path)
         except CheckersError as exc:
-            out[stem] = exc.message.removeprefix(f"{path}: ")
-    return out
+            unreadable[stem] = exc.message.removeprefix(f"{path}: ")
+            continue
+        written[stem] = written_declarations(nb.cells)
+    return unreadable, written
 
 
 def _from_result(stem: str, result: Any, *, task_key: str | None = None) -> NotebookRun:
@@ -317,12 +325,8 @@ def _task_notebook_run(stem: str, task: Any, run_dir: Path, unreadable: dict[str
                           cell=attempt.error.get("cell"))
         if error.ename == "DeadKernelError":
             status = "kernel_died"
-    record = None
-    executed = None
-    if attempt is not None and attempt.notebook:
-        executed = run_dir / attempt.notebook
-        record_path = executed.with_suffix("") / f"{Path(task.notebook_file or stem).stem}.record.json"
-        record = RuntimeRecord.read(record_path) if record_path.exists() else None
+    record = attempt.runtime if attempt is not None else None
+    executed = run_dir / attempt.notebook if attempt is not None and attempt.notebook else None
     message = unreadable.get(stem, task.message) if status == "unreadable" else task.message
     return NotebookRun(stem=stem, status=status, message=message, task_key=task.task_key, result_state=state,
                        error=error, record=record, parameters=dict(task.parameters),
@@ -412,7 +416,7 @@ def grade_submission(*, folder: Path, seed: int | None = None, rows: int = DEFAU
         submission = find_submission(folder=work / "submission")
         notes += [*submission.notes, sandboxing]
         job = load_job_evidence(submission)
-        unreadable = _readability(submission)
+        unreadable, written = read_sources(submission)
 
         say(f"Generating {rows:,} rows of unseen data (seed {seed})")
         from checkers.data.generate import generate_events
@@ -448,6 +452,7 @@ def grade_submission(*, folder: Path, seed: int | None = None, rows: int = DEFAU
         evidence = Evidence(submission=submission, schema=schema, source_path=source_path, seed=seed, job=job,
                             run=pipeline, notebooks=notebooks, widget_runs=widget_runs,
                             widget_parameters={k: v for k, v in widget_params.items() if k != "schema"},
+                            written=written,
                             tables=tables, expectations=exp, expectations_error=exp_error)
         say("Checking")
         results = run_checks(evidence)

@@ -19,7 +19,7 @@ from typing import Any
 
 from checkers.config import settings
 from checkers.errors import JobRunError
-from checkers.runtime.context import atomic_write
+from checkers.runtime.context import RuntimeRecord, atomic_write
 
 RECORD_NAME = "run.json"
 """File name of the record inside a run folder."""
@@ -98,6 +98,9 @@ class Attempt:
     """The value given to ``dbutils.notebook.exit``, if any."""
     error: dict[str, Any] | None = None
     """The failing cell: ``{"cell": n (1-based), "ename": …, "evalue": …}``."""
+    runtime: RuntimeRecord | None = field(default=None, compare=False, repr=False)
+    """What the notebook did through ``dbutils``, as its kernel reported it while it ran (in memory only: the
+    grader takes it from the runner, never from a file in the run folder, which the notebook could rewrite)."""
 
     @property
     def duration(self) -> float | None:

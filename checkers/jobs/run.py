@@ -674,6 +674,7 @@ class _Runner:
                     work_dir=output.with_suffix(""), skip_kit_checks=self.skip_kit_checks)
                 attempt.notebook = attempt_notebook(key, number)
                 attempt.exit_value = result.exit_value
+                attempt.runtime = result.record
                 if result.failure is not None:
                     attempt.error = {"cell": result.failure.cell_number, "ename": result.failure.ename,
                                      "evalue": result.failure.evalue}

@@ -134,7 +134,7 @@ async def _bind(client: Any, *, context_path: Path, cwd: Path) -> str | None:
 
 
 async def _run(nb: NotebookNode, *, path: Path, env: dict[str, str], writable: list[Path], context_path: Path,
-               cell_timeout: float, deadline: float | None, record_path: Path, skip: set[int],
+               cell_timeout: float, deadline: float | None, record: RuntimeRecord, skip: set[int],
                notes: list[str], facts: dict[str, bool]) -> tuple[Status, CellFailure | None, int, str]:
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
@@ -153,6 +153,7 @@ async def _run(nb: NotebookNode, *, path: Path, env: dict[str, str], writable: l
                                       record_timing=True, startup_timeout=int(settings().kernel_startup_timeout),
                                       resources={"metadata": {"path": str(path.parent)}},
                                       max_output_bytes=int(settings().max_output_bytes))
+        client.record = record  # the kernel's dbutils events land here as they arrive
         pid = kernel_pid(kernel.km)
         if pid is not None:
             # A grading kernel (sandboxed) may not start a detached process to escape the limit either.
@@ -187,13 +188,13 @@ async def _run(nb: NotebookNode, *, path: Path, env: dict[str, str], writable: l
                                               f"cell {index + 1} ran longer than {client.timeout} s")
                         return "timeout", failure, cells_run, f"cell {index + 1} timed out after {client.timeout} s"
                     except CellExecutionError as exc:
-                        if RuntimeRecord.read(record_path).exited:
+                        if record.exited:
                             return "success", None, cells_run, f"exited at cell {index + 1}"
                         failure = CellFailure(index, cell.source, exc.ename or "Error", exc.evalue or "",
                                               _clean(exc.traceback))
                         first = failure.evalue.splitlines()[0] if failure.evalue else ""
                         return "failed", failure, cells_run, f"cell {index + 1} raised {failure.ename}: {first}"
-                    if RuntimeRecord.read(record_path).exited:
+                    if record.exited:
                         return "success", None, cells_run, f"exited at cell {index + 1}"
                 return "success", None, cells_run, "ran to the end"
             finally:
@@ -278,18 +279,17 @@ def execute_notebook(*, path: Path, parameters: dict[str, str] | None = None, ou
     nb = read_notebook(path)
     cell_timeout = cell_timeout or settings().cell_timeout
     kernel_env, writable = _kernel_environment(env)
-    # A sandboxed kernel writes its record in the work folder, so that folder must be inside its sandbox.
+    # A sandboxed kernel writes its by-products (nested runs) in the work folder, so it must be inside its sandbox.
     work = Path(work_dir) if work_dir else Path(tempfile.mkdtemp(prefix=f"day07-{path.stem}-",
                                                                  dir=writable[0] if writable else None))
     if writable and not work.resolve().is_relative_to(writable[0].resolve()):
         raise NotebookExecutionError(f"work folder {work} is outside the sandbox folder {writable[0]}.",
                                      hint=f"Pass a work_dir inside {SANDBOX_ENV}, or leave it out.")
     work.mkdir(parents=True, exist_ok=True)
-    record_path = work / f"{path.stem}.record.json"
-    record_path.unlink(missing_ok=True)
+    record = RuntimeRecord()
     context = RunContext(parameters=dict(parameters or {}), in_job=in_job, task_key=task_key,
                          task_values=dict(task_values or {}), notebook_path=str(path),
-                         record_path=str(record_path), work_dir=str(work), cell_timeout=cell_timeout)
+                         report_events=True, work_dir=str(work), cell_timeout=cell_timeout)
     context_path = context.write(work / f"{path.stem}.context.json")
     deadline = None if not timeout else started + timeout
 
@@ -297,7 +297,7 @@ def execute_notebook(*, path: Path, parameters: dict[str, str] | None = None, ou
     facts: dict[str, bool] = {}
     status, failure, cells_run, message = kernel_service().run(_run(
         nb, path=path, env=kernel_env, writable=writable, context_path=context_path, cell_timeout=cell_timeout,
-        deadline=deadline, record_path=record_path, skip=skippable_cells(nb.cells) if skip_kit_checks else set(),
+        deadline=deadline, record=record, skip=skippable_cells(nb.cells) if skip_kit_checks else set(),
         notes=notes, facts=facts))
     if failure is not None and nb.cells:
         _mark_failure(nb, failure, status)
@@ -306,5 +306,5 @@ def execute_notebook(*, path: Path, parameters: dict[str, str] | None = None, ou
         output_path.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, str(output_path))
     return NotebookResult(path=path, status=status, message="; ".join([f"{path.name}: {message}", *notes]),
-                          record=RuntimeRecord.read(record_path), failure=failure, output_path=output_path,
+                          record=record, failure=failure, output_path=output_path,
                           duration=time.monotonic() - started, cells_run=cells_run, **facts)

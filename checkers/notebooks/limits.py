@@ -25,6 +25,9 @@ from nbformat import NotebookNode
 from nbformat.v4 import new_output
 from traitlets import Integer
 
+from checkers.runtime.context import RuntimeRecord
+from checkers.runtime.events import EVENT_MSG_TYPE
+
 OUTPUT_SETTING = "DAY07_MAX_OUTPUT_BYTES"
 """The environment variable a learner changes to raise the output cap (named in the note)."""
 MEMORY_SETTING = "DAY07_KERNEL_MEMORY_MB"
@@ -77,6 +80,8 @@ class CappedNotebookClient(NotebookClient):
         super().__init__(nb, km=km, **kw)
         self.capped_cells: dict[int, int] = {}
         """Cells whose output was capped: cell index → output bytes the cell produced (kept and dropped)."""
+        self.record = RuntimeRecord()
+        """What the notebook did through ``dbutils``, built from the events its kernel sent while cells ran."""
         self._cell_msg_id: str | None = None
         self._kept = 0
         self._seen = 0
@@ -84,6 +89,11 @@ class CappedNotebookClient(NotebookClient):
         self._ends_line: dict[str, bool] = {}
 
     def process_message(self, msg: dict[str, Any], cell: NotebookNode, cell_index: int) -> NotebookNode | None:
+        if msg.get("msg_type") == EVENT_MSG_TYPE:  # a dbutils event: evidence, not output
+            content = msg.get("content")
+            if isinstance(content, dict):
+                self.record.apply(content, cell=cell_index)
+            return None
         if self.max_output_bytes <= 0:
             return super().process_message(msg, cell, cell_index)
         parent = msg.get("parent_header", {}).get("msg_id")

@@ -1,8 +1,11 @@
 """The bridge between a runner and the notebook kernel it starts.
 
 The runner writes a :class:`RunContext` to a JSON file and passes its path in ``DAY07_CONTEXT``; the kernel
-extension reads it. The kernel reports back through a :class:`RuntimeRecord` file (widgets declared, task
-values set, exit value) that it rewrites atomically on every change, so it survives a kernel that dies.
+extension reads it. The kernel reports back as it goes: each ``dbutils`` call (a widget declared or read, a task
+value set, the exit value) is sent to the executor as a Jupyter message the moment it happens (see
+:mod:`checkers.runtime.events`), and the executor builds the :class:`RuntimeRecord` from those messages. Nothing
+the notebook writes later (a file, an object in the kernel) can change what was already reported, and the
+record survives a kernel that dies.
 """
 
 from __future__ import annotations
@@ -37,8 +40,8 @@ class RunContext:
     """Task values already set by earlier tasks of this run: task key → key → value."""
     notebook_path: str | None = None
     """The notebook file being run; relative ``%run`` and ``dbutils.notebook.run`` paths start here."""
-    record_path: str | None = None
-    """Where the kernel writes its :class:`RuntimeRecord`."""
+    report_events: bool = False
+    """True when an executor runs the notebook and listens for its ``dbutils`` events."""
     work_dir: str | None = None
     """Folder for nested runs (``dbutils.notebook.run``) and other by-products."""
     cell_timeout: float | None = None
@@ -76,6 +79,8 @@ class WidgetDecl:
     default: str
     choices: list[str] | None = None
     label: str | None = None
+    cell: int | None = None
+    """Index of the notebook cell that was running when it was declared (set by the executor)."""
 
 
 @dataclass
@@ -104,13 +109,33 @@ class RuntimeRecord:
         rest = {k: v for k, v in data.items() if k in cls.__dataclass_fields__ and k != "widgets"}
         return cls(widgets=widgets, **rest)
 
-    @classmethod
-    def read(cls, path: Path) -> RuntimeRecord:
-        """The record at ``path``; an absent or torn file reads as an empty record."""
+    def apply(self, event: dict[str, Any], *, cell: int | None = None) -> None:
+        """Add one ``dbutils`` event (as :mod:`checkers.runtime.events` sends it); unknown or malformed ones are
+        ignored, so a notebook cannot break the executor by sending rubbish."""
+        kind = event.get("kind")
         try:
-            return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, ValueError, TypeError):
-            return cls()
+            if kind == "widget":
+                name = str(event["name"])
+                choices = event.get("choices")
+                decl = WidgetDecl(name=name, kind=str(event["type"]), default=str(event.get("default", "")),
+                                  choices=[str(c) for c in choices] if isinstance(choices, list) else None,
+                                  label=None if event.get("label") is None else str(event["label"]), cell=cell)
+                self.widgets = [w for w in self.widgets if w.name != name] + [decl]
+            elif kind == "widget_read":
+                name = str(event["name"])
+                if name not in self.widgets_read:
+                    self.widgets_read.append(name)
+            elif kind == "task_value":
+                self.task_values[str(event["key"])] = event.get("value")
+            elif kind == "exit":
+                self.exited = True
+                self.exit_value = str(event.get("value", ""))
+            elif kind == "notice":
+                text = str(event["text"])
+                if text not in self.notices:
+                    self.notices.append(text)
+        except (KeyError, TypeError, ValueError):
+            return
 
 
 def atomic_write(path: Path, text: str) -> None:

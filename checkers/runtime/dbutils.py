@@ -1,17 +1,18 @@
 """The local ``dbutils``: widgets, jobs.taskValues and notebook, with Databricks signatures and errors.
 
-Everything a notebook does through ``dbutils`` is written to its :class:`RuntimeRecord`, which is how the runner
-and the grader learn about widgets, task values and the exit value without trusting printed output.
+Everything a notebook does through ``dbutils`` is kept in its in-kernel :class:`RuntimeRecord` and sent to the
+executor as it happens (:mod:`checkers.runtime.events`): that is how the runner and the grader learn about
+widgets, task values and the exit value, without trusting printed output or a file the notebook could rewrite.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-from checkers.runtime.context import RunContext, RuntimeRecord, atomic_write
+from checkers.runtime.context import RunContext, RuntimeRecord
+from checkers.runtime.events import Emit, no_events
 from checkers.runtime.widgets import LocalWidgets
 
 TASK_VALUE_LIMIT = 48 * 1024
@@ -39,10 +40,10 @@ class WorkflowException(Exception):  # noqa: N818 - Databricks' name
 class TaskValues:
     """``dbutils.jobs.taskValues``."""
 
-    def __init__(self, *, context: RunContext, record: RuntimeRecord, on_change: Callable[[], None]) -> None:
+    def __init__(self, *, context: RunContext, record: RuntimeRecord, emit: Emit) -> None:
         self._context = context
         self._record = record
-        self._on_change = on_change
+        self._emit = emit
 
     def set(self, key: str, value: Any) -> None:
         if not isinstance(key, str) or not key:
@@ -56,7 +57,7 @@ class TaskValues:
             raise ValueError(f"Task value '{key}' is {len(encoded.encode('utf-8'))} bytes as JSON; "
                              f"Databricks allows at most {TASK_VALUE_LIMIT} (48 KiB). Store a summary instead.")
         self._record.task_values[key] = json.loads(encoded)
-        self._on_change()
+        self._emit("task_value", key=key, value=self._record.task_values[key])
 
     def get(self, taskKey: str, key: str, default: Any = None, debugValue: Any = None) -> Any:
         if not self._context.in_job:
@@ -88,18 +89,18 @@ class Jobs:
 class NotebookUtils:
     """``dbutils.notebook``."""
 
-    def __init__(self, *, context: RunContext, record: RuntimeRecord, on_change: Callable[[], None],
+    def __init__(self, *, context: RunContext, record: RuntimeRecord, emit: Emit,
                  runner: NotebookRunner | None) -> None:
         self._context = context
         self._record = record
-        self._on_change = on_change
+        self._emit = emit
         self._runner = runner
 
     def exit(self, value: Any) -> None:
         text = "" if value is None else str(value)
         self._record.exited = True
         self._record.exit_value = text
-        self._on_change()
+        self._emit("exit", value=text)
         raise NotebookExit(text)
 
     def run(self, path: str, timeout_seconds: int = 0, arguments: dict[str, Any] | None = None) -> str:
@@ -113,29 +114,23 @@ class DBUtils:
     """The ``dbutils`` object a notebook sees."""
 
     def __init__(self, *, context: RunContext | None = None, notebook_runner: NotebookRunner | None = None,
-                 fs: Any = None) -> None:
+                 fs: Any = None, emit: Emit | None = None) -> None:
         self.context = context or RunContext()
         self.record = RuntimeRecord()
-        self._record_path = Path(self.context.record_path) if self.context.record_path else None
-        self.widgets = LocalWidgets(parameters=self.context.parameters, record=self.record,
-                                    on_change=self.save_record)
-        self.jobs = Jobs(TaskValues(context=self.context, record=self.record, on_change=self.save_record))
-        self.notebook = NotebookUtils(context=self.context, record=self.record, on_change=self.save_record,
+        self._emit = emit or no_events
+        self.widgets = LocalWidgets(parameters=self.context.parameters, record=self.record, emit=self._emit)
+        self.jobs = Jobs(TaskValues(context=self.context, record=self.record, emit=self._emit))
+        self.notebook = NotebookUtils(context=self.context, record=self.record, emit=self._emit,
                                       runner=notebook_runner)
         if fs is not None:
             self.fs = fs
-
-    def save_record(self) -> None:
-        """Persist the record now, so it survives the kernel dying later."""
-        if self._record_path is not None:
-            atomic_write(self._record_path, self.record.to_json())
 
     def notice(self, text: str) -> bool:
         """Remember a one-time notice; True the first time it is seen (so the caller shows it once)."""
         if text in self.record.notices:
             return False
         self.record.notices.append(text)
-        self.save_record()
+        self._emit("notice", text=text)
         return True
 
     def help(self) -> None:

@@ -27,6 +27,7 @@ from checkers.runtime.context import (
 )
 from checkers.runtime.dbutils import DBUtils, NotebookExit, WorkflowException
 from checkers.runtime.display import display, displayHTML
+from checkers.runtime.events import kernel_emitter, no_events
 
 KERNEL_NAME = "day07"
 DISPLAY_NAME = "Day 07 (local Databricks)"
@@ -207,7 +208,7 @@ def load_ipython_extension(ip: Any) -> None:
         return
     context = load_context()
     _prepare_volumes(ip.user_ns)
-    future = _prewarm() if os.environ.get("SPARK_REMOTE") and context.record_path else None
+    future = _prewarm() if os.environ.get("SPARK_REMOTE") and context.report_events else None
     _setup(ip, context, future)
 
 
@@ -248,11 +249,11 @@ def _setup(ip: Any, context: RunContext, future: Future | None) -> None:
     from checkers.runtime import magics
     from checkers.runtime.fs import LocalFS
 
-    dbutils = DBUtils(context=context, notebook_runner=run_nested_notebook, fs=LocalFS())
+    emit = kernel_emitter(ip.kernel) if context.report_events and getattr(ip, "kernel", None) else no_events
+    dbutils = DBUtils(context=context, notebook_runner=run_nested_notebook, fs=LocalFS(), emit=emit)
     _NOTICES[:] = [dbutils.notice]
     namespace = ip.user_ns
     ip.push({"dbutils": dbutils, "display": display, "displayHTML": displayHTML,
              "spark": LazySpark(namespace, future)})
     ip.set_custom_exc((NotebookExit,), _on_exit)
     magics.register(ip, dbutils=dbutils)
-    dbutils.save_record()

@@ -11,10 +11,10 @@ tests/runtime/test_widgets.py holds the two APIs together, method by method.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
 from typing import Any
 
 from checkers.runtime.context import RuntimeRecord, WidgetDecl
+from checkers.runtime.events import Emit, no_events
 
 
 class InputWidgetNotDefined(Exception):
@@ -29,11 +29,11 @@ class LocalWidgets:
     """The widgets of one notebook run."""
 
     def __init__(self, *, parameters: dict[str, str] | None = None, record: RuntimeRecord | None = None,
-                 on_change: Callable[[], None] | None = None) -> None:
+                 emit: Emit | None = None) -> None:
         self._passed: dict[str, str] = {str(k): str(v) for k, v in (parameters or {}).items()}
         self._values: dict[str, str] = {}
         self._record = record if record is not None else RuntimeRecord()
-        self._on_change = on_change or (lambda: None)
+        self._emit = emit or no_events
 
     # --- declarations -------------------------------------------------------------------------------
     def text(self, name: str, defaultValue: str, label: str | None = None) -> None:
@@ -66,7 +66,8 @@ class LocalWidgets:
         self._record.widgets.append(WidgetDecl(name=name, kind=kind, default=default, choices=choices,
                                                label=label))
         self._values.setdefault(name, default)
-        self._on_change()
+        self._emit("widget", name=name, type=kind, default=default, choices=choices,
+                   label=None if label is None else str(label))
 
     # --- reading ------------------------------------------------------------------------------------
     def get(self, name: str) -> str:
@@ -75,7 +76,7 @@ class LocalWidgets:
     def _get(self, name: str) -> str:
         if name not in self._record.widgets_read:
             self._record.widgets_read.append(name)
-            self._on_change()
+            self._emit("widget_read", name=str(name))
         if name in self._passed:
             return self._passed[name]
         if name in self._values:
@@ -110,11 +111,11 @@ class LocalWidgets:
         if name not in self._values:
             raise InputWidgetNotDefined(f"No input widget named '{name}' is defined, so it cannot be removed.")
         del self._values[name]
-        self._on_change()
+        self._emit("widget_removed", name=name)
 
     def _remove_all(self) -> None:
         self._values.clear()
-        self._on_change()
+        self._emit("widgets_removed")
 
     def __repr__(self) -> str:
         return f"<dbutils.widgets: {', '.join(sorted(self.getAll())) or 'no widgets'}>"

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 if TYPE_CHECKING:
     import pandas as pd
 
+    from checkers.grading.declared import WrittenDecl
     from checkers.grading.expect import Expectations
     from checkers.grading.submission import Submission
     from checkers.jobs.load import LoadedJob
@@ -233,6 +234,8 @@ class Evidence:
     """What the tables must hold, from the raw file."""
     expectations_error: str | None = None
     """Why the expectations could not be computed."""
+    written: dict[str, list[WrittenDecl]] = field(default_factory=dict)
+    """Contract stem → the widget declarations its source writes with a literal name (read before any code ran)."""
     cache: dict[str, Any] = field(default_factory=dict)
     """Shared by checks that derive the same thing (e.g. the silver row matching)."""
 

@@ -95,8 +95,9 @@ def kept_rows(ev: Evidence) -> Outcome:
     hint = None
     if match.actual_rows == 0:
         message = f"silver is empty; {n(match.expected_rows)} rows pass every rule"
-        hint = ("Usually the event_time parse: try_to_timestamp(event_time, \"yyyy-MM-dd HH:mm:ss 'UTC'\") gives "
-                "null when the format does not match, and the null filter then drops every row.")
+        hint = ("Usually the event_time parse: with a pattern that does not match the raw text (`2019-10-01 00:00:04 "
+                "UTC`), try_to_timestamp gives null for every row, and the null filter then drops them all. Use "
+                "\"yyyy-MM-dd HH:mm:ss 'UTC'\" (or strip ' UTC' and use \"yyyy-MM-dd HH:mm:ss\").")
     return failed(message, hint=hint)
 
 
@@ -121,9 +122,10 @@ def _drop_count(ev: Evidence, rule: int) -> int:
     return ev.expectations.silver.drop(rule).rows
 
 
-@check("silver.parse_time", points=3, title="rule 1: event_time parsed as UTC; unparsable times dropped",
-       hint="F.try_to_timestamp(\"event_time\", F.lit(\"yyyy-MM-dd HH:mm:ss 'UTC'\")) gives null for any other "
-            "shape; drop those rows. Times are UTC: do not convert them.", docs="silver.md",
+@check("silver.parse_time", points=3, title="rule 1: event_time parsed as a UTC timestamp",
+       hint="F.to_timestamp(\"event_time\", \"yyyy-MM-dd HH:mm:ss 'UTC'\") reads the raw shape (quotes make UTC "
+            "literal text); stripping ' UTC' first and using \"yyyy-MM-dd HH:mm:ss\" works too. Times are UTC: do not "
+            "convert them.", docs="silver.md",
        requires=("silver.kept_rows",))
 def parse_time(ev: Evidence) -> Outcome:
     match = shared_match(ev)
@@ -135,7 +137,9 @@ def parse_time(ev: Evidence) -> Outcome:
                         "(the session time zone is UTC; do not shift it)")
     if problems:
         return failed("; ".join(problems))
-    return passed(f"event_time parsed as UTC; the {n(_drop_count(ev, 1))} rows whose time does not parse are dropped")
+    unparsable = _drop_count(ev, 1)
+    dropped = f"; the {n(unparsable)} rows whose time does not parse are dropped" if unparsable else ""
+    return passed(f"event_time parsed as UTC, every time equal to the raw text{dropped}")
 
 
 @check("silver.not_null", points=3, title="rule 2: rows missing a required value are dropped",

@@ -12,6 +12,7 @@ from typing import Any
 from checkers.grading.checks.common import n, not_done_hint, plural, quoted
 from checkers.grading.checks.evidence import Evidence, NotebookRun
 from checkers.grading.checks.registry import Outcome, check, failed, passed, skipped
+from checkers.grading.declared import conflict, describe_recorded
 from checkers.runtime.context import WidgetDecl
 
 LAYERS = ("bronze", "silver", "gold")
@@ -37,6 +38,21 @@ def _declared(run: NotebookRun) -> dict[str, WidgetDecl]:
     return {w.name: w for w in run.record.widgets}
 
 
+def forged(ev: Evidence, stem: str, decls: dict[str, WidgetDecl], names: tuple[str, ...]) -> list[str]:
+    """Where what the runtime reported for ``names`` contradicts the notebook's own source (see
+    :mod:`checkers.grading.declared`): such a report cannot be trusted, and the check fails."""
+    problems = []
+    for name in names:
+        recorded = decls.get(name)
+        if recorded is None:
+            continue
+        written = conflict(recorded, ev.written.get(stem, []))
+        if written is not None:
+            problems.append(f"{stem}: the runtime recorded {name} as {describe_recorded(recorded)}, but the source "
+                            f"declares it as {written.describe()}: the recorded and written declarations differ")
+    return problems
+
+
 @check("widgets.declared", points=4, title="00_widgets declares text source_path and dropdown layer",
        hint="Declare dbutils.widgets.text(\"source_path\", …) and dbutils.widgets.dropdown(\"layer\", \"bronze\", "
             "[\"bronze\", \"silver\", \"gold\"]) before reading them.", docs="widgets.md")
@@ -46,7 +62,10 @@ def declared(ev: Evidence) -> Outcome:
     if run.status in ("missing", "unreadable"):
         return failed(run.explain())
     widgets = _declared(run)
-    problems = []
+    problems = forged(ev, "00_widgets", widgets, ("source_path", "layer"))
+    if problems:
+        return failed("; ".join(problems), hint="Declare the widgets with dbutils.widgets.text / dropdown and leave "
+                      "what the runtime records alone.")
     source = widgets.get("source_path")
     if source is None:
         problems.append("no widget source_path")
@@ -134,6 +153,7 @@ def task_widgets(ev: Evidence) -> Outcome:
             unjudged.append(run)
             continue
         widgets = {w.name: w for w in run.record.widgets}
+        problems += forged(ev, stem, widgets, tuple(name for name, _ in wanted))
         for name, default in wanted:
             w = widgets.get(name)
             if w is None:
