@@ -110,5 +110,14 @@ def render_summary(summary: dict[str, Any]) -> None:
         for f in summary["most_failed"]:
             fails.add_row(f["check"], str(f["submissions"]), f"{f['share']:.0%}")
         console.print(fails)
+    if summary.get("most_skipped"):
+        skips = Table(title="Checks skipped most (they need a check that did not pass)", box=None, show_header=True,
+                      header_style="bold")
+        skips.add_column("check")
+        skips.add_column("submissions", justify="right")
+        skips.add_column("share", justify="right")
+        for f in summary["most_skipped"]:
+            skips.add_row(f["check"], str(f["submissions"]), f"{f['share']:.0%}")
+        console.print(skips)
     for e in summary["not_graded"]:
         console.print(f"[{_STYLES.get(e['status'], '')}]{e['status']}[/]: {e['id']} — {e['message']}")

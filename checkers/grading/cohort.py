@@ -1,8 +1,10 @@
 """Grade a class: every submission of a cohort folder, in parallel, with a gradebook that survives interruption.
 
 One submission per sub-folder (or ``.zip``, unpacked safely). Every submission is graded by
-:func:`~checkers.grading.grade.grade_submission` on the *same* unseen data (one seed for the cohort, kept in the
-gradebook), from its own private copy, with its own schema and kernels, against the one shared Spark server.
+:func:`~checkers.grading.grade.grade_submission` on unseen data of its own: its seed is derived from the cohort's
+seed (kept in the gradebook) and its id (:func:`~checkers.grading.grade.submission_seed`, kept in its entry and
+report), so a table copied from a peer never matches. Each is graded from its own private copy, with its own
+schema and kernels.
 
 Faults are sorted by whose they are:
 
@@ -42,11 +44,14 @@ from checkers.grading.gradebook import (
     Entry,
     Gradebook,
 )
+from checkers.grading.grade import submission_seed
 from checkers.grading.report import Report, write_gradescope, write_json, write_junit, write_text_atomic
 from checkers.grading.sandbox import UnsafeArchiveError, extract_zip, trim_outputs
 
 SUMMARY_JSON = "summary.json"
 SUMMARY_MD = "summary.md"
+MESSAGE_CHARS = 500
+"""A gradebook message is cut (at a word) to this many characters; the report has every message in full."""
 HISTOGRAM_BINS = 10
 """Score histogram bins (10 points wide for a 100-point grade)."""
 _SKIPPED_NAMES = {"__pycache__", "__MACOSX"}
@@ -178,8 +183,9 @@ def _grade_one(job: _Job, book: Gradebook) -> Entry:
             if attempt > 1:
                 book.put(entry)  # the gradebook shows the re-grade while it runs
             before = _server_identity()
+            entry.seed = submission_seed(job.seed, sub.id)
             try:
-                report = job.grader(folder=folder, seed=job.seed, rows=job.rows, work_dir=base / f"attempt-{attempt}",
+                report = job.grader(folder=folder, seed=entry.seed, rows=job.rows, work_dir=base / f"attempt-{attempt}",
                                     cell_timeout=job.cell_timeout, max_parallel=job.max_parallel, name=sub.id)
             except KeyboardInterrupt:
                 raise
@@ -285,14 +291,26 @@ def _record_report(book: Gradebook, entry: Entry, *, report: Report, job: _Job, 
     write_gradescope(report, reports / f"{entry.id}.gradescope.json")
     if report.run_folder:
         write_json(report, Path(report.run_folder) / "report.json")
-    failed = [c for c in report.required_checks if c.status != "passed"]
+    failed = [c for c in report.required_checks if c.status in ("failed", "error")]
     entry.score, entry.max_score = report.score, report.max_score
     entry.groups = {g: [s, m] for g, (s, m) in report.group_scores().items()}
     entry.report = str(json_path.relative_to(job.out_dir))
     entry.failed_checks = [c.id for c in failed]
-    message = "; ".join(f"{c.id}: {c.message.splitlines()[0] if c.message else c.status}"
-                        for c in failed if c.status != "skipped")[:500]
+    entry.skipped_checks = [c.id for c in report.required_checks if c.status == "skipped"]
+    message = shorten("; ".join(f"{c.id}: {c.message.splitlines()[0] if c.message else c.status}"
+                                for c in failed), MESSAGE_CHARS)
     return _finish(book, entry, status=PASSED if report.all_passed else FAILED, message=message, started=started)
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters at a word boundary, with "…" where it was cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit - 1]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ;,") + "…"
 
 
 def _finish(book: Gradebook, entry: Entry, *, status: str, message: str, started: float) -> Entry:
@@ -445,6 +463,7 @@ def summarize(book: Gradebook) -> dict[str, Any]:
     histogram = [{"range": f"{i * width}-{(i + 1) * width - (0 if i == HISTOGRAM_BINS - 1 else 1)}",
                   "count": n} for i, n in enumerate(bins)]
     fails = Counter(cid for e in scored for cid in e.failed_checks)
+    skips = Counter(cid for e in scored for cid in e.skipped_checks)
     ordered = sorted(percents)
     return {
         "seed": book.seed, "rows": book.rows, "submissions": len(entries),
@@ -455,6 +474,8 @@ def summarize(book: Gradebook) -> dict[str, Any]:
         "histogram": histogram,
         "most_failed": [{"check": cid, "submissions": n, "share": round(n / len(scored), 3)}
                         for cid, n in fails.most_common(10)],
+        "most_skipped": [{"check": cid, "submissions": n, "share": round(n / len(scored), 3)}
+                         for cid, n in skips.most_common(10)],
         "not_graded": [{"id": e.id, "status": e.status, "message": e.message}
                        for e in entries if e.status not in (PASSED, FAILED)],
     }
@@ -478,6 +499,11 @@ def summary_markdown(summary: dict[str, Any]) -> str:
     lines += [f"| {b['range']} | {b['count']} {'█' * b['count']} |" for b in summary["histogram"]]
     lines += ["", "## Checks that fail most", "", "| check | submissions | share |", "|---|---|---|"]
     lines += [f"| {f['check']} | {f['submissions']} | {f['share']:.0%} |" for f in summary["most_failed"]]
+    if summary.get("most_skipped"):
+        lines += ["", "## Checks skipped most", "",
+                  "A check is skipped (0 points) when a check it needs did not pass; the cause is counted above.", "",
+                  "| check | submissions | share |", "|---|---|---|"]
+        lines += [f"| {f['check']} | {f['submissions']} | {f['share']:.0%} |" for f in summary["most_skipped"]]
     if summary["not_graded"]:
         lines += ["", "## Not graded", "", "| id | status | why |", "|---|---|---|"]
         lines += [f"| {e['id']} | {e['status']} | {e['message'].replace('|', '/')} |" for e in summary["not_graded"]]

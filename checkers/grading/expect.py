@@ -1,7 +1,7 @@
 """What the learner's tables must hold, computed in pandas from the raw CSV alone.
 
 The grader never trusts a notebook (the learner's or the solution's) to know the right answer: it
-reads the raw file itself and applies CONTRACT.md §2 as written. The file is read with every column
+reads the raw file itself and applies the silver rules of docs/contract.md as written. The file is read with every column
 as text first, the way Spark's CSV reader sees it, so the rules see the raw values (``" View"``):
 
 - only an *empty* field is null (Spark's ``nullValue`` is ``""``; a quoted ``""`` is null too);
@@ -24,6 +24,7 @@ Money is rounded like Spark's ``round(x, 2)``: half up on the value's shortest d
 
 from __future__ import annotations
 
+import io
 import re
 import warnings
 from dataclasses import dataclass, field
@@ -60,7 +61,7 @@ class RuleDrop:
     """How many rows one silver rule removes, applied after the rules before it."""
 
     rule: int
-    """Rule number in CONTRACT.md §2 Silver (1–5; rules 6 and 7 remove nothing)."""
+    """Silver rule number in docs/contract.md (1–5; rules 6 and 7 remove nothing)."""
     name: str
     """Short id, e.g. ``price_out_of_range``."""
     description: str
@@ -141,10 +142,11 @@ class Expectations:
     """What the checks derive from the raw data alone, kept so it is worked out once (while the job runs)."""
 
 
-def compute_expectations(*, path: Path) -> Expectations:
-    """Read ``path`` once and derive every layer's expectation from it."""
+def compute_expectations(*, path: Path, data: bytes | None = None) -> Expectations:
+    """Derive every layer's expectation from the raw file at ``path`` (or from ``data``, its bytes read earlier:
+    the grader reads them before any learner code runs, so a notebook that writes the file changes nothing)."""
     source = Path(path).resolve()
-    raw = read_raw(path=source)
+    raw = read_raw(path=source, data=data)
     bronze = expected_bronze(raw=raw, path=source)
     silver = _silver(bronze.frame)
     return Expectations(source_file=source, raw=raw, bronze=bronze, silver=silver,
@@ -152,18 +154,19 @@ def compute_expectations(*, path: Path) -> Expectations:
                         gold_daily_sales=expected_gold_daily_sales(silver=silver.frame))
 
 
-def read_raw(*, path: Path) -> pd.DataFrame:
-    """The raw CSV with every column as text; an empty field is null (``NaN``)."""
+def read_raw(*, path: Path, data: bytes | None = None) -> pd.DataFrame:
+    """The raw CSV with every column as text; an empty field is null (``NaN``). ``data``: its bytes, when already
+    read (``path`` then only names it in messages)."""
     path = Path(path)
-    if not path.is_file():
+    if data is None and not path.is_file():
         raise DataError(f"Raw data file {path} does not exist.",
                         hint="Pass the CSV the job read, or write one with `day07 data generate`.")
     try:
         with warnings.catch_warnings():
             # index_col=False: a first row with one field too many must not become an index column.
             warnings.simplefilter("error", pd.errors.ParserWarning)
-            raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8",
-                              index_col=False)
+            raw = pd.read_csv(io.BytesIO(data) if data is not None else path, dtype=str, keep_default_na=False,
+                              na_values=[""], encoding="utf-8", index_col=False)
     except pd.errors.EmptyDataError:
         raise DataError(f"Raw data file {path} is empty.", hint="It needs the header line and rows.") from None
     except pd.errors.ParserWarning:
@@ -232,7 +235,7 @@ def _silver(typed: pd.DataFrame) -> SilverExpectation:
 
 
 def expected_gold_product_metrics(*, silver: pd.DataFrame) -> pd.DataFrame:
-    """Per product: distinct users per event type, revenue, conversion rate (contract §2 Gold)."""
+    """Per product: distinct users per event type, revenue, conversion rate (docs/contract.md, Gold)."""
     products = np.sort(silver["product_id"].unique())
 
     def distinct_users(kind: str) -> np.ndarray:
@@ -252,7 +255,7 @@ def expected_gold_product_metrics(*, silver: pd.DataFrame) -> pd.DataFrame:
 
 
 def expected_gold_daily_sales(*, silver: pd.DataFrame) -> pd.DataFrame:
-    """Per purchase day: orders, buyers, revenue, average order value (contract §2 Gold).
+    """Per purchase day: orders, buyers, revenue, average order value (docs/contract.md, Gold).
 
     ``avg_order_value`` divides the rounded ``revenue`` column by ``orders``, as the contract words
     it; dividing the exact sum instead differs by less than the 0.01 the grader allows.

@@ -95,6 +95,17 @@ def choose_seed(seed: int | None = None) -> int:
     return seed
 
 
+def submission_seed(cohort_seed: int, submission_id: str) -> int:
+    """The seed of one submission's unseen data in a cohort: derived from the cohort's seed and the submission's id.
+
+    Every submission gets data of its own, so a table copied from a peer never matches; the same cohort seed and
+    id always give the same seed, so any grading can be reproduced (the gradebook and the report record it).
+    """
+    digest = hashlib.sha256(f"day07-cohort:{cohort_seed}:{submission_id}".encode()).digest()
+    seed = int.from_bytes(digest[:4], "big") % (2**31 - 2) + 1
+    return seed if seed != SAMPLE_SEED else seed + 1
+
+
 def new_schema_name() -> str:
     """A schema no other grading uses: ``grade_<12 hex digits>``."""
     return f"grade_{uuid.uuid4().hex[:12]}"
@@ -103,7 +114,7 @@ def new_schema_name() -> str:
 def _check_arguments(*, folder: Path, rows: int, schema: str | None) -> None:
     if not folder.is_dir():
         raise GradingError(f"Submission folder {folder} does not exist or is not a folder.",
-                           hint="Pass the folder holding your four notebooks and job file (default: lessons/).")
+                           hint="Pass the folder holding your four notebooks and job file (default: my_work/, else lessons/).")
     if isinstance(rows, bool) or not isinstance(rows, int) or rows < MIN_ROWS:
         raise GradingError(f"--rows {rows!r} is too small: the unseen data needs at least {MIN_ROWS} rows so every "
                            "cleaning rule is tested.", hint=f"Use the default ({DEFAULT_ROWS}) or more.")
@@ -136,26 +147,31 @@ def _grading_folder(schema: str) -> Path:
 
 _EXPECTED: dict[str, Any] = {}
 _EXPECTED_LOCK = threading.Lock()
+EXPECTATIONS_KEPT = 4
+"""Expectations kept in memory, by data content: a grading grades one seed, a few gradings run side by side."""
 
 
-def expectations_for(*, path: Path) -> Expectations:
-    """The expectations for the data in ``path``, with the checks' work on the data alone already done.
+def expectations_for(*, path: Path, data: bytes) -> Expectations:
+    """The expectations for ``data`` (the unseen file's bytes, read before any learner code ran), with the checks'
+    work on the data alone already done.
 
-    Worked out once for a cohort (its gradings all use one seed, so one file content) and shared: each grading
-    gets its own copy naming its own file, over the same read-only frames. Only the newest data is kept.
+    Worked out once per data content (a seed) and shared by gradings of the same data: each gets its own copy
+    naming its own file, over the same read-only frames. Only the newest few are kept.
     """
     from dataclasses import replace
 
     from checkers.grading.expect import compute_expectations
 
     source = Path(path).resolve()
-    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    digest = hashlib.sha256(data).hexdigest()
     with _EXPECTED_LOCK:
-        shared = _EXPECTED.get(digest)
-        if shared is None:
-            shared = precompute(compute_expectations(path=source))
-            _EXPECTED.clear()
-            _EXPECTED[digest] = shared
+        shared = _EXPECTED.pop(digest, None)
+    if shared is None:
+        shared = precompute(compute_expectations(path=source, data=data))
+    with _EXPECTED_LOCK:
+        _EXPECTED[digest] = shared  # newest last
+        while len(_EXPECTED) > EXPECTATIONS_KEPT:
+            _EXPECTED.pop(next(iter(_EXPECTED)))
     return replace(shared, source_file=source, bronze=replace(shared.bronze, source_file=source))
 
 
@@ -188,15 +204,34 @@ def load_job_evidence(submission: Submission) -> JobEvidence:
 
 
 def job_unrunnable(job: JobEvidence) -> str | None:
-    """Why the job cannot run as the contract asks (None when it can); the notebooks then run directly."""
+    """Why the job cannot run on the grader's data (None when it can); the notebooks then run directly.
+
+    A job whose tasks are wired differently from the contract still runs (one task at a time, see
+    :func:`job_notes`): job.tasks carries that mistake, and the run checks judge what really ran.
+    """
     if job.loaded is None:
         return f"the job definition could not be loaded ({job.problem})"
     if job.errors:
         return f"{job.file.name if job.file else 'the job'} has validation errors (see job.valid)"
-    problems = structure_problems(job.loaded) + parameter_problems(job.loaded)
+    problems = parameter_problems(job.loaded)
     if problems:
-        return f"the job does not run the contract's pipeline: {problems[0]}"
+        return f"the job cannot receive the grader's data: {problems[0]}"
     return None
+
+
+def job_notes(job: JobEvidence) -> tuple[int | None, str]:
+    """How a runnable job is run: (max tasks at once or None for the usual, a note for the report).
+
+    A job whose dependencies differ from the contract's runs one task at a time, in the file's order, so that
+    a missing or wrong ``depends_on`` is marked down once, by job.tasks, not again by a layer that raced ahead.
+    """
+    if job.loaded is None:
+        return None, ""
+    problems = structure_problems(job.loaded)
+    if not problems:
+        return None, ""
+    return 1, (f"the job does not wire the contract's pipeline ({problems[0]}; see job.tasks), so the grader ran it "
+               "one task at a time, in the file's order")
 
 
 # --------------------------------------------------------------------------------------------- running
@@ -243,18 +278,26 @@ def _unavailable(stem: str, submission: Submission, unreadable: dict[str, str]) 
     return None
 
 
-def run_notebooks_directly(*, submission: Submission, unreadable: dict[str, str], parameters: dict[str, str],
-                           out_dir: Path, env: dict[str, str], reason: str, cell_timeout: float | None = None,
-                           skip_kit_checks: bool = False) -> tuple[PipelineRun, dict[str, NotebookRun]]:
-    """Run 01 → 02 → 03 in contract order with the job's values, as the job would; stop at the first failure."""
+def run_layers_directly(*, submission: Submission, unreadable: dict[str, str], parameters: dict[str, str],
+                        out_dir: Path, env: dict[str, str], stems: tuple[str, ...] = TASK_STEMS,
+                        task_values: dict[str, dict[str, Any]] | None = None, task_keys: dict[str, str] | None = None,
+                        cell_timeout: float | None = None,
+                        skip_kit_checks: bool = False) -> tuple[list[TaskState], dict[str, NotebookRun]]:
+    """Run ``stems`` in contract order with the job's values, as the job would; stop at the first failure.
+
+    ``task_values`` are the values earlier tasks set (by task key) and ``task_keys`` the task key each stem has in
+    the learner's job, so ``taskValues.get`` finds what it would find in the job.
+    """
     from checkers.notebooks.execute import execute_notebook
 
+    keys = dict(task_keys or {})
+    values: dict[str, dict[str, Any]] = {k: dict(v) for k, v in (task_values or {}).items()}
     runs: dict[str, NotebookRun] = {}
     tasks: list[TaskState] = []
-    values: dict[str, dict[str, Any]] = {}
     blocked: str | None = None
-    for index, stem in enumerate(TASK_STEMS):
-        previous = TASK_STEMS[index - 1] if index else None
+    for index, stem in enumerate(stems):
+        previous = stems[index - 1] if index else None
+        key = keys.get(stem, stem)
         run = _unavailable(stem, submission, unreadable)
         start = datetime.now(timezone.utc)
         if blocked is not None:
@@ -264,25 +307,49 @@ def run_notebooks_directly(*, submission: Submission, unreadable: dict[str, str]
             path = submission.notebook(stem)
             assert path is not None
             result = execute_notebook(path=path, parameters=parameters, output_path=out_dir / f"{stem}.ipynb",
-                                      cell_timeout=cell_timeout, in_job=True, task_key=stem,
+                                      cell_timeout=cell_timeout, in_job=True, task_key=key,
                                       task_values={k: dict(v) for k, v in values.items()}, env=env,
                                       work_dir=out_dir / stem, skip_kit_checks=skip_kit_checks)
-            run = _from_result(stem, result, task_key=stem)
+            run = _from_result(stem, result, task_key=key)
             run.parameters = dict(parameters)
-            values[stem] = dict(result.record.task_values)
+            values[key] = dict(result.record.task_values)
         else:
             run.result_state = "FAILED"
+        run.direct = True
         if not run.ok and blocked is None:
             blocked = stem
         runs[stem] = run
-        tasks.append(TaskState(task_key=stem, kind="notebook", result_state=run.result_state,
-                               depends_on=[previous] if previous else [], notebook=stem, start_time=start,
-                               end_time=datetime.now(timezone.utc), message=run.message,
+        tasks.append(TaskState(task_key=key, kind="notebook", result_state=run.result_state,
+                               depends_on=[keys.get(previous, previous)] if previous else [], notebook=stem,
+                               start_time=start, end_time=datetime.now(timezone.utc), message=run.message,
                                parameters=dict(run.parameters)))
+    return tasks, runs
+
+
+def run_notebooks_directly(*, submission: Submission, unreadable: dict[str, str], parameters: dict[str, str],
+                           out_dir: Path, env: dict[str, str], reason: str, cell_timeout: float | None = None,
+                           skip_kit_checks: bool = False) -> tuple[PipelineRun, dict[str, NotebookRun]]:
+    """Run 01 → 02 → 03 in contract order with the job's values, as the job would; stop at the first failure."""
+    tasks, runs = run_layers_directly(submission=submission, unreadable=unreadable, parameters=parameters,
+                                      out_dir=out_dir, env=env, cell_timeout=cell_timeout,
+                                      skip_kit_checks=skip_kit_checks)
     ok = all(r.ok for r in runs.values())
     note = f"{reason}, so the grader ran 01_bronze, 02_silver and 03_gold directly in that order with its values"
     return PipelineRun(mode="notebooks", result_state="SUCCESS" if ok else "FAILED", tasks=tasks, run_dir=out_dir,
                        note=note, parameters=dict(parameters)), runs
+
+
+def unreached_layers(runs: dict[str, NotebookRun]) -> tuple[str, ...]:
+    """The contract notebooks the job never ran although the one before succeeded (an orchestration mistake:
+    a condition that was false, a task value never set, a missing task), from the first such one on."""
+    for index, stem in enumerate(TASK_STEMS):
+        run = runs.get(stem)
+        if run is not None and run.status != "not_run":
+            continue
+        upstream_ok = index == 0 or (runs.get(TASK_STEMS[index - 1]) is not None
+                                     and runs[TASK_STEMS[index - 1]].ok)
+        return TASK_STEMS[index:] if upstream_ok else ()
+    return ()
 
 
 def run_submission_job(*, job: JobEvidence, unreadable: dict[str, str], parameters: dict[str, str],
@@ -424,13 +491,14 @@ def grade_submission(*, folder: Path, seed: int | None = None, rows: int = DEFAU
         data = generate_events(out=work / "data" / f"events_seed{seed}.csv", rows=rows, seed=seed,
                                start=DATA_FIRST_DAY + timedelta(days=seed % 24), days=DATA_DAYS)
         source_path = data.path.resolve()
+        raw_bytes = source_path.read_bytes()  # before any of the submission's code runs
 
         spark.sql(f"CREATE SCHEMA {schema}")
         params = {"source_path": str(source_path), "schema": schema}
         layer = ("silver", "gold")[seed % 2]
         widget_params = {"layer": layer, "source_path": str(source_path), "schema": widget_schema}
         with ThreadPoolExecutor(max_workers=3, thread_name_prefix="day07-grade") as pool:
-            expectations: Future[Any] = pool.submit(expectations_for, path=source_path)
+            expectations: Future[Any] = pool.submit(expectations_for, path=source_path, data=raw_bytes)
             widgets: Future[dict[str, NotebookRun]] = pool.submit(
                 run_widgets, submission=submission, unreadable=unreadable, parameters=widget_params,
                 defaults_parameters={"schema": widget_schema}, out_dir=work / "widgets", env=widget_env,
@@ -486,10 +554,15 @@ def _run_pipeline(*, job: JobEvidence, submission: Submission, unreadable: dict[
                   skip_kit_checks: bool) -> tuple[PipelineRun, dict[str, NotebookRun]]:
     """The job when it can run as required, else the notebooks directly; never raises for the submission's sake."""
     if reason is None:
+        serial, wiring = job_notes(job)
         try:
-            return run_submission_job(job=job, unreadable=unreadable, parameters=parameters, runs_dir=work / "runs",
-                                      env=env, max_parallel=max_parallel, cell_timeout=cell_timeout,
-                                      skip_kit_checks=skip_kit_checks)
+            pipeline, runs = run_submission_job(job=job, unreadable=unreadable, parameters=parameters,
+                                                runs_dir=work / "runs", env=env, max_parallel=serial or max_parallel,
+                                                cell_timeout=cell_timeout, skip_kit_checks=skip_kit_checks)
+            pipeline.note = wiring
+            _grade_unreached(pipeline, runs, submission=submission, unreadable=unreadable, parameters=parameters,
+                             work=work, env=env, cell_timeout=cell_timeout, skip_kit_checks=skip_kit_checks)
+            return pipeline, runs
         except CheckersError as exc:
             reason = f"the runner could not start the job ({exc.message})"
         except Exception as exc:  # noqa: BLE001 - a runner bug must not cost the learner the table checks
@@ -503,6 +576,33 @@ def _run_pipeline(*, job: JobEvidence, submission: Submission, unreadable: dict[
         note = f"{reason}; running the notebooks directly failed too: {detail}"
     runs = {stem: NotebookRun(stem=stem, status="not_run", message=note) for stem in TASK_STEMS}
     return PipelineRun(mode="none", note=note), runs
+
+
+def _grade_unreached(pipeline: PipelineRun, runs: dict[str, NotebookRun], *, submission: Submission,
+                     unreadable: dict[str, str], parameters: dict[str, str], work: Path, env: dict[str, str],
+                     cell_timeout: float | None, skip_kit_checks: bool) -> None:
+    """Run the layers the job never reached directly, so their tables are graded anyway (one mistake, marked once:
+    the job and run checks carry the orchestration mistake, the layer checks judge the layer)."""
+    stems = unreached_layers(runs)
+    if not stems:
+        return
+    in_job = {stem: run for stem, run in runs.items() if run.task_key}
+    why = "; ".join(f"{stem}: {runs[stem].explain() if stem in runs else 'no task of the job runs it'}"
+                    for stem in stems[:1])
+    try:
+        _tasks, direct = run_layers_directly(
+            submission=submission, unreadable=unreadable, parameters=parameters, out_dir=work / "notebooks",
+            env=env, stems=stems, task_values={r.task_key: r.task_values for r in in_job.values() if r.task_key},
+            task_keys={stem: r.task_key for stem, r in in_job.items() if r.task_key}, cell_timeout=cell_timeout,
+            skip_kit_checks=skip_kit_checks)
+    except Exception as exc:  # noqa: BLE001 - the layers then stay "not run", with the reason
+        detail = exc.message if isinstance(exc, CheckersError) else f"{type(exc).__name__}: {exc}"
+        pipeline.note = "; ".join(p for p in (pipeline.note, f"running {', '.join(stems)} directly failed: "
+                                              f"{detail}") if p)
+        return
+    runs.update(direct)
+    pipeline.note = "; ".join(p for p in (pipeline.note, f"the job never ran {', '.join(stems)} ({why}), so the grader "
+                                          "ran them directly to grade their tables") if p)
 
 
 def _settle(future: Future[Any], fallback: Callable[[BaseException], Any]) -> Any:

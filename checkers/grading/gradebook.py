@@ -56,6 +56,8 @@ class Entry:
     """Required points earned (None until graded)."""
     max_score: float | None = None
     """Required points possible."""
+    seed: int | None = None
+    """Seed of this submission's own unseen data (derived from the cohort's seed and the id)."""
     groups: dict[str, list[float]] = field(default_factory=dict)
     """Group → [score, max_score] (stretch included)."""
     message: str = ""
@@ -67,7 +69,9 @@ class Entry:
     duration_seconds: float | None = None
     """Wall-clock seconds of its last grading."""
     failed_checks: list[str] = field(default_factory=list)
-    """Ids of the required checks that did not pass (for the cohort summary)."""
+    """Ids of the required checks that failed (or could not run: ``error``), for the cohort summary."""
+    skipped_checks: list[str] = field(default_factory=list)
+    """Ids of the required checks skipped because a check they need did not pass (0 points, counted apart)."""
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Entry:
@@ -131,15 +135,27 @@ class Gradebook:
             out += [g for g in e.groups if g not in out]
         return out
 
+    def group_maxima(self) -> dict[str, float]:
+        """Group → its points (the same for every graded submission; the largest seen, to be safe)."""
+        maxima: dict[str, float] = {}
+        for e in self.entries.values():
+            for g, (_score, top) in e.groups.items():
+                maxima[g] = max(maxima.get(g, 0.0), float(top))
+        return maxima
+
     def to_csv(self) -> str:
-        """One row per submission: id, score, max, per-group scores, status, report path, message."""
+        """One row per submission: id, seed, score, max, each group's score and maximum, status, report, message."""
         groups = self.groups()
+        maxima = self.group_maxima()
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(["id", "score", "max_score", *groups, "status", "report", "message"])
+        writer.writerow(["id", "seed", "score", "max_score",
+                         *(column for g in groups for column in (g, f"{g}_max")), "status", "report", "message"])
         for e in sorted(self.entries.values(), key=lambda e: e.id):
-            writer.writerow([e.id, _cell(e.score), _cell(e.max_score),
-                             *(_cell(e.groups[g][0]) if g in e.groups else "" for g in groups),
+            cells = []
+            for g in groups:
+                cells += [_cell(e.groups[g][0]) if g in e.groups else "", _cell(maxima.get(g))]
+            writer.writerow([e.id, "" if e.seed is None else e.seed, _cell(e.score), _cell(e.max_score), *cells,
                              e.status, e.report or "", e.message.replace("\n", " ")])
         return buf.getvalue()
 

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from checkers.config import PROJECT_ROOT
-from checkers.grading.checks import Evidence, PipelineRun, catalogue, run_checks
+from checkers.grading.checks import Evidence, PipelineRun, TaskState, catalogue, run_checks
 from checkers.grading.grade import load_job_evidence
 from checkers.grading.report import CheckResult
 from checkers.grading.submission import find_submission
@@ -27,10 +27,21 @@ ALT = Path(__file__).resolve().parent.parent / "files" / "submissions" / "alt_sq
 SPECS = [s for s in catalogue() if s.group in ("job", "stretch")]
 
 
-def grade_job(folder: Path) -> dict[str, CheckResult]:
+def succeeded(job: Any) -> PipelineRun:
+    """A run of ``job`` in which every task succeeded and every condition task was true."""
+    tasks = [TaskState(task_key=key, kind="condition" if t.condition_task is not None else "notebook",
+                       result_state="SUCCESS", depends_on=[d.task_key for d in t.depends_on or []],
+                       outcome="true" if t.condition_task is not None else None)
+             for key, t in (job.tasks.items() if job is not None else [])]
+    return PipelineRun(mode="job", result_state="SUCCESS", tasks=tasks)
+
+
+def grade_job(folder: Path, *, ran: bool = True) -> dict[str, CheckResult]:
+    """The job and stretch checks of the job file in ``folder``; ``ran``: as if the graded run succeeded."""
     submission = find_submission(folder=folder)
-    ev = Evidence(submission=submission, schema="t", source_path=folder / "x.csv", seed=1,
-                  job=load_job_evidence(submission), run=PipelineRun(mode="none"))
+    job = load_job_evidence(submission)
+    ev = Evidence(submission=submission, schema="t", source_path=folder / "x.csv", seed=1, job=job,
+                  run=succeeded(job.loaded) if ran else PipelineRun(mode="none", note="the job did not run"))
     return {r.id: r for r in run_checks(ev, specs=SPECS)}
 
 
@@ -74,6 +85,13 @@ def test_the_solution_job_passes_every_job_and_stretch_check() -> None:
     assert set(statuses(results).values()) == {"passed"}, statuses(results)
     assert "bronze → silver → gold" in results["job.tasks"].message
     assert "0 0 2 * * ?" in results["job.schedule"].message
+
+
+def test_the_condition_task_counts_only_when_the_graded_run_evaluated_it() -> None:
+    results = grade_job(SOLUTIONS, ran=False)
+    assert results["stretch.condition"].status == "skipped"
+    assert "did not evaluate it" in results["stretch.condition"].message
+    assert results["stretch.retries"].status == "passed"  # read from the file: nothing to run
 
 
 def test_a_jobs_get_export_with_workspace_paths_passes_too() -> None:
@@ -171,6 +189,23 @@ def test_the_untouched_lesson_job_is_not_done_yet() -> None:
     assert results["job.valid"].status == "failed" and "not upstream" in results["job.valid"].message
     assert all(results[c].status == "skipped" for c in ("stretch.retries", "stretch.on_failure_email",
                                                          "stretch.condition"))
+
+
+def test_a_todo_comment_left_above_finished_work_is_not_not_done_yet(tmp_path: Path) -> None:
+    """The learner wrote a schedule (at the wrong hour) and left the lesson's TODO comment above it."""
+    for nb in SOLUTIONS.glob("0*.ipynb"):
+        shutil.copy(nb, tmp_path / nb.name)
+    text = (LESSONS / "job.yml").read_text(encoding="utf-8")
+    marker = "      # TODO job.schedule:"
+    assert marker in text
+    text = text.replace(marker, "      schedule:\n        quartz_cron_expression: \"0 0 3 * * ?\"\n"
+                                "        timezone_id: UTC\n" + marker)
+    (tmp_path / "job.yml").write_text(text, encoding="utf-8")
+    results = grade_job(tmp_path)
+    schedule = results["job.schedule"]
+    assert schedule.status == "failed" and not schedule.message.startswith("not done yet")
+    assert "02:00" in schedule.message
+    assert results["job.parameters"].message.startswith("not done yet:")  # that one really is untouched
 
 
 def test_no_job_file(tmp_path: Path) -> None:

@@ -151,6 +151,17 @@ def test_a_task_that_started_before_its_upstream_ended_fails_run_order() -> None
     assert results["run.success"].status == "passed"
 
 
+def test_run_order_earns_nothing_when_a_downstream_task_never_started() -> None:
+    run = job_run(states={"silver": "FAILED", "gold": "UPSTREAM_FAILED"})
+    gold = run.task("gold")
+    assert gold is not None
+    gold.start_time = gold.end_time = None
+    results = grade(evidence(run=run), RUN_CHECKS)
+    assert results["run.order"].status == "skipped" and results["run.order"].score == 0
+    assert "gold (03_gold) never started" in results["run.order"].message
+    assert results["run.success"].status == "failed"  # the cause, marked down where it happened
+
+
 def test_a_failed_task_fails_run_success_with_the_reason() -> None:
     stopped = NotebookRun(stem="02_silver", status="failed", error=CellError(
         "NotImplementedError", "Exercise silver.dedup: keep one row. See ../docs/silver.md", 22))

@@ -13,8 +13,10 @@ from typing import Any
 import nbformat
 import pytest
 
+from checkers.data import SAMPLE_SEED
 from checkers.errors import GradingError
-from checkers.grading.cohort import find_submissions, grade_cohort, summarize
+from checkers.grading.cohort import find_submissions, grade_cohort, shorten, summarize, summary_markdown
+from checkers.grading.grade import submission_seed
 from checkers.grading.gradebook import Entry, Gradebook
 from checkers.grading.sandbox import UnsafeArchiveError, extract_zip, trim_outputs
 
@@ -134,7 +136,7 @@ def test_trim_outputs_caps_a_flooding_cell_and_leaves_the_others(tmp_path: Path)
 
 def test_gradebook_saves_json_and_csv_and_loads_back(tmp_path: Path) -> None:
     book = Gradebook(out_dir=tmp_path, seed=7, rows=2000)
-    book.put(Entry(id="bob", source="b", status="failed", score=60, max_score=100,
+    book.put(Entry(id="bob", source="b", status="failed", score=60, max_score=100, seed=123,
                    groups={"bronze": [20, 20], "silver": [40, 50]}, report="reports/bob.json",
                    failed_checks=["silver.no_duplicates"], message="silver.no_duplicates: 238 duplicates"))
     book.put(Entry(id="alice", source="a", status="error", message="the grader failed: boom"))
@@ -142,9 +144,10 @@ def test_gradebook_saves_json_and_csv_and_loads_back(tmp_path: Path) -> None:
     assert loaded is not None and (loaded.seed, loaded.rows) == (7, 2000)
     assert loaded.entries["bob"].groups == {"bronze": [20, 20], "silver": [40, 50]}
     lines = (tmp_path / "gradebook.csv").read_text().splitlines()
-    assert lines[0] == "id,score,max_score,bronze,silver,status,report,message"
-    assert lines[1] == "alice,,,,,error,,the grader failed: boom"
-    assert lines[2] == "bob,60,100,20,40,failed,reports/bob.json,silver.no_duplicates: 238 duplicates"
+    assert lines[0] == "id,seed,score,max_score,bronze,bronze_max,silver,silver_max,status,report,message"
+    assert lines[1] == "alice,,,,,20,,50,error,,the grader failed: boom"
+    assert lines[2] == "bob,123,60,100,20,20,40,50,failed,reports/bob.json,silver.no_duplicates: 238 duplicates"
+    assert loaded.entries["bob"].seed == 123
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary files left
 
 
@@ -159,15 +162,34 @@ def test_summary_histogram_and_most_failed_checks(tmp_path: Path) -> None:
     for sid, score, fails in (("a", 100, []), ("b", 55, ["silver.dedup", "gold.revenue"]),
                               ("c", 50, ["silver.dedup"]), ("d", 0, ["silver.dedup", "run.success"])):
         book.entries[sid] = Entry(id=sid, source=sid, status="passed" if score == 100 else "failed", score=score,
-                                  max_score=100, failed_checks=fails)
+                                  max_score=100, failed_checks=fails,
+                                  skipped_checks=["gold.rows"] * (sid == "d"))
     book.entries["e"] = Entry(id="e", source="e", status="error", message="boom")
     summary = summarize(book)
     counts = {b["range"]: b["count"] for b in summary["histogram"]}
     assert counts["0-9"] == 1 and counts["50-59"] == 2 and counts["90-100"] == 1 and sum(counts.values()) == 4
     assert summary["most_failed"][0] == {"check": "silver.dedup", "submissions": 3, "share": 0.75}
+    assert "gold.rows" not in {f["check"] for f in summary["most_failed"]}  # skipped: counted apart
+    assert summary["most_skipped"] == [{"check": "gold.rows", "submissions": 1, "share": 0.25}]
+    assert "## Checks skipped most" in summary_markdown(summary)
     assert summary["statuses"] == {"passed": 1, "failed": 3, "error": 1}
     assert summary["score"]["median"] == 52.5
     assert summary["not_graded"] == [{"id": "e", "status": "error", "message": "boom"}]
+
+
+def test_submission_seeds_differ_are_reproducible_and_never_the_samples() -> None:
+    seeds = {sid: submission_seed(7, sid) for sid in ("alice", "bob", "carol", "dave")}
+    assert len(set(seeds.values())) == 4
+    assert seeds == {sid: submission_seed(7, sid) for sid in seeds}
+    assert submission_seed(8, "alice") != seeds["alice"]
+    assert all(0 < s < 2**31 and s != SAMPLE_SEED for s in seeds.values())
+
+
+def test_long_gradebook_messages_are_cut_at_a_word() -> None:
+    text = "silver.dedup: " + "duplicate rows found " * 40
+    cut = shorten(text, 100)
+    assert len(cut) <= 100 and cut.endswith("…") and not cut[:-1].endswith(("dupl", "fou"))
+    assert text.startswith(cut[:-1]) and shorten("short", 100) == "short"
 
 
 def test_grade_cohort_rejects_bad_arguments(tmp_path: Path) -> None:
@@ -269,11 +291,12 @@ def test_cli_grades_folders_and_zips_writes_every_export_and_resumes(tmp_path: P
     assert crash.status == "error" and "simulated grader bug" in crash.message and "the grader failed" in crash.message
     assert not list(tmp_path.rglob("escaped.txt"))
     report = json.loads((out / good.report).read_text())  # type: ignore[operator]
-    assert report["score"] == 100 and report["seed"] == 7
+    assert report["score"] == 100 and report["seed"] == good.seed == submission_seed(7, "good")
     assert (out / "reports" / "good.junit.xml").read_text().count("<testcase") == len(report["checks"])
     assert json.loads((out / "reports" / "good.gradescope.json").read_text())["score"] == 100
     header = (out / "gradebook.csv").read_text().splitlines()[0].split(",")
-    assert header[:3] == ["id", "score", "max_score"] and {"bronze", "silver", "gold", "job"} <= set(header)
+    assert header[:4] == ["id", "seed", "score", "max_score"]
+    assert {"bronze", "bronze_max", "silver", "gold", "job", "job_max"} <= set(header)
     summary = json.loads((out / "summary.json").read_text())
     assert summary["statuses"] == {"passed": 1, "error": 2}
     assert "## Score histogram" in (out / "summary.md").read_text()

@@ -1,6 +1,6 @@
 """The grader's own expectations, from the raw CSV, in pandas.
 
-``events_every_rule.csv`` is small enough to work out by hand from CONTRACT.md §2; the answers below
+``events_every_rule.csv`` is small enough to work out by hand from the silver rules in docs/contract.md; the answers below
 were derived that way (line numbers are the file's, header = line 1). A generated file then checks
 the properties that must hold for any data.
 """
@@ -243,7 +243,7 @@ def test_gold_covers_silver(generated: tuple[GenerateResult, Expectations]) -> N
     assert (products.loc[products["purchases"] == 0, "revenue"] == 0).all()
 
 
-def test_a_cohorts_gradings_share_one_computation_of_the_same_data(tmp_path: Path) -> None:
+def test_gradings_of_the_same_data_share_one_computation(tmp_path: Path) -> None:
     import shutil
 
     from checkers.grading.grade import expectations_for
@@ -254,11 +254,26 @@ def test_a_cohorts_gradings_share_one_computation_of_the_same_data(tmp_path: Pat
     second = tmp_path / "bob" / "events.csv"
     second.parent.mkdir()
     shutil.copy(first, second)
-    a, b = expectations_for(path=first), expectations_for(path=second)
+    a = expectations_for(path=first, data=first.read_bytes())
+    b = expectations_for(path=second, data=second.read_bytes())
     assert a.raw is b.raw and a.derived is b.derived and "raw_fates" in a.derived  # worked out once, shared
     assert (a.source_file, b.source_file) == (first.resolve(), second.resolve())  # each names its own file
     assert (a.bronze.source_file, b.bronze.source_file) == (first.resolve(), second.resolve())
     other = tmp_path / "carol.csv"
     generate_events(out=other, rows=2000, seed=12)
-    c = expectations_for(path=other)
+    c = expectations_for(path=other, data=other.read_bytes())
     assert c.raw is not a.raw and not c.raw.equals(a.raw)  # other data: worked out again
+    again = expectations_for(path=first, data=first.read_bytes())
+    assert again.raw is a.raw  # several seeds stay known at once (gradings side by side)
+
+
+def test_expectations_come_from_the_bytes_read_before_the_job_not_the_file_after(tmp_path: Path) -> None:
+    """A notebook that rewrites the unseen data file while it runs changes nothing the grader expects."""
+    from checkers.grading.grade import expectations_for
+
+    path = tmp_path / "events.csv"
+    generate_events(out=path, rows=2000, seed=21)
+    before = path.read_bytes()
+    path.write_text(before.decode().splitlines()[0] + "\n")  # the file, emptied by a notebook
+    exp = expectations_for(path=path, data=before)
+    assert exp.bronze.rows == 2000 and exp.source_file == path.resolve()

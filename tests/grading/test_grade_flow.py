@@ -12,7 +12,7 @@ import pytest
 from checkers.config import PROJECT_ROOT
 from checkers.data import SAMPLE_SEED
 from checkers.errors import GradingError
-from checkers.grading.grade import choose_seed, grade_submission, job_unrunnable, load_job_evidence
+from checkers.grading.grade import choose_seed, grade_submission, job_notes, job_unrunnable, load_job_evidence
 from checkers.grading.submission import MAX_COPIED_FILE_BYTES, copy_submission, find_submission
 
 SOLUTIONS = PROJECT_ROOT / "solutions"
@@ -88,7 +88,21 @@ def test_a_job_without_parameters_is_not_run(tmp_path: Path) -> None:
     end = text.index("      # END SOLUTION", start)
     (tmp_path / "job.yml").write_text(text[:start] + text[end:], encoding="utf-8")
     reason = job_unrunnable(load_job_evidence(find_submission(folder=tmp_path)))
-    assert reason == "the job does not run the contract's pipeline: no job parameter source_path"
+    assert reason == "the job cannot receive the grader's data: no job parameter source_path"
+
+
+def test_a_job_wired_differently_still_runs_one_task_at_a_time(tmp_path: Path) -> None:
+    for nb in SOLUTIONS.glob("0*.ipynb"):
+        shutil.copy(nb, tmp_path / nb.name)
+    text = (SOLUTIONS / "job.yml").read_text(encoding="utf-8")
+    wrong = text.replace("            - task_key: silver\n", "            - task_key: bronze\n")  # gold after bronze
+    assert wrong != text
+    (tmp_path / "job.yml").write_text(wrong, encoding="utf-8")
+    job = load_job_evidence(find_submission(folder=tmp_path))
+    assert job_unrunnable(job) is None
+    serial, note = job_notes(job)
+    assert serial == 1 and "one task at a time" in note and "gold" in note
+    assert job_notes(load_job_evidence(find_submission(folder=SOLUTIONS))) == (None, "")
 
 
 # --------------------------------------------------------------------------------------------- CLI
@@ -111,9 +125,11 @@ def test_cli_missing_folder_is_exit_2(monkeypatch: pytest.MonkeyPatch, capsys: p
     assert "does not exist" in capsys.readouterr().err
 
 
-def test_cli_defaults_to_the_lessons_folder() -> None:
+def test_cli_defaults_to_the_lessons_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from checkers import workspace
     from checkers.cli.check_cmd import submission_folder
 
+    monkeypatch.setattr(workspace, "MY_WORK", tmp_path / "my_work")  # no learner's folder yet (tests/cli has more)
     args = argparse.Namespace(folder=None, solutions=False)
     assert submission_folder(args) == PROJECT_ROOT / "lessons"
     assert submission_folder(argparse.Namespace(folder=None, solutions=True)) == PROJECT_ROOT / "solutions"

@@ -69,6 +69,8 @@ class NotebookRun:
     """Widget values it was given."""
     executed: Path | None = None
     """The saved executed notebook."""
+    direct: bool = False
+    """The grader ran it directly (not as a task of the learner's job), to grade its tables anyway."""
 
     @property
     def ok(self) -> bool:

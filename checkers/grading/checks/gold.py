@@ -1,4 +1,4 @@
-"""Gold: both tables value by value, against numbers the grader computes itself (contract §2 Gold).
+"""Gold: both tables value by value, against numbers the grader computes itself (docs/contract.md, Gold).
 
 The expected numbers come from :mod:`checkers.grading.expect`. When the learner's silver differs from the
 contract's but still holds every row that should be there, gold is judged against the learner's own silver,
@@ -205,6 +205,17 @@ def _money(value: float) -> str:
     return "null" if math.isnan(value) else f"{value:.2f}"
 
 
+def _unrounded(values: pd.Series, column: str, what: str) -> str | None:
+    """Which values of ``column`` have more than 2 decimals (the contract rounds money and rates to 2)."""
+    scaled = values.dropna() * 100
+    off = (scaled - np.round(scaled)).abs() > 1e-6 * scaled.abs().clip(lower=1)
+    if not off.any():
+        return None
+    first = off[off].index[0]
+    return (f"{column} is not rounded to 2 decimals for {n(int(off.sum()))} of {n(len(scaled))} {what}s (e.g. {what} "
+            f"{first}: {values[first]!r}): use F.round(..., 2)")
+
+
 def _judged(ev: Evidence) -> _Basis | Outcome:
     basis = _basis(ev)
     return basis if isinstance(basis, _Basis) else skipped(basis)
@@ -251,13 +262,16 @@ def pm_revenue(ev: Evidence) -> Outcome:
     basis = _judged(ev)
     if isinstance(basis, Outcome):
         return basis
-    problem = _money_outcome(ev, _PM, "product_id", basis.product_metrics, "revenue", "product")
-    if problem:
-        return failed(problem)
-    return passed(f"revenue matches for all {n(len(basis.product_metrics))} products (within 0.01)")
+    have, _ = _aligned(ev, _PM, "product_id", basis.product_metrics)
+    problems = [p for p in (_money_outcome(ev, _PM, "product_id", basis.product_metrics, "revenue", "product"),
+                            _unrounded(_as_float(have["revenue"]), "revenue", "product")) if p]
+    if problems:
+        return failed("; ".join(problems))
+    return passed(f"revenue matches for all {n(len(basis.product_metrics))} products (within 0.01), rounded to 2")
 
 
-@check("gold.product_metrics.conversion", points=2, title="conversion_rate = purchases / views * 100, null if no views",
+@check("gold.product_metrics.conversion", points=2,
+       title="conversion_rate = purchases / views * 100, rounded to 2, null if no views",
        hint="F.when(F.col(\"views\") > 0, F.round(F.col(\"purchases\") / F.col(\"views\") * 100, 2)): a percentage, "
             "and null (not 0) when views is 0.", docs="gold.md", requires=("gold.product_metrics.rows",))
 def pm_conversion(ev: Evidence) -> Outcome:
@@ -269,7 +283,7 @@ def pm_conversion(ev: Evidence) -> Outcome:
     h = _as_float(have["conversion_rate"])
     views, purchases = _as_float(have["views"]), _as_float(have["purchases"])
     w = pd.Series(round_half_up((purchases / views.where(views > 0)).to_numpy() * 100), index=have.index)
-    problems = []
+    problems = [p for p in (_unrounded(h, "conversion_rate", "product"),) if p]
     should_null = w.isna() & h.notna()
     if should_null.any():
         problems.append(f"conversion_rate is set for {plural(int(should_null.sum()), 'product')} with no views "
@@ -325,7 +339,8 @@ def ds_counts(ev: Evidence) -> Outcome:
                            "events only.")
 
 
-@check("gold.daily_sales.revenue", points=3, title="revenue rounded to 2; avg_order_value = revenue / orders",
+@check("gold.daily_sales.revenue", points=3,
+       title="revenue rounded to 2; avg_order_value = revenue / orders, rounded to 2",
        hint="revenue = F.round(F.sum(\"price\"), 2) over the day's purchases; avg_order_value = "
             "F.round(revenue / orders, 2).", docs="gold.md", requires=("gold.daily_sales.rows",))
 def ds_revenue(ev: Evidence) -> Outcome:
@@ -335,6 +350,7 @@ def ds_revenue(ev: Evidence) -> Outcome:
     problems = [p for p in (_money_outcome(ev, _DS, "event_date", basis.daily_sales, "revenue", "day"),) if p]
     have, _ = _aligned(ev, _DS, "event_date", basis.daily_sales)
     revenue, orders, aov = _as_float(have["revenue"]), _as_float(have["orders"]), _as_float(have["avg_order_value"])
+    problems += [p for p in (_unrounded(revenue, "revenue", "day"), _unrounded(aov, "avg_order_value", "day")) if p]
     # judged against the table's own revenue and orders (revenue is checked above, orders by the counts check)
     want = pd.Series(round_half_up((revenue / orders.where(orders > 0)).to_numpy()), index=have.index)
     differs = ~((aov - want).abs() <= MONEY_TOLERANCE) & want.notna()
@@ -345,4 +361,5 @@ def ds_revenue(ev: Evidence) -> Outcome:
                         f"{_money(want[first])}, found {_money(aov[first])})")
     if problems:
         return failed("; ".join(problems))
-    return passed(f"revenue and avg_order_value match for all {n(len(basis.daily_sales))} days (within 0.01)")
+    return passed(f"revenue and avg_order_value match for all {n(len(basis.daily_sales))} days (within 0.01), "
+                  "rounded to 2")

@@ -20,8 +20,29 @@ _TODO = re.compile(r"#\s*TODO\s+(job\.[a-z_]+)")
 
 
 def todo_exercises(ev: Evidence) -> list[str]:
-    """Lesson exercises still marked ``# TODO job.…`` in the job file."""
-    return list(dict.fromkeys(_TODO.findall(ev.job.text)))
+    """Lesson exercises still untouched in the job file: marked ``# TODO job.…`` and their part still absent.
+
+    A TODO comment left above finished (if wrong) work does not make it "not done yet": the message then says
+    what is wrong with the work.
+    """
+    marked = list(dict.fromkeys(_TODO.findall(ev.job.text)))
+    job = ev.job.loaded
+    if job is None:
+        return []
+    return [e for e in marked if _untouched(job, e)]
+
+
+def _untouched(job: LoadedJob, exercise: str) -> bool:
+    if exercise == "job.parameters":
+        return not job.settings.parameters
+    if exercise == "job.schedule":
+        return job.settings.schedule is None
+    if exercise == "job.dependencies":
+        s = structure(job)
+        downstream = [k for stem in TASK_STEMS[1:] for k in s.by_stem.get(stem, [])]
+        gates = [k for k, t in job.tasks.items() if t.condition_task is not None]
+        return not any(job.tasks[k].depends_on for k in downstream + gates)
+    return True
 
 
 def _not_done(ev: Evidence, *exercises: str) -> str:

@@ -1,4 +1,4 @@
-"""Stretch (contract §3): a retry on bronze, a failure e-mail, and a condition task on bronze_rows.
+"""Stretch (docs/contract.md, The job): a retry on bronze, a failure e-mail, and a condition task on bronze_rows.
 
 Reported with points of their own, outside score / max_score: full marks never need them.
 """
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from checkers.grading.checks.evidence import Evidence
 from checkers.grading.checks.job import loaded, structure
-from checkers.grading.checks.registry import Outcome, check, failed, passed
+from checkers.grading.checks.registry import Outcome, check, failed, passed, skipped
 from checkers.jobs import refs
 
 _NUMERIC = {"GREATER_THAN": ">", "GREATER_THAN_OR_EQUAL": ">=", "LESS_THAN": "<", "LESS_THAN_OR_EQUAL": "<="}
@@ -110,8 +110,12 @@ def condition(ev: Evidence) -> Outcome:
                       f"{{{{tasks.{bronze}.values.bronze_rows}}}} > 0")
     gate = gates[0]
     ran = ev.run.task(gate) if ev.run.mode == "job" else None
-    if ran is not None and (ran.result_state != "SUCCESS" or ran.outcome != "true"):
+    if ran is None or ran.result_state is None or ran.outcome is None:
+        why = ev.run.note or ev.run.message if ev.run.mode != "job" else (
+            f"it ended {ran.result_state}" + (f" ({ran.message})" if ran.message else "") if ran is not None
+            and ran.result_state else "the run never reached it")
+        return skipped(f"condition task {gate} is written right, but the graded run did not evaluate it: {why}")
+    if ran.result_state != "SUCCESS" or ran.outcome != "true":
         return failed(f"condition task {gate} is right, but in the run it ended {ran.result_state} with outcome "
                       f"{ran.outcome!r} ({ran.message})")
-    in_run = " and was true in the run" if ran is not None else ""
-    return passed(f"condition task {gate} lets silver run only when bronze_rows > 0{in_run}")
+    return passed(f"condition task {gate} lets silver run only when bronze_rows > 0, and was true in the run")
