@@ -27,11 +27,12 @@ import traceback
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from checkers.errors import CheckersError, GradingError
+from checkers.grading.grade import GradeOptions, SandboxPolicy, sandbox_note, submission_seed
 from checkers.grading.gradebook import (
     DONE_STATUSES,
     ERROR,
@@ -44,7 +45,6 @@ from checkers.grading.gradebook import (
     Entry,
     Gradebook,
 )
-from checkers.grading.grade import submission_seed
 from checkers.grading.report import Report, write_gradescope, write_json, write_junit, write_text_atomic
 from checkers.grading.sandbox import UnsafeArchiveError, extract_zip, trim_outputs
 
@@ -151,9 +151,8 @@ class _Job:
     sub: CohortSubmission
     out_dir: Path
     seed: int
-    rows: int
-    cell_timeout: float | None
-    max_parallel: int
+    options: GradeOptions
+    """How every submission is graded (its seed is set per submission)."""
     grader: Grader
     stop: threading.Event
 
@@ -185,8 +184,8 @@ def _grade_one(job: _Job, book: Gradebook) -> Entry:
             before = _server_identity()
             entry.seed = submission_seed(job.seed, sub.id)
             try:
-                report = job.grader(folder=folder, seed=entry.seed, rows=job.rows, work_dir=base / f"attempt-{attempt}",
-                                    cell_timeout=job.cell_timeout, max_parallel=job.max_parallel, name=sub.id)
+                report = job.grader(folder=folder, options=replace(job.options, seed=entry.seed),
+                                    work_dir=base / f"attempt-{attempt}", name=sub.id)
             except KeyboardInterrupt:
                 raise
             except Exception as exc:  # noqa: BLE001 - any grader failure is this submission's status
@@ -340,6 +339,7 @@ def _where(exc: BaseException) -> str:
 
 def grade_cohort(*, cohort_dir: Path, out_dir: Path, workers: int = 2, force: bool = False, seed: int | None = None,
                  rows: int | None = None, cell_timeout: float | None = None, max_parallel: int = 1,
+                 sandbox: SandboxPolicy = "required",
                  progress: Callable[[Entry, int, int], None] | None = None,
                  on_start: Callable[[list[CohortSubmission]], None] | None = None) -> CohortResult:
     """Grade every submission in ``cohort_dir`` into ``out_dir`` (gradebook, reports, summary) and return the result.
@@ -348,7 +348,8 @@ def grade_cohort(*, cohort_dir: Path, out_dir: Path, workers: int = 2, force: bo
     (default: the seed of an existing gradebook in ``out_dir``, else a random one). Without ``force``, submissions
     the gradebook already has as passed / failed / error are kept. ``progress(entry, done, total)`` is called after
     each submission; ``on_start(todo)`` once with what will be graded. ``max_parallel`` is the job tasks run at once
-    inside one submission.
+    inside one submission. ``sandbox``: a class's code runs confined; without bubblewrap the cohort is refused
+    unless ``"off"`` (``--no-sandbox``), which every report then states.
     """
     from checkers.grading.grade import DEFAULT_ROWS, MIN_ROWS, choose_seed
     from checkers.runtime.spark import ensure_server
@@ -360,6 +361,7 @@ def grade_cohort(*, cohort_dir: Path, out_dir: Path, workers: int = 2, force: bo
         raise GradingError(f"--cell-timeout {cell_timeout!r} must be a positive number of seconds.",
                            hint="Use e.g. --cell-timeout 120.")
     subs = find_submissions(cohort_dir=cohort_dir)
+    sandbox_note(sandbox)  # refuses now, before anything runs, when the sandbox is required and missing
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     book = Gradebook.load(out_dir=out_dir)
@@ -395,8 +397,11 @@ def grade_cohort(*, cohort_dir: Path, out_dir: Path, workers: int = 2, force: bo
     if todo:
         ensure_server()  # once, before the workers race for it
         stop = threading.Event()
-        jobs = [_Job(sub=s, out_dir=out_dir, seed=book.seed, rows=book.rows, cell_timeout=cell_timeout,
-                     max_parallel=max_parallel, grader=_default_grader(workers=workers), stop=stop) for s in todo]
+        options = GradeOptions(rows=book.rows, cell_timeout=cell_timeout, max_parallel=max_parallel,
+                               kernels_ahead=1 if workers > 1 else None, sandbox=sandbox,
+                               hidden=(Path(cohort_dir).resolve(), out_dir.resolve()))
+        jobs = [_Job(sub=s, out_dir=out_dir, seed=book.seed, options=options, grader=_default_grader(), stop=stop)
+                for s in todo]
         _LAST_PORT[0] = _server_identity_port()
         with _Watchdog():
             graded = _run_pool(jobs=jobs, book=book, workers=workers, stop=stop, progress=progress)
@@ -437,14 +442,10 @@ def _run_pool(*, jobs: list[_Job], book: Gradebook, workers: int, stop: threadin
     return graded
 
 
-def _default_grader(*, workers: int) -> Grader:
-    """The grader (looked up at call time, so tests can replace it); side by side, one kernel ahead each."""
-    import functools
-
+def _default_grader() -> Grader:
+    """The grader (looked up at call time, so tests can replace it)."""
     from checkers.grading import grade
 
-    if workers > 1:
-        return functools.partial(grade.grade_submission, kernels_ahead=1)
     return grade.grade_submission
 
 

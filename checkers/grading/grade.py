@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import re
 import secrets
 import shutil
@@ -28,10 +29,11 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from checkers.config import settings
 from checkers.data import SAMPLE_SEED
@@ -54,7 +56,7 @@ from checkers.grading.expect import Expectations
 from checkers.grading.report import Report, RunSummary, TaskSummary, write_json
 from checkers.grading.submission import TASK_STEMS, Submission, copy_submission, find_submission
 from checkers.notebooks.execute import prepare_kernels, release_kernels
-from checkers.notebooks.kernels import SANDBOX_ENV
+from checkers.notebooks.kernels import SANDBOX_ENV, SANDBOX_HIDDEN_ENV, SANDBOX_READONLY_ENV
 from checkers.runtime.context import NICE_ENV, PREWARM_ENV
 
 DEFAULT_ROWS = 30_000
@@ -78,6 +80,38 @@ _PENDING_STATES: dict[str, RunStatus] = {"SUCCESS": "success", "FAILED": "failed
 
 Progress = Callable[[str], None]
 """Called with a short phase description ("Running the job", ...) as grading moves on."""
+SandboxPolicy = Literal["auto", "required", "off"]
+"""``auto``: sandbox the kernels when bubblewrap works, else grade with a note (a learner's own ``day07 check``);
+``required``: refuse to grade without it (``day07 grade`` of a class's work); ``off``: never (``--no-sandbox``),
+written in the report."""
+
+
+@dataclass(frozen=True)
+class GradeOptions:
+    """How one submission is graded: the knobs of :func:`grade_submission`, in one place."""
+
+    seed: int | None = None
+    """Seed of the unseen data (default: random, never the sample's)."""
+    rows: int = DEFAULT_ROWS
+    """Rows of unseen data."""
+    schema: str | None = None
+    """Schema the job writes to (default: a fresh ``grade_<id>``)."""
+    keep: bool = False
+    """Leave the schema, the data file and the private copy in place for inspection."""
+    max_parallel: int = 2
+    """Job tasks run at once."""
+    cell_timeout: float | None = None
+    """Seconds one cell may run (default: ``DAY07_CELL_TIMEOUT``)."""
+    all_cells: bool = False
+    """Run the kit's unchanged self-check cells too (skipped by default: the checks read the tables themselves)."""
+    kernels_ahead: int | None = None
+    """Kernels started ahead of need at a time (the cohort lowers it; default: ``DAY07_KERNEL_POOL``)."""
+    sandbox: SandboxPolicy = "auto"
+    """Whether the submission's kernels must run in the bubblewrap sandbox."""
+    hidden: tuple[Path, ...] = ()
+    """Folders the submission's kernels must not see (a cohort's submissions and out folder)."""
+    server: Any = None
+    """The Spark server to grade on (a :class:`~checkers.runtime.spark.ServerSpec`; default: the kit's own)."""
 
 
 def choose_seed(seed: int | None = None) -> int:
@@ -123,19 +157,35 @@ def _check_arguments(*, folder: Path, rows: int, schema: str | None) -> None:
                            hint="Use letters, digits and _, starting with a letter, e.g. grade_alice.")
 
 
-def sandbox_note() -> str:
-    """Say in the report whether the kernels were sandboxed (and why not), so nobody has to guess."""
+def sandbox_note(policy: SandboxPolicy = "auto") -> str:
+    """Say in the report whether the kernels were sandboxed (and why not), so nobody has to guess.
+
+    With ``policy="required"`` a missing sandbox is a :class:`GradingError` naming what to install (or
+    ``--no-sandbox``), before anything runs.
+    """
     from checkers.notebooks.confine import sandbox_status
     from checkers.runtime.volumes import ensure_sample_volume
 
+    if policy == "off":
+        return ("graded WITHOUT a sandbox (--no-sandbox): the submission's code ran with the grader's rights and "
+                "could read or change anything this user can")
     if not settings().sandbox:
-        return "kernels ran without a sandbox (DAY07_SANDBOX=0)"
-    status = sandbox_status()
-    if not status.available:
-        return f"kernels ran without a sandbox: {status.reason}"
+        reason = "DAY07_SANDBOX=0"
+        available = False
+    else:
+        status = sandbox_status()
+        reason, available = status.reason, status.available
+    if not available:
+        if policy == "required":
+            raise GradingError(f"The grading sandbox is not available: {reason}.",
+                               hint="Grading a class runs other people's code: install bubblewrap (Debian/Ubuntu: "
+                                    "`sudo apt-get install bubblewrap`; it is Linux only, use WSL on Windows), or "
+                                    "pass --no-sandbox to accept the risk (every report then says so).")
+        return f"kernels ran without a sandbox: {reason}"
     with contextlib.suppress(CheckersError, OSError):
-        ensure_sample_volume()  # the kit home is read-only inside the sandbox: place the sample from here
-    return "kernels ran in a bubblewrap sandbox: only this grading's folder and a private /tmp were writable"
+        ensure_sample_volume()  # the kit home is hidden inside the sandbox (but for its volumes): place it from here
+    return ("kernels ran in a bubblewrap sandbox: only this grading's folder and a private /tmp were writable, the "
+            "unseen data was read-only, and the kit home and other gradings were hidden")
 
 
 def _grading_folder(schema: str) -> Path:
@@ -158,8 +208,6 @@ def expectations_for(*, path: Path, data: bytes) -> Expectations:
     Worked out once per data content (a seed) and shared by gradings of the same data: each gets its own copy
     naming its own file, over the same read-only frames. Only the newest few are kept.
     """
-    from dataclasses import replace
-
     from checkers.grading.expect import compute_expectations
 
     source = Path(path).resolve()
@@ -430,20 +478,21 @@ def run_widgets(*, submission: Submission, unreadable: dict[str, str], parameter
 # --------------------------------------------------------------------------------------------- the flow
 
 
-def grade_submission(*, folder: Path, seed: int | None = None, rows: int = DEFAULT_ROWS, work_dir: Path | None = None,
-                     schema: str | None = None, keep: bool = False, max_parallel: int = 2,
-                     cell_timeout: float | None = None, progress: Progress | None = None,
-                     name: str | None = None, all_cells: bool = False, kernels_ahead: int | None = None) -> Report:
+def grade_submission(*, folder: Path, options: GradeOptions | None = None, work_dir: Path | None = None,
+                     progress: Progress | None = None, name: str | None = None, **overrides: Any) -> Report:
     """Grade the submission in ``folder`` and return its report (also written to ``<grading folder>/report.json``).
 
-    ``seed`` picks the unseen data (default: random, never the sample's); ``rows`` its size; ``schema`` the
-    schema the job writes to (default: a fresh ``grade_<id>``); ``work_dir`` the grading folder (default: a new
-    folder under the kit home's ``grading/``). ``keep`` leaves the schema, the data file and the private copy in
-    place for inspection. ``name`` is how the report names the submission (default: the folder path).
-    ``all_cells`` runs the kit's unchanged self-check cells too (they are skipped by default: the checks do
-    their work, from the tables). ``kernels_ahead`` caps the kernels started ahead of need at a time (the
-    cohort grader lowers it when gradings run side by side; default: ``DAY07_KERNEL_POOL``).
+    ``options`` says how (see :class:`GradeOptions`); keyword ``overrides`` change single fields of it
+    (``grade_submission(folder=f, seed=7)``). ``work_dir`` is the grading folder (default: a new folder under the
+    kit home's ``grading/``); ``name`` how the report names the submission (default: the folder path).
     """
+    try:
+        options = replace(options or GradeOptions(), **overrides)
+    except TypeError as exc:
+        raise GradingError(f"grade_submission: {exc}", hint="See GradeOptions for the knobs.") from None
+    seed, rows, schema, keep = options.seed, options.rows, options.schema, options.keep
+    max_parallel, cell_timeout, all_cells = options.max_parallel, options.cell_timeout, options.all_cells
+    kernels_ahead = options.kernels_ahead
     started = time.monotonic()
     folder = Path(folder).resolve()
     _check_arguments(folder=folder, rows=rows, schema=schema)
@@ -460,11 +509,17 @@ def grade_submission(*, folder: Path, seed: int | None = None, rows: int = DEFAU
     say("Starting Spark")
     from checkers.runtime.spark import connect, ensure_server, kernel_env
 
+    sandboxing = sandbox_note(options.sandbox)
     endpoint = ensure_server()
-    env = {**kernel_env(endpoint), SANDBOX_ENV: str(work)}
+    data_dir = work / "data"
+    data_dir.mkdir(exist_ok=True)
+    env = kernel_env(endpoint)
+    if options.sandbox != "off":
+        # The kernels may write only their grading folder; the unseen data in it is read-only to them.
+        env.update({SANDBOX_ENV: str(work), SANDBOX_READONLY_ENV: str(data_dir),
+                    SANDBOX_HIDDEN_ENV: os.pathsep.join(str(Path(p).resolve()) for p in options.hidden)})
     # 00_widgets needs no Spark (its kernels skip loading PySpark) and is off the job's critical path.
     widget_env = {**env, PREWARM_ENV: "0", NICE_ENV: str(WIDGET_NICENESS)}
-    sandboxing = sandbox_note()
     # The kernels start (one after another) while the submission is copied and the data generated.
     prepare_kernels(env=env, kernels=JOB_KERNELS, ahead=kernels_ahead)
     prepare_kernels(env=widget_env, kernels=WIDGET_KERNELS, ahead=kernels_ahead)
@@ -488,7 +543,7 @@ def grade_submission(*, folder: Path, seed: int | None = None, rows: int = DEFAU
         say(f"Generating {rows:,} rows of unseen data (seed {seed})")
         from checkers.data.generate import generate_events
 
-        data = generate_events(out=work / "data" / f"events_seed{seed}.csv", rows=rows, seed=seed,
+        data = generate_events(out=data_dir / f"events_seed{seed}.csv", rows=rows, seed=seed,
                                start=DATA_FIRST_DAY + timedelta(days=seed % 24), days=DATA_DAYS)
         source_path = data.path.resolve()
         raw_bytes = source_path.read_bytes()  # before any of the submission's code runs

@@ -93,13 +93,18 @@ def _existing(paths: Sequence[Path | str], *, what: str) -> list[Path]:
 
 
 def confine_command(cmd: list[str], *, writable: Sequence[Path], tool: str | None = None,
-                    readable: Sequence[Path] = ()) -> list[str]:
+                    readable: Sequence[Path] = (), read_only: Sequence[Path] = (), hidden: Sequence[Path] = (),
+                    keep_running: bool = False) -> list[str]:
     """The ``bwrap`` command line that runs ``cmd`` confined; ``cwd`` and the environment are kept.
 
     ``writable`` folders (or files) are bound read-write at the same path; ``readable`` ones read-only, which
-    only matters under ``/tmp`` (everything else is visible read-only anyway). All must exist: binding a
-    missing path would create it, or fail inside bwrap with a message nobody reads. This Python and the kit's
-    code are always readable: they may live under ``/tmp`` too (a virtual environment in a fresh clone).
+    only matters under ``/tmp`` or a hidden folder (everything else is visible read-only anyway); ``read_only``
+    ones read-only even inside a writable folder (the unseen data inside a grading folder); ``hidden`` folders
+    are replaced by an empty one (the kit home, other gradings), with whatever else is given bound back inside.
+    All but ``hidden`` must exist: binding a missing path would create it, or fail inside bwrap with a message
+    nobody reads. This Python and the kit's code are always readable: they may live under ``/tmp`` too (a
+    virtual environment in a fresh clone). ``keep_running``: do not tie the sandbox to this process (a server
+    that outlives the command that started it); it still dies with its own session leader.
     """
     code = (Path(sys.prefix), Path(sys.base_prefix), Path(sys.executable).resolve().parent, PROJECT_ROOT)
     readable = [*readable, *(p for p in code if p.exists())]
@@ -111,6 +116,8 @@ def confine_command(cmd: list[str], *, writable: Sequence[Path], tool: str | Non
         tool = status.tool
     assert tool is not None
     rw = _existing(writable, what="(writable)")
+    pinned = _existing(read_only, what="(read-only)")
+    gone = [Path(os.path.realpath(p)) for p in hidden if Path(p).exists()]
     # A readable path inside a writable folder (a notebook's folder in its grading folder) stays writable.
     ro = [p for p in _existing(readable, what="(readable)") if not any(p.is_relative_to(w) for w in rw)]
     args = [tool,
@@ -121,7 +128,6 @@ def confine_command(cmd: list[str], *, writable: Sequence[Path], tool: str | Non
             "--unshare-ipc",                 # no System V IPC shared with other kernels
             "--tmpfs", PRIVATE_TMP,          # a private, empty /tmp
             "--new-session",                 # no terminal to push keystrokes into (TIOCSTI)
-            "--die-with-parent",             # the grader dies → the sandbox dies, with every process in it
             "--cap-drop", "ALL",             # as root, bwrap keeps capabilities: root could remount / read-write
             "--setenv", "TMPDIR", PRIVATE_TMP,
             "--setenv", "IPYTHONDIR", f"{PRIVATE_TMP}/ipython",        # profile and history database
@@ -132,10 +138,18 @@ def confine_command(cmd: list[str], *, writable: Sequence[Path], tool: str | Non
             # ipykernel watches its parent (JPY_PARENT_PID, the grader). In the pid namespace its parent is bwrap's
             # pid 1, which it would take for "my parent died"; 1 tells it not to watch (--die-with-parent does).
             "--setenv", "JPY_PARENT_PID", "1"]
-    # Parents before children, so a folder bound inside another one is not hidden by it.
-    for path, mode in sorted([(p, "--ro-bind") for p in ro] + [(p, "--bind") for p in rw],
-                             key=lambda item: (len(item[0].parts), str(item[0]))):
-        args += [mode, str(path), str(path)]
+    if not keep_running:
+        args.append("--die-with-parent")  # the grader dies → the sandbox dies, with every process in it
+    # Parents before children, so a folder bound inside another one is not hidden by it; at equal depth an empty
+    # folder goes first, then what is bound into it.
+    order = {"--tmpfs": 0, "--ro-bind": 1, "--bind": 1, "--ro-bind-pinned": 2}
+    mounts = [(p, "--tmpfs") for p in gone] + [(p, "--ro-bind") for p in ro] + [(p, "--bind") for p in rw] + [
+        (p, "--ro-bind-pinned") for p in pinned]
+    for path, mode in sorted(mounts, key=lambda item: (len(item[0].parts), order[item[1]], str(item[0]))):
+        if mode == "--tmpfs":
+            args += ["--tmpfs", str(path)]
+        else:
+            args += ["--ro-bind" if mode == "--ro-bind-pinned" else mode, str(path), str(path)]
     return [*args, "--", *cmd]
 
 
@@ -143,13 +157,18 @@ class ConfinedKernelManager(AsyncKernelManager):
     """An ``AsyncKernelManager`` whose kernel runs in bwrap, with ``writable`` as its only writable folders.
 
     Also visible (read-only) even when under ``/tmp``: the connection file, the kernel's working folder and the
-    kit home (and, through :func:`confine_command`, this Python and the kit's code). Interrupts go as a message
-    (see the module docstring).
+    kit's volumes (and, through :func:`confine_command`, this Python and the kit's code). The rest of the kit home
+    (the Spark server's token, other gradings) and the ``hidden`` folders are not visible at all. Interrupts go as
+    a message (see the module docstring).
     """
 
     writable: List[Any] = List(help="Folders the kernel may write (they must exist): its IPC socket folder, "
                                     "its grading folder.").tag(config=True)
     readable: List[Any] = List(help="Extra folders to show read-only even when they are under /tmp.").tag(config=True)
+    read_only: List[Any] = List(help="Folders shown read-only even inside a writable one (the unseen data)."
+                                ).tag(config=True)
+    hidden: List[Any] = List(help="Folders the kernel must not see (other gradings, the cohort's folders); the kit "
+                                  "home is always hidden but for its volumes.").tag(config=True)
 
     @property
     def kernel_spec(self) -> Any:
@@ -164,5 +183,10 @@ class ConfinedKernelManager(AsyncKernelManager):
         shown.append(Path(os.path.realpath(self.connection_file)))
         launch: dict[str, Any] = dict(self._launch_args or {})
         cwd = launch.get("cwd")
-        shown += [path for path in (Path(cwd) if cwd else None, settings().home) if path and path.exists()]
-        return confine_command(cmd, writable=[Path(p) for p in self.writable], readable=shown)
+        home = settings().home
+        # The kit home holds the Spark server's token and every other grading: hidden, but for the volumes a notebook
+        # reads through /Volumes paths.
+        shown += [path for path in (Path(cwd) if cwd else None, settings().volumes_dir) if path and path.exists()]
+        return confine_command(cmd, writable=[Path(p) for p in self.writable], readable=shown,
+                               read_only=[Path(p) for p in self.read_only],
+                               hidden=[home, *(Path(p) for p in self.hidden)])

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from pathlib import Path
 
 import nbformat
 from nbformat import NotebookNode
+from nbformat.warnings import MissingIDFieldWarning
 
 from checkers.errors import NotebookFormatError
 
@@ -64,9 +66,13 @@ def parse_ipynb(text: str, *, path: Path | str = "<notebook>") -> NotebookNode:
     if not isinstance(raw, dict) or "cells" not in raw:
         raise NotebookFormatError("is JSON but not a notebook (no 'cells' list).", path=path)
     try:
-        nb = nbformat.reads(text, as_version=4)
-        nbformat.validator.normalize(nb)
-        nbformat.validate(nb)
+        with warnings.catch_warnings():
+            # Databricks exports and hand-written JSON have no cell ids: normalize() adds them, silently.
+            warnings.simplefilter("ignore", MissingIDFieldWarning)
+            nb = nbformat.reads(text, as_version=4)
+            _changes, normalized = nbformat.validator.normalize(nb)
+            nb = nbformat.from_dict(normalized)
+            nbformat.validate(nb)
     except Exception as exc:  # nbformat raises several kinds for a malformed document
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise NotebookFormatError(f"is not a valid Jupyter notebook: {first_line}", path=path,

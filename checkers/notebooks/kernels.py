@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import os
 import shutil
 import tempfile
 import threading
@@ -30,6 +31,14 @@ from checkers.runtime.context import CONTEXT_ENV, POOL_ENV
 T = TypeVar("T")
 SANDBOX_ENV = "DAY07_SANDBOX_ROOT"
 """Set in a notebook's ``env`` by the grader: run its kernel in a sandbox where only this folder is writable."""
+SANDBOX_READONLY_ENV = "DAY07_SANDBOX_READONLY"
+"""With :data:`SANDBOX_ENV`: folders (``os.pathsep``-separated) the kernel sees read-only even inside that one."""
+SANDBOX_HIDDEN_ENV = "DAY07_SANDBOX_HIDDEN"
+"""With :data:`SANDBOX_ENV`: folders (``os.pathsep``-separated) the kernel must not see at all."""
+
+
+def _paths(env: dict[str, str], name: str) -> list[Path]:
+    return [Path(p) for p in env.get(name, "").split(os.pathsep) if p]
 _NOT_KEYED = (CONTEXT_ENV, "JPY_PARENT_PID")
 """Environment variables that differ between otherwise identical kernels (set per task, or by jupyter)."""
 Key = tuple[tuple[tuple[str, str], ...], tuple[str, ...]]
@@ -228,7 +237,9 @@ class KernelService:
 
     async def _start(self, *, env: dict[str, str], writable: Sequence[Path], key: Key) -> Kernel:
         sockets = Path(tempfile.mkdtemp(prefix="d7k-"))
-        km, sandboxed = _kernel_manager(sockets, writable=[*writable, sockets] if writable else ())
+        km, sandboxed = _kernel_manager(sockets, writable=[*writable, sockets] if writable else (),
+                                        read_only=_paths(env, SANDBOX_READONLY_ENV),
+                                        hidden=_paths(env, SANDBOX_HIDDEN_ENV))
         kernel_env = {k: v for k, v in env.items() if k not in _NOT_KEYED}
         kernel_env[POOL_ENV] = "1"
         try:
@@ -288,7 +299,8 @@ async def _shutdown(kernel: Kernel, *, now: bool = False) -> None:
         shutil.rmtree(kernel.sockets, ignore_errors=True)
 
 
-def _kernel_manager(sockets: Path, *, writable: Sequence[Path]) -> tuple[Any, bool]:
+def _kernel_manager(sockets: Path, *, writable: Sequence[Path], read_only: Sequence[Path] = (),
+                    hidden: Sequence[Path] = ()) -> tuple[Any, bool]:
     """A KernelManager for our kernelspec (kept in the kit home, so a user's own 'python3' spec can't interfere).
 
     With ``writable`` (a grading) and bubblewrap available, the kernel runs confined: everything read-only but
@@ -309,7 +321,8 @@ def _kernel_manager(sockets: Path, *, writable: Sequence[Path]) -> tuple[Any, bo
         from checkers.notebooks.confine import ConfinedKernelManager, sandbox_status
 
         if sandbox_status().available:
-            return ConfinedKernelManager(writable=list(writable), **options), True
+            return ConfinedKernelManager(writable=list(writable), read_only=list(read_only), hidden=list(hidden),
+                                         **options), True
     return AsyncKernelManager(**options), False
 
 

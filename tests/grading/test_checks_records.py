@@ -109,10 +109,19 @@ def test_task_widgets_with_a_wrong_default() -> None:
     assert "02_silver's schema default is 'main', not 'day07'" in results["widgets.task_widgets"].message
 
 
-def test_task_widgets_wait_for_notebooks_that_did_not_finish() -> None:
+def test_task_widgets_judge_what_a_stopped_notebook_declared_before_it_stopped() -> None:
+    """The runtime reports each declaration as it happens: a later exercise left undone costs nothing here."""
     stopped = NotebookRun(stem="02_silver", status="failed", error=CellError(
         "NotImplementedError", "Exercise silver.parse_time: parse it. See ../docs/silver.md", 10),
         record=RuntimeRecord(widgets=[WidgetDecl("schema", "text", "day07")]))
+    results = grade(evidence(notebooks={"02_silver": stopped}), WIDGET_CHECKS)
+    assert results["widgets.task_widgets"].status == "passed"
+
+
+def test_task_widgets_wait_for_a_notebook_that_stopped_before_declaring() -> None:
+    stopped = NotebookRun(stem="02_silver", status="failed", error=CellError(
+        "NotImplementedError", "Exercise silver.parse_time: parse it. See ../docs/silver.md", 10),
+        record=RuntimeRecord(widgets=[]))
     results = grade(evidence(notebooks={"02_silver": stopped}), WIDGET_CHECKS)
     assert results["widgets.task_widgets"].status == "skipped"
     assert "not done yet: exercise silver.parse_time" in results["widgets.task_widgets"].message

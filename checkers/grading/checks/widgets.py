@@ -23,7 +23,7 @@ TASK_WIDGETS: dict[str, tuple[tuple[str, str | None], ...]] = {
     "02_silver": (("schema", DEFAULT_SCHEMA),),
     "03_gold": (("schema", DEFAULT_SCHEMA),),
 }
-"""Contract §2: each task notebook's text widgets and their required defaults (None: any default)."""
+"""The contract (docs/contract.md): each task notebook's text widgets and their required defaults (None: any default)."""
 MIN_SESSION_OVERLAP = 0.5
 """Share of bronze's sessions that must come from the grader's file for source_path to count as used."""
 
@@ -149,15 +149,15 @@ def task_widgets(ev: Evidence) -> Outcome:
     unjudged: list[NotebookRun] = []
     for stem, wanted in TASK_WIDGETS.items():
         run = ev.notebook_run(stem)
-        if not run.ok or run.record is None:
-            unjudged.append(run)
-            continue
-        widgets = {w.name: w for w in run.record.widgets}
+        widgets = {w.name: w for w in run.record.widgets} if run.record is not None else {}
         problems += forged(ev, stem, widgets, tuple(name for name, _ in wanted))
         for name, default in wanted:
             w = widgets.get(name)
             if w is None:
-                problems.append(f"{stem} declares no widget {name}")
+                if run.ok:
+                    problems.append(f"{stem} declares no widget {name}")
+                elif run not in unjudged:
+                    unjudged.append(run)  # it stopped before declaring it (the runtime reports each one at once)
             elif w.kind != "text":
                 problems.append(f"{stem}'s {name} is a {w.kind} widget, not text")
             elif default is not None and w.default != default:
@@ -166,7 +166,7 @@ def task_widgets(ev: Evidence) -> Outcome:
         return failed("; ".join(problems))
     if unjudged:
         first = unjudged[0]
-        return skipped(f"judged once each notebook runs to the end; {first.explain()}"
+        return skipped(f"judged once each notebook declares its widgets; {first.explain()}"
                        + (f" (and {plural(len(unjudged) - 1, 'more')})" if len(unjudged) > 1 else ""))
     return passed("01_bronze declares source_path and schema, 02_silver and 03_gold declare schema, all text "
                   "with schema defaulting to 'day07'")
