@@ -23,7 +23,7 @@ TASK_WIDGETS: dict[str, tuple[tuple[str, str | None], ...]] = {
     "02_silver": (("schema", DEFAULT_SCHEMA),),
     "03_gold": (("schema", DEFAULT_SCHEMA),),
 }
-"""The contract (docs/contract.md): each task notebook's text widgets and their required defaults (None: any default)."""
+"""The contract (docs/contract.md): each task notebook's text widgets and required defaults (None: any)."""
 MIN_SESSION_OVERLAP = 0.5
 """Share of bronze's sessions that must come from the grader's file for source_path to count as used."""
 
