@@ -20,16 +20,19 @@ saved, and the :class:`KeyboardInterrupt` propagates. A re-run grades both again
 
 from __future__ import annotations
 
+import contextlib
+import os
+import queue
 import shutil
 import threading
 import time
 import traceback
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from checkers.errors import CheckersError, GradingError
 from checkers.grading.grade import GradeOptions, SandboxPolicy, sandbox_note, submission_seed
@@ -47,6 +50,9 @@ from checkers.grading.gradebook import (
 )
 from checkers.grading.report import Report, write_gradescope, write_json, write_junit, write_text_atomic
 from checkers.grading.sandbox import UnsafeArchiveError, extract_zip, trim_outputs
+
+if TYPE_CHECKING:
+    from checkers.runtime.spark import ServerSpec
 
 SUMMARY_JSON = "summary.json"
 SUMMARY_MD = "summary.md"
@@ -125,25 +131,58 @@ def find_submissions(*, cohort_dir: Path) -> list[CohortSubmission]:
 # --------------------------------------------------------------------------------------------- one submission
 
 
-def _server_identity() -> tuple[bool, int | None, str | None]:
+def _server_identity(spec: ServerSpec | None) -> tuple[bool, int | None, str | None]:
     from checkers.runtime.spark import server_status
 
-    status = server_status()
+    status = server_status(spec)
     return status.running, status.pid, status.started_at
 
 
-def _server_identity_port() -> int | None:
-    from checkers.runtime.spark import server_status
-
-    return server_status().port
-
-
-def _server_changed(before: tuple[bool, int | None, str | None]) -> bool:
+def _server_changed(before: tuple[bool, int | None, str | None], spec: ServerSpec | None) -> bool:
     """True when the Spark server that ran at ``before`` died (or was replaced) since."""
     if not before[0]:
         return False  # nothing to compare with (an endpoint that was not up); grading says what went wrong
-    now = _server_identity()
+    now = _server_identity(spec)
     return not now[0] or now[1:] != before[1:]
+
+
+class GradingServers:
+    """One Spark server per worker, handed to one grading at a time: gradings running side by side never share a
+    live server, so one submission cannot read, copy or drop another's tables while they are graded.
+
+    Each is confined (:class:`~checkers.runtime.spark.ServerSpec`) when the kernels are: it sees its own warehouse,
+    metastore and the unseen data, read-only, and not the kit home, the cohort's folders or the host's ``/tmp``.
+    The servers start on first use, in the worker that uses them (so they live as long as it), and are stopped
+    and their folders removed at the end. With ``SPARK_REMOTE`` set, every grading uses that endpoint instead.
+    """
+
+    def __init__(self, *, workers: int, confined: bool, hidden: tuple[Path, ...]) -> None:
+        from checkers.config import settings
+        from checkers.runtime.spark import ServerSpec
+
+        self.root = settings().home / "graders" / f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+        self.specs = [ServerSpec(root=self.root / f"w{i + 1}", confined=confined, hidden=hidden)
+                      for i in range(workers)]
+        self._free: queue.Queue[ServerSpec] = queue.Queue()
+        for spec in self.specs:
+            self._free.put(spec)
+
+    @contextlib.contextmanager
+    def take(self) -> Iterator[ServerSpec]:
+        """A server no other grading uses until this one gives it back."""
+        spec = self._free.get()
+        try:
+            yield spec
+        finally:
+            self._free.put(spec)
+
+    def close(self) -> None:
+        from checkers.runtime.spark import stop_server
+
+        for spec in self.specs:
+            with contextlib.suppress(Exception):
+                stop_server(spec)
+        shutil.rmtree(self.root, ignore_errors=True)
 
 
 @dataclass
@@ -152,9 +191,11 @@ class _Job:
     out_dir: Path
     seed: int
     options: GradeOptions
-    """How every submission is graded (its seed is set per submission)."""
+    """How every submission is graded (its seed and server are set per submission)."""
     grader: Grader
     stop: threading.Event
+    servers: GradingServers | None = None
+    """The workers' servers (None: the kit's shared one, e.g. a test's)."""
 
 
 def _grade_one(job: _Job, book: Gradebook) -> Entry:
@@ -174,42 +215,8 @@ def _grade_one(job: _Job, book: Gradebook) -> Entry:
                 folder = extract_zip(archive=sub.path, dest=base / "unpacked")
             except UnsafeArchiveError as exc:
                 return _finish(book, entry, status=ERROR, message=_message(exc), started=started)
-        infra = ""
-        for attempt in (1, 2):
-            entry.attempts = attempt
-            if job.stop.is_set():
-                return _interrupted(book, entry, started)
-            if attempt > 1:
-                book.put(entry)  # the gradebook shows the re-grade while it runs
-            before = _server_identity()
-            entry.seed = submission_seed(job.seed, sub.id)
-            try:
-                report = job.grader(folder=folder, options=replace(job.options, seed=entry.seed),
-                                    work_dir=base / f"attempt-{attempt}", name=sub.id)
-            except KeyboardInterrupt:
-                raise
-            except Exception as exc:  # noqa: BLE001 - any grader failure is this submission's status
-                if job.stop.is_set():
-                    return _interrupted(book, entry, started)
-                if _server_changed(before):
-                    infra = f"the Spark server died while grading it ({_message(exc)})"
-                    _restart_server()
-                    continue
-                detail = _message(exc) if isinstance(exc, CheckersError) else (
-                    f"{type(exc).__name__}: {exc} (at {_where(exc)})")
-                return _finish(book, entry, status=ERROR, message=f"the grader failed: {detail}", started=started)
-            if job.stop.is_set():  # Ctrl-C reached the kernels too: this result is not the learner's
-                return _interrupted(book, entry, started)
-            if not report.all_passed and _server_changed(before):
-                infra = "the Spark server died while grading it"
-                _restart_server()
-                continue
-            if infra:
-                report.notes.append(f"graded a second time: {infra}; the first grading does not count")
-            return _record_report(book, entry, report=report, job=job, started=started)
-        return _finish(book, entry, status=INFRASTRUCTURE_ERROR,
-                       message=f"{infra}; it was restarted and the submission graded again, and it died again",
-                       started=started)
+        with job.servers.take() if job.servers is not None else contextlib.nullcontext() as spec:
+            return _grade_on(job, book, entry, folder=folder, base=base, spec=spec, started=started)
     except KeyboardInterrupt:
         _interrupted(book, entry, started)
         raise
@@ -220,20 +227,66 @@ def _grade_one(job: _Job, book: Gradebook) -> Entry:
                        f"(at {_where(exc)})", started=started)
 
 
+def _grade_on(job: _Job, book: Gradebook, entry: Entry, *, folder: Path, base: Path, spec: ServerSpec | None,
+              started: float) -> Entry:
+    """Grade on the server ``spec``, and once more if that server died meanwhile (not the learner's fault)."""
+    from checkers.runtime.spark import ensure_server
+
+    sub = job.sub
+    infra = ""
+    for attempt in (1, 2):
+        entry.attempts = attempt
+        if job.stop.is_set():
+            return _interrupted(book, entry, started)
+        if attempt > 1:
+            book.put(entry)  # the gradebook shows the re-grade while it runs
+        ensure_server(spec)  # up before the grading starts, so a death during it is noticed
+        before = _server_identity(spec)
+        entry.seed = submission_seed(job.seed, sub.id)
+        try:
+            report = job.grader(folder=folder, options=replace(job.options, seed=entry.seed, server=spec),
+                                work_dir=base / f"attempt-{attempt}", name=sub.id)
+        except KeyboardInterrupt:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any grader failure is this submission's status
+            if job.stop.is_set():
+                return _interrupted(book, entry, started)
+            if _server_changed(before, spec):
+                infra = f"the Spark server died while grading it ({_message(exc)})"
+                _restart_server(spec)
+                continue
+            detail = _message(exc) if isinstance(exc, CheckersError) else (
+                f"{type(exc).__name__}: {exc} (at {_where(exc)})")
+            return _finish(book, entry, status=ERROR, message=f"the grader failed: {detail}", started=started)
+        if job.stop.is_set():  # Ctrl-C reached the kernels too: this result is not the learner's
+            return _interrupted(book, entry, started)
+        if not report.all_passed and _server_changed(before, spec):
+            infra = "the Spark server died while grading it"
+            _restart_server(spec)
+            continue
+        if infra:
+            report.notes.append(f"graded a second time: {infra}; the first grading does not count")
+        return _record_report(book, entry, report=report, job=job, started=started)
+    return _finish(book, entry, status=INFRASTRUCTURE_ERROR,
+                   message=f"{infra}; it was restarted and the submission graded again, and it died again",
+                   started=started)
+
+
 def _interrupted(book: Gradebook, entry: Entry, started: float) -> Entry:
     return _finish(book, entry, status=INTERRUPTED,
                    message="grading was interrupted (Ctrl-C); it is graded again on a re-run", started=started)
 
 
 class _Watchdog:
-    """Restarts the Spark server as soon as it dies, on the port it had, instead of when a grading notices.
+    """Restarts a Spark server as soon as it dies, on the port it had, instead of when a grading notices.
 
-    A client of a dead server retries with back-off for minutes. The kit keeps the server's token across
+    A client of a dead server retries with back-off for minutes. The kit keeps each server's token across
     restarts, so a new server on the same port answers those clients at once: the affected gradings end quickly
     (and are graded again) instead of hanging.
     """
 
-    def __init__(self, *, interval: float = 1.0) -> None:
+    def __init__(self, specs: list[ServerSpec | None], *, interval: float = 1.0) -> None:
+        self.specs = specs
         self.interval = interval
         self.restarts = 0
         self.error: str | None = None
@@ -244,15 +297,16 @@ class _Watchdog:
         from checkers.runtime.spark import server_status
 
         while not self._stop.wait(self.interval):
-            try:
-                status = server_status()
-                if status.running and status.port is not None:
-                    _LAST_PORT[0] = status.port
-                elif status.managed and not status.running:
-                    _restart_server()
-                    self.restarts += 1
-            except Exception as exc:  # noqa: BLE001 - the gradings report it as infrastructure errors
-                self.error = _message(exc)
+            for spec in self.specs:
+                try:
+                    status = server_status(spec)
+                    if status.running and status.port is not None:
+                        _LAST_PORT[_key(spec)] = status.port
+                    elif status.managed and not status.running and _key(spec) in _LAST_PORT:
+                        _restart_server(spec)  # only a server seen running died; one never started stays so
+                        self.restarts += 1
+                except Exception as exc:  # noqa: BLE001 - the gradings report it as infrastructure errors
+                    self.error = _message(exc)
 
     def __enter__(self) -> _Watchdog:
         self._thread.start()
@@ -263,22 +317,27 @@ class _Watchdog:
         self._thread.join()
 
 
-_LAST_PORT: list[int | None] = [None]
-"""The managed server's port when last seen running (a restart reuses it)."""
+_LAST_PORT: dict[str, int] = {}
+"""Each managed server's port when last seen running (a restart reuses it), by :func:`_key`."""
 
 
-def _restart_server() -> None:
+def _key(spec: ServerSpec | None) -> str:
+    return "" if spec is None or spec.root is None else str(spec.root)
+
+
+def _restart_server(spec: ServerSpec | None = None) -> None:
     """Start the server again (unless already done), on its old port when free; failure = infrastructure error."""
     from checkers.errors import SparkServerError
     from checkers.runtime.spark import ensure_server, server_status, start_server
 
-    status = server_status()
-    if status.managed and not status.running and _LAST_PORT[0] is not None:
+    status = server_status(spec)
+    port = _LAST_PORT.get(_key(spec))
+    if status.managed and not status.running and port is not None:
         try:
-            start_server(port=_LAST_PORT[0])
+            start_server(port=port, spec=spec)
         except SparkServerError:
             pass  # the port was taken meanwhile: any free port will do
-    ensure_server()
+    ensure_server(spec)
 
 
 def _record_report(book: Gradebook, entry: Entry, *, report: Report, job: _Job, started: float) -> Entry:
@@ -352,7 +411,6 @@ def grade_cohort(*, cohort_dir: Path, out_dir: Path, workers: int = 2, force: bo
     unless ``"off"`` (``--no-sandbox``), which every report then states.
     """
     from checkers.grading.grade import DEFAULT_ROWS, MIN_ROWS, choose_seed
-    from checkers.runtime.spark import ensure_server
 
     started = time.monotonic()
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
@@ -395,16 +453,18 @@ def grade_cohort(*, cohort_dir: Path, out_dir: Path, workers: int = 2, force: bo
 
     graded: list[str] = []
     if todo:
-        ensure_server()  # once, before the workers race for it
         stop = threading.Event()
+        hidden = (Path(cohort_dir).resolve(), out_dir.resolve())
         options = GradeOptions(rows=book.rows, cell_timeout=cell_timeout, max_parallel=max_parallel,
-                               kernels_ahead=1 if workers > 1 else None, sandbox=sandbox,
-                               hidden=(Path(cohort_dir).resolve(), out_dir.resolve()))
-        jobs = [_Job(sub=s, out_dir=out_dir, seed=book.seed, options=options, grader=_default_grader(), stop=stop)
-                for s in todo]
-        _LAST_PORT[0] = _server_identity_port()
-        with _Watchdog():
-            graded = _run_pool(jobs=jobs, book=book, workers=workers, stop=stop, progress=progress)
+                               kernels_ahead=1 if workers > 1 else None, sandbox=sandbox, hidden=hidden)
+        servers = GradingServers(workers=min(workers, len(todo)), confined=sandbox != "off", hidden=hidden)
+        jobs = [_Job(sub=s, out_dir=out_dir, seed=book.seed, options=options, grader=_default_grader(), stop=stop,
+                     servers=servers) for s in todo]
+        try:
+            with _Watchdog(list(servers.specs)):
+                graded = _run_pool(jobs=jobs, book=book, workers=workers, stop=stop, progress=progress)
+        finally:
+            servers.close()
 
     summary = summarize(book)
     write_text_atomic(out_dir / SUMMARY_JSON, _json(summary))

@@ -148,7 +148,8 @@ def new_schema_name() -> str:
 def _check_arguments(*, folder: Path, rows: int, schema: str | None) -> None:
     if not folder.is_dir():
         raise GradingError(f"Submission folder {folder} does not exist or is not a folder.",
-                           hint="Pass the folder holding your four notebooks and job file (default: my_work/, else lessons/).")
+                           hint="Pass the folder holding your four notebooks and job file "
+                                "(default: my_work/, else lessons/).")
     if isinstance(rows, bool) or not isinstance(rows, int) or rows < MIN_ROWS:
         raise GradingError(f"--rows {rows!r} is too small: the unseen data needs at least {MIN_ROWS} rows so every "
                            "cleaning rule is tested.", hint=f"Use the default ({DEFAULT_ROWS}) or more.")
@@ -510,9 +511,12 @@ def grade_submission(*, folder: Path, options: GradeOptions | None = None, work_
     from checkers.runtime.spark import connect, ensure_server, kernel_env
 
     sandboxing = sandbox_note(options.sandbox)
-    endpoint = ensure_server()
-    data_dir = work / "data"
-    data_dir.mkdir(exist_ok=True)
+    endpoint = ensure_server(options.server)
+    server_data = options.server.data_dir if options.server is not None else None
+    # A worker's own server reads the unseen data from its own folder (it sees nothing else); the kit's shared one
+    # from the grading folder. Either way the kernels see it read-only.
+    data_dir = server_data / schema if server_data is not None else work / "data"
+    data_dir.mkdir(parents=True, exist_ok=True)
     env = kernel_env(endpoint)
     if options.sandbox != "off":
         # The kernels may write only their grading folder; the unseen data in it is read-only to them.
@@ -594,6 +598,8 @@ def grade_submission(*, folder: Path, options: GradeOptions | None = None, work_
     else:
         shutil.rmtree(work / "submission", ignore_errors=True)
         data.path.unlink(missing_ok=True)
+        if server_data is not None:
+            shutil.rmtree(data_dir, ignore_errors=True)
         notes.append(f"the unseen data is not kept; make it again with `day07 data generate --rows {rows} --seed "
                      f"{seed} --start {data.start} --days {data.days} --out FILE`")
     report = _report(name=name or str(folder), results=results, pipeline=pipeline, seed=seed, rows=rows,

@@ -5,7 +5,7 @@ are evaluated in place. Everything a learner can see on Databricks is reproduced
 folder (:mod:`checkers.jobs.record`): task order, parallel branches, parameters and references, task
 values, run_if, condition branches, retries, timeouts, disabled tasks, the job result and repairs.
 
-Rules followed, with their Databricks sources (DATABRICKS.md summarises them):
+Rules followed, with their Databricks sources:
 
 - "Configure task dependencies" (``jobs/run-if``): ALL_SUCCESS, AT_LEAST_ONE_SUCCESS and NONE_FAILED mark
   the task *Upstream failed* when not met; AT_LEAST_ONE_FAILED and ALL_FAILED mark it *Excluded*;
@@ -373,8 +373,11 @@ def needs_spark(job: LoadedJob, *, task_keys: Iterable[str] | None = None) -> bo
 
 def _kernel_env(job: LoadedJob, keys: Iterable[str], *, spark: bool | None,
                 env: dict[str, str] | None) -> dict[str, str]:
-    """Environment for every kernel of the run: the one shared Spark server, started once, if needed."""
+    """Environment for every kernel of the run: the kit's shared Spark server, started once, if needed, unless the
+    caller chose a server (``SPARK_REMOTE`` in ``env``: a grading worker's own)."""
     out = dict(env or {})
+    if "SPARK_REMOTE" in out:
+        return out
     if spark is None:
         spark = needs_spark(job, task_keys=keys)
     if spark:

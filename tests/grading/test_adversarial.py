@@ -22,7 +22,9 @@ pytestmark = [pytest.mark.spark, pytest.mark.kernel]
 CELL_TIMEOUT = 30.0
 """Short, so the infinite loop costs little; the solutions' slowest cell needs far less on 2 cores."""
 VARIANTS = ("infinite_loop", "os_exit", "memory_hog", "flood_and_drop_schema", "bad_json", "missing_notebook",
-            "job_cycle", "fake_report")
+            "job_cycle", "fake_report", "forge_record", "forge_event", "copier", "escapes")
+HOST_TMP_FILE = Path("/tmp/day07_udf_escape.txt")
+"""Where the hostile UDF tries to write on the host (a grading server's /tmp is its own)."""
 KERNEL_MEMORY_MB = 700
 """A kernel running the solutions needs about 250 MB (Spark's work runs in the server); the hog passes 700 fast."""
 
@@ -36,6 +38,7 @@ def cohort(tmp_path_factory: pytest.TempPathFactory, spark: Any) -> CohortResult
         build.build(folder / variant, variant)
     spark.sql("CREATE SCHEMA IF NOT EXISTS victim_schema")
     spark.sql("CREATE TABLE IF NOT EXISTS victim_schema.t AS SELECT 1 AS x")
+    HOST_TMP_FILE.unlink(missing_ok=True)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("DAY07_KERNEL_MEMORY_MB", str(KERNEL_MEMORY_MB))
         return grade_cohort(cohort_dir=folder, out_dir=root / "out", workers=2, seed=99, rows=2000,
@@ -123,7 +126,7 @@ def test_a_job_with_a_cycle_fails_the_job_checks_and_the_notebooks_still_run(coh
     assert table_checks and all(c["status"] == "passed" for c in table_checks)
 
 
-def test_a_fake_report_and_a_patched_dbutils_change_nothing(cohort: CohortResult) -> None:
+def test_a_fake_report_and_a_patched_dbutils_change_nothing(cohort: CohortResult, bwrap: str) -> None:
     entry, data = graded_failed(cohort, "fake_report")
     assert check(data, "silver.table")["status"] == "failed"
     assert check(data, "silver.task_value")["status"] != "passed"
@@ -146,6 +149,56 @@ def test_a_notebook_that_drops_another_schema_is_graded_and_the_cohort_is_not_hu
                                                                                    spark: Any) -> None:
     entry = cohort.entry("flood_and_drop_schema")
     assert entry.status == "passed"  # its own pipeline is right; dropping others' schemas earns nothing
-    # Not prevented (one shared server, no ACLs): it did drop the schema it named. See docs/grade-cohort.md.
-    assert not spark.catalog.databaseExists("victim_schema")
+    # Each grading runs on a server of its own worker: the schemas of this machine's shared server are not there.
+    assert spark.catalog.databaseExists("victim_schema")
+    assert cohort.entry("solutions").score == 100
+
+
+def printed(data: dict[str, Any], task_dir: str) -> str:
+    """Everything the executed notebook of one task printed, from the grading's run folder."""
+    import nbformat
+
+    notebooks = sorted(Path(data["run_folder"]).rglob(f"{task_dir}/attempt_*.ipynb"))
+    assert notebooks, f"no executed notebook for {task_dir} in {data['run_folder']}"
+    nb = nbformat.read(str(notebooks[-1]), as_version=4)
+    return "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
+
+
+def test_rewriting_the_widget_record_lowers_the_score(cohort: CohortResult) -> None:
+    """The record file rewritten and the record object mutated: the executor kept what was reported as it happened."""
+    entry, data = graded_failed(cohort, "forge_record")
+    declared = check(data, "widgets.declared")
+    assert declared["status"] == "failed" and "layer is a text widget, not a dropdown" in declared["message"]
+    assert entry.score is not None and entry.score < cohort.entry("solutions").score  # type: ignore[operator]
+
+
+def test_a_forged_dbutils_event_is_caught_by_the_source(cohort: CohortResult) -> None:
+    entry, data = graded_failed(cohort, "forge_event")
+    declared = check(data, "widgets.declared")
+    assert declared["status"] == "failed"
+    assert "recorded and written declarations differ" in declared["message"], declared["message"]
+    assert entry.score is not None and entry.score < cohort.entry("solutions").score  # type: ignore[operator]
+
+
+def test_a_copier_finds_no_peer_and_earns_nothing_for_silver(cohort: CohortResult) -> None:
+    entry, data = graded_failed(cohort, "copier")
+    assert "copied from None" in printed(data, "silver")  # no other grading's schema is visible from its server
+    silver = [c for c in data["checks"] if c["group"] == "silver"]
+    assert silver and not [c for c in silver if c["status"] == "passed"]
+    others = {e.id for e in cohort.entries if e.id != "copier"}
+    assert all(e.seed != entry.seed for e in cohort.entries if e.id in others)  # and its data was its own anyway
+
+
+def test_every_way_out_through_spark_and_the_kernel_is_contained(cohort: CohortResult) -> None:
+    entry = cohort.entry("escapes")
+    data = report(cohort, "escapes")
+    assert (entry.status, entry.score) == ("passed", 100), entry.message  # contained, and its pipeline is right
+    bronze = printed(data, "bronze")
+    assert "data write from the kernel: refused" in bronze and "data write through Spark: refused" in bronze
+    assert "UDF: wrote its /tmp; token hidden; 0 gradings visible" in bronze, bronze[-2000:]
+    assert not HOST_TMP_FILE.exists()  # the UDF's /tmp was the sandbox's own
+    silver = printed(data, "silver")
+    assert "refused:" in silver and "read outside:" not in silver, silver[-2000:]
+    gold = printed(data, "gold")
+    assert "dropping grade_" not in gold  # no other grading's schema was there to drop
     assert cohort.entry("solutions").score == 100

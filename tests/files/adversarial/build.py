@@ -95,10 +95,48 @@ def flood_and_drop_schema(folder: Path) -> None:
     drop_schema(folder)
 
 
+def forge_record(folder: Path) -> None:
+    replace_notebook(folder, "00_widgets", CELLS.FORGE_RECORD)
+
+
+def forge_event(folder: Path) -> None:
+    replace_notebook(folder, "00_widgets", CELLS.FORGE_EVENT)
+
+
+def copier(folder: Path) -> None:
+    replace_notebook(folder, "02_silver", CELLS.COPIER)
+
+
+def write_data(folder: Path) -> None:
+    insert_cell(folder, "01_bronze", CELLS.WRITE_DATA)
+
+
+def udf_escape(folder: Path) -> None:
+    insert_cell(folder, "01_bronze", CELLS.UDF_ESCAPE)
+
+
+def read_outside(folder: Path) -> None:
+    insert_cell(folder, "02_silver", CELLS.READ_OUTSIDE)
+
+
+def drop_neighbours(folder: Path) -> None:
+    insert_cell(folder, "03_gold", CELLS.DROP_NEIGHBOURS)
+
+
+def escapes(folder: Path) -> None:
+    """Every way out through the Spark server and the kernel, in one submission whose pipeline is right."""
+    write_data(folder)
+    udf_escape(folder)
+    read_outside(folder)
+    drop_neighbours(folder)
+
+
 VARIANTS: dict[str, Callable[[Path], None]] = {
     "infinite_loop": infinite_loop, "os_exit": os_exit, "flood": flood, "memory_hog": memory_hog, "bad_json": bad_json,
     "missing_notebook": missing_notebook, "job_cycle": job_cycle, "fake_report": fake_report,
-    "drop_schema": drop_schema, "flood_and_drop_schema": flood_and_drop_schema,
+    "drop_schema": drop_schema, "flood_and_drop_schema": flood_and_drop_schema, "forge_record": forge_record,
+    "forge_event": forge_event, "copier": copier, "write_data": write_data, "udf_escape": udf_escape,
+    "read_outside": read_outside, "drop_neighbours": drop_neighbours, "escapes": escapes,
 }
 
 
