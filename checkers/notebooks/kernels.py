@@ -31,6 +31,8 @@ from checkers.runtime.context import CONTEXT_ENV, POOL_ENV
 T = TypeVar("T")
 SANDBOX_ENV = "DAY07_SANDBOX_ROOT"
 """Set in a notebook's ``env`` by the grader: run its kernel in a sandbox where only this folder is writable."""
+KERNEL_LOG = "kernel.log"
+"""The kernel process's own stdout/stderr, beside its sockets (removed with them)."""
 SANDBOX_READONLY_ENV = "DAY07_SANDBOX_READONLY"
 """With :data:`SANDBOX_ENV`: folders (``os.pathsep``-separated) the kernel sees read-only even inside that one."""
 SANDBOX_HIDDEN_ENV = "DAY07_SANDBOX_HIDDEN"
@@ -242,11 +244,16 @@ class KernelService:
                                         hidden=_paths(env, SANDBOX_HIDDEN_ENV))
         kernel_env = {k: v for k, v in env.items() if k not in _NOT_KEYED}
         kernel_env[POOL_ENV] = "1"
+        # The kernel process's own output (ipykernel's log: a shutdown mid-message prints a ZMQError traceback) goes
+        # to a file beside its sockets, never to the console of the command that runs the notebook.
+        log = open(sockets / KERNEL_LOG, "ab")  # noqa: SIM115 - the kernel process keeps it open; closed below
         try:
-            await km.start_kernel(env=kernel_env, cwd=str(sockets))
+            await km.start_kernel(env=kernel_env, cwd=str(sockets), stdout=log, stderr=log)
         except BaseException:
             shutil.rmtree(sockets, ignore_errors=True)
             raise
+        finally:
+            log.close()  # the kernel has its own copy of the descriptor
         return Kernel(km=km, sockets=sockets, key=key, sandboxed=sandboxed)
 
     # -- the end of a kernel

@@ -61,6 +61,23 @@ def test_cell_timeout_interrupts_and_reports_the_cell(nbdir: Path) -> None:
     assert "timed out" in result.message
 
 
+def test_a_kernel_stopped_mid_cell_prints_nothing_on_the_console(nbdir: Path,
+                                                                 capfd: pytest.CaptureFixture[str]) -> None:
+    """Stopping a kernel while a cell runs makes ipykernel log a ZMQError traceback: it goes to the kernel's log."""
+    import time
+
+    from checkers.notebooks.kernels import kernel_service
+
+    result = execute_notebook(path=nbdir / "sleeps_forever.py", cell_timeout=2)
+    assert result.status == "timeout"
+    deadline = time.monotonic() + 30
+    while kernel_service()._tasks and time.monotonic() < deadline:  # the kernel's shutdown runs in the background
+        time.sleep(0.2)
+    time.sleep(1.0)
+    err = capfd.readouterr().err
+    assert "Traceback" not in err and "ZMQError" not in err, err[-2000:]
+
+
 def test_notebook_timeout_bounds_the_whole_run(nbdir: Path) -> None:
     result = execute_notebook(path=nbdir / "sleeps_forever.py", cell_timeout=600, timeout=6)
     assert result.status == "timeout"
