@@ -62,6 +62,10 @@ class Settings:
     """Kernels kept started ahead of need, so a task does not wait for one (``DAY07_KERNEL_POOL``; 0 = off)."""
     sandbox: bool = True
     """Run grading kernels in a bubblewrap sandbox when ``bwrap`` is installed (``DAY07_SANDBOX``)."""
+    delta_versions: float = 10
+    """Table versions whose files the local Delta stand-in keeps for time travel (``DAY07_DELTA_VERSIONS``; 0 =
+    none). Old versions are hard links to files a later write replaced, so each kept version costs the disk space
+    of the files it no longer shares with the current table."""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -103,4 +107,5 @@ def settings() -> Settings:
         max_output_bytes=_float_env("DAY07_MAX_OUTPUT_BYTES", 1024 * 1024),
         kernel_pool=_float_env("DAY07_KERNEL_POOL", 2),
         sandbox=_bool_env("DAY07_SANDBOX", True),
+        delta_versions=_float_env("DAY07_DELTA_VERSIONS", 10),
     )

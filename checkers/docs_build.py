@@ -17,6 +17,7 @@ import html
 import importlib
 import inspect
 import os
+import posixpath
 import re
 import subprocess
 import sys
@@ -462,6 +463,74 @@ def checks_reference(*, solutions: Path) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
+# ------------------------------------------------------------------------------------------------ rubric
+
+CONTRACT_PAGE = "contract.md"
+"""The learner contract's page in ``docs/``; it carries the rubric between the two markers below."""
+RUBRIC_BEGIN = "<!-- rubric:begin -->"
+RUBRIC_END = "<!-- rubric:end -->"
+
+
+def rubric_markdown(rows: list[CheckRow] | None = None) -> str:
+    """The rubric: every check of the grader's registry with its points, group by group.
+
+    It is committed inside ``docs/contract.md`` (so GitHub shows it too); ``day07 docs rubric`` rewrites it there,
+    a test fails when it drifts from the registry, and the site build always renders the registry's own.
+    """
+    rows = grader_checks() if rows is None else rows
+    if rows is None:
+        raise DocsError("The rubric cannot be generated: the grader's check registry (checkers.grading.checks) "
+                        "is missing.", hint="Reinstall the kit: pip install -e .")
+    groups = list(GROUP_PAGES) + sorted({r.group for r in rows} - set(GROUP_PAGES))
+    required = sum(r.points for r in rows if r.group != "stretch")
+    extra = sum(r.points for r in rows if r.group == "stretch")
+    out = ["<!-- Generated from the grader's check registry by `day07 docs rubric`. Do not edit by hand. -->", "",
+           f"**{required:g} points** for the required checks; the stretch goals are worth **{extra:g} more**, "
+           "reported apart from the score.", "",
+           "| group | checks | points | taught in |", "|---|---|---|---|"]
+    for group in groups:
+        members = [r for r in rows if r.group == group]
+        if members:
+            page = GROUP_PAGES.get(group)
+            out.append(f"| [{group}](#rubric-{group}) | {len(members)} | {sum(r.points for r in members):g} | "
+                       + (f"[{page.removesuffix('.md')}]({page})" if page else "") + " |")
+    for group in groups:
+        members = [r for r in rows if r.group == group]
+        if not members:
+            continue
+        points = sum(r.points for r in members)
+        out += ["", f"### Rubric: {group}", "", f"{len(members)} checks, {points:g} points.", "",
+                "| check | points | passes when | needs first |", "|---|---|---|---|"]
+        for r in members:
+            needs = ", ".join(f"`{x}`" for x in r.requires)
+            out.append(f"| `{r.id}` | {r.points:g} | {_cell(r.title)} | {needs} |")
+    return "\n".join(out) + "\n"
+
+
+def with_rubric(page: str, rubric: str, *, name: str = CONTRACT_PAGE) -> str:
+    """``page`` with the text between the rubric markers replaced by ``rubric``."""
+    begin, end = page.find(RUBRIC_BEGIN), page.find(RUBRIC_END)
+    if begin < 0 or end < begin:
+        raise DocsError(f"{name} has no rubric section: it needs the lines {RUBRIC_BEGIN} and {RUBRIC_END}, "
+                        "in that order.", hint=f"Put both markers back where the rubric goes in {name}.")
+    return page[:begin + len(RUBRIC_BEGIN)] + "\n" + rubric + page[end:]
+
+
+def update_rubric(*, page: Path, check: bool = False) -> bool:
+    """Write the registry's rubric into ``page``; True when it was stale. With ``check``, only tell."""
+    try:
+        text = page.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise DocsError(f"Cannot read {page}: {exc.strerror or exc}.",
+                        hint="Run this from the kit's folder, which holds docs/contract.md.") from None
+    fresh = with_rubric(text, rubric_markdown(), name=str(page))
+    if fresh == text:
+        return False
+    if not check:
+        page.write_text(fresh, encoding="utf-8")
+    return True
+
+
 def _lesson_link(file: str) -> str:
     stem = Path(file).stem
     return f"[{file}](../lessons/{stem}.md)"
@@ -710,6 +779,47 @@ def on_files(files: Any, config: Any, **_: Any) -> Any:
     return files
 
 
+_LESSON_FILE = re.compile(r"^(?P<stem>[\w-]+)\.(?:ipynb|py|yml|yaml)$")
+
+
+def site_link(target: str, *, page_dir: str) -> str:
+    """A link written for GitHub (``../lessons/01_bronze.ipynb`` from a page in ``docs/``) → its page in the site.
+
+    Hand-written pages link the lesson files themselves, so the links work on GitHub too; the site shows each
+    lesson as a generated page (``lessons/<stem>.md``), so the build points the link there.
+    """
+    if re.match(r"^[a-z]+:", target) or target.startswith(("#", "/")):
+        return target
+    path, _, fragment = target.partition("#")
+    depth = len([part for part in page_dir.split("/") if part])
+    resolved = posixpath.normpath(posixpath.join("docs", page_dir, path))
+    folder, _, name = resolved.rpartition("/")
+    match = _LESSON_FILE.match(name)
+    if folder != "lessons" or match is None:
+        return target
+    stem = match.group("stem")
+    if stem not in LESSON_STEMS and name != LESSON_JOB:
+        return target
+    new = "../" * depth + f"lessons/{'job' if name == LESSON_JOB else stem}.md"
+    return new + (f"#{fragment}" if fragment else "")
+
+
+def on_page_markdown(markdown: str, page: Any, config: Any, **_: Any) -> str:
+    """Links to lesson files → the lessons' pages; the contract page gets the registry's own rubric."""
+    src = page.file.src_uri
+    if page.file.generated_by is None:  # hand-written pages only: the generated ones link inside the site already
+        page_dir = posixpath.dirname(src)
+        markdown = _LINK.sub(lambda m: f"]({site_link(m.group('target'), page_dir=page_dir)})", markdown)
+    if src == CONTRACT_PAGE:
+        from mkdocs.exceptions import PluginError
+
+        try:
+            markdown = with_rubric(markdown, rubric_markdown(), name=f"docs/{CONTRACT_PAGE}")
+        except CheckersError as exc:
+            raise PluginError(str(exc)) from exc
+    return markdown
+
+
 def on_serve(server: Any, config: Any, builder: Any, **_: Any) -> Any:
     """``mkdocs serve`` also rebuilds when a lesson or a solution changes.
 
@@ -723,6 +833,7 @@ def on_serve(server: Any, config: Any, builder: Any, **_: Any) -> Any:
     return server
 
 
-__all__ = ["REQUIRED_IMAGES", "BuildResult", "CheckRow", "DocsError", "GeneratedPage", "build_site",
-           "checks_reference", "cli_reference", "generated_pages", "grader_checks", "job_fields_reference",
-           "lesson_page", "missing_images"]
+__all__ = ["CONTRACT_PAGE", "REQUIRED_IMAGES", "RUBRIC_BEGIN", "RUBRIC_END", "BuildResult", "CheckRow", "DocsError",
+           "GeneratedPage", "build_site", "checks_reference", "cli_reference", "generated_pages", "grader_checks",
+           "job_fields_reference", "lesson_page", "missing_images", "rubric_markdown", "site_link", "update_rubric",
+           "with_rubric"]

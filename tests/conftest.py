@@ -13,6 +13,17 @@ FILES = Path(__file__).parent / "files"
 """Sample notebooks, job files and submissions used by the tests."""
 
 
+#: Fixtures that bring a heavy part with them, and the marker a test using one gets (so `-m "not spark and not kernel
+#: and not browser"` really leaves them out, whether or not the test module marks itself).
+_FIXTURE_MARKERS = {"spark_endpoint": "spark", "spark": "spark", "cam": "browser", "chromium": "browser"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for fixture in set(getattr(item, "fixturenames", ())) & set(_FIXTURE_MARKERS):
+            item.add_marker(_FIXTURE_MARKERS[fixture])
+
+
 @pytest.fixture(scope="session", autouse=True)
 def kit_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Point DAY07_HOME at a fresh folder so tests never touch the user's ~/.day07."""
@@ -51,6 +62,22 @@ def spark(spark_endpoint: Any) -> Iterator[Any]:
     session = connect(endpoint=spark_endpoint)
     yield session
     session.stop()
+
+
+@pytest.fixture(scope="session")
+def bwrap() -> str:
+    """The working bubblewrap the grader sandboxes kernels with; skips (fails under CI=true) without it."""
+    from tests.helpers.system import require_bwrap
+
+    return require_bwrap()
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Path:
+    """Chromium for the browser tests; skips (fails under CI=true) without it."""
+    from tests.helpers.system import require_chromium
+
+    return require_chromium()
 
 
 @pytest.fixture()

@@ -26,6 +26,7 @@ EXIT_UNUSABLE = 2
 
 #: Command-group modules, in the order ``day07 --help`` lists them.
 COMMAND_MODULES = (
+    "checkers.cli.start_cmd",
     "checkers.cli.check_cmd",
     "checkers.cli.grade_cmd",
     "checkers.cli.run_cmd",
@@ -93,6 +94,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         err_console.print("[yellow]interrupted[/yellow]")
         return 130
+    except Exception as exc:
+        from checkers.runtime.errors_display import is_spark_error, short_message
+
+        if not is_spark_error(exc):
+            raise
+        # A Spark error: its class, message and SQLSTATE, as Databricks shows them, without the JVM stack frames.
+        err_console.print(f"[red bold]error:[/red bold] {escape(short_message(exc))}")
+        return EXIT_UNUSABLE
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,4 +1,4 @@
-"""``day07 check [FOLDER]``: grade one submission on unseen data and report (CONTRACT §4).
+"""``day07 check [FOLDER]``: grade one submission on unseen data and report (docs/contract.md).
 
 Exit codes: 0 every required check passed, 1 a check failed, 2 the submission could not be graded at all
 (bad usage, no Java, no Spark). The grading itself lives in :mod:`checkers.grading.grade`; this module only
@@ -22,7 +22,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "seen, then check the widgets, the bronze / silver / gold tables, the job and the run. "
                     "Exit code 0 when every required check passes, 1 when one fails, 2 when it cannot grade.")
     parser.add_argument("folder", nargs="?", type=Path,
-                        help="the submission folder: four notebooks and a job file (default: lessons/)")
+                        help="the submission folder: four notebooks and a job file "
+                             "(default: my_work/ when it exists, else lessons/)")
     parser.add_argument("--solutions", action="store_true", help="grade solutions/ (must give full marks)")
     parser.add_argument("--json", dest="json_path", type=Path, metavar="FILE", help="write the JSON report here")
     parser.add_argument("--junit", dest="junit_path", type=Path, metavar="FILE",
@@ -42,13 +43,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def submission_folder(args: argparse.Namespace) -> Path:
-    """The folder to grade: FOLDER, solutions/ with --solutions, else lessons/ (graded in place)."""
+    """The folder to grade: FOLDER, solutions/ with --solutions, else my_work/ once `day07 start` made it, else
+    lessons/ (graded in place)."""
     if args.solutions and args.folder is not None:
         raise GradingError("Give either a FOLDER or --solutions, not both.",
                            hint="`day07 check --solutions` grades solutions/; `day07 check FOLDER` grades FOLDER.")
     if args.solutions:
         return PROJECT_ROOT / "solutions"
-    return args.folder if args.folder is not None else PROJECT_ROOT / "lessons"
+    if args.folder is not None:
+        return args.folder
+    from checkers.workspace import default_submission
+
+    return default_submission()
 
 
 def handler(args: argparse.Namespace) -> int:

@@ -1,4 +1,4 @@
-"""``day07 docs``: build or serve the guide, and regenerate its screenshots from real runs."""
+"""``day07 docs``: build or serve the guide, regenerate its screenshots from real runs, and its rubric."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from checkers.cli import EXIT_OK, EXIT_UNUSABLE, console
+from checkers.cli import EXIT_FAILED, EXIT_OK, EXIT_UNUSABLE, console
 from checkers.config import PROJECT_ROOT
 
 
@@ -28,6 +28,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     serve = sub.add_parser("serve", help="serve the site on 127.0.0.1 and rebuild on every change")
     serve.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default 8000)")
     serve.set_defaults(func=_serve)
+
+    rubric = sub.add_parser("rubric", help="write the rubric (points per check) into docs/contract.md",
+                            description="The contract page carries the rubric between its rubric markers, so GitHub "
+                                        "shows it too. This rewrites it from the grader's check registry.")
+    rubric.add_argument("--check", action="store_true",
+                        help="change nothing; exit 1 when the committed rubric differs from the registry")
+    rubric.set_defaults(func=_rubric)
 
     shots = sub.add_parser("screenshots", help="run the solutions for real and redraw the docs' images",
                            description="Runs solutions/00_widgets and the solution job locally (tables go to "
@@ -52,6 +59,22 @@ def _build(args: argparse.Namespace) -> int:
         result = build_site(root=PROJECT_ROOT, site_dir=args.site_dir, strict=args.strict)
     console.print(f"[green]✓[/green] built {result.pages} pages into {result.site_dir}")
     console.print(f"  open {result.site_dir / 'index.html'}, or serve it with `day07 docs serve`")
+    return EXIT_OK
+
+
+def _rubric(args: argparse.Namespace) -> int:
+    from checkers.docs_build import CONTRACT_PAGE, update_rubric
+
+    page = PROJECT_ROOT / "docs" / CONTRACT_PAGE
+    stale = update_rubric(page=page, check=args.check)
+    if args.check:
+        if stale:
+            console.print(f"[red]✗[/red] the rubric in {page} differs from the grader's checks; "
+                          "run `day07 docs rubric` to rewrite it")
+            return EXIT_FAILED
+        console.print(f"[green]✓[/green] the rubric in {page} matches the grader's checks")
+        return EXIT_OK
+    console.print(f"[green]✓[/green] {'rewrote' if stale else 'kept (already up to date)'} the rubric in {page}")
     return EXIT_OK
 
 

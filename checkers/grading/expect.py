@@ -1,8 +1,8 @@
 """What the learner's tables must hold, computed in pandas from the raw CSV alone.
 
 The grader never trusts a notebook (the learner's or the solution's) to know the right answer: it
-reads the raw file itself and applies the silver rules of docs/contract.md as written. The file is read with every column
-as text first, the way Spark's CSV reader sees it, so the rules see the raw values (``" View"``):
+reads the raw file itself and applies the silver rules of docs/contract.md as written. The file is read with
+every column as text first, the way Spark's CSV reader sees it, so the rules see the raw values (``" View"``):
 
 - only an *empty* field is null (Spark's ``nullValue`` is ``""``; a quoted ``""`` is null too);
   a field of spaces is text, as in Spark, so a whitespace-only ``user_session`` survives rule 2 and

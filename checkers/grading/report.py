@@ -1,4 +1,4 @@
-"""A grading report and its renderings: rich console, JSON (CONTRACT §4), JUnit XML, Gradescope ``results.json``.
+"""A grading report and its renderings: rich console, JSON (docs/contract.md), JUnit XML, Gradescope ``results.json``.
 
 The report is plain data; every renderer reads only it, so a report saved as JSON and loaded back renders
 the same way (the cohort grader relies on that).
@@ -20,7 +20,7 @@ from rich.text import Text
 from checkers.runtime.context import atomic_write
 
 STATUSES = ("passed", "failed", "error", "skipped")
-"""Contract §4 check statuses."""
+"""Check statuses (docs/contract.md)."""
 FIRST_FAILURES_SHOWN = 5
 """How many failures the console expands with message and hint."""
 _ICONS = {"passed": ("✔", "green"), "failed": ("✘", "red"), "error": ("!", "magenta"), "skipped": ("–", "dim")}

@@ -426,7 +426,7 @@ def match_notebook(*, notebook_path: str, job_path: Path) -> NotebookMatch:
     """Find the local file a ``notebook_path`` runs.
 
     Relative paths resolve against the job file's folder (bundle semantics); absolute workspace paths have no
-    local meaning, so they match ``<stem>.ipynb`` / ``<stem>.py`` in the job file's folder (contract §3).
+    local meaning, so they match ``<stem>.ipynb`` / ``<stem>.py`` in the job file's folder (docs/contract.md).
     """
     base = job_path.parent
     stem = _stem_of(notebook_path)

@@ -2,7 +2,7 @@
 
 The shape follows the Jobs API's run objects where it can (``result_state``, ``tasks[].task_key``,
 ``attempts``, ``repair_history``) so a learner who reads it learns the real thing, and it carries what the
-grader's ``run`` section needs (CONTRACT §4): ``{"result_state": …, "tasks": [{"task_key": …,
+grader's ``run`` section needs (docs/contract.md): ``{"result_state": …, "tasks": [{"task_key": …,
 "result_state": …}]}``. The record is rewritten atomically on every state change, so another process can
 watch a run and a crashed run leaves a readable record behind.
 """
@@ -26,7 +26,7 @@ RECORD_NAME = "run.json"
 TASKS_DIR = "tasks"
 """Sub-folder of a run folder holding ``<task_key>/attempt_<n>.ipynb``."""
 
-# Task result states (Jobs API ``RunResultState``), as DATABRICKS.md lists them.
+# Task result states (Jobs API ``RunResultState``), as the Jobs API documents them.
 SUCCESS = "SUCCESS"
 FAILED = "FAILED"
 TIMEDOUT = "TIMEDOUT"

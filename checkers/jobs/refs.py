@@ -1,6 +1,6 @@
 """Dynamic value references (``{{job.run_id}}``, ``{{tasks.bronze.values.rows}}``) as Databricks resolves them.
 
-Rules reproduced (DATABRICKS.md, Databricks "dynamic value references" docs):
+Rules reproduced (Databricks "dynamic value references" docs):
 - a reference is ``{{ dotted.name }}``; identifiers with characters other than letters, digits and ``_`` are
   wrapped in backticks: ``{{job.parameters.`my-param`}}``;
 - a syntax error (a missing brace) or an unknown namespace leaves the text as a literal;
@@ -25,8 +25,7 @@ from checkers.errors import CheckersError
 #: Namespaces Databricks knows; a reference in any other one is passed through as text.
 KNOWN_NAMESPACES = ("job", "task", "tasks", "workspace")
 
-#: ``{{job.start_time.<argument>}}`` arguments (UTC). DATABRICKS.md lists iso_date and iso_datetime;
-#: the others are in the Databricks reference table and cost nothing to support.
+#: ``{{job.start_time.<argument>}}`` arguments (UTC), as in the Databricks reference table.
 TIME_ARGUMENTS = ("iso_date", "iso_datetime", "year", "month", "day", "hour", "minute", "second",
                   "timestamp_ms", "iso_weekday", "is_weekday")
 

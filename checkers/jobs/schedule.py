@@ -226,7 +226,7 @@ def describe(*, cron: str, timezone_id: str) -> str:
 
 
 def fires_daily_at(*, cron: str, hour: int = 2, minute: int = 0, second: int = 0) -> bool:
-    """True when the expression fires exactly once every day, at ``hour:minute:second`` (contract §3)."""
+    """True when the expression fires exactly once every day, at ``hour:minute:second`` (docs/contract.md)."""
     try:
         quartz = parse_quartz(cron)
     except CronError:

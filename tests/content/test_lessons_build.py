@@ -32,7 +32,7 @@ COURSE = {
     "03_gold.ipynb": ["gold.product_metrics", "gold.daily_sales"],
     "job.yml": ["job.parameters", "job.schedule", "job.dependencies"],
 }
-DOCS_PAGES = {"widgets", "bronze", "silver", "gold", "job-workflow", "dependencies", "scheduling"}
+DOCS_PAGES = {"widgets", "bronze", "silver", "gold", "job-workflow", "dependencies", "scheduling", "contract"}
 
 
 def _digest(folder: Path) -> dict[str, str]:

@@ -21,7 +21,7 @@ def built_site(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
 
 
 @pytest.fixture(scope="session")
-def cam() -> Iterator[object]:
+def cam(chromium: Path) -> Iterator[object]:
     """One headless Chromium for every browser test (Playwright's sync API cannot open two at once)."""
     from checkers.screenshots import camera
 

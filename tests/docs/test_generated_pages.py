@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import types
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -238,3 +240,109 @@ def test_build_stops_when_a_screenshot_is_missing(tmp_path: Path) -> None:
 
 def test_the_kit_ships_every_screenshot() -> None:
     assert docs_build.missing_images(docs_dir=PROJECT_ROOT / "docs") == []
+
+
+# ------------------------------------------------------------------------------------------------ contract page
+
+
+CONTRACT = PROJECT_ROOT / "docs" / docs_build.CONTRACT_PAGE
+
+
+def test_the_committed_rubric_is_the_grader_registrys() -> None:
+    """docs/contract.md carries the rubric for GitHub readers; a change to the checks must reach it."""
+    assert not docs_build.update_rubric(page=CONTRACT, check=True), (
+        "The rubric in docs/contract.md differs from the grader's checks: run `day07 docs rubric` and commit it.")
+
+
+def test_the_rubric_lists_every_check_with_its_points() -> None:
+    from checkers.grading.checks import catalogue
+
+    specs = catalogue()
+    rubric = docs_build.rubric_markdown()
+    for spec in specs:
+        assert f"| `{spec.id}` | {spec.points:g} |" in rubric
+    required = sum(s.points for s in specs if s.required)
+    stretch = sum(s.points for s in specs if not s.required)
+    assert f"**{required:g} points** for the required checks" in rubric and f"**{stretch:g} more**" in rubric
+    for group in {s.group for s in specs}:
+        assert f"### Rubric: {group}\n" in rubric and f"(#rubric-{group})" in rubric
+
+
+def test_a_drifted_rubric_is_found_and_rewritten_between_its_markers(tmp_path: Path) -> None:
+    page = tmp_path / "contract.md"
+    text = docs_build.with_rubric(CONTRACT.read_text(encoding="utf-8"), docs_build.rubric_markdown())
+    stale = text.replace("| `silver.dedup` |", "| `silver.dedup_old` |")
+    assert stale != text
+    page.write_text(stale, encoding="utf-8")
+    assert docs_build.update_rubric(page=page, check=True) is True
+    assert page.read_text(encoding="utf-8") == stale  # --check changes nothing
+    assert docs_build.update_rubric(page=page) is True
+    assert page.read_text(encoding="utf-8") == text
+    assert docs_build.update_rubric(page=page) is False
+
+
+def test_a_contract_page_without_markers_names_them(tmp_path: Path) -> None:
+    page = tmp_path / "contract.md"
+    page.write_text("# The contract\n\nNo rubric here.\n", encoding="utf-8")
+    with pytest.raises(docs_build.DocsError) as err:
+        docs_build.update_rubric(page=page)
+    assert docs_build.RUBRIC_BEGIN in err.value.message and str(page) in err.value.message
+
+
+def test_rubric_command_checks_and_reports(day07: Any) -> None:
+    code, out, _ = day07("docs", "rubric", "--check")
+    assert code == 0 and "matches the grader's checks" in out
+
+
+def test_every_lesson_links_the_contract_in_its_first_cell() -> None:
+    import nbformat
+
+    from checkers.notebooks.formats import find_notebook
+
+    for folder in ("solutions", "lessons"):
+        for stem in docs_build.LESSON_STEMS:
+            path = find_notebook(PROJECT_ROOT / folder, stem)
+            assert path is not None
+            first = next(c for c in nbformat.read(str(path), as_version=4).cells if c.cell_type == "markdown")
+            assert "](../docs/contract.md)" in first.source, f"{path}: first markdown cell"
+            assert (path.parent / "../docs/contract.md").resolve().is_file()
+
+
+@pytest.mark.parametrize(("target", "page_dir", "expected"), [
+    ("../lessons/01_bronze.ipynb", "", "lessons/01_bronze.md"),
+    ("../lessons/job.yml", "", "lessons/job.md"),
+    ("../lessons/02_silver.ipynb#rule-5", "", "lessons/02_silver.md#rule-5"),
+    ("../../lessons/03_gold.py", "guide", "../lessons/03_gold.md"),
+    ("../lessons/notes.ipynb", "", "../lessons/notes.ipynb"),
+    ("silver.md", "", "silver.md"),
+    ("https://example.com/lessons/x.ipynb", "", "https://example.com/lessons/x.ipynb"),
+])
+def test_links_to_lesson_files_become_the_lessons_pages(target: str, page_dir: str, expected: str) -> None:
+    assert docs_build.site_link(target, page_dir=page_dir) == expected
+
+
+def _markdown_links(text: str) -> list[str]:
+    fenced = re.sub(r"```.*?```", "", text, flags=re.DOTALL)
+    return [t for t in re.findall(r"\]\(([^)\s]+)\)", fenced) if not re.match(r"^[a-z]+:|^#", t)]
+
+
+def test_links_between_docs_and_lessons_work_on_github_too() -> None:
+    """A relative link in the repository's own files must reach a file in the repository (not only the site).
+
+    Pages generated at build time (reference/) exist only in the site; they are the one exception.
+    """
+    sources = [*sorted((PROJECT_ROOT / "docs").glob("*.md")), PROJECT_ROOT / "README.md"]
+    broken = []
+    for source in sources:
+        for target in _markdown_links(source.read_text(encoding="utf-8")):
+            path = target.partition("#")[0]
+            if not path or path.startswith("reference/"):
+                continue
+            if not (source.parent / path).exists():
+                broken.append(f"{source.relative_to(PROJECT_ROOT)} → {target}")
+    for stem in docs_build.LESSON_STEMS:
+        notebook = PROJECT_ROOT / "lessons" / f"{stem}.ipynb"
+        for target in _markdown_links(notebook.read_text(encoding="utf-8").replace("\\n", "\n")):
+            if not (notebook.parent / target.partition("#")[0]).exists():
+                broken.append(f"lessons/{notebook.name} → {target}")
+    assert not broken, "\n".join(broken)

@@ -1,7 +1,7 @@
 """The grader's own expectations, from the raw CSV, in pandas.
 
-``events_every_rule.csv`` is small enough to work out by hand from the silver rules in docs/contract.md; the answers below
-were derived that way (line numbers are the file's, header = line 1). A generated file then checks
+``events_every_rule.csv`` is small enough to work out by hand from the silver rules in docs/contract.md; the
+answers below were derived that way (line numbers are the file's, header = line 1). A generated file then checks
 the properties that must hold for any data.
 """
 

@@ -21,6 +21,8 @@ import yaml
 from checkers.config import PROJECT_ROOT
 from checkers.grading.grade import grade_submission
 from checkers.grading.report import Report
+from checkers.notebooks.confine import sandbox_status
+from tests.helpers.system import in_ci
 
 pytestmark = [pytest.mark.spark, pytest.mark.kernel]
 
@@ -77,7 +79,11 @@ def test_grading_leaves_the_run_folder_and_drops_its_schema(solutions_cli: tuple
     silver = nbformat.read(str(next(folder.rglob("silver/attempt_1.ipynb"))), as_version=4)
     checks = [c for c in silver.cells if "check" in c.metadata.get("tags", [])]
     assert checks and all("Skipped by the grader" in "".join(o.get("text", "")) for c in checks for o in c.outputs)
-    assert any("bubblewrap sandbox" in note for note in data["notes"]), data["notes"]
+    status = sandbox_status()
+    if status.available or in_ci():
+        assert any("bubblewrap sandbox" in note for note in data["notes"]), data["notes"]
+    else:  # a developer's machine without bubblewrap: the report says why nothing was sandboxed
+        assert any(status.reason in note for note in data["notes"]), data["notes"]
     assert not (folder / "submission").exists() and not Path(data["data_file"]).exists()
     assert not spark.catalog.databaseExists(data["schema"])
     assert not spark.catalog.databaseExists(f"{data['schema']}_w")
@@ -133,7 +139,7 @@ def test_a_broken_submission_is_graded_with_reasons_not_crashed(broken: Path) ->
 
 
 def test_a_schema_that_already_exists_is_refused_left_alone_and_no_kernel_is_left_running(
-        spark: Any, tmp_path: Path) -> None:
+        spark: Any, tmp_path: Path, bwrap: str) -> None:
     import threading
 
     import psutil
@@ -182,3 +188,61 @@ def _eventually(condition: Any, timeout: float = 30) -> bool:
             return False
         time.sleep(0.2)
     return True
+
+
+# --------------------------------------------------------------------------------------------- fair grading
+
+
+def _solutions_with(tmp_path: Path, stem: str | None = None, edit: Any = None, job_edit: Any = None) -> Path:
+    """solutions/ with one notebook's cells changed by ``edit(cells)`` and/or the job by ``job_edit(job)``."""
+    folder = tmp_path / "submission"
+    shutil.copytree(SOLUTIONS, folder)
+    if stem is not None:
+        path = folder / f"{stem}.ipynb"
+        nb = nbformat.read(str(path), as_version=4)
+        edit(nb.cells)
+        nbformat.write(nb, str(path))
+    if job_edit is not None:
+        document = yaml.safe_load((folder / "job.yml").read_text(encoding="utf-8"))
+        job_edit(document["resources"]["jobs"]["day07_pipeline"])
+        (folder / "job.yml").write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    return folder
+
+
+def _replace_in_cells(cells: list[Any], old: str, new: str) -> None:
+    hits = [c for c in cells if old in c.source]
+    assert len(hits) == 1, f"{old!r} is in {len(hits)} cells"
+    hits[0].source = hits[0].source.replace(old, new)
+
+
+def test_to_timestamp_after_stripping_utc_as_participants_write_it_gets_full_marks(tmp_path: Path) -> None:
+    """How course participants parse the real file on Databricks (ANSI on): it must work on the kit's data."""
+    folder = _solutions_with(tmp_path, "02_silver", lambda cells: _replace_in_cells(
+        cells, 'F.to_timestamp("event_time", "yyyy-MM-dd HH:mm:ss \'UTC\'")',
+        'F.to_timestamp(F.regexp_replace("event_time", " UTC", ""), "yyyy-MM-dd HH:mm:ss")'))
+    report = grade_submission(folder=folder, rows=ROWS)
+    assert not_passed(report) == {} and report.score == 100
+
+
+def test_forgetting_the_bronze_task_value_costs_its_own_checks_only(tmp_path: Path) -> None:
+    """The condition task cannot run, so the job never reaches silver and gold: the grader runs them directly."""
+    folder = _solutions_with(tmp_path, "01_bronze", lambda cells: _replace_in_cells(
+        cells, 'dbutils.jobs.taskValues.set(key="bronze_rows", value=bronze_rows)', 'pass  # forgot the task value'))
+    report = grade_submission(folder=folder, rows=ROWS)
+    lost = not_passed(report)
+    assert set(lost) == {"bronze.task_value", "run.success", "run.order", "stretch.condition"}, lost
+    assert lost["run.order"][0] == "skipped"  # no evidence of the order: no points, counted apart from failures
+    assert all(c.status == "passed" for c in report.checks if c.group in ("silver", "gold"))
+    assert "ran them directly to grade their tables" in report.run.note
+    assert report.score == 100 - 2 - 4 - 2
+
+
+def test_a_wrong_depends_on_costs_job_tasks_only(tmp_path: Path) -> None:
+    def gold_after_bronze(job: dict[str, Any]) -> None:
+        gold = next(t for t in job["tasks"] if t["task_key"] == "gold")
+        gold["depends_on"] = [{"task_key": "bronze"}]
+
+    report = grade_submission(folder=_solutions_with(tmp_path, job_edit=gold_after_bronze), rows=ROWS)
+    required = {c.id for c in report.checks if c.required and c.status != "passed"}
+    assert required == {"job.tasks"}, not_passed(report)
+    assert report.score == 95 and "one task at a time" in report.run.note

@@ -103,7 +103,8 @@ def test_closing_the_service_stops_every_kernel_it_started(notebook: Path, env: 
     assert run(notebook, env)[0].ok  # a new service starts on the next run
 
 
-def test_a_grading_kernel_writes_only_in_its_sandbox(notebook: Path, env: dict[str, str], tmp_path: Path) -> None:
+def test_a_grading_kernel_writes_only_in_its_sandbox(notebook: Path, env: dict[str, str], tmp_path: Path,
+                                                    bwrap: str) -> None:
     inside, outside = tmp_path / "grading", tmp_path / "elsewhere"
     inside.mkdir()
     outside.mkdir()
@@ -114,7 +115,7 @@ def test_a_grading_kernel_writes_only_in_its_sandbox(notebook: Path, env: dict[s
 
 
 def test_the_pool_starts_a_gradings_kernels_one_after_another(env: dict[str, str], tmp_path: Path,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+                                                              monkeypatch: pytest.MonkeyPatch, bwrap: str) -> None:
     # Side by side on two cores, every kernel comes late, the one the first task waits for too.
     monkeypatch.setenv("DAY07_KERNEL_POOL", "3")
     sandboxed = {**env, SANDBOX_ENV: str(tmp_path)}

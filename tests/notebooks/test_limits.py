@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -218,11 +217,11 @@ def test_children_count_but_a_detached_service_does_not(kernel: NotebookClient, 
 
 
 @pytest.mark.kernel
-def test_a_kernel_inside_a_bwrap_sandbox_is_guarded_through_the_wrapper(tmp_path: Path) -> None:
+def test_a_kernel_inside_a_bwrap_sandbox_is_guarded_through_the_wrapper(tmp_path: Path, bwrap: str) -> None:
     # The sandbox's shape: bwrap → bwrap (new pid namespace, new session) → ipykernel.
     spec = tmp_path / "kernels" / "sandboxed"
     spec.mkdir(parents=True)
-    argv = [shutil.which("bwrap"), "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-pid",
+    argv = [bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-pid",
             "--new-session", "--die-with-parent", "--bind", str(tmp_path), str(tmp_path),
             "--setenv", "IPYTHONDIR", str(tmp_path / "ipython"), "--setenv", "JPY_PARENT_PID", "1",
             "--setenv", "TMPDIR", str(tmp_path),

@@ -1,4 +1,4 @@
-"""dbutils semantics from DATABRICKS.md, checked directly on the runtime objects (no kernel needed)."""
+"""dbutils semantics as Databricks documents them, checked directly on the runtime objects (no kernel needed)."""
 
 from __future__ import annotations
 

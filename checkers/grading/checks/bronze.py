@@ -1,4 +1,4 @@
-"""Bronze: every raw row, unchanged, plus where and when it was loaded (contract §2 Bronze)."""
+"""Bronze: every raw row, unchanged, plus where and when it was loaded (docs/contract.md, Bronze)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Job: the definition file loads and validates, and has the contract's tasks, parameters and schedule (§3)."""
+"""Job: the definition file loads and validates, and has the tasks, parameters and schedule of docs/contract.md."""
 
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ from checkers.grading.report import CheckResult
 
 Status = Literal["passed", "failed", "error", "skipped"]
 GROUPS = ("widgets", "bronze", "silver", "gold", "job", "run", "stretch")
-"""Contract §4 groups, in the order they are reported."""
+"""The report's groups (docs/contract.md), in the order they are reported."""
 STRETCH = "stretch"
 """The group reported separately, outside score / max_score."""
 DOCS_BASE_URL = "docs/"

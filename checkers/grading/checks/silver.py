@@ -1,4 +1,4 @@
-"""Silver: the cleaned events, one check per contract rule (§2 Silver), then the values row by row.
+"""Silver: the cleaned events, one check per silver rule of docs/contract.md, then the values row by row.
 
 The rule checks read one shared :class:`~checkers.grading.checks.silver_match.SilverMatch`, so a difference is
 reported once, by the rule that explains it; what no rule explains is reported by ``silver.kept_rows``
@@ -21,7 +21,7 @@ INTEGRAL = ("tinyint", "smallint", "int", "bigint")
 FLOATING = ("float", "double")
 COLUMN_KINDS = {"event_time": "timestamp", "event_date": "date", "product_id": "integral",
                 "category_id": "integral", "user_id": "integral", "price": "floating"}
-"""Contract §2 Silver types; every other column is a string."""
+"""Silver column types (docs/contract.md); every other column is a string."""
 KEY_TEXT = "(" + ", ".join(DEDUP_KEY) + ")"
 RULES = ("silver.parse_time", "silver.not_null", "silver.event_type", "silver.price", "silver.dedup",
          "silver.unknown_fill", "silver.derived")

@@ -1,6 +1,6 @@
 """Match a learner's silver table to the raw rows, so each difference is blamed on the rule that explains it.
 
-Silver is judged "in effect" (CONTRACT §2): only the final table is seen. Every raw row gets its fate under the
+Silver is judged "in effect" (docs/contract.md): only the final table is seen. Every raw row gets its fate under the
 contract (kept, or dropped by rule 1–5), and every silver row is matched to raw rows by the dedup key
 (user_session, event_time, event_type, product_id). Then:
 
