@@ -133,3 +133,44 @@ def test_cli_defaults_to_the_lessons_folder(monkeypatch: pytest.MonkeyPatch, tmp
     args = argparse.Namespace(folder=None, solutions=False)
     assert submission_folder(args) == PROJECT_ROOT / "lessons"
     assert submission_folder(argparse.Namespace(folder=None, solutions=True)) == PROJECT_ROOT / "solutions"
+
+
+def test_grading_a_class_is_refused_without_the_sandbox_and_names_the_way_out(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from checkers.grading.grade import sandbox_note
+    from checkers.notebooks import confine
+
+    missing = confine.SandboxStatus(False, None, "bwrap is not installed (apt-get install bubblewrap)")
+    monkeypatch.setattr(confine, "sandbox_status", lambda: missing)
+    with pytest.raises(GradingError, match="sandbox is not available") as info:
+        sandbox_note("required")
+    assert "bubblewrap" in (info.value.hint or "") and "--no-sandbox" in (info.value.hint or "")
+    assert "without a sandbox" in sandbox_note("auto")  # a learner's own check goes on, with the note
+    assert "WITHOUT a sandbox (--no-sandbox)" in sandbox_note("off")
+    (tmp_path / "cohort" / "alice").mkdir(parents=True)
+    assert _main(["grade", str(tmp_path / "cohort"), "--out", str(tmp_path / "out")], monkeypatch) == 2
+    err = capsys.readouterr().err
+    assert "sandbox is not available" in err and "--no-sandbox" in err
+    assert not (tmp_path / "out" / "gradebook.json").exists()  # refused before anything ran
+
+
+def test_no_sandbox_reaches_every_grading_of_the_cohort(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import checkers.grading.grade as grade_module
+    from checkers.grading.cohort import grade_cohort
+
+    seen: list[Any] = []
+
+    def grader(*, folder: Path, options: Any, **_kw: Any) -> Any:
+        seen.append(options)
+        raise RuntimeError("stop here")
+
+    monkeypatch.setattr(grade_module, "grade_submission", grader)
+    for sid in ("alice", "bob"):
+        (tmp_path / "cohort" / sid).mkdir(parents=True)
+    monkeypatch.setattr("checkers.runtime.spark.ensure_server", lambda spec=None: None)
+    result = grade_cohort(cohort_dir=tmp_path / "cohort", out_dir=tmp_path / "out", workers=1, rows=2000,
+                          sandbox="off")
+    assert {e.status for e in result.entries} == {"error"}
+    assert [o.sandbox for o in seen] == ["off", "off"]
+    assert {o.seed for o in seen} == {e.seed for e in result.entries} and len({o.seed for o in seen}) == 2
+    assert all(o.server is not None and not o.server.confined for o in seen)

@@ -72,3 +72,16 @@ def test_find_notebook_prefers_ipynb(files: Path, tmp_path: Path) -> None:
     assert find_notebook(files / "notebooks", "widgets_echo") == files / "notebooks" / "widgets_echo.ipynb"
     assert find_notebook(files / "notebooks", "child") == files / "notebooks" / "child.py"
     assert find_notebook(tmp_path, "nothing") is None
+
+
+def test_a_notebook_without_cell_ids_gets_them_silently(tmp_path: Path, recwarn: pytest.WarningsRecorder) -> None:
+    """Databricks exports and hand-written JSON have no cell ids: no nbformat warning reaches the console."""
+    import json
+
+    cell = {"cell_type": "code", "source": "print(1)", "metadata": {}, "outputs": [], "execution_count": None}
+    path = tmp_path / "no_ids.ipynb"
+    path.write_text(json.dumps({"cells": [cell, dict(cell)], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    nb = read_notebook(path)
+    ids = [c.get("id") for c in nb.cells]
+    assert all(ids) and len(set(ids)) == 2
+    assert not [w for w in recwarn if "id" in str(w.message).lower()], [str(w.message) for w in recwarn]
