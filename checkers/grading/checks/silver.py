@@ -61,7 +61,7 @@ def table(ev: Evidence) -> Outcome:
     return table_written(ev, "silver_events", "02_silver")
 
 
-@check("silver.columns", points=3, title="silver has the contract's 11 columns and types",
+@check("silver.columns", points=2, title="silver has the contract's 11 columns and types",
        hint="Select exactly the 9 raw columns, event_date and price_tier; cast the ids to BIGINT, price to DOUBLE "
             "and parse event_time to a timestamp.", docs="silver.md", requires=("silver.table",))
 def columns(ev: Evidence) -> Outcome:
@@ -97,7 +97,9 @@ def kept_rows(ev: Evidence) -> Outcome:
         message = f"silver is empty; {n(match.expected_rows)} rows pass every rule"
         hint = ("Usually the event_time parse: with a pattern that does not match the raw text (`2019-10-01 00:00:04 "
                 "UTC`), try_to_timestamp gives null for every row, and the null filter then drops them all. Use "
-                "\"yyyy-MM-dd HH:mm:ss 'UTC'\" (or strip ' UTC' and use \"yyyy-MM-dd HH:mm:ss\").")
+                "\"yyyy-MM-dd HH:mm:ss 'UTC'\" (or strip ' UTC' and use \"yyyy-MM-dd HH:mm:ss\"). If bronze read "
+                "the CSV with inferSchema, event_time is a timestamp already: do not parse it again (as text it has "
+                "lost ' UTC').")
     return failed(message, hint=hint)
 
 
@@ -122,7 +124,7 @@ def _drop_count(ev: Evidence, rule: int) -> int:
     return ev.expectations.silver.drop(rule).rows
 
 
-@check("silver.parse_time", points=3, title="rule 1: event_time parsed as a UTC timestamp",
+@check("silver.parse_time", points=2, title="rule 1: event_time parsed as a UTC timestamp",
        hint="F.to_timestamp(\"event_time\", \"yyyy-MM-dd HH:mm:ss 'UTC'\") reads the raw shape (quotes make UTC "
             "literal text); stripping ' UTC' first and using \"yyyy-MM-dd HH:mm:ss\" works too. Times are UTC: do not "
             "convert them.", docs="silver.md",
@@ -142,7 +144,7 @@ def parse_time(ev: Evidence) -> Outcome:
     return passed(f"event_time parsed as UTC, every time equal to the raw text{dropped}")
 
 
-@check("silver.not_null", points=3, title="rule 2: rows missing a required value are dropped",
+@check("silver.not_null", points=2, title="rule 2: rows missing a required value are dropped",
        hint="dropna(subset=[\"event_time\", \"event_type\", \"product_id\", \"user_id\", \"user_session\"]): only "
             "these five are required; brand and category_code may be null (rule 6 fills them).", docs="silver.md",
        requires=("silver.kept_rows",))
@@ -163,7 +165,7 @@ def not_null(ev: Evidence) -> Outcome:
     return passed(f"no nulls in the 5 required columns; {n(_drop_count(ev, 2))} rows with one were dropped")
 
 
-@check("silver.event_type", points=3, title="rule 3: event_type trimmed, lower-cased, only the 4 known types",
+@check("silver.event_type", points=2, title="rule 3: event_type trimmed, lower-cased, only the 4 known types",
        hint="First F.lower(F.trim(\"event_type\")), then keep event_type in (view, cart, remove_from_cart, "
             "purchase): trimming after the filter loses ' View'.", docs="silver.md", requires=("silver.kept_rows",))
 def event_type(ev: Evidence) -> Outcome:
@@ -186,7 +188,7 @@ def event_type(ev: Evidence) -> Outcome:
                   f"{n(_drop_count(ev, 3))} unknown types dropped")
 
 
-@check("silver.price", points=3, title="rule 4: only 0 < price < 10000 kept",
+@check("silver.price", points=2, title="rule 4: only 0 < price < 10000 kept",
        hint="filter((F.col(\"price\") > 0) & (F.col(\"price\") < 10000)): both bounds strict.", docs="silver.md",
        requires=("silver.kept_rows",))
 def price(ev: Evidence) -> Outcome:
@@ -259,7 +261,7 @@ def unknown_fill(ev: Evidence) -> Outcome:
                   "category codes became 'unknown'")
 
 
-@check("silver.derived", points=3, title="rule 7: event_date is the UTC date; price_tier by price",
+@check("silver.derived", points=2, title="rule 7: event_date is the UTC date; price_tier by price",
        hint="event_date = F.to_date(\"event_time\"); price_tier = F.when(price < 10, \"budget\").when(price < 50, "
             "\"mid\").otherwise(\"premium\").", docs="silver.md", requires=("silver.kept_rows",))
 def derived(ev: Evidence) -> Outcome:

@@ -13,7 +13,7 @@ spark.sql(f"DROP TABLE IF EXISTS {schema}.silver_events")
 spark.sql(f"""
 CREATE TABLE {schema}.silver_events AS
 WITH typed AS (
-  SELECT try_to_timestamp(CAST(event_time AS STRING), "yyyy-MM-dd HH:mm:ss 'UTC'") AS event_time,
+  SELECT try_cast(event_time AS TIMESTAMP) AS event_time,  -- a timestamp already when bronze inferred types
          lower(trim(CAST(event_type AS STRING))) AS event_type,
          try_cast(product_id AS BIGINT) AS product_id,
          try_cast(category_id AS BIGINT) AS category_id,
