@@ -8,6 +8,7 @@ Databricks notebooks read raw files from volume paths (a widget default like
 
 from __future__ import annotations
 
+import _io
 import builtins
 import gzip
 import io
@@ -211,9 +212,41 @@ def _wrap_two_args(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+_REAL_OPEN = _io.open
+"""The built-in ``open`` (``_io`` is never patched, so this stays the real one even if this module reloads)."""
+
+
+def volume_open(file: Any, *args: Any, **kwargs: Any) -> Any:
+    """``open`` that also takes ``/Volumes`` paths: the notebook's ``open``, ``builtins.open`` and ``io.open``.
+
+    A module-level function, so cloudpickle sends it to Spark's Python workers by name, not by value: a Python UDF,
+    pandas UDF or ``mapInPandas`` function that calls ``open`` pickles (see :func:`pickle_open_as`)."""
+    return _REAL_OPEN(translate(file), *args, **kwargs)
+
+
+volume_open.__wrapped__ = _REAL_OPEN  # type: ignore[attr-defined]
+volume_open._day07_volumes = True  # type: ignore[attr-defined]
+
+
+def pickle_open_as(*, kit_server: bool) -> None:
+    """How a function that calls ``open`` travels to Spark's Python workers.
+
+    The kit's own server runs its workers with this kit's Python, so they import :func:`volume_open` and
+    ``/Volumes`` paths work inside UDFs too. Another server's workers may not have the kit: there ``open`` is
+    pickled as the built-in ``io.open`` (the name it replaces)."""
+    if kit_server:
+        volume_open.__module__, volume_open.__qualname__ = __name__, "volume_open"
+    else:
+        volume_open.__module__, volume_open.__qualname__ = "io", "open"
+
+
+def _use_volume_open(func: Callable[..., Any]) -> Callable[..., Any]:
+    return volume_open
+
+
 #: (module, attribute, wrapper) patched by :func:`install_python_hooks`: the calls notebooks use on files.
 _HOOKS: tuple[tuple[Any, str, Callable[[Callable[..., Any]], Callable[..., Any]]], ...] = (
-    (builtins, "open", _wrap_first_arg), (io, "open", _wrap_first_arg),
+    (builtins, "open", _use_volume_open), (io, "open", _use_volume_open),
     (os, "listdir", _wrap_first_arg), (os, "scandir", _wrap_first_arg), (os, "stat", _wrap_first_arg),
     (os, "lstat", _wrap_first_arg), (os, "mkdir", _wrap_first_arg), (os, "makedirs", _wrap_first_arg),
     (os, "remove", _wrap_first_arg), (os, "unlink", _wrap_first_arg), (os, "rmdir", _wrap_first_arg),
@@ -227,11 +260,11 @@ _HOOKS: tuple[tuple[Any, str, Callable[[Callable[..., Any]], Callable[..., Any]]
 def install_python_hooks(namespace: dict[str, Any] | None = None) -> bool:
     """Make ``open``, ``os`` and ``os.path`` calls (and so ``pathlib``, ``pandas``) see volume paths locally.
 
-    ``namespace`` is a notebook's globals: IPython puts its own ``open`` there, which is wrapped too.
+    ``namespace`` is a notebook's globals: IPython puts its own ``open`` there, which is replaced too.
     Only paths under ``/Volumes`` are changed. Idempotent; returns False when already installed.
     """
     if namespace is not None and callable(namespace.get("open")) and not _hooked(namespace["open"]):
-        namespace["open"] = _wrap_first_arg(namespace["open"])
+        namespace["open"] = volume_open  # not a wrapper of IPython's own: that one cannot be pickled for UDFs
     if _hooked(builtins.open):
         return False
     for module, name, wrap in _HOOKS:

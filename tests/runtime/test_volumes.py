@@ -131,3 +131,29 @@ def test_cli_copies_and_shows_the_mapping(home: Path, tmp_path: Path, capsys: py
     assert "/Volumes/workspace/shop/raw" in out and SAMPLE_VOLUME in out
     with pytest.raises(CheckersError):
         _cli("volumes", "cp", str(src), "/not/a/volume")
+
+
+def test_a_function_that_calls_open_still_pickles_for_udfs(home: Path) -> None:
+    """cloudpickle sends UDFs, pandas UDFs and mapInPandas functions to Spark's workers; ``open`` must travel."""
+    import pickle
+
+    from pyspark import cloudpickle
+
+    folder = local_path("/Volumes/workspace/shop/raw")
+    folder.mkdir(parents=True)
+    (folder / "lookup.txt").write_text("premium")
+    namespace: dict = {"open": builtins.open}
+    exec("def segment(path):\n    with open(path) as fh:\n        return fh.read()\n", namespace)  # noqa: S102
+    try:
+        install_python_hooks(namespace)
+        volumes.pickle_open_as(kit_server=True)  # the kit's workers import the kit: volume paths work there
+        payload = cloudpickle.dumps(namespace["segment"])
+        assert b"volume_open" in payload
+        assert pickle.loads(payload)("/Volumes/workspace/shop/raw/lookup.txt") == "premium"
+        volumes.pickle_open_as(kit_server=False)  # another server's workers get the built-in open
+        payload = cloudpickle.dumps(namespace["segment"])
+        assert b"volume_open" not in payload
+        assert pickle.loads(payload)(str(folder / "lookup.txt")) == "premium"
+    finally:
+        volumes.pickle_open_as(kit_server=True)
+        uninstall_python_hooks()

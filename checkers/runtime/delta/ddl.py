@@ -1,0 +1,135 @@
+"""History for the SQL statements that write tables (``CREATE``, ``INSERT``, ``TRUNCATE``), and logs kept in step
+with ``DROP`` and ``RENAME``; ``CREATE OR REPLACE ... AS SELECT`` and ``INSERT OVERWRITE`` may read their own table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from checkers.runtime import compat
+from checkers.runtime.delta import history, log, state, storage
+from checkers.runtime.delta.hooks import _exists, _self_overwrite
+from checkers.runtime.delta.statement import QUERY_WORDS, Statement, split, syntax_error
+
+
+def create(session: Any, st: Statement, args: Any, inner: Any) -> Any:
+    w = st.word
+    replace = (w(1) == "OR" and w(2) == "REPLACE") or w(0) == "REPLACE"
+    k = next((i for i in range(min(len(st.words), 6)) if w(i) == "TABLE"), None)
+    if k is None or w(1) in ("TEMPORARY", "TEMP") or "VIEW" in st.words[:k]:
+        return inner(st.text, args)
+    guard = w(k + 1) == "IF"
+    k += 4 if guard else 1
+    name, after = st.name_at(k)
+    as_query = next((i for i in st.top_level(after) if w(i) == "AS" and w(i + 1) in QUERY_WORDS), None)
+    using = st.find(after, "USING", stop=as_query)
+    stored = st.find(after, "STORED", stop=as_query)
+    if stored is not None or (using is not None and w(using + 1) not in ("DELTA", compat.LOCAL_FORMAT.upper())):
+        return inner(st.text, args)
+    kind, target = storage.split_identifier(name)
+    suffix = " AS SELECT" if as_query is not None else ""
+    if kind == "path":
+        return _create_path(session, st, name, target, after, as_query)
+    info = storage.info_from_name(session, target)
+    reads_itself = as_query is not None and any(t.value.lower() == info.table for t in st.sig[as_query:])
+    if replace and reads_itself and _exists(session, target):  # the query reads the table it replaces: stage
+        current = storage.describe_table(session, target)
+        assert current is not None
+        stage = storage.quote(compat.SESSION_CATALOG, current.database or "default",
+                              storage._fresh(current.table or "t", "stage"))
+        result = inner(f"CREATE TABLE {stage} {st.slice(after)}", args)
+        storage.swap_in(session, current, stage)
+    else:
+        existed = guard and _exists(session, target)
+        result = inner(st.text, args)
+        if existed:
+            return result
+    replaced = replace and info.log().latest() is not None  # Delta keeps a replaced table's history
+    operation = ("CREATE OR REPLACE TABLE" if replace else "CREATE TABLE") + suffix
+    history.record(session, info, operation, {"isManaged": "true", "description": None, "partitionBy": "[]",
+                                              "properties": "{}"}, new_table=not replaced)
+    return result
+
+
+def _create_path(session: Any, st: Statement, name: str, path: str, after: int, as_query: int | None) -> Any:
+    """``CREATE TABLE delta.`/path` (...)`` (the builder with only a location): an empty table's files there."""
+    if as_query is not None:
+        with state.internal():
+            frame = session.sql(st.slice(as_query + 1))
+    elif st.word(after) == "(":
+        frame = session.createDataFrame([], st.slice(after + 1, st.closing(after)).replace(" NOT NULL", ""))
+    else:
+        raise syntax_error(st.text, "columns or AS SELECT")
+    partitioned = st.find(after, "PARTITIONED")
+    cols = []
+    if partitioned is not None and st.word(partitioned + 2) == "(":
+        cols = [st.slice(i, j).strip("`") for i, j in split(st, partitioned + 3, st.closing(partitioned + 2))]
+    info = storage.path_info(path, display=name)
+    info.partition_columns = cols
+    with state.internal():
+        writer = frame.write.format(compat.LOCAL_FORMAT).mode("error")
+        (writer.partitionBy(*cols) if cols else writer).save(path)
+    history.record(session, info, "CREATE TABLE" + (" AS SELECT" if as_query is not None else ""),
+                   {"isManaged": "false", "description": None, "partitionBy": "[]", "properties": "{}"},
+                   new_table=True)
+    return session.range(0).select()
+
+
+def insert(session: Any, st: Statement, args: Any, inner: Any) -> Any:
+    k = 3 if st.word(2) == "TABLE" else 2
+    name, after = st.name_at(k)
+    kind, target = storage.split_identifier(name)
+    overwrite = st.word(1) == "OVERWRITE"
+    try:
+        result = inner(st.text, args)
+    except Exception as exc:
+        if not (overwrite and kind == "table" and _self_overwrite(exc)):
+            raise
+        result = _insert_through_stage(session, st, args, inner, target, after)
+    mode = {"mode": "Overwrite" if overwrite else "Append", "partitionBy": "[]"}
+    if kind == "path":
+        history.record(session, storage.path_info(target, display=name), "WRITE", mode, blind_append=not overwrite)
+    else:
+        history.record(session, target, "WRITE", mode, blind_append=not overwrite)
+    return result
+
+
+def _insert_through_stage(session: Any, st: Statement, args: Any, inner: Any, target: str, k: int) -> Any:
+    """``INSERT OVERWRITE t SELECT ... FROM t``: the query's rows go to a staging table first."""
+    if st.word(k) == "PARTITION" and st.word(k + 1) == "(":
+        k = st.closing(k + 1) + 1
+    if st.word(k) == "(" and st.word(k + 1) not in ("SELECT", "WITH"):
+        k = st.closing(k) + 1
+    info = storage.describe_table(session, target)
+    assert info is not None
+    stage = storage.quote(compat.SESSION_CATALOG, info.database or "default", storage._fresh(info.table or "t", "q"))
+    inner(f"CREATE TABLE {stage} AS {st.slice(k)}", args)
+    try:
+        result = inner(f"{st.slice(0, k)} SELECT * FROM {stage}")
+    except BaseException as exc:
+        exc.add_note(f"The new rows are kept in the table {stage}.")
+        raise
+    storage.raw_sql(session, f"DROP TABLE IF EXISTS {stage}")
+    return result
+
+
+def after_ddl(session: Any, st: Statement) -> None:
+    """Keep the logs in step: ``DROP TABLE`` forgets one, ``DROP SCHEMA`` its tables', a rename moves one."""
+    try:
+        w = st.word
+        if w(0) == "DROP" and w(1) in ("SCHEMA", "DATABASE", "NAMESPACE"):
+            name, _ = st.name_at(4 if w(2) == "IF" else 2)
+            parts = [t.value for t in compat.tokenize(compat.rewrite_name(name, kind="schema")) if t.kind != "op"]
+            log.drop_schema_logs(f"{compat.SESSION_CATALOG}.{parts[-1]}")
+        elif w(0) == "DROP" and w(1) == "TABLE":
+            name, _ = st.name_at(4 if w(2) == "IF" else 2)
+            storage.info_from_name(session, name).log().drop()
+        elif w(0) == "TRUNCATE":
+            name, _ = st.name_at(2)
+            history.record(session, compat.rewrite_name(name), "TRUNCATE", {})
+        elif w(0) == "ALTER":
+            old, k = st.name_at(2)
+            if w(k) == "RENAME" and w(k + 1) == "TO":
+                new, _ = st.name_at(k + 2)
+                storage.info_from_name(session, old).log().move_to(storage.info_from_name(session, new).log())
+    except Exception:  # noqa: BLE001 - the statement itself succeeded; the log only falls behind
+        pass

@@ -1,0 +1,209 @@
+"""Delta's SQL on the stand-in: ``MERGE INTO``, ``UPDATE``, ``DELETE``, ``DESCRIBE HISTORY|DETAIL``, ``OPTIMIZE``,
+``VACUUM``, ``RESTORE`` and ``VERSION|TIMESTAMP AS OF``; and a history entry for every ``CREATE``/``INSERT``.
+
+Statements are read with :mod:`compat`'s quote-aware tokenizer; conditions and expressions are handed to Spark
+as written (``F.expr``), so only the statement's frame is parsed here. Everything else goes on to ``compat``.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from typing import Any
+
+from checkers.runtime.delta import ddl, errors, history, state, storage
+from checkers.runtime.delta.merge import Clause, run_merge
+from checkers.runtime.delta.statement import Statement, assignments, inline_parameters, split, syntax_error
+from checkers.runtime.delta.tables import DeltaTable, delete_rows, optimize_result, restore, update_rows
+
+_TRAVEL = {"VERSION", "TIMESTAMP", "SYSTEM_VERSION", "SYSTEM_TIME"}
+_AFFECTED = "num_affected_rows BIGINT"
+
+
+def wrap_sql(original: Any) -> Any:
+    @functools.wraps(original)
+    def sql(self: Any, sqlQuery: str, args: Any = None, **kwargs: Any) -> Any:  # noqa: N803 - PySpark's name
+        if state.is_internal() or not isinstance(sqlQuery, str) or kwargs:
+            return original(self, sqlQuery, args, **kwargs)
+        return run_statement(self, sqlQuery, args, functools.partial(original, self))
+
+    return sql
+
+
+def run_statement(session: Any, text: str, args: Any, inner: Any) -> Any:
+    """Run one statement: the Delta ones here, the rest through ``inner`` (compat's ``spark.sql``)."""
+    st = Statement(text)
+    w = st.word
+    if not st.words:
+        return inner(text, args)
+    if w(0) == "RESTORE":
+        return _restore(session, Statement(inline_parameters(text, args)))
+    if any(word in _TRAVEL for word in st.words) and "OF" in st.words:
+        rewritten = _time_travel(session, st)
+        if rewritten != text:
+            return run_statement(session, rewritten, args, inner)
+    handlers = {"MERGE": _merge, "UPDATE": _update, "OPTIMIZE": _optimize, "VACUUM": _vacuum}
+    if w(0) in handlers and (w(0) != "MERGE" or w(1) == "INTO"):
+        return handlers[w(0)](session, Statement(inline_parameters(text, args)))
+    if w(0) == "DELETE" and w(1) == "FROM":
+        return _delete(session, Statement(inline_parameters(text, args)))
+    if w(0) in ("DESCRIBE", "DESC") and w(1) in ("HISTORY", "DETAIL"):
+        return _describe(session, Statement(inline_parameters(text, args)))
+    if w(0) == "CREATE" or (w(0) == "REPLACE" and w(1) == "TABLE"):
+        return ddl.create(session, st, args, inner)
+    if w(0) == "INSERT" and w(1) in ("INTO", "OVERWRITE"):
+        return ddl.insert(session, st, args, inner)
+    result = inner(text, args)
+    if w(0) == "DROP" or (w(0) == "TRUNCATE" and w(1) == "TABLE") or (w(0) == "ALTER" and w(1) == "TABLE"):
+        ddl.after_ddl(session, st)
+    return result
+
+
+def _table(session: Any, st: Statement, k: int, *, stop: set[str] | None = None) -> tuple[DeltaTable, int]:
+    """The Delta table named at ``k`` (with its alias, or its own last name part as alias); the end index."""
+    name, k = st.name_at(k)
+    alias, k = st.alias_at(k)
+    if name[:1] in ("'", '"'):
+        info = storage.resolve(session, name[1:-1], kind="path")
+    else:
+        info = storage.resolve(session, name)
+    if alias is None and info.kind == "table":
+        alias = info.table
+    return DeltaTable(session, info, alias), k
+
+
+def _merge(session: Any, st: Statement) -> Any:
+    table, k = _table(session, st, 2)
+    if st.word(k) != "USING":
+        raise syntax_error(st.text, "USING after the target table")
+    if st.word(k + 1) == "(":
+        close = st.closing(k + 1)
+        source_sql, k = f"SELECT * FROM ({st.slice(k + 2, close)}) AS __day07_source", close + 1
+        default_alias = "__day07_source"
+    else:
+        name, k = st.name_at(k + 1)
+        source_sql, default_alias = f"SELECT * FROM {name}", st.sig[k - 1].value
+    alias, k = st.alias_at(k)
+    if st.word(k) != "ON":
+        raise syntax_error(st.text, "ON after the source")
+    with state.internal():
+        source = session.sql(source_sql)
+    source = source.alias(alias or default_alias)
+    whens = [i for i in st.top_level(k) if st.words[i] == "WHEN"]
+    if not whens:
+        raise errors.no_when_clause()
+    clauses = [_clause(st, a, b) for a, b in zip(whens, [*whens[1:], None], strict=True)]
+    return run_merge(table, source, st.slice(k + 1, whens[0]), clauses)
+
+
+def _clause(st: Statement, a: int, b: int | None) -> Clause:
+    k = a + 1
+    kind = "matched"
+    if st.word(k) == "NOT":
+        kind, k = "not_matched", k + 1
+    k += 1  # MATCHED
+    if st.word(k) == "BY":
+        kind = "not_matched_by_source" if st.word(k + 1) == "SOURCE" else "not_matched"
+        k += 2
+    then = st.find(k, "THEN", stop=b)
+    if then is None:
+        raise syntax_error(st.text, "THEN in a WHEN clause")
+    condition = st.slice(k + 1, then) if st.word(k) == "AND" else None
+    k = then + 1
+    verb = st.word(k)
+    if verb == "DELETE":
+        return Clause(kind, "delete", condition)
+    if verb == "UPDATE" and st.word(k + 1) == "SET":
+        if st.word(k + 2) == "*":
+            return Clause(kind, "update_all", condition)
+        return Clause(kind, "update", condition, tuple(assignments(st, k + 2, b)))
+    if verb == "INSERT":
+        if st.word(k + 1) == "*":
+            return Clause(kind, "insert_all", condition)
+        if st.word(k + 1) == "(":
+            close = st.closing(k + 1)
+            cols = [st.slice(i, j) for i, j in split(st, k + 2, close)]
+            if st.word(close + 1) != "VALUES" or st.word(close + 2) != "(":
+                raise syntax_error(st.text, "VALUES (...) after INSERT (...)")
+            end = st.closing(close + 2)
+            values = [st.slice(i, j) for i, j in split(st, close + 3, end)]
+            if len(cols) != len(values):
+                raise syntax_error(st.text, f"{len(cols)} values for {len(cols)} columns")
+            return Clause(kind, "insert", condition, tuple(zip(cols, values, strict=True)))
+    raise syntax_error(st.text, "UPDATE SET, DELETE or INSERT after THEN")
+
+
+def _update(session: Any, st: Statement) -> Any:
+    table, k = _table(session, st, 1)
+    if st.word(k) != "SET":
+        raise syntax_error(st.text, "SET after the table name")
+    where = st.find(k + 1, "WHERE")
+    condition = st.slice(where + 1) if where is not None else None
+    count = update_rows(table, condition, dict(assignments(st, k + 1, where)))
+    return session.createDataFrame([(count,)], _AFFECTED)
+
+
+def _delete(session: Any, st: Statement) -> Any:
+    table, k = _table(session, st, 2)
+    condition = st.slice(k + 1) if st.word(k) == "WHERE" else None
+    count = delete_rows(table, condition)
+    return session.createDataFrame([(count,)], _AFFECTED)
+
+
+def _describe(session: Any, st: Statement) -> Any:
+    table, k = _table(session, st, 2)
+    if st.word(1) == "DETAIL":
+        return table.detail()
+    limit = int(st.sig[k + 1].text) if st.word(k) == "LIMIT" and k + 1 < len(st.sig) else None
+    return table.history(limit)
+
+
+def _optimize(session: Any, st: Statement) -> Any:
+    table, _ = _table(session, st, 1)
+    return optimize_result(session, table._info)
+
+
+def _vacuum(session: Any, st: Statement) -> Any:
+    table, _ = _table(session, st, 1)
+    table.vacuum()
+    info = table._info
+    return session.createDataFrame([(info.location if info.kind == "table" else info.path,)], "path STRING")
+
+
+def _restore(session: Any, st: Statement) -> Any:
+    k = 2 if st.word(1) == "TABLE" else 1
+    table, k = _table(session, st, k)
+    if st.word(k) != "TO" or st.word(k + 1) not in ("VERSION", "TIMESTAMP") or st.word(k + 2) != "AS":
+        raise syntax_error(st.text, "TO VERSION AS OF <n> or TO TIMESTAMP AS OF '<time>'")
+    value = st.sig[k + 4].value if k + 4 < len(st.sig) else ""
+    if st.word(k + 1) == "VERSION":
+        return restore(table, version=value)
+    return restore(table, timestamp=value)
+
+
+def _time_travel(session: Any, st: Statement) -> str:
+    """``t VERSION AS OF 1`` / ``t TIMESTAMP AS OF '...'`` → a temporary view of that version."""
+    pieces, last = [], 0
+    for k, word in enumerate(st.words):
+        if word not in _TRAVEL or st.word(k + 1) != "AS" or st.word(k + 2) != "OF" or k + 3 >= len(st.sig):
+            continue
+        end = k - 2 if st.word(k - 1) == "FOR" else k - 1
+        start = end
+        while start >= 2 and st.word(start - 1) == "." and st.sig[start - 2].kind in ("word", "qident"):
+            start -= 2
+        if start < 0 or st.sig[start].kind not in ("word", "qident"):
+            continue
+        value = st.sig[k + 3]
+        if value.kind not in ("string", "word") or (value.kind == "word" and not value.text.isdigit()):
+            raise errors.not_emulated("Time travel to a computed version or time", anchor="time-travel",
+                                      hint="Write the version number or the timestamp as a literal.")
+        name = "".join(t.text for t in st.sig[start:end + 1])
+        info = storage.resolve(session, name)
+        travel = {"version": value.value} if word in ("VERSION", "SYSTEM_VERSION") else {"timestamp": value.value}
+        frame = history.version_frame(session, info, **travel)
+        view = f"__day07_{hashlib.sha1(f'{info.key}|{value.value}'.encode()).hexdigest()[:12]}"
+        with state.internal():
+            frame.createOrReplaceTempView(view)
+        pieces.append(st.text[last:st.start[start]] + f"`{view}`")
+        last = st.end_of(k + 3)
+    return "".join(pieces) + st.text[last:] if pieces else st.text
