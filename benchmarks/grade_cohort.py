@@ -2,13 +2,14 @@
 
     python benchmarks/grade_cohort.py [--n 27] [--broken 3] [--workers 2] [--rows 30000] [--naive 2]
 
-Prints the per-submission median (solutions copies), the cohort wall time, peak memory (summed over this
-process, its children — the kernels — and the Spark server; as PSS, which splits shared library pages between
-the processes that map them, so the sum is what the machine really spends, and as plain RSS, which counts them
-once per process), and the ratio against the naive way: every
-notebook of a submission in a fresh kernel with its own local SparkSession (classic PySpark, Hive catalog in a
-temporary folder), run one after the other. The naive way is measured on ``--naive`` submissions and
-extrapolated to the cohort (it only *runs* the notebooks — no checks — so the ratio favours it).
+Prints the per-submission median (solutions copies), the cohort wall time (the workers' Spark servers start inside
+it, as `day07 grade` pays for them), peak memory (summed over this process and its children: the kernels, the fork
+servers and the workers' Spark servers; as PSS, which splits shared library pages between the processes that map
+them, so the sum is what the machine really spends, and as plain RSS, which counts them once per process), and the
+ratio against the naive way: every notebook of a submission in a fresh kernel with its own local SparkSession
+(classic PySpark, Hive catalog in a temporary folder), run one after the other. The naive way is measured on
+``--naive`` submissions and extrapolated to the cohort (it only *runs* the notebooks — no checks — so the ratio
+favours it).
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 _CONNECT_ENV = ("SPARK_REMOTE", "SPARK_CONNECT_MODE_ENABLED", "SPARK_LOCAL_REMOTE", "SPARK_API_MODE")
-TARGET_30_SECONDS = 240.0
-"""Issue 7: 30 submissions graded in 4 minutes or less on the 2-core machine."""
+TARGET_30_SECONDS = 90.0
+"""Issue 19: 30 submissions graded in 90 s or less on the 2-core machine (issue 7 asked for 4 minutes)."""
 TARGET_MEMORY_GIB = 3.0
 BROKEN = ("bad_json", "os_exit", "missing_notebook", "job_cycle", "infinite_loop")
 
@@ -51,7 +52,8 @@ def load_build():  # noqa: ANN201 - a module from tests/files
 
 
 class PeakMemory:
-    """Samples PSS and RSS of this process tree plus the Spark server every 0.25 s; keeps the peaks."""
+    """Samples PSS and RSS of this process tree (the grader, kernels, fork servers and the workers' Spark servers)
+    every 0.25 s; keeps the peaks."""
 
     def __init__(self) -> None:
         self.peak = 0
@@ -60,21 +62,10 @@ class PeakMemory:
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _sample(self) -> tuple[int, int]:
-        from checkers.runtime.spark import server_status
-
         me = psutil.Process()
         procs = {me.pid: me}
-        for child in me.children(recursive=True):
+        for child in me.children(recursive=True):  # kernels, fork servers, the workers' Spark servers
             procs[child.pid] = child
-        pid = server_status().pid
-        if pid is not None and pid not in procs:
-            try:
-                server = psutil.Process(pid)
-                procs[pid] = server
-                for child in server.children(recursive=True):
-                    procs[child.pid] = child
-            except psutil.Error:
-                pass
         pss = rss = 0
         for p in procs.values():
             try:
@@ -142,7 +133,6 @@ def main() -> int:
     build = load_build()
     from checkers.grading.cohort import grade_cohort
     from checkers.grading.grade import DEFAULT_ROWS
-    from checkers.runtime.spark import ensure_server
 
     root = Path(tempfile.mkdtemp(prefix="day07-bench-cohort-"))
     cohort = root / "cohort"
@@ -171,9 +161,7 @@ def main() -> int:
         print(f"naive way: {naive:.1f} s per submission (median of {len(times)}, serial); "
               f"extrapolated cohort {naive * total:.0f} s", flush=True)
 
-    t0 = time.monotonic()
-    ensure_server()
-    print(f"Spark server ready in {time.monotonic() - t0:.1f} s (not counted below)")
+    # Each worker grades on a Spark server of its own, started by grade_cohort: counted, as `day07 grade` pays it.
     with PeakMemory() as mem:
         started = time.monotonic()
         result = grade_cohort(cohort_dir=cohort, out_dir=root / "out", workers=args.workers, seed=args.seed,
@@ -190,7 +178,7 @@ def main() -> int:
     print(f"cohort wall time: {wall:.1f} s for {total} submissions ({per_sub_wall:.1f} s per submission; "
           f"{per_sub_wall * 30:.0f} s per 30, target ≤ {TARGET_30_SECONDS:g} s: "
           f"{'met' if per_sub_wall * 30 <= TARGET_30_SECONDS else 'NOT met'})")
-    print(f"peak memory (this process tree + Spark server): {mem.peak / 2**30:.2f} GiB PSS "
+    print(f"peak memory (grader, kernels and the workers' Spark servers): {mem.peak / 2**30:.2f} GiB PSS "
           f"({mem.peak_rss / 2**30:.2f} GiB summing RSS, which counts shared libraries once per process; "
           f"target ≤ {TARGET_MEMORY_GIB:g} GiB: {'met' if mem.peak / 2**30 <= TARGET_MEMORY_GIB else 'NOT met'})")
     if wrong:

@@ -12,7 +12,8 @@ tools). The lesson gets the same notebook with every region replaced by a ``# TO
 raises ``NotImplementedError`` naming the exercise; in YAML the region becomes ``# TODO`` comments only, so the file
 still loads. The lesson cell is tagged ``exercise`` and records its id under ``metadata.day07.exercise``.
 Everything else (markdown, check cells, stable cell ids) is copied, outputs are dropped: building twice gives
-the same bytes.
+the same bytes. The check cells' code, ``day07_checks/``, is written next to the notebooks in both folders, from the
+grader's own modules (see :mod:`checkers.checks_bundle`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import nbformat
 import yaml
 from nbformat import NotebookNode
 
+from checkers.checks_bundle import BUNDLE_DIR, sync_bundle
 from checkers.errors import CheckersError, NotebookFormatError
 from checkers.notebooks.formats import SOURCE_HEADER, parse_ipynb, parse_source, to_source
 
@@ -49,6 +51,11 @@ DOCS_PAGES = {
     "job": "job-workflow.md",
     "job.dependencies": "dependencies.md",
     "job.schedule": "scheduling.md",
+    "job.fan_out": "orchestration.md",
+    "job.condition": "dependencies.md",
+    "job.retries": "scheduling.md",
+    "job.email": "scheduling.md",
+    "quality": "orchestration.md",
 }
 """Exercise id (or its first part) → docs page its prompt links to; the longest matching prefix wins."""
 MARKED_SUFFIXES = (".yml", ".yaml")
@@ -59,7 +66,8 @@ _BEGIN = re.compile(r"^(?P<indent>[ \t]*)#\s*BEGIN SOLUTION\b(?P<rest>.*)$")
 _BEGIN_FULL = re.compile(rf"^\s+(?P<id>{_ID})\s*(?::\s*(?P<prompt>.*?))?\s*$")
 _END = re.compile(r"^[ \t]*#\s*END SOLUTION\s*$")
 _PROMPT_WIDTH = 100
-_IGNORED_DIRS = {".ipynb_checkpoints", "__pycache__"}
+_IGNORED_DIRS = {".ipynb_checkpoints", "__pycache__", BUNDLE_DIR}
+"""Never read as solution files: the feedback bundle is written by the build itself, into both folders."""
 
 
 class AuthoringError(CheckersError):
@@ -377,6 +385,15 @@ def build_lessons(*, solutions: Path, lessons: Path, check: bool = False) -> Bui
                 raise AuthoringError(f"Cannot write {target}: {exc.strerror or exc}.",
                                      hint="Check that the lessons folder is writable.") from None
             result.written.append(target)
+    for folder in (solutions, lessons):
+        try:
+            written, unchanged, stale = sync_bundle(folder, check=check)
+        except OSError as exc:
+            raise AuthoringError(f"Cannot write {folder / BUNDLE_DIR}: {exc.strerror or exc}.",
+                                 hint="Check that the folder is writable.") from None
+        result.written += written
+        result.unchanged += unchanged
+        result.stale += stale
     if lessons.is_dir():
         for path in _source_files(lessons):
             if path not in produced and (path.suffix in (".ipynb", ".json", *MARKED_SUFFIXES) or _is_notebook(path)):

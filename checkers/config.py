@@ -39,6 +39,18 @@ def _bool_env(name: str, default: bool) -> bool:
                       hint=f"Set {name} to 1 or 0, or unset it.")
 
 
+def _path_env(name: str) -> Path | None:
+    raw = (os.environ.get(name) or "").strip()
+    if not raw:
+        return None
+    path = Path(raw).expanduser()
+    if not path.is_absolute():
+        raise ConfigError(f"Environment variable {name}={raw!r} is not an absolute path.",
+                          hint=f"Set {name} to a folder every node of the cluster sees at the same path, e.g. "
+                               "/mnt/day07, or unset it.")
+    return path
+
+
 @dataclass(frozen=True)
 class Settings:
     """Resolved settings; build with :func:`settings` so environment overrides apply."""
@@ -60,8 +72,25 @@ class Settings:
     """Output one cell may produce; the rest is dropped with a note (``DAY07_MAX_OUTPUT_BYTES``; 0 = no limit)."""
     kernel_pool: float = 2
     """Kernels kept started ahead of need, so a task does not wait for one (``DAY07_KERNEL_POOL``; 0 = off)."""
+    kernel_fork: bool = True
+    """Fork notebook kernels from a process that has imported what they all import, one per grading sandbox (Linux;
+    ``DAY07_KERNEL_FORK``): a kernel then starts in a fraction of the CPU. ``0`` starts each one from scratch."""
     sandbox: bool = True
     """Run grading kernels in a bubblewrap sandbox when ``bwrap`` is installed (``DAY07_SANDBOX``)."""
+    spark_memory: str = "auto"
+    """Heap of the kit's shared Spark server (``DAY07_SPARK_MEMORY``, e.g. ``4g``; ``day07 spark start --memory``
+    for one start). ``auto``: a quarter of this machine's memory, between 1 and 8 GiB. What does not fit spills to
+    disk inside the kit home. A grading worker's own server stays small (768 MB) for the usual unseen data."""
+    spark_master: str | None = None
+    """A Spark cluster the kit's servers run their work on (``DAY07_SPARK_MASTER``, e.g. ``spark://host:7077``);
+    unset: this machine's cores (``local[*]``). Set ``shared_dir`` with it: the cluster's nodes must read the data."""
+    shared_dir: Path | None = None
+    """A folder every node of the cluster reads and writes at the same path (``DAY07_SHARED_DIR``: NFS, or object
+    storage mounted as a folder). The warehouse, the volumes and the grader's unseen data go there instead of the
+    kit home; the server's state, token and metastore stay in the kit home."""
+    progress: bool = True
+    """Show the progress of long Spark queries: a line in the cell, a bar in ``day07 run``'s live view
+    (``DAY07_PROGRESS``). The grader never shows it."""
     delta_versions: float = 10
     """Table versions whose files the local Delta stand-in keeps for time travel (``DAY07_DELTA_VERSIONS``; 0 =
     none). Old versions are hard links to files a later write replaced, so each kept version costs the disk space
@@ -74,9 +103,14 @@ class Settings:
         return self.home / "spark"
 
     @property
+    def data_home(self) -> Path:
+        """Where files the Spark server's work reads or writes live: ``shared_dir`` on a cluster, else the kit home."""
+        return self.shared_dir or self.home
+
+    @property
     def warehouse_dir(self) -> Path:
         """Managed tables (``spark.sql.warehouse.dir``)."""
-        return self.home / "warehouse"
+        return self.data_home / "warehouse"
 
     @property
     def metastore_dir(self) -> Path:
@@ -86,7 +120,7 @@ class Settings:
     @property
     def volumes_dir(self) -> Path:
         """Local stand-in for ``/Volumes``."""
-        return self.home / "volumes"
+        return self.data_home / "volumes"
 
     @property
     def runs_dir(self) -> Path:
@@ -107,5 +141,10 @@ def settings() -> Settings:
         max_output_bytes=_float_env("DAY07_MAX_OUTPUT_BYTES", 1024 * 1024),
         kernel_pool=_float_env("DAY07_KERNEL_POOL", 2),
         sandbox=_bool_env("DAY07_SANDBOX", True),
+        kernel_fork=_bool_env("DAY07_KERNEL_FORK", True),
         delta_versions=_float_env("DAY07_DELTA_VERSIONS", 10),
+        spark_memory=(os.environ.get("DAY07_SPARK_MEMORY") or "auto").strip(),
+        spark_master=(os.environ.get("DAY07_SPARK_MASTER") or "").strip() or None,
+        shared_dir=_path_env("DAY07_SHARED_DIR"),
+        progress=_bool_env("DAY07_PROGRESS", True),
     )

@@ -35,12 +35,12 @@ from checkers.errors import CheckersError
 REQUIRED_IMAGES = ("widgets.png", "bronze_layer.png", "silver_layer.png", "gold_layer.png", "job_workflow.png",
                    "job_workflow_2.png")
 #: Lesson files rendered as pages, in the order the course uses them (``<stem>.ipynb`` or ``<stem>.py``).
-LESSON_STEMS = ("00_widgets", "01_bronze", "02_silver", "03_gold")
+LESSON_STEMS = ("00_widgets", "01_bronze", "02_silver", "03_gold", "04_quality")
 #: The lesson job definition, rendered as a page of its own.
 LESSON_JOB = "job.yml"
 #: Check groups in the contract's order, with the page that teaches each.
 GROUP_PAGES = {"widgets": "widgets.md", "bronze": "bronze.md", "silver": "silver.md", "gold": "gold.md",
-               "job": "job-workflow.md", "run": "check.md", "stretch": "scheduling.md"}
+               "job": "job-workflow.md", "run": "orchestration.md", "stretch": "scheduling.md"}
 #: The SDK dataclasses a Day 07 job uses, documented field by field (the rest is listed by name).
 CORE_JOB_CLASSES = ("JobSettings", "Task", "TaskDependency", "NotebookTask", "ConditionTask", "CronSchedule",
                     "JobParameterDefinition", "JobEmailNotifications", "TaskEmailNotifications")

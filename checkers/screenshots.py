@@ -1,23 +1,22 @@
 """The docs' screenshots, drawn from real runs and captured with headless Chromium.
 
-Nothing here is hand-made: the widget bar comes from the runtime record of a real run of ``00_widgets``,
-the layer images from the executed notebooks of a real local job run, the task graph from the job file,
-and the timeline from that run's record. Each image is an HTML page this module writes (inline CSS and SVG,
-nothing fetched) and Chromium captures, so a change to the solutions shows up in the docs on the next run.
+Nothing here is hand-made: the widget bar is a capture of a real JupyterLab running ``00_widgets``' widget cells
+(:mod:`checkers.lab`); the layer images come from the executed notebooks of a real local job run, the task graph
+from the job file, and the timeline from that run's record. Those three are the kit's own drawings (an HTML page
+this module writes, inline CSS and SVG, nothing fetched, captured by Chromium), and each says so in its header:
+they are not pictures of the Databricks UI. A change to the solutions shows up in the docs on the next run.
 """
 
 from __future__ import annotations
 
 import contextlib
 import html
-import json
 import os
 import re
 import shutil
-import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from html.parser import HTMLParser
 from pathlib import Path
@@ -30,7 +29,6 @@ if TYPE_CHECKING:
 
     from checkers.jobs.load import LoadedJob
     from checkers.jobs.record import RunRecord
-    from checkers.runtime.context import WidgetDecl
 
 #: Chromium flags: headless, no sandbox (containers), and nothing that phones home.
 CHROMIUM_ARGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -39,15 +37,18 @@ CHROMIUM_ARGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 DEFAULT_CHROMIUM = "/usr/bin/chromium"
 #: Image name → what it shows.
 IMAGES = {
-    "widgets.png": "the widgets 00_widgets declared, drawn like Databricks' widget bar",
+    "widgets.png": "the widget bar of 00_widgets in a real JupyterLab, a layer picked in it",
     "bronze_layer.png": "01_bronze's key cells and table preview, from a real job run",
     "silver_layer.png": "02_silver's key cells and table preview, from a real job run",
     "gold_layer.png": "03_gold's key cells and table preview, from a real job run",
     "job_workflow.png": "the task graph of solutions/job.yml",
     "job_workflow_2.png": "a finished local run of the job: states and durations on a timeline",
 }
-#: Schema the docs run writes to, so it never touches a learner's own ``day07`` tables.
-DOCS_SCHEMA = "day07_docs"
+#: Schema the docs run writes to: the one the docs teach, so the images show what a learner sees. It holds what
+#: ``day07 run`` of the solutions writes there anyway (the solutions on the sample data).
+DOCS_SCHEMA = "day07"
+#: The header label of the kit's own drawings: they are drawn from local runs, not captured from Databricks.
+KIT_LABEL = "Day 07 kit · local run, not the Databricks UI"
 #: Cell tag that picks a cell for a layer screenshot (else: the cells that show a table).
 SCREENSHOT_TAG = "screenshot"
 _LAYERS = {"bronze_layer.png": "01_bronze", "silver_layer.png": "02_silver", "gold_layer.png": "03_gold"}
@@ -88,6 +89,7 @@ body { margin: 0; background: #ffffff; font-family: "DejaVu Sans", Arial, sans-s
 .pill { font-size: 11px; padding: 2px 8px; border-radius: 10px; background: #eef1f4; color: #4a5a64; }
 .state { font-size: 12px; padding: 2px 10px; border-radius: 10px; font-weight: bold; }
 .muted { color: #5f6f78; font-size: 12px; }
+.kit { margin-left: auto; font-size: 11px; color: #8a98a0; font-style: italic; }
 """
 
 _STATE_COLOURS = {"SUCCESS": ("#1f7a3a", "#e3f4e8"), "FAILED": ("#b3261e", "#fbe4e2"),
@@ -107,6 +109,9 @@ def _state_badge(state: str | None) -> str:
     return f'<span class="state" style="color:{fg};background:{bg}">{html.escape(text)}</span>'
 
 
+_KIT = f'<span class="kit">{html.escape(KIT_LABEL)}</span>'
+
+
 def _page(body: str, *, css: str = "") -> str:
     """A complete, self-contained HTML page whose ``#shot`` element is what gets captured."""
     return (f'<!doctype html><html><head><meta charset="utf-8"><style>{_BASE_CSS}{css}</style></head>'
@@ -122,41 +127,6 @@ def _seconds_text(seconds: float | None) -> str:
         return f"{seconds:.1f} s"
     minutes, rest = divmod(round(seconds), 60)
     return f"{minutes} min {rest} s"
-
-
-# ------------------------------------------------------------------------------------------------ widgets
-
-_WIDGET_CSS = """
-.widgets { display: flex; gap: 18px; padding: 14px 16px 16px; align-items: flex-end; }
-.widget label { display: block; font-size: 12px; color: #44545e; margin-bottom: 5px; }
-.widget .box { height: 32px; border: 1px solid #c5ccd3; border-radius: 4px; padding: 0 10px; display: flex;
-               align-items: center; font-size: 13px; background: #fff; min-width: 160px; white-space: nowrap; }
-.widget .box .caret { margin-left: auto; padding-left: 14px; color: #5f6f78; }
-.widget .kind { font-size: 10px; color: #8a98a0; margin-top: 4px; }
-.code { padding: 10px 16px; font-family: "DejaVu Sans Mono", monospace; font-size: 12px; color: #5f6f78;
-        border-top: 1px solid #eef1f4; }
-"""
-
-
-def widget_bar_html(*, widgets: Sequence[WidgetDecl], values: Mapping[str, str] | None = None,
-                    notebook: str = "notebook") -> str:
-    """Databricks' widget bar for ``widgets`` (as the runtime recorded them), showing ``values``."""
-    values = values or {}
-    items = []
-    for w in widgets:
-        value = values.get(w.name, w.default)
-        caret = '<span class="caret">▾</span>' if w.kind in ("dropdown", "combobox", "multiselect") else ""
-        choices = f" · choices: {', '.join(w.choices)}" if w.choices else ""
-        items.append(f'<div class="widget"><label>{html.escape(w.label or w.name)}</label>'
-                     f'<div class="box">{html.escape(value)}{caret}</div>'
-                     f'<div class="kind">{html.escape(w.kind)} <b>{html.escape(w.name)}</b>'
-                     f'{html.escape(choices)}</div></div>')
-    calls = "<br>".join(html.escape(f'dbutils.widgets.get("{w.name}") → "{values.get(w.name, w.default)}"')
-                        for w in widgets)
-    body = (f'<div class="frame"><div class="bar"><span class="name">{html.escape(notebook)}</span>'
-            f'<span class="pill">Python</span><span class="muted">{len(widgets)} widgets</span></div>'
-            f'<div class="widgets">{"".join(items)}</div><div class="code">{calls}</div></div>')
-    return _page(body, css=_WIDGET_CSS)
 
 
 # ------------------------------------------------------------------------------------------------ notebooks
@@ -250,11 +220,18 @@ def _table_html(markup: str, *, max_rows: int) -> str | None:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in ["", *parser.header])
     body = "".join(f'<tr><td class="n">{i}</td>{"".join(cell(c) for c in row)}</tr>'
                    for i, row in enumerate(parser.rows[:max_rows], 1))
-    shown = min(len(parser.rows), max_rows)
-    note = parser.note.strip() or f"{len(parser.rows)} rows"
-    more = f" · showing {shown}" if shown < len(parser.rows) else ""
     return (f'<table class="result"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
-            f'<div class="rows">{html.escape(note)}{more}</div>')
+            f'<div class="rows">{html.escape(rows_note(len(parser.rows), max_rows, parser.note.strip()))}</div>')
+
+
+def rows_note(rows: int, max_rows: int, display_note: str = "") -> str:
+    """The footnote under a table preview: how many rows it shows, of how many ``display`` returned."""
+    shown = min(rows, max_rows)
+    cut = display_note.lower().startswith("showing the first")  # display itself stopped at its row limit
+    of = f"the first {rows:,}" if cut else f"{rows:,}"
+    if shown < rows:
+        return f"Showing {shown} of {of} rows"
+    return display_note if cut else f"{rows:,} row{'s' if rows != 1 else ''}"
 
 
 def _is_table(output: Mapping[str, Any]) -> bool:
@@ -339,7 +316,7 @@ def notebook_html(*, notebook: NotebookNode, name: str, cells: Sequence[int] | N
     meta = f'<span class="muted">ran in {_seconds_text(duration)}</span>' if duration is not None else ""
     badge = _state_badge(state) if state else ""
     body = (f'<div class="frame"><div class="bar"><span class="name">{html.escape(name)}</span>'
-            f'<span class="pill">Python</span>{badge}{meta}</div>{"".join(parts)}</div>')
+            f'<span class="pill">Python</span>{badge}{meta}{_KIT}</div>{"".join(parts)}</div>')
     return _page(body, css=_NOTEBOOK_CSS)
 
 
@@ -490,7 +467,7 @@ def job_graph_html(*, job: LoadedJob) -> str:
         facts.append(f"<span>On failure: email <b>{html.escape(', '.join(mails.on_failure))}</b></span>")
     body = (f'<div class="frame"><div class="bar"><span class="name">{html.escape(job.name)}</span>'
             f'<span class="pill">Job</span><span class="muted">{len(nodes)} tasks · {html.escape(job.path.name)}'
-            f'</span></div><div class="facts">{"".join(facts)}</div><div class="graph">{svg}</div></div>')
+            f'</span>{_KIT}</div><div class="facts">{"".join(facts)}</div><div class="graph">{svg}</div></div>')
     return _page(body, css=_GRAPH_CSS)
 
 
@@ -557,7 +534,7 @@ def run_timeline_html(*, record: RunRecord) -> str:
     body = (f'<div class="frame"><div class="bar"><span class="name">{html.escape(record.job_name)}</span>'
             f'<span class="pill">Run {record.run_id}</span>{_state_badge(record.result_state)}'
             f'<span class="muted">{_seconds_text(record.duration)} · started '
-            f'{start.strftime("%Y-%m-%d %H:%M:%S UTC")}</span></div>'
+            f'{start.strftime("%Y-%m-%d %H:%M:%S UTC")}</span>{_KIT}</div>'
             f'<div class="tl">{"".join(rows)}<div class="tl-axis" style="width:{TRACK_WIDTH}px">{ticks}</div></div>'
             f'<div class="tl-foot">Job parameters: {params or "none"}</div></div>')
     return _page(body, css=_TIMELINE_CSS)
@@ -651,12 +628,6 @@ class ScreenshotRun:
     """The solution job."""
     record: RunRecord | None = None
     """The finished local run of that job."""
-    widgets: list[WidgetDecl] = field(default_factory=list)
-    """Widgets ``00_widgets`` declared, from its runtime record."""
-    widget_values: dict[str, str] = field(default_factory=dict)
-    """The values the notebook received, from its exit value."""
-    widgets_notebook: str = "00_widgets"
-    """The widgets notebook's file name."""
 
     def finished(self) -> RunRecord:
         if self.record is None:
@@ -664,47 +635,19 @@ class ScreenshotRun:
         return self.record
 
 
-def _widgets_run(solutions: Path, work: Path) -> tuple[list[WidgetDecl], dict[str, str], str]:
-    from checkers.notebooks.execute import execute_notebook
-    from checkers.notebooks.formats import find_notebook
+def real_runs(*, root: Path, runs_dir: Path, schema: str = DOCS_SCHEMA, job_run: bool = True) -> ScreenshotRun:
+    """Run the solution job (in ``schema``) for real; a failed run is a ScreenshotError.
 
-    notebook = find_notebook(solutions, "00_widgets")
-    if notebook is None:
-        raise ScreenshotError(f"No 00_widgets notebook in {solutions}.")
-    result = execute_notebook(path=notebook, output_path=work / "00_widgets.ipynb", work_dir=work / "widgets")
-    if not result.ok or not result.record.widgets:
-        raise ScreenshotError(f"{notebook.name} did not run cleanly ({result.message}), so its widgets cannot be "
-                              "drawn.", hint=f"Open {result.output_path} to see where it stopped.")
-    values = {w.name: w.default for w in result.record.widgets}
-    try:
-        echoed = json.loads(result.exit_value or "{}")
-        values.update({str(k): str(v) for k, v in echoed.items()} if isinstance(echoed, dict) else {})
-    except ValueError:
-        pass
-    return result.record.widgets, values, notebook.name
-
-
-def real_runs(*, root: Path, runs_dir: Path, schema: str = DOCS_SCHEMA, widgets: bool = True,
-              job_run: bool = True) -> ScreenshotRun:
-    """Run ``00_widgets`` and the solution job (in ``schema``) for real; a failed run is a ScreenshotError.
-
-    ``widgets`` / ``job_run`` False skip a run no requested image needs (the graph needs only the job file).
+    ``job_run`` False skips the run when no requested image needs it (the graph needs only the job file).
     """
     from checkers.jobs.load import load_job
     from checkers.jobs.run import run_job
 
-    solutions = root / "solutions"
-    job_file = solutions / "job.yml"
+    job_file = root / "solutions" / "job.yml"
     if not job_file.is_file():
         raise ScreenshotError(f"{job_file} not found.", hint="The screenshots come from the solution job.")
     job = load_job(path=job_file)
     run = ScreenshotRun(job=job)
-    if widgets:
-        work = Path(tempfile.mkdtemp(prefix="day07-docs-"))
-        try:
-            run.widgets, run.widget_values, run.widgets_notebook = _widgets_run(solutions, work)
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
     if job_run:
         names = {p.name for p in job.settings.parameters or []}
         record = run_job(job=job, parameters={"schema": schema} if "schema" in names else {}, runs_dir=runs_dir)
@@ -728,12 +671,9 @@ def _layer_notebook(record: RunRecord, stem: str) -> tuple[Path, float | None, s
 
 
 def page_for(name: str, run: ScreenshotRun) -> tuple[str, str]:
-    """(HTML, what it was drawn from) for image ``name``."""
+    """(HTML, what it was drawn from) for a drawn image ``name`` (every image but the JupyterLab capture)."""
     import nbformat
 
-    if name == "widgets.png":
-        return (widget_bar_html(widgets=run.widgets, values=run.widget_values, notebook=run.widgets_notebook),
-                f"runtime record of a run of solutions/{run.widgets_notebook}")
     if name in _LAYERS:
         path, duration, state = _layer_notebook(run.finished(), _LAYERS[name])
         notebook = nbformat.read(str(path), as_version=4)
@@ -747,6 +687,10 @@ def page_for(name: str, run: ScreenshotRun) -> tuple[str, str]:
     raise ScreenshotError(f"Unknown image {name!r}.", hint=f"Images: {', '.join(IMAGES)}.")
 
 
+LAB_IMAGE = "widgets.png"
+"""The one image captured from a real JupyterLab (:func:`checkers.lab.capture_widget_bar`), not drawn."""
+
+
 def generate_screenshots(*, root: Path, out_dir: Path, only: Sequence[str] | None = None,
                          runs_dir: Path | None = None, schema: str = DOCS_SCHEMA,
                          cam: Camera | None = None) -> list[Shot]:
@@ -755,6 +699,7 @@ def generate_screenshots(*, root: Path, out_dir: Path, only: Sequence[str] | Non
     ``cam`` reuses an open :func:`camera` (Playwright's sync API cannot open a second one inside the first).
     """
     from checkers.config import settings
+    from checkers.lab import capture_widget_bar
 
     names = list(only) if only else list(IMAGES)
     unknown = [n for n in names if n not in IMAGES]
@@ -763,13 +708,18 @@ def generate_screenshots(*, root: Path, out_dir: Path, only: Sequence[str] | Non
     if cam is None:
         chromium_path()  # fail before the (minute-long) runs, not after
     run = real_runs(root=root, runs_dir=runs_dir or settings().home / "docs-runs", schema=schema,
-                    widgets="widgets.png" in names,
                     job_run=any(n in names for n in (*_LAYERS, "job_workflow_2.png")))
     with contextlib.ExitStack() as stack:
         if cam is None:
             cam = stack.enter_context(camera())
-        shots = [cam.capture(page_html=page_html, out=out_dir / name, source=source)
-                 for name in names for page_html, source in [page_for(name, run)]]
+        shots = []
+        for name in names:
+            if name == LAB_IMAGE:
+                shots.append(capture_widget_bar(cam=cam, solution=root / "solutions" / "00_widgets.ipynb",
+                                                out=out_dir / name))
+                continue
+            page_html, source = page_for(name, run)
+            shots.append(cam.capture(page_html=page_html, out=out_dir / name, source=source))
     leaky = [f"{s.path.name}: {', '.join(s.blocked)}" for s in shots if s.blocked]
     if leaky:
         raise ScreenshotError("A drawing tried to load something from another host: " + "; ".join(leaky),

@@ -3,6 +3,7 @@
 ``day07 lessons build`` rewrites ``lessons/`` from the solutions, and the lessons-in-sync test checks it: work
 saved there would be overwritten or break the test. ``day07 start`` copies the lessons once to ``my_work/``
 (git-ignored) and never overwrites a file that is already there; ``day07 check`` grades that folder by default.
+The check cells' code, ``day07_checks/``, is the kit's, not the learner's: it is brought up to date on every start.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from checkers.checks_bundle import BUNDLE_DIR
 from checkers.config import PROJECT_ROOT
 from checkers.errors import CheckersError
 
@@ -37,6 +39,9 @@ class StartResult:
     """Files copied in, by name."""
     kept: list[str] = field(default_factory=list)
     """Files that were already there and were left as they are, by name."""
+    feedback: str | None = None
+    """The check cells' code, ``day07_checks/``: ``copied``, ``updated`` (the kit's newer copy replaced it; it is the
+    kit's code, not the learner's work) or None when it was already up to date (or the lessons have none)."""
 
 
 def default_submission() -> Path:
@@ -88,4 +93,33 @@ def start_folder(*, folder: Path = MY_WORK, lessons: Path = LESSONS, docs: Path 
             raise StartError(f"Cannot write {target}: {exc.strerror or exc}.",
                              hint="Check the folder's permissions, or name another folder.") from None
         copied.append(source.name)
-    return StartResult(folder=folder, copied=copied, kept=kept)
+    return StartResult(folder=folder, copied=copied, kept=kept, feedback=_copy_bundle(lessons / BUNDLE_DIR,
+                                                                                      folder / BUNDLE_DIR))
+
+
+def _copy_bundle(source: Path, target: Path) -> str | None:
+    """Make ``target`` a copy of the lessons' ``day07_checks/``: what changed (``copied``/``updated``) or None."""
+    if not source.is_dir():
+        return None
+    existed = target.is_dir()
+    wanted = {p.relative_to(source) for p in source.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
+    changed = False
+    try:
+        for relative in sorted(wanted):
+            data = (source / relative).read_bytes()
+            destination = target / relative
+            if not destination.is_file() or destination.read_bytes() != data:
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                destination.write_bytes(data)
+                changed = True
+        if existed:
+            for old in target.rglob("*"):
+                if old.is_file() and "__pycache__" not in old.parts and old.relative_to(target) not in wanted:
+                    old.unlink()
+                    changed = True
+    except OSError as exc:
+        raise StartError(f"Cannot write {target}: {exc.strerror or exc}.",
+                         hint="Check the folder's permissions, or name another folder.") from None
+    if not changed:
+        return None
+    return "updated" if existed else "copied"

@@ -37,9 +37,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     rubric.set_defaults(func=_rubric)
 
     shots = sub.add_parser("screenshots", help="run the solutions for real and redraw the docs' images",
-                           description="Runs solutions/00_widgets and the solution job locally (tables go to "
-                                       "schema day07_docs), then draws each image from those runs and captures it "
-                                       "with headless Chromium.")
+                           description="Runs the solution job locally (tables go to schema day07, as the docs "
+                                       "teach), draws each image from that run and captures it with headless "
+                                       "Chromium; the widget bar is captured from 00_widgets in a real JupyterLab.")
     shots.add_argument("--out", type=Path, default=PROJECT_ROOT / "docs" / "images", metavar="DIR",
                        help="folder for the PNG files (default: docs/images)")
     shots.add_argument("--only", action="append", metavar="NAME",
@@ -91,7 +91,7 @@ def _serve(args: argparse.Namespace) -> int:
 def _screenshots(args: argparse.Namespace) -> int:
     from checkers.screenshots import IMAGES, generate_screenshots
 
-    console.print("Running the solutions for real (00_widgets, then the job) — about a minute…")
+    console.print("Running the solutions for real (the job, and 00_widgets in JupyterLab) — about a minute…")
     shots = generate_screenshots(root=PROJECT_ROOT, out_dir=args.out, only=args.only)
     for shot in shots:
         console.print(f"[green]✓[/green] {shot.path.name:<20} {shot.width}×{shot.height}  "

@@ -15,10 +15,11 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from checkers.cli import EXIT_OK, EXIT_UNUSABLE, console, err_console
+from checkers.cli import EXIT_FAILED, EXIT_OK, EXIT_UNUSABLE, console, err_console
 from checkers.errors import CheckersError
 
 if TYPE_CHECKING:
+    from checkers.grading.job_exercise import ExerciseReport
     from checkers.jobs.load import LoadedJob
     from checkers.jobs.validate import Finding
 
@@ -30,9 +31,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=lambda _args: _usage(parser))
     sub = parser.add_subparsers(dest="job_command", metavar="SUBCOMMAND")
 
-    p = sub.add_parser("validate", help="list every problem in a job file (exit 2 when there are errors)")
+    p = sub.add_parser("validate", help="list every problem in a job file (exit 2 when there are errors)",
+                       description="Check a job file as Databricks would. With --exercise, also run the grader's "
+                                   "job checks on it (the Day 07 pipeline, parameters, schedule, fan-out and the "
+                                   "stretch goals) and print their messages, as `day07 check` would: exit 1 when "
+                                   "one of them fails.")
     p.add_argument("file", type=Path, help="job definition file (.yml / .json)")
     p.add_argument("--job", dest="job_key", metavar="KEY", help="which job of a bundle with several")
+    p.add_argument("--exercise", action="store_true",
+                   help="also judge it as the Day 07 exercise, with the grader's own job checks")
     p.set_defaults(func=validate_handler)
 
     p = sub.add_parser("schedule", help="describe the schedule and list its next fire times")
@@ -93,21 +100,62 @@ def validate_handler(args: argparse.Namespace) -> int:
     try:
         job = load_job(path=args.file, job_key=args.job_key)
     except CheckersError as exc:
+        if getattr(args, "exercise", False) and Path(args.file).is_file():  # e.g. a YAML error: job.valid names it
+            _print_exercise(args.file)
         return _report(exc)
     findings = validate_job(job)
     console.print(_describe_job(job))
-    if not findings:
-        console.print("[green]✓ valid[/green]: no problems found")
-        return EXIT_OK
-    console.print(_findings_table(findings))
     n_err = len(errors(findings))
-    n_warn = len(findings) - n_err
-    summary = f"{n_err} error{'s' if n_err != 1 else ''}, {n_warn} warning{'s' if n_warn != 1 else ''}"
+    if not findings:
+        console.print("[green]✓ valid[/green] Databricks job: no problems found")
+    else:
+        console.print(_findings_table(findings))
+        n_warn = len(findings) - n_err
+        summary = f"{n_err} error{'s' if n_err != 1 else ''}, {n_warn} warning{'s' if n_warn != 1 else ''}"
+        if n_err:
+            err_console.print(Text.assemble(("error: ", "bold red"),
+                                            f"{job.path}: the job definition has {summary}."))
+        else:
+            console.print(f"[green]✓ valid[/green] Databricks job ({escape(summary)})")
+    if getattr(args, "exercise", False):
+        exercise_ok = _print_exercise(args.file, valid=not n_err)
+    else:
+        exercise_ok = True
+        console.print(Text(f"This says whether Databricks accepts the job. Whether it is right as the Day 07 "
+                           f"exercise: day07 job validate --exercise {args.file}", style="dim"), soft_wrap=True)
     if n_err:
-        err_console.print(Text.assemble(("error: ", "bold red"), f"{job.path}: the job definition has {summary}."))
         return EXIT_UNUSABLE
-    console.print(f"[green]✓ valid[/green] ({escape(summary)})")
-    return EXIT_OK
+    return EXIT_OK if exercise_ok else EXIT_FAILED
+
+
+_ICONS = {"passed": ("✓", "green"), "failed": ("✗", "red"), "error": ("!", "red"), "skipped": ("–", "yellow")}
+
+
+def _print_exercise(path: Path, *, valid: bool = False) -> bool:
+    """Print the grader's job checks on ``path``; True when none of the required ones would cost points."""
+    from checkers.grading.job_exercise import check_job_exercise
+
+    report = check_job_exercise(job_file=path)
+    console.print(Text("As the Day 07 exercise (the grader's job checks, word for word):", style="bold"))
+    for r in report.results:
+        icon, style = _ICONS.get(r.status, ("?", "red"))
+        points = f"{r.score:g}/{r.max_score:g}" if r.required else f"stretch {r.score:g}/{r.max_score:g}"
+        line = Text.assemble((f"  {icon} ", style), (r.id, "bold"), f" ({points}): ", r.message)
+        console.print(line, soft_wrap=True)
+        if r.status != "passed":
+            console.print(Text(f"      → {r.hint}", style="dim"), soft_wrap=True)
+    console.print(_exercise_summary(report, valid=valid))
+    return report.ok
+
+
+def _exercise_summary(report: ExerciseReport, *, valid: bool) -> Text:
+    total = sum(r.max_score for r in report.required)
+    if report.ok:
+        return Text(f"✓ right as the exercise: every job check passes ({total:g} of {total:g} points). The run "
+                    "checks need a run: `day07 check`.", style="green")
+    names = ", ".join(r.id for r in report.failing)
+    lead = "a valid Databricks job, but not yet right as the exercise" if valid else "not right as the exercise"
+    return Text(f"✗ {lead}: {names} would cost {report.lost:g} of {total:g} points.", style="red")
 
 
 def _start(raw: str | None) -> datetime:

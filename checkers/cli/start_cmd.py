@@ -32,6 +32,10 @@ def handler(args: argparse.Namespace) -> int:
         console.print(f"[green]copied[/green]  {result.folder / name}")
     for name in result.kept:
         console.print(f"[yellow]kept[/yellow]    {result.folder / name} (already there: your version stays)")
+    if result.feedback is not None:
+        from checkers.checks_bundle import BUNDLE_DIR
+
+        console.print(f"[green]{result.feedback}[/green] {result.folder / BUNDLE_DIR}/ (the check cells' code)")
     if args.kernel:
         from checkers.cli.kernel_cmd import show_install
         from checkers.kernelspec import install

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TextIO
 
 import numpy as np
 
@@ -125,6 +126,10 @@ _DUPLICATE_RATE = 0.0101  # of events written twice (only clean or mis-cased one
 _MIN_ROWS_FOR_EVERY_KIND = 2000  # from this size on, every kind of dirt appears at least once
 _UNKNOWN_TYPES = ("wishlist", "compare", "share", "click")
 _CHUNK_ROWS = 50_000
+PART_ROWS = 5_000_000
+"""A file of more rows is built in parts of at most this many, each over its own slice of the time span, one after
+the other: memory stays near what one part needs (about 1.5 GB), so the real month's 42 million rows fit on a laptop.
+A file of at most this many rows is built in one piece, byte for byte as before."""
 
 
 @dataclass(frozen=True)
@@ -180,23 +185,39 @@ class GenerateResult:
 
 
 def generate_events(*, out: Path, rows: int, seed: int, start: date = date(2019, 10, 1), days: int = 1,
-                    progress: ProgressCallback | None = None) -> GenerateResult:
-    """Write ``rows`` raw events spread over ``days`` days from ``start`` to ``out`` (CSV with header)."""
+                    progress: ProgressCallback | None = None, part_rows: int = PART_ROWS) -> GenerateResult:
+    """Write ``rows`` raw events spread over ``days`` days from ``start`` to ``out`` (CSV with header).
+
+    More than ``part_rows`` rows are built in parts (see :data:`PART_ROWS`): same catalogue, one random stream,
+    each part's sessions in its own slice of the span, written in time order after the previous part.
+    """
     _check_arguments(out=out, rows=rows, seed=seed, start=start, days=days)
     rng = np.random.Generator(np.random.PCG64(seed))
     catalog = _Catalog.build(rng, n_products=max(40, min(rows // 12, 60_000)))
-    events = _events(rng, catalog, rows=rows, span_seconds=days * 86_400)
+    span = days * 86_400
+    parts = max(1, math.ceil(rows / max(1, part_rows)))
+    counts = dict.fromkeys(DIRT_KINDS, 0)
+    copies = written = 0
     out = Path(out)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        _write(out, events, catalog, start=start, progress=progress)
+        with out.open("w", encoding="utf-8", newline="") as fh:
+            fh.write(",".join(RAW_COLUMNS) + "\n")
+            for k in range(parts):
+                these = rows // parts + (1 if k < rows % parts else 0)
+                first, last = span * k // parts, span * (k + 1) // parts
+                events = _events(rng, catalog, rows=these, span_seconds=last - first)
+                _write(fh, events, catalog, start=start, offset=first, done=written, total=rows, progress=progress)
+                for i, kind in enumerate(DIRT_KINDS):
+                    counts[kind] += int(np.count_nonzero(events.dirt == i + 1))
+                copies += int(np.count_nonzero(events.is_copy))
+                written += these
+                del events  # before the next part is built: one part in memory at a time
     except OSError as exc:
         raise DataError(f"Could not write {out}: {exc.strerror or exc}.",
                         hint="Choose an --out path in a folder you can write to.") from None
-    dirt_rows = events.dirt
-    counts = {kind: int(np.count_nonzero(dirt_rows == i + 1)) for i, kind in enumerate(DIRT_KINDS)}
     return GenerateResult(path=out, rows=rows, seed=seed, start=start, days=days,
-                          dirt=DirtCounts(duplicates=int(np.count_nonzero(events.is_copy)), **counts))
+                          dirt=DirtCounts(duplicates=copies, **counts))
 
 
 def _check_arguments(*, out: Path, rows: int, seed: int, start: date, days: int) -> None:
@@ -481,30 +502,30 @@ def _dirty_row(ev: _Events, i: int, iso: str, catalog: _Catalog) -> str:
     return f"{time_text},{type_text},{block},{user},{sess}\n"
 
 
-def _write(out: Path, ev: _Events, catalog: _Catalog, *, start: date,
-           progress: ProgressCallback | None) -> None:
+def _write(fh: TextIO, ev: _Events, catalog: _Catalog, *, start: date, offset: int = 0, done: int = 0,
+           total: int | None = None, progress: ProgressCallback | None) -> None:
+    """Write ``ev``'s rows in time order; ``offset`` seconds after ``start``'s midnight (a later part of a file)."""
     seconds = ev.start[ev.session] + ev.offset
     order = np.lexsort((np.arange(len(seconds)), seconds))  # time order; copies stay next to their original
-    base = np.datetime64(start.isoformat(), "s")
-    total = len(order)
-    with out.open("w", encoding="utf-8", newline="") as fh:
-        fh.write(",".join(RAW_COLUMNS) + "\n")
-        for lo in range(0, total, _CHUNK_ROWS):
-            idx = order[lo:lo + _CHUNK_ROWS]
-            iso = np.datetime_as_string(base + seconds[idx].astype("timedelta64[s]"), unit="s").tolist()
-            kinds = ev.kind[idx].tolist()
-            products = ev.product[idx].tolist()
-            sessions = ev.session[idx].tolist()
-            dirt = ev.dirt[idx].tolist()
-            lines = []
-            for j, i in enumerate(idx.tolist()):
-                if dirt[j]:
-                    lines.append(_dirty_row(ev, i, iso[j], catalog))
-                else:
-                    s = sessions[j]
-                    t = iso[j]
-                    lines.append(f"{t[:10]} {t[11:]} UTC,{EVENT_TYPES[kinds[j]]},{catalog.block[products[j]]},"
-                                 f"{ev.user[s]},{ev.uuid[s]}\n")
-            fh.write("".join(lines))
-            if progress is not None:
-                progress(min(lo + _CHUNK_ROWS, total), total)
+    base = np.datetime64(start.isoformat(), "s") + np.timedelta64(offset, "s")
+    count = len(order)
+    total = count if total is None else total
+    for lo in range(0, count, _CHUNK_ROWS):
+        idx = order[lo:lo + _CHUNK_ROWS]
+        iso = np.datetime_as_string(base + seconds[idx].astype("timedelta64[s]"), unit="s").tolist()
+        kinds = ev.kind[idx].tolist()
+        products = ev.product[idx].tolist()
+        sessions = ev.session[idx].tolist()
+        dirt = ev.dirt[idx].tolist()
+        lines = []
+        for j, i in enumerate(idx.tolist()):
+            if dirt[j]:
+                lines.append(_dirty_row(ev, i, iso[j], catalog))
+            else:
+                s = sessions[j]
+                t = iso[j]
+                lines.append(f"{t[:10]} {t[11:]} UTC,{EVENT_TYPES[kinds[j]]},{catalog.block[products[j]]},"
+                             f"{ev.user[s]},{ev.uuid[s]}\n")
+        fh.write("".join(lines))
+        if progress is not None:
+            progress(done + min(lo + _CHUNK_ROWS, count), total)

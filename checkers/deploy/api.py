@@ -163,6 +163,28 @@ class _Deployer:
                                          overwrite=True)
             self.calls.append(ApiCall("POST", IMPORT_PATH, body=body))
             self.progress.step(f"imported {upload.file.name} → {body['path']}")
+        self.import_files(workspace_dir, denied)
+
+    def import_files(self, workspace_dir: str, denied: str) -> None:
+        """The check cells' code (``day07_checks/``), as workspace files the notebooks import."""
+        from databricks.sdk.service.workspace import ImportFormat
+
+        if not self.local.files:
+            return
+        for folder in self.local.file_folders:
+            path = f"{workspace_dir}/{folder}"
+            with self.errors(f"create the folder {path}", denied_hint=denied):
+                self.w.workspace.mkdirs(path)
+            self.calls.append(ApiCall("POST", MKDIRS_PATH, body={"path": path}))
+        for upload in self.local.files:
+            body = upload.import_body(workspace_dir)
+            with self.errors(f"import {upload.relative} as {body['path']}", denied_hint=denied):
+                self.w.workspace.import_(body["path"], content=body["content"], format=ImportFormat.AUTO,
+                                         overwrite=True)
+            self.calls.append(ApiCall("POST", IMPORT_PATH, body=body))
+        top = self.local.files[0].relative.split("/", 1)[0]
+        self.progress.step(f"imported {top}/ ({len(self.local.files)} files, the check cells' code) → "
+                           f"{workspace_dir}/{top}")
 
     def existing_job(self) -> int | None:
         name = self.local.job_name

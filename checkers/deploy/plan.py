@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from checkers.deploy.paths import notebook_path
@@ -77,6 +77,23 @@ class NotebookUpload:
         return body
 
 
+@dataclass(frozen=True)
+class FileUpload:
+    """One workspace file next to the notebooks: the check cells' code (``day07_checks/``), imported as a file."""
+
+    file: Path
+    """The local file."""
+    relative: str
+    """Its path under the workspace folder, with ``/``: ``day07_checks/steps.py``."""
+    content: str
+    """The file's bytes, base64-encoded."""
+
+    def import_body(self, workspace_dir: str) -> dict[str, Any]:
+        """``AUTO``: a ``.py`` file without the notebook header stays a file (a module the notebooks import)."""
+        return {"path": f"{workspace_dir}/{self.relative}", "format": "AUTO", "overwrite": True,
+                "content": self.content}
+
+
 @dataclass
 class LocalDeployment:
     """What a deploy takes from the disk: the valid job and the notebooks to import."""
@@ -91,6 +108,15 @@ class LocalDeployment:
     """Job parameters for ``run-now`` (only names the job defines)."""
     notes: list[str] = field(default_factory=list)
     """Remarks worth showing: validation warnings, files left out."""
+    files: list[FileUpload] = field(default_factory=list)
+    """Workspace files to import next to the notebooks (the check cells' ``day07_checks/``)."""
+
+    @property
+    def file_folders(self) -> list[str]:
+        """The folders the files go in, parents first (relative, with ``/``)."""
+        folders = {str(PurePosixPath(f.relative).parents[i]) for f in self.files
+                   for i in range(len(PurePosixPath(f.relative).parents) - 1)}
+        return sorted(folders, key=lambda d: (d.count("/"), d))
 
     @property
     def job_name(self) -> str:
@@ -113,6 +139,12 @@ class LocalDeployment:
         for upload in self.uploads:
             calls.append(ApiCall("POST", IMPORT_PATH, body=upload.import_body(workspace_dir),
                                  note=f"import {upload.file.name}, replacing an older copy"))
+        for folder in self.file_folders:
+            calls.append(ApiCall("POST", MKDIRS_PATH, body={"path": f"{workspace_dir}/{folder}"},
+                                 note="a folder for the check cells' code"))
+        for upload in self.files:
+            calls.append(ApiCall("POST", IMPORT_PATH, body=upload.import_body(workspace_dir),
+                                 note=f"import {upload.relative} as a file (the check cells import it)"))
         calls.append(ApiCall("GET", LIST_PATH, query={"name": self.job_name},
                              note="is there a job with this name already?"))
         calls.append(ApiCall("POST", CREATE_PATH, body=self.job_payload(workspace_dir),
@@ -201,6 +233,18 @@ def _uploads(folder: Path, job: LoadedJob, notes: list[str]) -> list[NotebookUpl
     return [_upload(chosen[stem]) for stem in sorted(chosen)]
 
 
+def _file_uploads(folder: Path) -> list[FileUpload]:
+    """The check cells' code next to the notebooks, if the folder has it (``day07 start`` and the lessons do)."""
+    from checkers.checks_bundle import BUNDLE_DIR
+
+    root = folder / BUNDLE_DIR
+    if not root.is_dir():
+        return []
+    files = sorted(p for p in root.rglob("*.py") if p.is_file() and "__pycache__" not in p.parts)
+    return [FileUpload(p, p.relative_to(folder).as_posix(), base64.b64encode(p.read_bytes()).decode("ascii"))
+            for p in files]
+
+
 def _check_params(job: LoadedJob, params: dict[str, str]) -> None:
     defined = [p.name for p in job.settings.parameters or []]
     unknown = [name for name in params if name not in defined]
@@ -221,4 +265,5 @@ def prepare(*, folder: Path, job_file: Path | None, params: dict[str, str] | Non
     params = dict(params or {})
     _check_params(job, params)
     uploads = _uploads(folder, job, notes)
-    return LocalDeployment(folder=folder, job=job, uploads=uploads, params=params, notes=notes)
+    return LocalDeployment(folder=folder, job=job, uploads=uploads, params=params, notes=notes,
+                           files=_file_uploads(folder))

@@ -58,6 +58,8 @@ SUMMARY_JSON = "summary.json"
 SUMMARY_MD = "summary.md"
 MESSAGE_CHARS = 500
 """A gradebook message is cut (at a word) to this many characters; the report has every message in full."""
+GRADING_CATALOG = "in-memory"
+"""The catalog of a worker's server: nothing it holds outlives the cohort (see ``ServerSpec.catalog``)."""
 HISTOGRAM_BINS = 10
 """Score histogram bins (10 points wide for a 100-point grade)."""
 _SKIPPED_NAMES = {"__pycache__", "__MACOSX"}
@@ -156,13 +158,21 @@ class GradingServers:
     and their folders removed at the end. With ``SPARK_REMOTE`` set, every grading uses that endpoint instead.
     """
 
-    def __init__(self, *, workers: int, confined: bool, hidden: tuple[Path, ...]) -> None:
+    def __init__(self, *, workers: int, confined: bool, hidden: tuple[Path, ...], rows: int | None = None) -> None:
         from checkers.config import settings
         from checkers.runtime.spark import ServerSpec
+        from checkers.runtime.spark_memory import grading_sizing
 
-        self.root = settings().home / "graders" / f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
-        self.specs = [ServerSpec(root=self.root / f"w{i + 1}", confined=confined, hidden=hidden)
-                      for i in range(workers)]
+        s = settings()
+        sizing = grading_sizing(rows, setting=s.spark_memory)
+        if s.spark_master:  # one application of the cluster per worker, each with its share of the cores
+            from checkers.runtime.spark_cluster import cluster_cores
+
+            sizing = replace(sizing, cores_max=max(1, (cluster_cores(s.spark_master) or workers) // workers))
+        # On a cluster the warehouse and the unseen data must be where every node reads them.
+        self.root = s.data_home / "graders" / f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+        self.specs = [ServerSpec(root=self.root / f"w{i + 1}", confined=confined, hidden=hidden, sizing=sizing,
+                                 catalog=GRADING_CATALOG) for i in range(workers)]
         self._free: queue.Queue[ServerSpec] = queue.Queue()
         for spec in self.specs:
             self._free.put(spec)
@@ -457,7 +467,8 @@ def grade_cohort(*, cohort_dir: Path, out_dir: Path, workers: int = 2, force: bo
         hidden = (Path(cohort_dir).resolve(), out_dir.resolve())
         options = GradeOptions(rows=book.rows, cell_timeout=cell_timeout, max_parallel=max_parallel,
                                kernels_ahead=1 if workers > 1 else None, sandbox=sandbox, hidden=hidden)
-        servers = GradingServers(workers=min(workers, len(todo)), confined=sandbox != "off", hidden=hidden)
+        servers = GradingServers(workers=min(workers, len(todo)), confined=sandbox != "off", hidden=hidden,
+                                 rows=book.rows)
         jobs = [_Job(sub=s, out_dir=out_dir, seed=book.seed, options=options, grader=_default_grader(), stop=stop,
                      servers=servers) for s in todo]
         try:

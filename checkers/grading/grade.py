@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import re
 import secrets
@@ -53,11 +54,15 @@ from checkers.grading.checks.evidence import RunStatus
 from checkers.grading.checks.job import parameter_problems, structure, structure_problems
 from checkers.grading.declared import WrittenDecl, written_declarations
 from checkers.grading.expect import Expectations
+from checkers.grading.quality_run import QUALITY_KERNELS, orchestration_trial, trial_wanted
 from checkers.grading.report import Report, RunSummary, TaskSummary, write_json
 from checkers.grading.submission import TASK_STEMS, Submission, copy_submission, find_submission
 from checkers.notebooks.execute import prepare_kernels, release_kernels
 from checkers.notebooks.kernels import SANDBOX_ENV, SANDBOX_HIDDEN_ENV, SANDBOX_READONLY_ENV
 from checkers.runtime.context import NICE_ENV, PREWARM_ENV
+from checkers.runtime.kernel import SESSION_CONF_ENV
+from checkers.runtime.progress import PROGRESS_ENV
+from checkers.runtime.spark_memory import SMALL_DATA_SQL_CONFS, SMALL_ROWS
 
 DEFAULT_ROWS = 30_000
 """Rows of unseen data: enough for every kind of dirt to appear many times, small enough to grade fast."""
@@ -191,7 +196,7 @@ def sandbox_note(policy: SandboxPolicy = "auto") -> str:
 
 def _grading_folder(schema: str) -> Path:
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
-    return settings().home / "grading" / f"{stamp}-{schema}"
+    return settings().data_home / "grading" / f"{stamp}-{schema}"  # on a cluster, where every node reads it
 
 
 # --------------------------------------------------------------------------------------------- expectations
@@ -517,7 +522,9 @@ def grade_submission(*, folder: Path, options: GradeOptions | None = None, work_
     # from the grading folder. Either way the kernels see it read-only.
     data_dir = server_data / schema if server_data is not None else work / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
-    env = kernel_env(endpoint)
+    env = {**kernel_env(endpoint), PROGRESS_ENV: "0"}  # headless: no query progress to show anyone
+    if rows <= SMALL_ROWS:  # tens of thousands of rows: interpreted execution costs the server less CPU
+        env[SESSION_CONF_ENV] = json.dumps(SMALL_DATA_SQL_CONFS)
     if options.sandbox != "off":
         # The kernels may write only their grading folder; the unseen data in it is read-only to them.
         env.update({SANDBOX_ENV: str(work), SANDBOX_READONLY_ENV: str(data_dir),
@@ -531,6 +538,8 @@ def grade_submission(*, folder: Path, options: GradeOptions | None = None, work_
     owned: list[str] = []
     try:
         spark = connect(endpoint=endpoint)
+        for key, value in (SMALL_DATA_SQL_CONFS if rows <= SMALL_ROWS else {}).items():
+            spark.conf.set(key, value)  # the grader's own reads: small tables too
         taken = [other for other in (schema, widget_schema) if spark.catalog.databaseExists(other)]
         if taken:
             raise GradingError(f"Schema {taken[0]} already exists; the grader only reads tables written by this run.",
@@ -542,6 +551,9 @@ def grade_submission(*, folder: Path, options: GradeOptions | None = None, work_
         submission = find_submission(folder=work / "submission")
         notes += [*submission.notes, sandboxing]
         job = load_job_evidence(submission)
+        if job.loaded is not None:  # the job's own notebook tasks (a quality task too), not the contract's three
+            notebooks_in_job = sum(1 for t in job.loaded.tasks.values() if t.notebook_task is not None)
+            prepare_kernels(env=env, kernels=max(JOB_KERNELS, notebooks_in_job), ahead=kernels_ahead)
         unreadable, written = read_sources(submission)
 
         say(f"Generating {rows:,} rows of unseen data (seed {seed})")
@@ -576,10 +588,21 @@ def grade_submission(*, folder: Path, options: GradeOptions | None = None, work_
 
         say("Reading the tables")
         tables = snapshot_tables(spark, schema=schema)
+        # Only now, with the graded run's tables read, the grader's own run on its failing file: nothing the job does
+        # there (it sees this grading's schema on the server) can change what was graded.
+        quality = None
+        if trial_wanted(job=job, runnable=reason is None, pipeline=pipeline):
+            say("Running the job on a file that must fail its quality gate, then repairing it")
+            prepare_kernels(env=env, kernels=QUALITY_KERNELS, ahead=kernels_ahead)
+            quality = orchestration_trial(
+                job=job, seed=seed, data_dir=data_dir, runs_dir=work / "runs", env=env, spark=spark,
+                max_parallel=max_parallel, cell_timeout=cell_timeout, skip_kit_checks=not all_cells,
+                max_retry_interval=GRADING_MAX_RETRY_INTERVAL, owned=owned, keep=keep)
+            notes.append(quality.summary())
         evidence = Evidence(submission=submission, schema=schema, source_path=source_path, seed=seed, job=job,
                             run=pipeline, notebooks=notebooks, widget_runs=widget_runs,
                             widget_parameters={k: v for k, v in widget_params.items() if k != "schema"},
-                            written=written,
+                            written=written, quality=quality,
                             tables=tables, expectations=exp, expectations_error=exp_error)
         say("Checking")
         results = run_checks(evidence)

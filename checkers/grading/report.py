@@ -17,37 +17,12 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from checkers.grading.result import STATUSES, CheckResult
 from checkers.runtime.context import atomic_write
 
-STATUSES = ("passed", "failed", "error", "skipped")
-"""Check statuses (docs/contract.md)."""
 FIRST_FAILURES_SHOWN = 5
 """How many failures the console expands with message and hint."""
 _ICONS = {"passed": ("✔", "green"), "failed": ("✘", "red"), "error": ("!", "magenta"), "skipped": ("–", "dim")}
-
-
-@dataclass
-class CheckResult:
-    """One check's result."""
-
-    id: str
-    """Stable id, e.g. ``silver.dedup``."""
-    group: str
-    """widgets, bronze, silver, gold, job, run or stretch."""
-    title: str
-    """What the check verifies."""
-    status: str
-    """passed, failed, error or skipped."""
-    score: float
-    """Points earned (0 unless passed)."""
-    max_score: float
-    """Points the check is worth."""
-    message: str
-    """What was found, with numbers."""
-    hint: str
-    """What to do, with the docs page."""
-    required: bool = True
-    """False for stretch checks: reported, not part of score / max_score."""
 
 
 @dataclass

@@ -15,8 +15,8 @@ from pathlib import Path
 from checkers.errors import CheckersError, GradingError
 from checkers.notebooks.formats import NOTEBOOK_SUFFIXES
 
-NOTEBOOK_STEMS = ("00_widgets", "01_bronze", "02_silver", "03_gold")
-"""The contract's four notebooks, in the order they are graded."""
+NOTEBOOK_STEMS = ("00_widgets", "01_bronze", "02_silver", "03_gold", "04_quality")
+"""The contract's notebooks, in the order they are graded (04_quality is the job's data-quality task)."""
 TASK_STEMS = ("01_bronze", "02_silver", "03_gold")
 """The notebooks the job runs, in contract order."""
 JOB_FILE_NAMES = ("job.yml", "job.yaml", "job.json")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import threading
+import time
 from pathlib import Path
 from types import TracebackType
 
@@ -18,6 +19,7 @@ from rich.text import Text
 
 from checkers.jobs.record import PENDING, RUNNING, WAITING_FOR_RETRY, RunRecord, TaskRun
 from checkers.jobs.run import RunEvent
+from checkers.runtime.progress import QueryProgress, size_text
 
 STATE_STYLES = {
     "SUCCESS": "bold green",
@@ -67,8 +69,19 @@ def _task_state(task: TaskRun) -> Text:
     return state_text(task.life_cycle_state)
 
 
-def graph_table(record: RunRecord) -> Table:
-    """The live view: every task, what it waits for, its state, its attempt and how long it has run."""
+def progress_text(update: QueryProgress) -> Text:
+    """A running task's Spark query, compact: a ten-cell bar, the share of its tasks done, the bytes read."""
+    filled = min(10, update.percent // 10)
+    text = Text("▕" + "█" * filled + " " * (10 - filled) + "▏", style="cyan")
+    text.append(f" {update.percent:>3} %")
+    if update.bytes_read:
+        text.append(f" · {size_text(update.bytes_read)}", style="dim")
+    return text
+
+
+def graph_table(record: RunRecord, progress: dict[str, QueryProgress] | None = None) -> Table:
+    """The live view: every task, what it waits for, its state, its attempt and how long it has run; with
+    ``progress``, where each running task's Spark query is."""
     what = "repair " + str(record.repair_count) + " of run" if record.repair_count else "run"
     table = Table(title=Text(f"{record.job_name} — {what} {record.run_id}", style="bold"), title_justify="left",
                   expand=False)
@@ -77,9 +90,16 @@ def graph_table(record: RunRecord) -> Table:
     table.add_column("state", no_wrap=True)
     table.add_column("attempt", justify="right", no_wrap=True)
     table.add_column("duration", justify="right", no_wrap=True)
+    shown = {k: v for k, v in (progress or {}).items() if not v.done}
+    if shown:
+        table.add_column("Spark", no_wrap=True)
     for task in record.tasks:
         attempt = str(len(task.attempts_in_repair)) if task.attempts_in_repair else ""
-        table.add_row(Text(task.task_key), _depends(task), _task_state(task), attempt, _duration(task.duration))
+        cells = [Text(task.task_key), _depends(task), _task_state(task), attempt, _duration(task.duration)]
+        if shown:
+            update = shown.get(task.task_key) if task.life_cycle_state == RUNNING else None
+            cells.append(progress_text(update) if update is not None else Text(""))
+        table.add_row(*cells)
     return table
 
 
@@ -126,10 +146,15 @@ def result_line(record: RunRecord) -> Text:
 class LiveView:
     """Pass :meth:`on_event` to ``run_job``/``repair_run`` inside ``with LiveView(console):``."""
 
+    PRINT_PROGRESS_EVERY = 30.0
+    """Seconds between two progress lines of one task in a log (on a terminal the view redraws in place)."""
+
     def __init__(self, console: Console, *, refresh_per_second: float = 4) -> None:
         self.console = console
         self._lock = threading.Lock()
         self._snapshot: RunRecord | None = None
+        self._progress: dict[str, QueryProgress] = {}
+        self._printed: dict[str, float] = {}
         self._live: Live | None = None
         self._refresh = refresh_per_second
 
@@ -151,16 +176,36 @@ class LiveView:
             snapshot = self._snapshot
         if snapshot is None:
             return Text("starting…", style="dim")
-        return Group(graph_table(snapshot))
+        with self._lock:
+            progress = dict(self._progress)
+        return Group(graph_table(snapshot, progress))
 
     def on_event(self, event: RunEvent) -> None:
         """Called by the runner (under its lock) on every change."""
+        if event.kind == "task_progress":
+            self._on_progress(event)
+            return
         with self._lock:
+            if event.kind in ("task_started", "task_finished", "task_retrying") and event.task_key:
+                self._progress.pop(event.task_key, None)
             self._snapshot = copy.deepcopy(event.record)
         if self._live is None:
             line = self._line(event)
             if line is not None:
                 self.console.print(line)
+
+    def _on_progress(self, event: RunEvent) -> None:
+        update, key = event.progress, event.task_key
+        if update is None or key is None:
+            return
+        with self._lock:
+            self._progress[key] = update
+        if self._live is not None or update.done:
+            return
+        now = time.monotonic()
+        if now - self._printed.get(key, 0.0) >= self.PRINT_PROGRESS_EVERY:
+            self._printed[key] = now
+            self.console.print(Text(f"  … {key}: {update.text()}", style="dim"))
 
     @staticmethod
     def _line(event: RunEvent) -> Text | None:

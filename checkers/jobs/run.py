@@ -80,6 +80,7 @@ from checkers.jobs.record import (
     pid_alive,
 )
 from checkers.jobs.refs import RefContext, RefError, resolve
+from checkers.runtime.progress import QueryProgress
 
 FOREVER_RETRIES_CAP = 5
 """``max_retries: -1`` means "retry forever" on Databricks; a local run stops after this many retries."""
@@ -210,13 +211,16 @@ class RunEvent:
     runner's lock, from the thread that made the change, so keep them quick."""
 
     kind: str
-    """``run_started``, ``task_started``, ``task_retrying``, ``task_finished`` or ``run_finished``."""
+    """``run_started``, ``task_started``, ``task_progress``, ``task_retrying``, ``task_finished`` or
+    ``run_finished``."""
     record: RunRecord
     """The live run record."""
     task_key: str | None = None
     """The task concerned (task events only)."""
     attempt: Attempt | None = None
     """The attempt that started or ended (notebook and condition tasks)."""
+    progress: QueryProgress | None = None
+    """``task_progress`` only: where the task's running Spark query is (not kept in the record)."""
 
 
 EventHandler = Callable[[RunEvent], None]
@@ -421,6 +425,17 @@ class _Runner:
         except Exception as exc:  # a broken display must not break the run
             self.on_event = None
             self.record.notes.append(f"the event handler raised {type(exc).__name__}: {exc}; updates stopped")
+
+    def progress(self, key: str, update: QueryProgress) -> None:
+        """A long Spark query of task ``key`` moved on: tell the handler (the record is not saved for it)."""
+        handler = self.on_event
+        if handler is None:
+            return
+        with self.lock:
+            try:
+                handler(RunEvent(kind="task_progress", record=self.record, task_key=key, progress=update))
+            except Exception:  # noqa: BLE001 - a broken display must not break the run
+                pass
 
     def finish(self, key: str, state: str, message: str, *, skipped: bool) -> None:
         task = self.by_key[key]
@@ -674,7 +689,9 @@ class _Runner:
                     path=Path(run.notebook_file), parameters=attempt.parameters, output_path=output,
                     cell_timeout=self.cell_timeout, timeout=limit, in_job=True, task_key=key,
                     task_values={k: dict(v) for k, v in context.task_values.items()}, env=self.env,
-                    work_dir=output.with_suffix(""), skip_kit_checks=self.skip_kit_checks)
+                    work_dir=output.with_suffix(""), skip_kit_checks=self.skip_kit_checks,
+                    job_ids=(self.record.job_id, self.record.run_id, run.task_run_id),
+                    on_progress=lambda update: self.progress(key, update))
                 attempt.notebook = attempt_notebook(key, number)
                 attempt.exit_value = result.exit_value
                 attempt.runtime = result.record
@@ -820,16 +837,20 @@ def _close_abandoned(record: RunRecord) -> None:
 def repair_run(*, run_id: int | str, job: LoadedJob | None = None, parameters: dict[str, str] | None = None,
                rerun_tasks: Sequence[str] | None = None, max_parallel: int = 2, runs_dir: Path | None = None,
                cell_timeout: float | None = None, on_event: EventHandler | None = None, validate: bool = True,
-               spark: bool | None = None, env: dict[str, str] | None = None) -> RunRecord:
+               spark: bool | None = None, env: dict[str, str] | None = None, record: RunRecord | None = None,
+               skip_kit_checks: bool = False, max_retry_interval: float | None = None) -> RunRecord:
     """Re-run the unsuccessful tasks of run ``run_id`` and everything downstream of them, keeping the rest.
 
     The job file the run used is reloaded (Databricks repairs with the current settings) unless ``job``
     is given. ``rerun_tasks`` picks the tasks to re-run instead (their dependents always re-run too).
     ``parameters`` override the run's own job parameters for this repair. The repair is recorded in the
     same run folder: ``repair_count`` increases, attempts are appended, kept tasks keep their task values.
+    ``record``: the run as the caller holds it (the grader repairs the run it made from memory, never from a
+    ``run.json`` the graded notebooks could have rewritten); ``skip_kit_checks`` and ``max_retry_interval`` as in
+    :func:`run_job`.
     """
     _check_parallel(max_parallel)
-    record = load_run(run_id=run_id, runs_dir=runs_dir)
+    record = record if record is not None else load_run(run_id=run_id, runs_dir=runs_dir)
     if record.result_state is None or record.life_cycle_state != TERMINATED:
         if pid_alive(record.pid):
             raise JobRunError(f"Run {record.run_id} is still in progress (process {record.pid}).",
@@ -875,7 +896,8 @@ def repair_run(*, run_id: int | str, job: LoadedJob | None = None, parameters: d
     record.max_parallel, record.pid = max_parallel, os.getpid()
     record.timeout_seconds = job.settings.timeout_seconds or 0
     runner = _Runner(job=job, plan=plan, record=record, max_parallel=max_parallel, cell_timeout=cell_timeout,
-                     on_event=on_event, env=kernel_env)
+                     on_event=on_event, env=kernel_env, skip_kit_checks=skip_kit_checks,
+                     max_retry_interval=max_retry_interval)
     runner.execute(rerun)
     repair.end_time = now_utc()
     runner.conclude()

@@ -187,6 +187,7 @@ class ConfinedKernelManager(AsyncKernelManager):
         # The kit home holds the Spark server's token and every other grading: hidden, but for the volumes a notebook
         # reads through /Volumes paths.
         shown += [path for path in (Path(cwd) if cwd else None, settings().volumes_dir) if path and path.exists()]
+        shared = settings().shared_dir  # a cluster's shared folder holds every grading's files too
         return confine_command(cmd, writable=[Path(p) for p in self.writable], readable=shown,
                                read_only=[Path(p) for p in self.read_only],
-                               hidden=[home, *(Path(p) for p in self.hidden)])
+                               hidden=[home, *([shared] if shared else []), *(Path(p) for p in self.hidden)])

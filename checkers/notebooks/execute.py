@@ -12,6 +12,7 @@ import os
 import re
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -25,6 +26,7 @@ from checkers.notebooks.formats import NOTEBOOK_SUFFIXES, read_notebook
 from checkers.notebooks.kernels import SANDBOX_ENV, Kernel, kernel_service
 from checkers.notebooks.selfcheck import SKIP_NOTE, skippable_cells
 from checkers.runtime.context import CONTEXT_ENV, RunContext, RuntimeRecord
+from checkers.runtime.progress import QueryProgress
 
 Status = Literal["success", "failed", "timeout", "kernel_died"]
 FAILED_TAG = "day07-failed"
@@ -101,6 +103,16 @@ def resolve_notebook_path(path: str | Path, *, base: Path) -> Path:
                                  hint="Paths are relative to the calling notebook's folder, without extension.")
 
 
+def clear_outputs(nb: NotebookNode) -> None:
+    """Drop what an earlier run left in code cells (a Databricks export keeps its outputs): in the executed copy,
+    a cell that did not run this time shows nothing rather than an old result."""
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+            cell.metadata.pop("execution", None)
+
+
 def _mark_failure(nb: NotebookNode, failure: CellFailure, status: Status) -> None:
     """Tag the failing cell and put a banner on top, like papermill, so the learner finds it at once."""
     cell = nb.cells[failure.index]
@@ -135,10 +147,12 @@ async def _bind(client: Any, *, context_path: Path, cwd: Path) -> str | None:
 
 async def _run(nb: NotebookNode, *, path: Path, env: dict[str, str], writable: list[Path], context_path: Path,
                cell_timeout: float, deadline: float | None, record: RuntimeRecord, skip: set[int],
-               notes: list[str], facts: dict[str, bool]) -> tuple[Status, CellFailure | None, int, str]:
+               notes: list[str], facts: dict[str, bool],
+               on_progress: Callable[[QueryProgress], None] | None = None,
+               ) -> tuple[Status, CellFailure | None, int, str]:
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-    from checkers.notebooks.limits import CappedNotebookClient, MemoryGuard, kernel_pid
+    from checkers.notebooks.limits import CappedNotebookClient, MemoryGuard
 
     service = kernel_service()
     guard: MemoryGuard | None = None
@@ -154,7 +168,8 @@ async def _run(nb: NotebookNode, *, path: Path, env: dict[str, str], writable: l
                                       resources={"metadata": {"path": str(path.parent)}},
                                       max_output_bytes=int(settings().max_output_bytes))
         client.record = record  # the kernel's dbutils events land here as they arrive
-        pid = kernel_pid(kernel.km)
+        client.on_progress = on_progress
+        pid = kernel.pid()
         if pid is not None:
             # A grading kernel (sandboxed) may not start a detached process to escape the limit either.
             guard = MemoryGuard(pid=pid, limit_bytes=int(settings().kernel_memory_mb * 2**20),
@@ -266,17 +281,22 @@ def execute_notebook(*, path: Path, parameters: dict[str, str] | None = None, ou
                      cell_timeout: float | None = None, timeout: float | None = None, in_job: bool = False,
                      task_key: str | None = None, task_values: dict[str, dict[str, Any]] | None = None,
                      env: dict[str, str] | None = None, work_dir: Path | None = None,
-                     skip_kit_checks: bool = False) -> NotebookResult:
+                     skip_kit_checks: bool = False,
+                     job_ids: tuple[int | None, int | None, int | None] | None = None,
+                     on_progress: Callable[[QueryProgress], None] | None = None) -> NotebookResult:
     """Run ``path`` in a fresh kernel with ``parameters`` as widget values.
 
     ``timeout`` bounds the whole notebook (a task's ``timeout_seconds``), ``cell_timeout`` each cell.
     ``env`` adds to the kernel's environment (the runner passes ``SPARK_REMOTE`` there; the grader
     ``DAY07_SANDBOX_ROOT``, the one folder a sandboxed kernel may write). ``skip_kit_checks`` leaves out
     the kit's unchanged self-check cells (see :mod:`checkers.notebooks.selfcheck`): the grader's choice.
+    ``job_ids`` (job id, job run id, task run id) are what the notebook context reports in a job run.
+    ``on_progress`` is called (from the executor's thread) with each progress update of a long Spark query.
     """
     path = Path(path).resolve()
     started = time.monotonic()
     nb = read_notebook(path)
+    clear_outputs(nb)
     cell_timeout = cell_timeout or settings().cell_timeout
     kernel_env, writable = _kernel_environment(env)
     # A sandboxed kernel writes its by-products (nested runs) in the work folder, so it must be inside its sandbox.
@@ -287,7 +307,9 @@ def execute_notebook(*, path: Path, parameters: dict[str, str] | None = None, ou
                                      hint=f"Pass a work_dir inside {SANDBOX_ENV}, or leave it out.")
     work.mkdir(parents=True, exist_ok=True)
     record = RuntimeRecord()
+    job_id, job_run_id, task_run_id = job_ids or (None, None, None)
     context = RunContext(parameters=dict(parameters or {}), in_job=in_job, task_key=task_key,
+                         job_id=job_id, job_run_id=job_run_id, task_run_id=task_run_id,
                          task_values=dict(task_values or {}), notebook_path=str(path),
                          report_events=True, work_dir=str(work), cell_timeout=cell_timeout)
     context_path = context.write(work / f"{path.stem}.context.json")
@@ -298,7 +320,7 @@ def execute_notebook(*, path: Path, parameters: dict[str, str] | None = None, ou
     status, failure, cells_run, message = kernel_service().run(_run(
         nb, path=path, env=kernel_env, writable=writable, context_path=context_path, cell_timeout=cell_timeout,
         deadline=deadline, record=record, skip=skippable_cells(nb.cells) if skip_kit_checks else set(),
-        notes=notes, facts=facts))
+        notes=notes, facts=facts, on_progress=on_progress))
     if failure is not None and nb.cells:
         _mark_failure(nb, failure, status)
     if output_path is not None:

@@ -17,6 +17,7 @@ import atexit
 import contextlib
 import os
 import shutil
+import sys
 import tempfile
 import threading
 import time
@@ -62,6 +63,18 @@ class Kernel:
     started: float = field(default_factory=time.monotonic)
     ready: float | None = None
     """When the pool saw it answer (kernels started for a waiting notebook are not watched)."""
+    forked: bool = False
+    """Forked from a fork server (see :mod:`checkers.notebooks.forkserver`), not started from scratch."""
+
+    def pid(self) -> int | None:
+        """The kernel process's pid (for a forked kernel: the fork server's child, not its relay)."""
+        if self.forked:
+            from checkers.notebooks.forkserver import forked_pid
+
+            return forked_pid(self.sockets)
+        from checkers.notebooks.limits import kernel_pid
+
+        return kernel_pid(self.km)
 
 
 def kernel_key(env: dict[str, str], writable: Sequence[Path]) -> Key:
@@ -84,6 +97,8 @@ class KernelService:
         self._gates: dict[tuple[str, ...], asyncio.Semaphore] = {}
         self._discarded: set[tuple[str, ...]] = set()
         self._closed = False
+        self._forkservers: dict[tuple[str, ...], Any] = {}
+        """A fork server per sandbox (a grading's folders; ``()``: kernels not sandboxed), or None where it failed."""
 
     # -- the loop
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -189,6 +204,9 @@ class KernelService:
                     self.retire(kernel)
             self._gates.pop(wanted, None)
             self._discarded.add(wanted)  # kernels still starting for it are stopped once started
+            server = self._forkservers.pop(wanted, None)
+            if server is not None:  # its sandbox goes with it, and any kernel of that grading still in it
+                threading.Thread(target=_stop_fork_server, args=(server,), name="day07-fork-stop", daemon=True).start()
 
         self._loop.call_soon_threadsafe(drop)
 
@@ -237,7 +255,38 @@ class KernelService:
             self._idle[kernel.key].remove(kernel)
             self.retire(kernel)
 
+    async def _fork_server(self, *, env: dict[str, str], writable: Sequence[Path]) -> Any:
+        """The fork server of ``writable``'s sandbox, started (and waited for) on first use; None when kernels are not
+        forked here (``DAY07_KERNEL_FORK=0``, not Linux) or it could not start (kernels then start from scratch)."""
+        wanted = tuple(sorted(str(p) for p in writable))
+        if not settings().kernel_fork or not sys.platform.startswith("linux") or wanted in self._discarded:
+            return None
+        if wanted not in self._forkservers:
+            self._forkservers[wanted] = None  # one start at a time; a failed one is not retried
+            from checkers.notebooks.forkserver import READY_TIMEOUT, ForkServer, sandbox_prefix
+
+            folder = Path(tempfile.mkdtemp(prefix="d7z-"))
+            try:
+                prefix = sandbox_prefix(folder, env=env, writable=writable) if writable else []
+                server = ForkServer(folder, prefix=prefix, env={k: v for k, v in env.items() if k not in _NOT_KEYED})
+            except Exception:  # noqa: BLE001 - kernels then start from scratch, as without a fork server
+                shutil.rmtree(folder, ignore_errors=True)
+                return None
+            deadline = time.monotonic() + READY_TIMEOUT
+            while not server.ready() and server.alive() and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            if not server.ready() or wanted in self._discarded:
+                server.stop()
+                shutil.rmtree(folder, ignore_errors=True)
+                return None
+            self._forkservers[wanted] = server
+        server = self._forkservers.get(wanted)
+        return server if server is not None and server.ready() else None
+
     async def _start(self, *, env: dict[str, str], writable: Sequence[Path], key: Key) -> Kernel:
+        server = await self._fork_server(env=env, writable=writable)
+        if server is not None:
+            return await self._start_forked(server, env=env, key=key)
         sockets = Path(tempfile.mkdtemp(prefix="d7k-"))
         km, sandboxed = _kernel_manager(sockets, writable=[*writable, sockets] if writable else (),
                                         read_only=_paths(env, SANDBOX_READONLY_ENV),
@@ -255,6 +304,27 @@ class KernelService:
         finally:
             log.close()  # the kernel has its own copy of the descriptor
         return Kernel(km=km, sockets=sockets, key=key, sandboxed=sandboxed)
+
+    async def _start_forked(self, server: Any, *, env: dict[str, str], key: Key) -> Kernel:
+        from checkers.notebooks.forkserver import forked_kernel_manager, forked_pid
+
+        sockets = Path(tempfile.mkdtemp(prefix="k", dir=server.folder))  # inside the fork server's sandbox
+        km = forked_kernel_manager(sockets, server)
+        kernel_env = {k: v for k, v in env.items() if k not in _NOT_KEYED}
+        kernel_env[POOL_ENV] = "1"
+        log = open(sockets / KERNEL_LOG, "ab")  # noqa: SIM115 - the relay hands it to the kernel; closed below
+        try:
+            await km.start_kernel(env=kernel_env, cwd=str(sockets), stdout=log, stderr=log)
+        except BaseException:
+            shutil.rmtree(sockets, ignore_errors=True)
+            raise
+        finally:
+            log.close()
+        kernel = Kernel(km=km, sockets=sockets, key=key, sandboxed=server.sandboxed, forked=True)
+        deadline = time.monotonic() + 10.0  # the relay names the kernel's pid within milliseconds
+        while forked_pid(sockets) is None and time.monotonic() < deadline and await km.is_alive():
+            await asyncio.sleep(0.01)
+        return kernel
 
     # -- the end of a kernel
     def retire(self, kernel: Kernel) -> None:
@@ -278,6 +348,9 @@ class KernelService:
             self._idle.clear()
             pending = [t for t in self._tasks if not t.done()]
             await asyncio.gather(*(_shutdown(k, now=True) for k in kernels), *pending, return_exceptions=True)
+            for server in [s for s in self._forkservers.values() if s is not None]:
+                _stop_fork_server(server)
+            self._forkservers.clear()
 
         with contextlib.suppress(Exception):
             asyncio.run_coroutine_threadsafe(stop_all(), loop).result(timeout=20)
@@ -331,6 +404,11 @@ def _kernel_manager(sockets: Path, *, writable: Sequence[Path], read_only: Seque
             return ConfinedKernelManager(writable=list(writable), read_only=list(read_only), hidden=list(hidden),
                                          **options), True
     return AsyncKernelManager(**options), False
+
+
+def _stop_fork_server(server: Any) -> None:
+    server.stop()
+    shutil.rmtree(server.folder, ignore_errors=True)
 
 
 _SERVICE: list[KernelService] = []

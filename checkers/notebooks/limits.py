@@ -16,6 +16,7 @@ import json
 import os
 import signal
 import threading
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
@@ -27,6 +28,7 @@ from traitlets import Integer
 
 from checkers.runtime.context import RuntimeRecord
 from checkers.runtime.events import EVENT_MSG_TYPE
+from checkers.runtime.progress import PROGRESS_MSG_TYPE, QueryProgress
 
 OUTPUT_SETTING = "DAY07_MAX_OUTPUT_BYTES"
 """The environment variable a learner changes to raise the output cap (named in the note)."""
@@ -82,6 +84,8 @@ class CappedNotebookClient(NotebookClient):
         """Cells whose output was capped: cell index → output bytes the cell produced (kept and dropped)."""
         self.record = RuntimeRecord()
         """What the notebook did through ``dbutils``, built from the events its kernel sent while cells ran."""
+        self.on_progress: Callable[[QueryProgress], None] | None = None
+        """Called with each progress update of a long Spark query (the runner's live view)."""
         self._cell_msg_id: str | None = None
         self._kept = 0
         self._seen = 0
@@ -93,6 +97,12 @@ class CappedNotebookClient(NotebookClient):
             content = msg.get("content")
             if isinstance(content, dict):
                 self.record.apply(content, cell=cell_index)
+            return None
+        if msg.get("msg_type") == PROGRESS_MSG_TYPE:  # a long Spark query's progress: for the live view, not output
+            if self.on_progress is not None:
+                update = QueryProgress.from_dict(msg.get("content"))
+                if update is not None:
+                    self.on_progress(update)
             return None
         if self.max_output_bytes <= 0:
             return super().process_message(msg, cell, cell_index)

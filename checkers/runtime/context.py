@@ -36,6 +36,12 @@ class RunContext:
     """True when run as a job task: ``taskValues.get`` reads upstream values instead of ``debugValue``."""
     task_key: str | None = None
     """The running task's key, if any."""
+    job_id: int | None = None
+    """The job's id (``{{job.id}}``) when run as a job task; the notebook context reports it as tag ``jobId``."""
+    job_run_id: int | None = None
+    """The job run's id (``{{job.run_id}}``): the context's ``multitaskParentRunId``."""
+    task_run_id: int | None = None
+    """This task run's id (``{{task.run_id}}``): the context's ``currentRunId`` / tag ``runId``."""
     task_values: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Task values already set by earlier tasks of this run: task key → key → value."""
     notebook_path: str | None = None

@@ -13,6 +13,7 @@ from typing import Any
 
 from checkers.runtime.context import RunContext, RuntimeRecord
 from checkers.runtime.events import Emit, no_events
+from checkers.runtime.notebook_context import EntryPoint
 from checkers.runtime.widgets import LocalWidgets
 
 TASK_VALUE_LIMIT = 48 * 1024
@@ -95,6 +96,8 @@ class NotebookUtils:
         self._record = record
         self._emit = emit
         self._runner = runner
+        self.entry_point = EntryPoint(context)
+        """``entry_point.getDbutils().notebook().getContext()``: the job and run ids in a job run, as on Databricks."""
 
     def exit(self, value: Any) -> None:
         text = "" if value is None else str(value)
@@ -114,11 +117,12 @@ class DBUtils:
     """The ``dbutils`` object a notebook sees."""
 
     def __init__(self, *, context: RunContext | None = None, notebook_runner: NotebookRunner | None = None,
-                 fs: Any = None, emit: Emit | None = None) -> None:
+                 fs: Any = None, emit: Emit | None = None, shell: Any = None, widget_bar: bool = False) -> None:
         self.context = context or RunContext()
         self.record = RuntimeRecord()
         self._emit = emit or no_events
-        self.widgets = LocalWidgets(parameters=self.context.parameters, record=self.record, emit=self._emit)
+        self.widgets = LocalWidgets(parameters=self.context.parameters, record=self.record, emit=self._emit,
+                                    shell=shell, interactive=widget_bar)
         self.jobs = Jobs(TaskValues(context=self.context, record=self.record, emit=self._emit))
         self.notebook = NotebookUtils(context=self.context, record=self.record, emit=self._emit,
                                       runner=notebook_runner)

@@ -12,6 +12,7 @@ import json
 import os
 import sys
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
@@ -92,6 +93,7 @@ def _connect_spark() -> Any:
     if not _SESSIONS:
         atexit.register(_release_sessions)
     _SESSIONS.append(session)
+    _apply_session_confs(session)
     if local:
         try:
             compat.sync_volume_schemas(session)
@@ -102,6 +104,19 @@ def _connect_spark() -> Any:
 
 _SESSIONS: list[Any] = []
 """Spark sessions this kernel opened; released when it exits, so the server does not keep them for an hour."""
+SESSION_CONF_ENV = "DAY07_SPARK_SESSION_CONF"
+"""A JSON object of Spark SQL settings the runner wants on this kernel's session (the grader: interpreted execution
+for its small tables, see :data:`checkers.runtime.spark_memory.SMALL_DATA_SQL_CONFS`)."""
+
+
+def _apply_session_confs(session: Any) -> None:
+    try:
+        confs = json.loads(os.environ.get(SESSION_CONF_ENV) or "{}")
+    except ValueError:
+        return
+    for key, value in confs.items() if isinstance(confs, dict) else ():
+        with contextlib.suppress(Exception):  # a setting the server refuses must not cost the notebook its `spark`
+            session.conf.set(str(key), str(value))
 
 
 def _release_sessions() -> None:
@@ -128,9 +143,11 @@ class LazySpark:
     On first attribute access it swaps itself out of the namespace for the real ``SparkSession``.
     """
 
-    def __init__(self, namespace: dict[str, Any], future: Future | None = None) -> None:
+    def __init__(self, namespace: dict[str, Any], future: Future | None = None,
+                 on_ready: Callable[[Any], None] | None = None) -> None:
         self._namespace = namespace
         self._future = future
+        self._on_ready = on_ready
         self._lock = threading.Lock()
         self._session: Any = None
 
@@ -138,6 +155,8 @@ class LazySpark:
         with self._lock:
             if self._session is None:
                 self._session = self._future.result() if self._future is not None else _connect_spark()
+                if self._on_ready is not None:
+                    self._on_ready(self._session)
                 if self._namespace.get("spark") is self:
                     self._namespace["spark"] = self._session
             return self._session
@@ -201,6 +220,14 @@ def _prepare_volumes(namespace: dict[str, Any]) -> None:
         print(f"Note: the sample data could not be placed in the local volume: {exc}", file=sys.stderr)
 
 
+def _prepare_delta_module() -> None:
+    """``from delta.tables import DeltaTable`` works, as in every Databricks notebook (unless a real delta-spark is
+    installed). Light: nothing is imported until the notebook imports ``delta``."""
+    from checkers.runtime.delta.importer import install_delta_module
+
+    install_delta_module()
+
+
 def load_ipython_extension(ip: Any) -> None:
     _lower_priority(os.environ.get(NICE_ENV, ""))
     if os.environ.get(POOL_ENV):
@@ -208,6 +235,7 @@ def load_ipython_extension(ip: Any) -> None:
         return
     context = load_context()
     _prepare_volumes(ip.user_ns)
+    _prepare_delta_module()
     future = _prewarm() if os.environ.get("SPARK_REMOTE") and context.report_events else None
     _setup(ip, context, future)
 
@@ -229,6 +257,7 @@ def _preload(ip: Any) -> None:
 
     os.environ["DAY07_KERNEL_POOL"] = "0"  # a nested dbutils.notebook.run starts its kernel when needed
     _prepare_volumes(ip.user_ns)
+    _prepare_delta_module()
     _POOLED["ip"] = ip
     wanted = os.environ.get("SPARK_REMOTE") and os.environ.get(PREWARM_ENV) != "0"
     _POOLED["future"] = _prewarm() if wanted else None
@@ -245,15 +274,31 @@ def bind(context_path: str, cwd: str) -> None:
     _setup(ip, load_context(), _POOLED.pop("future", None))
 
 
+def _progress_installer(ip: Any, context: RunContext) -> Callable[[Any], None]:
+    """Once ``spark`` exists: long queries show their progress in the cell, or, in a job task, in the runner's live
+    view (see :mod:`checkers.runtime.progress`)."""
+
+    def install(session: Any) -> None:
+        from checkers.runtime import progress
+
+        with contextlib.suppress(Exception):
+            progress.install(session, kernel=getattr(ip, "kernel", None), to_executor=context.report_events)
+
+    return install
+
+
 def _setup(ip: Any, context: RunContext, future: Future | None) -> None:
     from checkers.runtime import magics
     from checkers.runtime.fs import LocalFS
 
     emit = kernel_emitter(ip.kernel) if context.report_events and getattr(ip, "kernel", None) else no_events
-    dbutils = DBUtils(context=context, notebook_runner=run_nested_notebook, fs=LocalFS(), emit=emit)
+    # A person at a notebook gets the widget bar; a job task, a grading or `notebook run` (headless) never does.
+    interactive = not context.report_events and not context.in_job and getattr(ip, "kernel", None) is not None
+    dbutils = DBUtils(context=context, notebook_runner=run_nested_notebook, fs=LocalFS(), emit=emit, shell=ip,
+                      widget_bar=interactive)
     _NOTICES[:] = [dbutils.notice]
     namespace = ip.user_ns
     ip.push({"dbutils": dbutils, "display": display, "displayHTML": displayHTML,
-             "spark": LazySpark(namespace, future)})
+             "spark": LazySpark(namespace, future, on_ready=_progress_installer(ip, context))})
     ip.set_custom_exc((NotebookExit,), _on_exit)
     magics.register(ip, dbutils=dbutils)

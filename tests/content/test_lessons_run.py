@@ -3,13 +3,15 @@ is pasted in, gets past it with its feedback cell all green.
 
 One walk-through run per notebook keeps this affordable: every exercise cell is run as shipped (it must raise the
 NotImplementedError naming that exercise; the cell is tagged ``raises-exception`` so the run goes on), then again
-with the solution pasted in, then its feedback cell, as a learner working top to bottom would.
+with the solution pasted in, then its feedback cell, as a learner working top to bottom would. Wrong answers and what
+their feedback says are in tests/feedback/test_agreement.py (feedback and grader agree on each).
 """
 
 from __future__ import annotations
 
 import copy
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ import nbformat
 import pytest
 from nbformat import NotebookNode
 
+from checkers.checks_bundle import BUNDLE_DIR
 from checkers.notebooks.execute import execute_notebook
 from tests.content.helpers import (
     BAD,
@@ -33,7 +36,7 @@ from tests.content.helpers import (
 
 pytestmark = [pytest.mark.spark, pytest.mark.kernel]
 
-STEMS = ["00_widgets", "01_bronze", "02_silver", "03_gold"]
+STEMS = ["00_widgets", "01_bronze", "02_silver", "03_gold", "04_quality"]
 SCHEMA = "content_lessons"
 _BEGIN = re.compile(r"^\s*# BEGIN SOLUTION ")
 _END = re.compile(r"^\s*# END SOLUTION\s*$")
@@ -126,7 +129,9 @@ def test_each_pasted_solution_gets_past_its_exercise(stem: str, lesson_schema: s
     assert exercises, f"lesson {stem} has no exercise"
     path = tmp_path / f"{stem}.ipynb"
     nbformat.write(nb, str(path))
-    result = execute_notebook(path=path, parameters=_parameters(stem, lesson_schema), in_job=True, env=notebook_env,
+    # the check cells' code, next to the notebook
+    shutil.copytree(LESSONS / BUNDLE_DIR, tmp_path / BUNDLE_DIR, ignore=shutil.ignore_patterns("__pycache__"))
+    result = execute_notebook(path=path, parameters=_parameters(stem, lesson_schema), env=notebook_env,
                               output_path=tmp_path / "out" / f"{stem}.ipynb", cell_timeout=CELL_TIMEOUT)
     assert result.ok, result.message
     ran = nbformat.read(str(tmp_path / "out" / f"{stem}.ipynb"), as_version=4)
@@ -146,54 +151,3 @@ def test_each_pasted_solution_gets_past_its_exercise(stem: str, lesson_schema: s
             assert BAD in text or NOT_DONE in text, f"[{cell.id}] says nothing is missing: {text}"
         else:
             assert GOOD in text and not any(m in text for m in (BAD, NOT_DONE, CANNOT)), f"[{cell.id}] {text}"
-
-
-#: Plausible learner mistakes, each in one exercise of 02_silver: the new body of its solution region.
-MISTAKES = {
-    "silver.not_null": 'complete = parsed.dropna(subset=["event_time", "event_type", "product_id", "user_id"])',
-    "silver.price": 'priced = known_types.filter(F.col("price") < 10000)',
-    "silver.fill_unknown": 'filled = deduped.fillna("unknown", subset=["brand"])',
-}
-
-
-def _with_mistakes(source: str) -> str:
-    exercise = re.search(r"# BEGIN SOLUTION (\S+):", source)
-    if exercise is None or exercise.group(1) not in MISTAKES:
-        return source
-    lines = source.split("\n")
-    begin = next(i for i, line in enumerate(lines) if _BEGIN.match(line))
-    end = next(i for i, line in enumerate(lines) if _END.match(line))
-    return "\n".join(lines[:begin + 1] + [MISTAKES[exercise.group(1)]] + lines[end:])
-
-
-def test_feedback_names_what_is_still_wrong(spark: Any, lesson_schema: str, notebook_env: dict[str, str],
-                                            tmp_path: Path) -> None:
-    from checkers.data import SAMPLE_DAYS, SAMPLE_ROWS, SAMPLE_SEED, SAMPLE_START
-    from checkers.data.generate import generate_events
-
-    # The generator counts the dirt it writes; the sample is what it writes for the SAMPLE_* arguments.
-    dirt = generate_events(out=tmp_path / "sample.csv", rows=SAMPLE_ROWS, seed=SAMPLE_SEED, start=SAMPLE_START,
-                           days=SAMPLE_DAYS).dirt
-    nb = nbformat.read(str(SOLUTIONS / "02_silver.ipynb"), as_version=4)
-    for cell in nb.cells:
-        cell.source = _with_mistakes(cell.source)
-    nbformat.write(nb, str(tmp_path / "02_silver.ipynb"))
-    schema = "content_mistakes"  # its wrong silver table must not reach the gold lesson runs
-    spark.sql(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-    spark.table(f"{lesson_schema}.bronze_events").write.mode("overwrite").saveAsTable(f"{schema}.bronze_events")
-    result = execute_notebook(path=tmp_path / "02_silver.ipynb", parameters=_parameters("02_silver", schema),
-                              in_job=True, env=notebook_env, output_path=tmp_path / "out.ipynb",
-                              cell_timeout=CELL_TIMEOUT)
-    assert result.ok, result.message  # wrong answers never fail the run: feedback cells do not raise
-    said = {c.id: printed(c) for c in nbformat.read(str(tmp_path / "out.ipynb"), as_version=4).cells
-            if c.cell_type == "code"}
-    assert f"{BAD} silver.not_null: complete still has {dirt.null_user_session:,} rows with a null user_session" \
-        in said["silver-not-null-check"]
-    assert f"{GOOD} silver.not_null: no null product_id" in said["silver-not-null-check"]
-    assert f"{BAD} silver.price: priced still has {dirt.price_not_positive:,} rows with price <= 0" \
-        in said["silver-price-check"]
-    assert f"{GOOD} silver.price: no price >= 10000" in said["silver-price-check"]
-    assert re.search(rf"{BAD} silver\.fill_unknown: filled still has [\d,]+ rows with a null category_code",
-                     said["silver-fill-check"])
-    for right in ("silver-parse-time-check", "silver-event-type-check", "silver-dedup-check", "silver-derive-check"):
-        assert GOOD in said[right] and BAD not in said[right], said[right]

@@ -246,3 +246,29 @@ def test_an_unwritable_output_is_a_data_error(tmp_path: Path) -> None:
     blocker.write_text("x")
     with pytest.raises(DataError, match="Could not"):
         generate_events(out=blocker / "e.csv", rows=10, seed=1)
+
+
+# ── big files, in parts ──────────────────────────────────────────────────────────────────────
+def test_a_file_built_in_parts_is_one_time_ordered_month_with_every_kind_of_dirt(tmp_path: Path) -> None:
+    """Above ``part_rows`` the file is built part by part (bounded memory); it reads as one file all the same."""
+    out = tmp_path / "parts.csv"
+    seen: list[tuple[int, int]] = []
+    result = generate_events(out=out, rows=9_001, seed=4, start=date(2019, 10, 1), days=6, part_rows=3_000,
+                             progress=lambda done, total: seen.append((done, total)))
+    frame = _read(out)
+    assert len(frame) == 9_001 == result.rows and list(frame.columns) == CONTRACT_COLUMNS
+    times = pd.to_datetime(frame["event_time"].where(frame["event_time"].str.fullmatch(STRICT_TIME, na=False)),
+                           format="%Y-%m-%d %H:%M:%S UTC", utc=True).dropna()
+    assert times.is_monotonic_increasing
+    assert sorted({t.date() for t in times}) == [date(2019, 10, 1) + timedelta(days=i) for i in range(6)]
+    assert all(count > 0 for count in result.dirt.as_dict().values())
+    assert seen[-1] == (9_001, 9_001) and [d for d, _ in seen] == sorted(d for d, _ in seen)
+    again = generate_events(out=tmp_path / "again.csv", rows=9_001, seed=4, start=date(2019, 10, 1), days=6,
+                            part_rows=3_000)
+    assert (tmp_path / "again.csv").read_bytes() == out.read_bytes() and again.dirt == result.dirt
+
+
+def test_a_file_within_one_part_is_byte_for_byte_the_one_piece_file(tmp_path: Path) -> None:
+    generate_events(out=tmp_path / "a.csv", rows=4_000, seed=8, days=2)
+    generate_events(out=tmp_path / "b.csv", rows=4_000, seed=8, days=2, part_rows=4_000)
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()

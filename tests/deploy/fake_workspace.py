@@ -267,6 +267,10 @@ class FakeWorkspace:
             raise ApiError(400, "RESOURCE_ALREADY_EXISTS", f"{path} already exists.")
         if self.objects.get(path, {}).get("object_type") == "DIRECTORY":
             raise ApiError(400, "RESOURCE_ALREADY_EXISTS", f"{path} is a folder.")
+        if fmt == "AUTO" and not (path.endswith(".ipynb") or content.startswith(b"# Databricks notebook source")):
+            # AUTO: a file that is no notebook stays a workspace file, extension and all
+            self.objects[path] = {"object_type": "FILE", "format": fmt, "content": content}
+            return {}
         self.objects[path] = {"object_type": "NOTEBOOK", "language": language, "format": fmt, "content": content}
         return {}
 

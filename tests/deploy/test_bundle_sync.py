@@ -54,7 +54,7 @@ def test_the_bundle_defines_the_solution_job_once_and_identically() -> None:
     deployed = load_job(path=source, job_key=solution.job_key)
     assert errors(validate_job(deployed)) == []
     assert _comparable(deployed) == _comparable(solution)  # tasks, dependencies, parameters, schedule, ...
-    assert set(solution.notebooks) == {"bronze", "silver", "gold"}
+    assert set(solution.notebooks) == {"bronze", "silver", "quality", "gold"}
 
 
 def test_the_bundle_has_a_name_a_dev_target_and_uploads_the_notebooks_the_job_runs() -> None:

@@ -48,20 +48,32 @@ def test_deploy_imports_every_notebook_and_creates_the_job(workspace: FakeWorksp
 
     home = f"/Users/{workspace.user}/day07"
     assert result.workspace_dir == home and result.action == "created" and result.user_name == workspace.user
+    notebooks = sorted(solutions.glob("*.ipynb"))
+    bundle = sorted(p for p in (solutions / "day07_checks").rglob("*.py") if "__pycache__" not in p.parts)
+    folders = {p.parent for p in bundle}
     assert workspace.routes() == (["GET /api/2.0/preview/scim/v2/Me", "POST /api/2.0/workspace/mkdirs"]
-                                  + ["POST /api/2.0/workspace/import"] * 4
+                                  + ["POST /api/2.0/workspace/import"] * len(notebooks)
+                                  + ["POST /api/2.0/workspace/mkdirs"] * len(folders)
+                                  + ["POST /api/2.0/workspace/import"] * len(bundle)
                                   + ["GET /api/2.2/jobs/list", "POST /api/2.2/jobs/create"])
     imports = _bodies(workspace, "/api/2.0/workspace/import")
-    assert {b["path"]: base64.b64decode(b["content"]) for b in imports} == {
-        f"{home}/{p.stem}": p.read_bytes() for p in solutions.glob("*.ipynb")}
-    assert all(b["format"] == "JUPYTER" and b["overwrite"] is True and "language" not in b for b in imports)
+    notebook_imports, file_imports = imports[:len(notebooks)], imports[len(notebooks):]
+    assert {b["path"]: base64.b64decode(b["content"]) for b in notebook_imports} == {
+        f"{home}/{p.stem}": p.read_bytes() for p in notebooks}
+    assert all(b["format"] == "JUPYTER" and b["overwrite"] is True and "language" not in b for b in notebook_imports)
+    # the check cells' code goes next to the notebooks as workspace files, which the notebooks import
+    assert {b["path"]: base64.b64decode(b["content"]) for b in file_imports} == {
+        f"{home}/{p.relative_to(solutions).as_posix()}": p.read_bytes() for p in bundle}
+    assert all(b["format"] == "AUTO" for b in file_imports)
+    assert {workspace.objects[f"{home}/day07_checks/steps.py"]["object_type"],
+            workspace.objects[f"{home}/day07_checks/_grader"]["object_type"]} == {"FILE", "DIRECTORY"}
 
     (create,) = _bodies(workspace, "/api/2.2/jobs/create")
     assert jobs.JobSettings.from_dict(create).as_dict() == create  # the SDK keeps every key: none unknown
     local = load_job(path=solutions / "job.yml")
     assert _without_notebook_paths(create) == _without_notebook_paths(local.settings.as_dict())
     notebook_tasks = [t for t in create["tasks"] if "notebook_task" in t]
-    assert len(notebook_tasks) == len(local.notebooks) == 3
+    assert len(notebook_tasks) == len(local.notebooks) == 4  # bronze, silver, the quality check beside it, gold
     for task in notebook_tasks:
         path = task["notebook_task"]["notebook_path"]
         assert path == f"{home}/{local.notebooks[task['task_key']].stem}"
@@ -120,7 +132,8 @@ def test_dry_run_needs_no_credentials(solutions: Path) -> None:
     create = next(c.body for c in result.calls if c.path == "/api/2.2/jobs/create")
     assert create is not None and jobs.JobSettings.from_dict(create).as_dict() == create
     paths = [t["notebook_task"]["notebook_path"] for t in create["tasks"] if "notebook_task" in t]
-    assert paths == ["/Users/<you>/day07/01_bronze", "/Users/<you>/day07/02_silver", "/Users/<you>/day07/03_gold"]
+    assert sorted(paths) == ["/Users/<you>/day07/01_bronze", "/Users/<you>/day07/02_silver",
+                             "/Users/<you>/day07/03_gold", "/Users/<you>/day07/04_quality"]
 
 
 def test_run_waits_and_reports_every_task(workspace: FakeWorkspace, client: Any, solutions: Path) -> None:

@@ -57,9 +57,12 @@ def test_dry_run_prints_every_payload_and_needs_no_login(day07: Run, solutions: 
     bodies = _json_blocks(out)
     create = next(b for b in bodies if "tasks" in b)
     assert jobs.JobSettings.from_dict(create).as_dict() == create
-    imports = [b for b in bodies if "content" in b]
+    imports = [b for b in bodies if "content" in b and b["format"] != "AUTO"]
     assert sorted(b["path"] for b in imports) == [f"/Users/<you>/day07/{p.stem}"
                                                   for p in sorted(solutions.glob("*.ipynb"))]
+    files = sorted(b["path"] for b in bodies if "content" in b and b["format"] == "AUTO")  # the check cells' code
+    assert files == [f"/Users/<you>/day07/{p.relative_to(solutions).as_posix()}"
+                     for p in sorted((solutions / "day07_checks").rglob("*.py")) if "__pycache__" not in p.parts]
     for body in imports:  # the content is named with its real size, not dumped
         file = solutions / (body["path"].rsplit("/", 1)[-1] + ".ipynb")
         assert f"{file.stat().st_size:,} bytes" in body["content"]

@@ -1,4 +1,5 @@
-"""The screenshot drawings, on small real inputs: a widget record, an executed notebook, job files, a run record."""
+"""The screenshot drawings, on small real inputs: an executed notebook, job files, a run record; the widget bar's
+capture from a real JupyterLab is run through the command."""
 
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ from checkers import screenshots
 from checkers.config import PROJECT_ROOT
 from checkers.jobs.load import load_job
 from checkers.jobs.record import RunRecord
-from checkers.runtime.context import WidgetDecl
 
 
 def _record(docs_files: Path) -> RunRecord:
@@ -25,14 +25,35 @@ def _record(docs_files: Path) -> RunRecord:
 # ------------------------------------------------------------------------------------------------ HTML
 
 
-def test_widget_bar_shows_each_widget_with_its_value() -> None:
-    widgets = [WidgetDecl(name="source_path", kind="text", default="/Volumes/a.csv", label="Source CSV"),
-               WidgetDecl(name="layer", kind="dropdown", default="bronze", choices=["bronze", "gold"])]
-    page = screenshots.widget_bar_html(widgets=widgets, values={"layer": "gold"}, notebook="00_widgets.ipynb")
-    assert "Source CSV" in page and "/Volumes/a.csv" in page
-    assert 'dbutils.widgets.get("layer") → "gold"' in html.unescape(page)  # the passed value wins
-    assert page.count('class="caret"') == 1  # only the dropdown has one
-    assert "<script" not in page and "http" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
+def test_every_drawing_says_it_is_the_kit_s_not_the_databricks_ui(docs_files: Path) -> None:
+    nb = nbformat.read(str(docs_files / "executed_bronze.ipynb"), as_version=4)
+    pages = [screenshots.notebook_html(notebook=nb, name="01_bronze"),
+             screenshots.job_graph_html(job=load_job(path=docs_files / "fanout_job.yml")),
+             screenshots.run_timeline_html(record=_record(docs_files))]
+    assert all(html.escape(screenshots.KIT_LABEL) in page for page in pages)
+    assert "<script" not in pages[0] and "http" not in pages[0].replace('xmlns="http://www.w3.org/2000/svg"', "")
+
+
+def test_the_docs_image_runs_the_solution_s_own_widget_cells() -> None:
+    from checkers.lab import widget_cells
+
+    declare, read = widget_cells(PROJECT_ROOT / "solutions" / "00_widgets.ipynb")
+    assert 'dbutils.widgets.dropdown("layer"' in declare and "BEGIN SOLUTION" not in declare
+    assert 'dbutils.widgets.get("layer")' in read and "print(" in read
+
+
+def test_the_docs_run_uses_the_schema_the_docs_teach() -> None:
+    assert screenshots.DOCS_SCHEMA == "day07"
+
+
+@pytest.mark.parametrize(("rows", "max_rows", "note", "expected"), [
+    (10, 5, "10 rows", "Showing 5 of 10 rows"),
+    (100, 5, "Showing the first 100 rows.", "Showing 5 of the first 100 rows"),
+    (7, 10, "7 rows", "7 rows"),
+    (1, 5, "", "1 row"),
+])
+def test_a_preview_states_how_many_rows_it_shows(rows: int, max_rows: int, note: str, expected: str) -> None:
+    assert screenshots.rows_note(rows, max_rows, note) == expected
 
 
 def test_notebook_picks_the_cells_that_show_a_table(docs_files: Path) -> None:
@@ -57,7 +78,7 @@ def test_tagged_cells_win_over_table_cells(docs_files: Path) -> None:
 def test_table_preview_is_cut_to_max_rows(docs_files: Path) -> None:
     nb = nbformat.read(str(docs_files / "executed_bronze.ipynb"), as_version=4)
     page = screenshots.notebook_html(notebook=nb, name="01_bronze", max_rows=2)
-    assert page.count('<td class="n">') == 2 and "showing 2" in page
+    assert page.count('<td class="n">') == 2 and "Showing 2 of 5 rows" in page
 
 
 def test_job_graph_places_a_fan_out_in_columns(docs_files: Path) -> None:
@@ -139,7 +160,6 @@ def test_missing_chromium_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_
 def test_each_drawing_is_captured_as_a_real_image(cam: Any, docs_files: Path, tmp_path: Path) -> None:
     nb = nbformat.read(str(docs_files / "executed_bronze.ipynb"), as_version=4)
     pages = {
-        "widgets.png": screenshots.widget_bar_html(widgets=[WidgetDecl(name="schema", kind="text", default="day07")]),
         "layer.png": screenshots.notebook_html(notebook=nb, name="01_bronze"),
         "graph.png": screenshots.job_graph_html(job=load_job(path=docs_files / "fanout_job.yml")),
         "timeline.png": screenshots.run_timeline_html(record=_record(docs_files)),
@@ -164,15 +184,17 @@ def test_a_page_cannot_reach_the_network(cam: Any, tmp_path: Path) -> None:
 
 @pytest.mark.browser
 @pytest.mark.kernel
-def test_screenshots_command_draws_from_a_real_widgets_run(cam: Any, tmp_path: Path) -> None:
+def test_screenshots_command_captures_the_widget_bar_in_jupyterlab(cam: Any, tmp_path: Path) -> None:
     root = tmp_path / "kit"
     (root / "solutions").mkdir(parents=True)
-    for name in ("00_widgets.ipynb", "job.yml", "01_bronze.ipynb", "02_silver.ipynb", "03_gold.ipynb"):
+    for name in ("00_widgets.ipynb", "job.yml", "01_bronze.ipynb", "02_silver.ipynb", "03_gold.ipynb",
+                 "04_quality.ipynb"):
         shutil.copy(PROJECT_ROOT / "solutions" / name, root / "solutions" / name)
     out = tmp_path / "images"
     shots = screenshots.generate_screenshots(root=root, out_dir=out, only=["widgets.png", "job_workflow.png"],
                                              runs_dir=tmp_path / "runs", cam=cam)
     assert [s.path.name for s in shots] == ["widgets.png", "job_workflow.png"]
-    assert "00_widgets" in shots[0].source and "job.yml" in shots[1].source
+    assert "JupyterLab" in shots[0].source and "00_widgets" in shots[0].source and "job.yml" in shots[1].source
+    assert shots[0].blocked == ()
     assert all(s.path.stat().st_size > 5_000 for s in shots)
     assert not (tmp_path / "runs").exists(), "no job run is needed for these two images"

@@ -15,7 +15,8 @@ SOURCE = Path("/data/events_seed7.csv")
 DEFAULT_SOURCE = "/Volumes/workspace/ecommerce/ecommerce_data/2019-Oct.csv"
 WIDGET_CHECKS = [s for s in catalogue() if s.id in ("widgets.declared", "widgets.echo_passed",
                                                      "widgets.echo_defaults", "widgets.task_widgets")]
-RUN_CHECKS = [s for s in catalogue() if s.group == "run"]
+RUN_CHECKS = [s for s in catalogue() if s.id in ("run.unseen_data", "run.order", "run.success")]
+QUALITY_CHECKS = [s for s in catalogue() if s.id in ("run.quality_gate", "run.overrides", "run.repair")]
 T0 = datetime(2026, 1, 1, 2, 0, tzinfo=timezone.utc)
 
 

@@ -154,12 +154,14 @@ def test_a_notebook_that_drops_another_schema_is_graded_and_the_cohort_is_not_hu
     assert cohort.entry("solutions").score == 100
 
 
-def printed(data: dict[str, Any], task_dir: str) -> str:
-    """Everything the executed notebook of one task printed, from the grading's run folder."""
+def printed(data: dict[str, Any], task_dir: str, folder: Path | None = None) -> str:
+    """Everything the executed notebook of one task printed, in the graded run (not the grader's own run on its
+    failing file, made after the graded run's tables were read), or in ``folder``."""
     import nbformat
 
-    notebooks = sorted(Path(data["run_folder"]).rglob(f"{task_dir}/attempt_*.ipynb"))
-    assert notebooks, f"no executed notebook for {task_dir} in {data['run_folder']}"
+    graded = Path(data["run"]["run_dir"]) if data["run"].get("run_dir") else Path(data["run_folder"])
+    notebooks = sorted((folder or graded).rglob(f"{task_dir}/attempt_*.ipynb"))
+    assert notebooks, f"no executed notebook for {task_dir} in {graded}"
     nb = nbformat.read(str(notebooks[-1]), as_version=4)
     return "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
 
@@ -202,3 +204,14 @@ def test_every_way_out_through_spark_and_the_kernel_is_contained(cohort: CohortR
     gold = printed(data, "gold")
     assert "dropping grade_" not in gold  # no other grading's schema was there to drop
     assert cohort.entry("solutions").score == 100
+
+
+def test_the_graders_own_run_on_its_failing_file_cannot_change_what_was_graded(cohort: CohortResult) -> None:
+    """That run sees the grading's own schema on the server: its tables were read before, so dropping them is futile."""
+    entry = cohort.entry("escapes")
+    data = report(cohort, "escapes")
+    graded = Path(data["run"]["run_dir"])
+    others = [p for p in (Path(data["run_folder"]) / "runs").iterdir() if p.is_dir() and p != graded]
+    assert len(others) == 1, others
+    assert f"dropping {data['schema']}" in printed(data, "gold", others[0])  # gold ran there, after the repair
+    assert (entry.status, entry.score) == ("passed", 100), entry.message

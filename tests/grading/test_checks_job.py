@@ -113,7 +113,8 @@ def test_an_unknown_key_fails_job_valid_only(variant: Callable[..., dict[str, Ch
 
 
 def test_gold_after_bronze_instead_of_silver_fails_job_tasks(variant: Callable[..., dict[str, CheckResult]]) -> None:
-    results = variant(lambda job: task(job, "gold").update(depends_on=[{"task_key": "bronze"}]))
+    results = variant(lambda job: task(job, "gold").update(depends_on=[{"task_key": "bronze"},
+                                                                       {"task_key": "quality"}]))
     only(results, "job.tasks", skipped=("stretch.condition",))
     assert "task gold (03_gold) does not run after silver (02_silver): it depends on bronze" in \
         results["job.tasks"].message
@@ -125,10 +126,50 @@ def test_a_missing_notebook_task_fails_job_tasks(variant: Callable[..., dict[str
     assert "no notebook task runs 03_gold" in results["job.tasks"].message
 
 
+# --------------------------------------------------------------------------------------------- the fan-out
+
+
+def test_quality_after_silver_is_a_chain_not_a_fan_out(variant: Callable[..., dict[str, CheckResult]]) -> None:
+    results = variant(lambda job: task(job, "quality").update(depends_on=[{"task_key": "silver"}]))
+    only(results, "job.fan_out")
+    assert "waits for silver (02_silver); it checks bronze, so it runs beside silver" in \
+        results["job.fan_out"].message
+
+
+def test_gold_that_does_not_wait_for_quality_fails_job_fan_out(variant: Callable[..., dict[str, CheckResult]]) -> None:
+    results = variant(lambda job: task(job, "gold").update(depends_on=[{"task_key": "silver"}]))
+    only(results, "job.fan_out")
+    assert "gold (03_gold) does not depend on quality, so bad data would still reach gold" in \
+        results["job.fan_out"].message
+
+
+def test_a_quality_task_with_no_dependency_or_threshold_fails_job_fan_out(
+        variant: Callable[..., dict[str, CheckResult]]) -> None:
+    def edit(job: dict[str, Any]) -> None:
+        task(job, "quality").pop("depends_on")
+        job["parameters"] = [p for p in job["parameters"] if p["name"] != "max_bad_pct"]
+
+    results = variant(edit)
+    only(results, "job.fan_out")
+    message = results["job.fan_out"].message
+    assert "does not run after bronze (01_bronze): it depends on nothing" in message
+    assert "no job parameter max_bad_pct" in message
+
+
+def test_no_quality_task_fails_job_fan_out_only(variant: Callable[..., dict[str, CheckResult]]) -> None:
+    def edit(job: dict[str, Any]) -> None:
+        job["tasks"] = [t for t in job["tasks"] if t["task_key"] != "quality"]
+        task(job, "gold").update(depends_on=[{"task_key": "silver"}])
+
+    results = variant(edit)
+    only(results, "job.fan_out")
+    assert results["job.fan_out"].message == "no notebook task runs 04_quality"
+
+
 def test_a_missing_parameter_fails_job_parameters(variant: Callable[..., dict[str, CheckResult]]) -> None:
     results = variant(lambda job: job.update(parameters=[p for p in job["parameters"] if p["name"] != "schema"]))
     only(results, "job.parameters")
-    assert "no job parameter schema (it defines source_path)" in results["job.parameters"].message
+    assert "no job parameter schema (it defines source_path, max_bad_pct)" in results["job.parameters"].message
 
 
 def test_a_schedule_at_another_hour_fails_job_schedule(variant: Callable[..., dict[str, CheckResult]]) -> None:
@@ -183,10 +224,13 @@ def test_stretch_condition_on_another_value_does_not_count(variant: Callable[...
 def test_the_untouched_lesson_job_is_not_done_yet() -> None:
     results = grade_job(LESSONS)
     for check_id, todo in (("job.tasks", "job.dependencies"), ("job.parameters", "job.parameters"),
-                           ("job.schedule", "job.schedule")):
+                           ("job.schedule", "job.schedule"), ("job.fan_out", "job.fan_out")):
         assert results[check_id].status == "failed"
         assert results[check_id].message.startswith("not done yet:") and todo in results[check_id].message
-    assert results["job.valid"].status == "failed" and "not upstream" in results["job.valid"].message
+    # Without its TODO parts the lesson job is a valid Databricks job, but none of it is the learner's work yet:
+    # job.valid earns nothing for the file as shipped, and the stretch goals wait for it.
+    valid = results["job.valid"]
+    assert valid.status == "failed" and valid.message.startswith("not done yet: job.yml is the lesson's job")
     assert all(results[c].status == "skipped" for c in ("stretch.retries", "stretch.on_failure_email",
                                                          "stretch.condition"))
 

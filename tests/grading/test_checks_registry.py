@@ -27,6 +27,13 @@ def test_required_checks_are_worth_100_points_and_stretch_is_extra() -> None:
     assert all(s.points > 0 for s in specs)
 
 
+def test_the_job_and_its_runs_weigh_at_least_as_much_as_any_one_layer() -> None:
+    """Orchestration is the day's topic (docs/contract.md says so): job + run >= the heaviest layer."""
+    points = {group: sum(s.points for s in catalogue() if s.group == group) for group in GROUPS}
+    layers = ("widgets", "bronze", "silver", "gold")
+    assert points["job"] + points["run"] >= max(points[g] for g in layers), points
+
+
 def test_every_contract_group_has_checks_and_ids_are_unique() -> None:
     specs = catalogue()
     assert [g for g in GROUPS if any(s.group == g for s in specs)] == list(GROUPS)

@@ -55,7 +55,10 @@ def test_solutions_get_full_marks_and_every_stretch_point(solutions_cli: tuple[i
     assert (data["score"], data["max_score"]) == (100, 100)
     assert data["stretch_score"] == data["stretch_max_score"] > 0
     assert data["run"]["result_state"] == "SUCCESS" and data["run"]["mode"] == "job"
-    assert {t["task_key"] for t in data["run"]["tasks"]} == {"bronze", "bronze_has_rows", "silver", "gold"}
+    assert {t["task_key"] for t in data["run"]["tasks"]} == {"bronze", "bronze_has_rows", "silver", "quality", "gold"}
+    assert {c["id"]: c["status"] for c in data["checks"] if c["id"] in ("run.quality_gate", "run.overrides",
+                                                                         "run.repair")} == dict.fromkeys(
+        ("run.quality_gate", "run.overrides", "run.repair"), "passed")
     assert data["seed"] != 20191001 and data["rows"] == ROWS
 
 
@@ -72,8 +75,14 @@ def test_grading_leaves_the_run_folder_and_drops_its_schema(solutions_cli: tuple
     data = json.loads((out / "report.json").read_text(encoding="utf-8"))
     folder = Path(data["run_folder"])
     assert json.loads((folder / "report.json").read_text(encoding="utf-8"))["score"] == 100
-    executed = {p.name for p in folder.rglob("attempt_*.ipynb")}
-    assert executed == {"attempt_1.ipynb"} and len(list(folder.rglob("attempt_*.ipynb"))) == 3
+    # Two runs of the job: the graded one, and the grader's run on its failing file, repaired (once or twice: quality
+    # ran two or three times, bronze and silver once, gold once, after the last repair).
+    runs = sorted(p for p in (folder / "runs").iterdir() if p.is_dir())
+    attempts = [{p.relative_to(run / "tasks").as_posix() for p in run.rglob("attempt_*.ipynb")} for run in runs]
+    once = {"bronze/attempt_1.ipynb", "silver/attempt_1.ipynb", "quality/attempt_1.ipynb", "gold/attempt_1.ipynb"}
+    assert len(attempts) == 2 and attempts[0] == once, attempts
+    assert attempts[1] - once in ({"quality/attempt_2.ipynb"}, {"quality/attempt_2.ipynb", "quality/attempt_3.ipynb"})
+    assert once <= attempts[1], attempts
     assert (folder / "widgets" / "00_widgets_passed.ipynb").is_file()
     # The kit's unchanged self-check cells were skipped, with a note where their output would be.
     silver = nbformat.read(str(next(folder.rglob("silver/attempt_1.ipynb"))), as_version=4)
@@ -85,8 +94,11 @@ def test_grading_leaves_the_run_folder_and_drops_its_schema(solutions_cli: tuple
     else:  # a developer's machine without bubblewrap: the report says why nothing was sandboxed
         assert any(status.reason in note for note in data["notes"]), data["notes"]
     assert not (folder / "submission").exists() and not Path(data["data_file"]).exists()
+    assert not list(Path(data["data_file"]).parent.glob("*.csv"))  # the failing file is gone too
     assert not spark.catalog.databaseExists(data["schema"])
     assert not spark.catalog.databaseExists(f"{data['schema']}_w")
+    # The grader's run on its failing file had a schema of its own (named like any grading's): dropped too.
+    assert not [d.name for d in spark.catalog.listDatabases() if d.name.startswith("grade_")]
 
 
 def test_a_solution_in_spark_sql_source_notebooks_and_jobs_get_json_gets_full_marks() -> None:
@@ -103,10 +115,13 @@ def test_untouched_lessons_get_zero_with_not_done_yet_messages() -> None:
     assert report.score == 0 and report.max_score == 100
     assert not [c.id for c in report.checks if c.status in ("passed", "error") and c.required]
     by_id = {c.id: c for c in report.checks}
-    for check_id in ("widgets.declared", "bronze.table", "job.tasks", "job.parameters", "job.schedule"):
+    for check_id in ("widgets.declared", "bronze.table", "job.valid", "job.tasks", "job.parameters", "job.schedule",
+                     "job.fan_out"):
         assert by_id[check_id].status == "failed", (check_id, by_id[check_id].message, report.run.note)
         assert "not done yet" in by_id[check_id].message, by_id[check_id].message
-    assert report.run.mode == "notebooks" and "validation errors" in report.run.note
+    assert report.run.mode == "notebooks" and "cannot receive the grader's data" in report.run.note
+    for check_id in ("run.quality_gate", "run.overrides", "run.repair"):  # no job run, so no run of the grader's own
+        assert by_id[check_id].status == "skipped", (check_id, by_id[check_id].message)
 
 
 @pytest.fixture()
@@ -230,19 +245,21 @@ def test_forgetting_the_bronze_task_value_costs_its_own_checks_only(tmp_path: Pa
         cells, 'dbutils.jobs.taskValues.set(key="bronze_rows", value=bronze_rows)', 'pass  # forgot the task value'))
     report = grade_submission(folder=folder, rows=ROWS)
     lost = not_passed(report)
-    assert set(lost) == {"bronze.task_value", "run.success", "run.order", "stretch.condition"}, lost
+    assert set(lost) == {"bronze.task_value", "run.success", "run.order", "run.repair", "stretch.condition"}, lost
     assert lost["run.order"][0] == "skipped"  # no evidence of the order: no points, counted apart from failures
+    # The grader's own run shows the quality gate working; its repair cannot reach gold past the same condition.
+    assert lost["run.repair"][0] == "skipped" and "run.success marks that down" in lost["run.repair"][1]
     assert all(c.status == "passed" for c in report.checks if c.group in ("silver", "gold"))
     assert "ran them directly to grade their tables" in report.run.note
-    assert report.score == 100 - 2 - 4 - 2
+    assert report.score == 100 - 2 - 3 - 2 - 2
 
 
 def test_a_wrong_depends_on_costs_job_tasks_only(tmp_path: Path) -> None:
-    def gold_after_bronze(job: dict[str, Any]) -> None:
+    def gold_after_bronze(job: dict[str, Any]) -> None:  # (and after quality, as the fan-in asks)
         gold = next(t for t in job["tasks"] if t["task_key"] == "gold")
-        gold["depends_on"] = [{"task_key": "bronze"}]
+        gold["depends_on"] = [{"task_key": "bronze"}, {"task_key": "quality"}]
 
     report = grade_submission(folder=_solutions_with(tmp_path, job_edit=gold_after_bronze), rows=ROWS)
     required = {c.id for c in report.checks if c.required and c.status != "passed"}
     assert required == {"job.tasks"}, not_passed(report)
-    assert report.score == 95 and "one task at a time" in report.run.note
+    assert report.score == 96 and "one task at a time" in report.run.note

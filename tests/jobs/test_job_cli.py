@@ -51,6 +51,72 @@ def test_validate_missing_file_exits_2(day07, tmp_path: Path) -> None:
     assert "not found" in err and "Traceback" not in err
 
 
+# --------------------------------------------------------------------------------------------- --exercise
+
+SOLUTIONS = Path(__file__).resolve().parents[2] / "solutions"
+
+
+def _solution_job_with(tmp_path: Path, edit) -> Path:  # noqa: ANN001 - a small test helper
+    import yaml
+
+    for notebook in SOLUTIONS.glob("0*.ipynb"):
+        shutil.copy(notebook, tmp_path / notebook.name)
+    document = yaml.safe_load((SOLUTIONS / "job.yml").read_text(encoding="utf-8"))
+    edit(document["resources"]["jobs"]["day07_pipeline"])
+    path = tmp_path / "job.yml"
+    path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def test_a_valid_job_that_is_wrong_as_the_exercise_fails_with_the_graders_message(day07, tmp_path: Path) -> None:
+    """Gold after bronze is a valid Databricks job: plain validate says so; --exercise says what the grader says."""
+    from checkers.grading.job_exercise import check_job_exercise
+
+    def gold_after_bronze(job: dict) -> None:
+        next(t for t in job["tasks"] if t["task_key"] == "gold")["depends_on"] = [{"task_key": "bronze"}]
+
+    path = _solution_job_with(tmp_path, gold_after_bronze)
+    code, out, _ = day07("job", "validate", str(path))
+    assert code == 0 and "✓ valid" in out and "--exercise" in out
+
+    code, out, err = day07("job", "validate", "--exercise", str(path))
+    assert code == 1 and "Traceback" not in out + err
+    graders = {r.id: r for r in check_job_exercise(job_file=path).results}
+    for check_id in ("job.tasks", "job.fan_out"):
+        assert graders[check_id].status == "failed"
+        assert f"✗ {check_id} (0/4): {graders[check_id].message}" in out  # the grader's message, word for word
+    assert "task gold (03_gold) does not run after silver (02_silver): it depends on bronze" in out
+    assert "✓ job.schedule (3/3)" in out
+    assert "a valid Databricks job, but not yet right as the exercise: job.tasks, job.fan_out would cost 8 of" in out
+
+
+def test_the_solution_job_is_right_as_the_exercise(day07) -> None:
+    code, out, _ = day07("job", "validate", "--exercise", str(SOLUTIONS / "job.yml"))
+    assert code == 0
+    assert "right as the exercise: every job check passes" in out
+    # The condition is judged from the file; that it was evaluated needs a run, which validate does not make.
+    assert "condition task bronze_has_rows is written right, but the graded run did not evaluate it" in out
+
+
+def test_the_untouched_lesson_job_lists_every_exercise_left(day07) -> None:
+    lessons = SOLUTIONS.parent / "lessons" / "job.yml"
+    code, out, _ = day07("job", "validate", "--exercise", str(lessons))
+    assert code == 1
+    assert "✗ job.valid (0/3): not done yet: job.yml is the lesson's job as shipped: it still has TODO" in out
+    listed = out.split("still has TODO", 1)[1].split("\n", 1)[0]
+    for todo in ("job.dependencies", "job.parameters", "job.schedule", "job.fan_out", "job.retries", "job.email",
+                 "job.condition"):
+        assert todo in listed, todo
+    assert "✗ job.fan_out (0/4): not done yet: job.yml still has TODO job.fan_out" in out
+
+
+def test_exercise_with_a_yaml_error_names_the_line_in_job_valid(day07) -> None:
+    code, out, err = day07("job", "validate", "--exercise", str(FILES / "bad_yaml_syntax.yml"))
+    assert code == 2
+    assert "✗ job.valid (0/3)" in out and "line 10" in out
+    assert "Traceback" not in out + err
+
+
 def test_schedule_prints_words_and_next_fire_times(day07) -> None:
     code, out, _ = day07("job", "schedule", str(FILES / "day07_job_create.json"), "--count", "3",
                          "--from", "2026-03-27T12:00")

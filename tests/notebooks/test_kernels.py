@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import uuid
 from pathlib import Path
 from typing import Any
@@ -169,5 +170,9 @@ def test_a_pooled_kernel_loads_pyspark_ahead_unless_told_its_notebook_needs_no_s
     warm, ready = run(notebook, with_spark)
     light, bare = run(notebook, without)
     assert warm.kernel_ahead and light.kernel_ahead
-    assert ready["pyspark"] is True  # imported and connected while it waited
-    assert bare["pyspark"] is False  # 00_widgets' kernels: no PySpark unless a cell asks for it
+    assert ready["pyspark"] is True and ready["prewarmed"] is True  # imported and connected while it waited
+    assert bare["prewarmed"] is False  # 00_widgets' kernels: no connection unless a cell asks for Spark
+    from checkers.config import settings
+
+    if not (settings().kernel_fork and sys.platform.startswith("linux")):
+        assert bare["pyspark"] is False  # started from scratch: not even the import (forked kernels have it free)

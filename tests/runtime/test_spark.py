@@ -209,9 +209,9 @@ def test_the_server_command_is_the_one_sparks_launcher_builds(monkeypatch: pytes
     conf_dir.mkdir(parents=True)  # as before a start; the launcher writes an existing folder with a trailing /
     args = ours[submit + 1:-1]  # SparkSubmit's own arguments, without the primary resource
     memory = args.index("--driver-memory")
-    java_opts = " ".join(ours[ours.index(f"-Xmx{spark_server.DRIVER_MEMORY}") + 1:
-                              ours.index(spark_server.LAUNCHER_MODULE_OPTIONS[0])])
-    launcher_args = [*args[:memory], "--driver-memory", spark_server.DRIVER_MEMORY, "--driver-java-options",
+    heap = args[memory + 1]  # sized from the machine (spark_memory): the same in -Xmx
+    java_opts = " ".join(ours[ours.index(f"-Xmx{heap}") + 1:ours.index(spark_server.LAUNCHER_MODULE_OPTIONS[0])])
+    launcher_args = [*args[:memory], "--driver-memory", heap, "--driver-java-options",
                      java_opts, *args[memory + 2:]]
     env = {**os.environ, "SPARK_HOME": str(home), "SPARK_SCALA_VERSION": "2.13", "SPARK_CONF_DIR": str(conf_dir),
            "JAVA_HOME": str(java.home)}

@@ -36,7 +36,7 @@ def columns(ev: Evidence) -> Outcome:
     return passed("the 9 raw columns plus ingestion_ts and source_file")
 
 
-@check("bronze.rows", points=3, title="bronze keeps every raw row",
+@check("bronze.rows", points=2, title="bronze keeps every raw row",
        hint="Bronze drops nothing: no filter, no dropDuplicates, no dropna (cleaning is silver's job), and "
             "mode(\"overwrite\") so a rerun does not add the rows twice.", docs="bronze.md",
        requires=("widgets.parameters_used",))

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from checkers.grading.declared import WrittenDecl
     from checkers.grading.expect import Expectations
+    from checkers.grading.quality_run import QualityRun
     from checkers.grading.submission import Submission
     from checkers.jobs.load import LoadedJob
     from checkers.jobs.validate import Finding
@@ -218,8 +219,8 @@ class Evidence:
     """The per-submission schema the job was given."""
     source_path: Path
     """The unseen raw data file the job was given."""
-    seed: int
-    """The seed that file was generated from."""
+    seed: int | None
+    """The seed that file was generated from (None in the in-notebook feedback, which reads the learner's file)."""
     job: JobEvidence
     """The job definition."""
     run: PipelineRun
@@ -238,6 +239,8 @@ class Evidence:
     """Why the expectations could not be computed."""
     written: dict[str, list[WrittenDecl]] = field(default_factory=dict)
     """Contract stem → the widget declarations its source writes with a literal name (read before any code ran)."""
+    quality: QualityRun | None = None
+    """The grader's own run of the job on a file that must fail its quality gate, and its repair (None: not made)."""
     cache: dict[str, Any] = field(default_factory=dict)
     """Shared by checks that derive the same thing (e.g. the silver row matching)."""
 

@@ -243,7 +243,7 @@ def pm_rows(ev: Evidence) -> Outcome:
     return _rows_outcome(ev, _PM, "product_id", basis.product_metrics, "product")
 
 
-@check("gold.product_metrics.counts", points=3, title="views, carts, purchases count distinct users",
+@check("gold.product_metrics.counts", points=2, title="views, carts, purchases count distinct users",
        hint="Count distinct users per event type: F.count_distinct(F.when(F.col(\"event_type\") == \"view\", "
             "F.col(\"user_id\"))).", docs="gold.md", requires=("gold.product_metrics.rows",))
 def pm_counts(ev: Evidence) -> Outcome:
@@ -339,7 +339,7 @@ def ds_counts(ev: Evidence) -> Outcome:
                            "events only.")
 
 
-@check("gold.daily_sales.revenue", points=3,
+@check("gold.daily_sales.revenue", points=2,
        title="revenue rounded to 2; avg_order_value = revenue / orders, rounded to 2",
        hint="revenue = F.round(F.sum(\"price\"), 2) over the day's purchases; avg_order_value = "
             "F.round(revenue / orders, 2).", docs="gold.md", requires=("gold.daily_sales.rows",))

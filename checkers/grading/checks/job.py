@@ -11,10 +11,13 @@ from databricks.sdk.service import jobs
 from checkers.grading.checks.common import plural
 from checkers.grading.checks.evidence import Evidence
 from checkers.grading.checks.registry import Outcome, check, failed, passed, skipped
+from checkers.grading.quality_rule import QUALITY_STEM, THRESHOLD
 from checkers.grading.submission import TASK_STEMS
 from checkers.jobs.load import LoadedJob
 
 REQUIRED_PARAMETERS = ("source_path", "schema")
+REQUIRED_EXERCISES = ("job.parameters", "job.schedule", "job.dependencies", "job.fan_out")
+"""The lesson job's required exercises: while all of them are untouched, the file is the lesson as shipped."""
 MAX_LISTED = 5
 _TODO = re.compile(r"#\s*TODO\s+(job\.[a-z_]+)")
 
@@ -42,10 +45,18 @@ def _untouched(job: LoadedJob, exercise: str) -> bool:
         downstream = [k for stem in TASK_STEMS[1:] for k in s.by_stem.get(stem, [])]
         gates = [k for k, t in job.tasks.items() if t.condition_task is not None]
         return not any(job.tasks[k].depends_on for k in downstream + gates)
+    if exercise == "job.fan_out":
+        return not structure(job).by_stem.get(QUALITY_STEM)
+    if exercise == "job.retries":
+        return not any(t.max_retries for t in job.tasks.values())
+    if exercise == "job.email":
+        return job.settings.email_notifications is None and not any(t.email_notifications for t in job.tasks.values())
+    if exercise == "job.condition":
+        return not any(t.condition_task is not None for t in job.tasks.values())
     return True
 
 
-def _not_done(ev: Evidence, *exercises: str) -> str:
+def not_done(ev: Evidence, *exercises: str) -> str:
     left = [e for e in todo_exercises(ev) if not exercises or e in exercises]
     if not left:
         return ""
@@ -116,15 +127,19 @@ def loaded(ev: Evidence) -> LoadedJob | Outcome:
 def valid(ev: Evidence) -> Outcome:
     job = ev.job
     if job.loaded is None:
-        return failed(f"{_not_done(ev)}{job.problem}", hint=job.hint)
+        return failed(f"{not_done(ev)}{job.problem}", hint=job.hint)
     errs = job.errors
     name = job.file.name if job.file else "the job file"
     if errs:
         listed = "; ".join(f.describe() for f in errs[:MAX_LISTED])
         more = f" (and {len(errs) - MAX_LISTED} more)" if len(errs) > MAX_LISTED else ""
         hint = errs[0].hint if len(errs) == 1 and errs[0].hint else None
-        return failed(f"{_not_done(ev)}{name} has {plural(len(errs), 'error')}: {listed}{more}",
+        return failed(f"{not_done(ev)}{name} has {plural(len(errs), 'error')}: {listed}{more}",
                       hint=(f"{hint} " if hint else "") + f"Run `day07 job validate {name}` for every detail.")
+    left = todo_exercises(ev)
+    if set(REQUIRED_EXERCISES) <= set(left):  # valid, but nothing in it is the learner's work yet
+        return failed(f"not done yet: {name} is the lesson's job as shipped: it still has TODO {', '.join(left)}",
+                      hint="Do the job exercises in job.yml, then run `day07 job validate --exercise job.yml`.")
     warnings = len(job.findings) - len(errs)
     loaded_job = job.loaded
     tasks = len(loaded_job.settings.tasks or [])
@@ -169,7 +184,7 @@ def parameter_problems(job: LoadedJob) -> list[str]:
     return problems
 
 
-@check("job.tasks", points=5, title="notebook tasks 01_bronze → 02_silver → 03_gold, in that order",
+@check("job.tasks", points=4, title="notebook tasks 01_bronze → 02_silver → 03_gold, in that order",
        hint="One notebook task per notebook; silver depends_on bronze (directly or through a condition task), gold "
             "depends_on silver.", docs="dependencies.md")
 def tasks(ev: Evidence) -> Outcome:
@@ -178,7 +193,7 @@ def tasks(ev: Evidence) -> Outcome:
         return job
     problems = structure_problems(job)
     if problems:
-        return failed(_not_done(ev, "job.dependencies") + "; ".join(problems))
+        return failed(not_done(ev, "job.dependencies") + "; ".join(problems))
     s = structure(job)
     keys = [s.key(stem) for stem in TASK_STEMS]
     return passed(f"{keys[0]} → {keys[1]} → {keys[2]} run 01_bronze, 02_silver, 03_gold in that order")
@@ -193,7 +208,7 @@ def parameters(ev: Evidence) -> Outcome:
         return job
     problems = parameter_problems(job)
     if problems:
-        return failed(_not_done(ev, "job.parameters") + "; ".join(problems))
+        return failed(not_done(ev, "job.parameters") + "; ".join(problems))
     defined = {p.name: p for p in (job.settings.parameters or []) if p.name}
     shown = ", ".join(f"{name} (default {defined[name].default!r})" for name in REQUIRED_PARAMETERS)
     return passed(f"job parameters {shown}")
@@ -210,7 +225,7 @@ def schedule_check(ev: Evidence) -> Outcome:
         return job
     sched = job.settings.schedule
     if sched is None:
-        return failed(_not_done(ev, "job.schedule") + "the job has no schedule")
+        return failed(not_done(ev, "job.schedule") + "the job has no schedule")
     cron, tz = sched.quartz_cron_expression, sched.timezone_id
     problems = []
     hint = None
@@ -235,5 +250,62 @@ def schedule_check(ev: Evidence) -> Outcome:
             problems.append(f"timezone_id {exc.message}")
             hint = hint or exc.hint
     if problems:
-        return failed(_not_done(ev, "job.schedule") + "; ".join(problems), hint=hint)
+        return failed(not_done(ev, "job.schedule") + "; ".join(problems), hint=hint)
     return passed(f"`{cron}` in {tz}: {schedule.describe(cron=cron, timezone_id=tz)}")
+
+
+def ancestors(s: Structure, key: str) -> set[str]:
+    """Every task ``key`` waits for, directly or not."""
+    seen: set[str] = set()
+    todo = [d.task_key for d in s.tasks[key].depends_on or [] if d.task_key in s.tasks]
+    while todo:
+        up = todo.pop()
+        if up not in seen:
+            seen.add(up)
+            todo.extend(d.task_key for d in s.tasks[up].depends_on or [] if d.task_key in s.tasks)
+    return seen
+
+
+def fan_out_problems(job: LoadedJob) -> list[str]:
+    """What keeps the job from the fan-out of docs/contract.md: 04_quality after bronze, beside silver, gold after
+    both, and a job parameter max_bad_pct with a default (empty: nothing)."""
+    s = structure(job)
+    keys = s.by_stem.get(QUALITY_STEM, [])
+    if not keys:
+        return [f"no notebook task runs {QUALITY_STEM}"]
+    if len(keys) > 1:
+        return [f"tasks {', '.join(keys)} all run {QUALITY_STEM}; run it once"]
+    quality = keys[0]
+    bronze, silver, gold = (s.key(stem) for stem in TASK_STEMS)
+    problems = []
+    if bronze is not None and bronze not in s.notebook_parents(quality):
+        parents = s.notebook_parents(quality)
+        problems.append(f"task {quality} ({QUALITY_STEM}) does not run after {bronze} (01_bronze): it depends on "
+                        + (", ".join(sorted(parents)) if parents else "nothing"))
+    if silver is not None and silver in ancestors(s, quality):
+        problems.append(f"task {quality} waits for {silver} (02_silver); it checks bronze, so it runs beside silver")
+    if gold is not None and quality not in s.notebook_parents(gold):
+        problems.append(f"task {gold} (03_gold) does not depend on {quality}, so bad data would still reach gold")
+    defined = {p.name: p for p in job.settings.parameters or [] if p.name}
+    if THRESHOLD not in defined:
+        problems.append(f"no job parameter {THRESHOLD} (the share of bad rows, in percent, that still passes)")
+    elif defined[THRESHOLD].default is None:
+        problems.append(f"job parameter {THRESHOLD} has no default")
+    return problems
+
+
+@check("job.fan_out", points=4, title="a 04_quality task beside silver, gold after both, and max_bad_pct",
+       hint="Add a notebook task running 04_quality that depends_on the bronze task, make gold depend_on both silver "
+            "and it, and add the job parameter max_bad_pct (default \"5\").", docs="orchestration.md")
+def fan_out(ev: Evidence) -> Outcome:
+    job = loaded(ev)
+    if isinstance(job, Outcome):
+        return job
+    problems = fan_out_problems(job)
+    if problems:
+        return failed(not_done(ev, "job.fan_out") + "; ".join(problems))
+    s = structure(job)
+    quality, gold = s.key(QUALITY_STEM), s.key("03_gold")
+    default = next(p.default for p in job.settings.parameters or [] if p.name == THRESHOLD)
+    return passed(f"{quality} checks bronze beside silver, {gold} waits for both; {THRESHOLD} defaults to "
+                  f"{default!r}")

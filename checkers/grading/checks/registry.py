@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from checkers.grading.checks.evidence import Evidence
-from checkers.grading.report import CheckResult
+from checkers.grading.result import CheckResult
 
 Status = Literal["passed", "failed", "error", "skipped"]
 GROUPS = ("widgets", "bronze", "silver", "gold", "job", "run", "stretch")
@@ -26,7 +26,7 @@ STRETCH = "stretch"
 DOCS_BASE_URL = "docs/"
 """Where the docs pages live; a hint links ``DOCS_BASE_URL + page`` (e.g. ``docs/silver.md``)."""
 DOCS_PAGES = ("widgets.md", "bronze.md", "silver.md", "gold.md", "job-workflow.md", "dependencies.md",
-              "scheduling.md")
+              "scheduling.md", "orchestration.md")
 """The docs pages hints may link."""
 GROUP_MODULES = tuple(f"checkers.grading.checks.{group}" for group in GROUPS)
 

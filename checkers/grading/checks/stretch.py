@@ -6,7 +6,7 @@ Reported with points of their own, outside score / max_score: full marks never n
 from __future__ import annotations
 
 from checkers.grading.checks.evidence import Evidence
-from checkers.grading.checks.job import loaded, structure
+from checkers.grading.checks.job import loaded, not_done, structure
 from checkers.grading.checks.registry import Outcome, check, failed, passed, skipped
 from checkers.jobs import refs
 
@@ -27,7 +27,8 @@ def retries(ev: Evidence) -> Outcome:
         return failed("no single notebook task runs 01_bronze")
     count = job.tasks[key].max_retries
     if count is None or (count < 1 and count != -1):
-        return failed(f"task {key} has max_retries {count if count is not None else 'unset (0)'}")
+        return failed(not_done(ev, "job.retries")
+                      + f"task {key} has max_retries {count if count is not None else 'unset (0)'}")
     return passed(f"task {key} retries {'forever' if count == -1 else count} time{'s' if count != 1 else ''}")
 
 
@@ -47,7 +48,7 @@ def on_failure_email(ev: Evidence) -> Outcome:
                 addresses, where = list(task.email_notifications.on_failure), f"task {key}"
                 break
     if not addresses:
-        return failed("no email_notifications.on_failure address on the job or a task")
+        return failed(not_done(ev, "job.email") + "no email_notifications.on_failure address on the job or a task")
     return passed(f"{where} e-mails {', '.join(addresses)} on failure")
 
 
@@ -106,7 +107,7 @@ def condition(ev: Evidence) -> Outcome:
                           "when it runs")
         gates.append(dep.task_key)
     if not gates:
-        return failed(f"silver ({silver}) does not depend on a condition task testing "
+        return failed(not_done(ev, "job.condition") + f"silver ({silver}) does not depend on a condition task testing "
                       f"{{{{tasks.{bronze}.values.bronze_rows}}}} > 0")
     gate = gates[0]
     ran = ev.run.task(gate) if ev.run.mode == "job" else None

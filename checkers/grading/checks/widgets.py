@@ -53,7 +53,7 @@ def forged(ev: Evidence, stem: str, decls: dict[str, WidgetDecl], names: tuple[s
     return problems
 
 
-@check("widgets.declared", points=4, title="00_widgets declares text source_path and dropdown layer",
+@check("widgets.declared", points=3, title="00_widgets declares text source_path and dropdown layer",
        hint="Declare dbutils.widgets.text(\"source_path\", …) and dbutils.widgets.dropdown(\"layer\", \"bronze\", "
             "[\"bronze\", \"silver\", \"gold\"]) before reading them.", docs="widgets.md")
 def declared(ev: Evidence) -> Outcome:
@@ -172,7 +172,7 @@ def task_widgets(ev: Evidence) -> Outcome:
                   "with schema defaulting to 'day07'")
 
 
-@check("widgets.parameters_used", points=3, title="the job's source_path reaches 01_bronze",
+@check("widgets.parameters_used", points=2, title="the job's source_path reaches 01_bronze",
        hint="Load the file named by the source_path widget (dbutils.widgets.get(\"source_path\")), never a fixed "
             "path: the grader passes its own file.", docs="widgets.md", requires=("bronze.columns",))
 def parameters_used(ev: Evidence) -> Outcome:
@@ -188,7 +188,9 @@ def parameters_used(ev: Evidence) -> Outcome:
     distinct = sessions.unique()
     share = sum(s in known for s in distinct) / len(distinct)
     if share >= MIN_SESSION_OVERLAP:
-        return passed(f"bronze holds the grader's file {ev.source_path.name} (seed {ev.seed}) in schema {ev.schema}")
+        seed = f" (seed {ev.seed})" if ev.seed is not None else ""  # the in-notebook feedback knows no seed
+        return passed(f"bronze holds the file passed as source_path, {ev.source_path.name}{seed}, in schema "
+                      f"{ev.schema}")
     files = frame["source_file"].dropna().astype(str).map(lambda v: v.rstrip("/").rsplit("/", 1)[-1]).unique() \
         if "source_file" in frame else []
     read = f" (source_file says {quoted(files, 2)})" if len(files) else ""

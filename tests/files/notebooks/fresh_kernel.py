@@ -24,4 +24,5 @@ for name in ("write_to", "also_to"):
 leak = globals().get("LEFT_BEHIND", "nothing")
 LEFT_BEHIND = "a name from an earlier notebook"
 dbutils.notebook.exit(json.dumps({"pid": os.getpid(), "cwd": os.getcwd(), "leak": leak, "wrote": wrote,
-                                 "nice": os.getpriority(os.PRIO_PROCESS, 0), "pyspark": "pyspark" in sys.modules}))
+                                 "nice": os.getpriority(os.PRIO_PROCESS, 0), "pyspark": "pyspark" in sys.modules,
+                                 "prewarmed": getattr(globals().get("spark"), "_future", None) is not None}))
