@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from checkers.errors import CheckersError, GradingError
-from checkers.notebooks.formats import NOTEBOOK_SUFFIXES
+from checkers.notebooks.formats import NOTEBOOK_SUFFIXES, SKIPPED_FOLDERS, find_notebooks_below
 
 NOTEBOOK_STEMS = ("00_widgets", "01_bronze", "02_silver", "03_gold", "04_quality")
 """The contract's notebooks, in the order they are graded (04_quality is the job's data-quality task)."""
@@ -22,6 +22,8 @@ TASK_STEMS = ("01_bronze", "02_silver", "03_gold")
 JOB_FILE_NAMES = ("job.yml", "job.yaml", "job.json")
 """Names taken as the job file without looking inside, in this order of preference."""
 JOB_SUFFIXES = (".yml", ".yaml", ".json")
+_MAX_JOB_FILE_BYTES = 1024 * 1024
+"""A job definition is a few kilobytes; a bigger .json below the top is data, not a candidate."""
 MAX_COPIED_FILE_BYTES = 20 * 1024 * 1024
 """Bigger files (a learner's copy of the raw data) are left out of the private copy."""
 _SKIPPED_DIRS = {".ipynb_checkpoints", "__pycache__", ".git", "spark-warehouse", "metastore_db", ".venv"}
@@ -51,30 +53,85 @@ class Submission:
 
 
 def find_submission(*, folder: Path) -> Submission:
-    """Look for the contract's files in ``folder`` (top level only, like a Databricks Git folder)."""
+    """Look for the contract's files in ``folder``: at its top level first (a Databricks Git folder), then below
+    it (a bundle's ``src/`` and ``resources/``, a zip's wrapping folder). The notebook the job runs is graded."""
     folder = Path(folder)
     if not folder.is_dir():
         raise GradingError(f"Submission folder {folder} does not exist or is not a folder.",
                            hint="Pass the folder holding your four notebooks and job file.")
     notes: list[str] = []
+    job_file, problem = _find_job_file(folder)
+    runs = _notebooks_the_job_runs(job_file, folder)
     notebooks: dict[str, Path | None] = {}
     for stem in NOTEBOOK_STEMS:
         found = [folder / f"{stem}{suffix}" for suffix in NOTEBOOK_SUFFIXES if (folder / f"{stem}{suffix}").is_file()]
+        if stem in runs:  # what the job runs is what is graded, wherever it sits
+            found = [runs[stem], *(f for f in found if f != runs[stem])]
+        elif not found:
+            found = find_notebooks_below(folder, stem)[:1]
         notebooks[stem] = found[0] if found else None
         if len(found) > 1:
             notes.append(f"both {found[0].name} and {found[1].name} exist; grading {found[0].name}")
-    job_file, problem = _find_job_file(folder)
+        elif found and found[0].parent != folder:
+            notes.append(f"{stem}: grading {found[0].relative_to(folder)}")
     return Submission(folder=folder, notebooks=notebooks, job_file=job_file, job_problem=problem, notes=notes)
+
+
+def _notebooks_the_job_runs(job_file: Path | None, folder: Path) -> dict[str, Path]:
+    """Contract stem → the file in ``folder`` the job's task runs (the first task of that stem); {} when the job
+    does not load. A path leading out of the submission is not followed."""
+    if job_file is None:
+        return {}
+    from checkers.jobs.load import load_job
+
+    try:
+        loaded = load_job(path=job_file)
+    except CheckersError:
+        return {}
+    runs: dict[str, Path] = {}
+    for matched in loaded.notebooks.values():
+        path = Path(os.path.normpath(matched))  # resources/../src/x.ipynb → src/x.ipynb
+        if path.stem in NOTEBOOK_STEMS and path.is_file() and path.is_relative_to(Path(os.path.normpath(folder))):
+            runs.setdefault(path.stem, path)
+    return runs
+
+
+def _job_candidates(folder: Path, *, depth: int = 3) -> list[Path]:
+    """Job-like files below ``folder`` (not at its top), nearest first; big files (data) are not candidates."""
+    found: list[Path] = []
+    for root, dirs, files in os.walk(folder):
+        rel = Path(root).relative_to(folder)
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIPPED_DIRS
+                         and d not in SKIPPED_FOLDERS and len(rel.parts) < depth)
+        if rel.parts:
+            found += [Path(root) / f for f in sorted(files) if Path(f).suffix.lower() in JOB_SUFFIXES
+                      and (Path(root) / f).stat().st_size <= _MAX_JOB_FILE_BYTES]
+    return sorted(found, key=lambda p: (len(p.relative_to(folder).parts), str(p)))
 
 
 def _find_job_file(folder: Path) -> tuple[Path | None, str | None]:
     named = [folder / name for name in JOB_FILE_NAMES if (folder / name).is_file()]
     if named:
         return named[0], None
-    candidates = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in JOB_SUFFIXES)
-    if not candidates:
+    top = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in JOB_SUFFIXES)
+    below = _job_candidates(folder)
+    if not top and not below:
         return None, (f"no job definition file in {folder.name}/ (looked for {', '.join(JOB_FILE_NAMES)} and any "
                       ".yml/.yaml/.json file)")
+    tried: list[Path] = []
+    for candidates in (top, [p for p in below if p.name in JOB_FILE_NAMES], below):
+        loadable = _loadable(candidates)
+        tried += candidates
+        if len(loadable) == 1:
+            return loadable[0], None
+        if loadable:
+            names = ", ".join(str(p.relative_to(folder)) for p in loadable)
+            return None, f"several files look like job definitions ({names}); keep one, or name it job.yml"
+    names = ", ".join(str(p.relative_to(folder)) for p in dict.fromkeys(tried))
+    return None, f"none of {names} is a job definition (bundle YAML or Jobs API JSON)"
+
+
+def _loadable(candidates: list[Path]) -> list[Path]:
     from checkers.jobs.load import load_job
 
     loadable = []
@@ -84,13 +141,7 @@ def _find_job_file(folder: Path) -> tuple[Path | None, str | None]:
         except CheckersError:
             continue
         loadable.append(path)
-    if len(loadable) == 1:
-        return loadable[0], None
-    if not loadable:
-        names = ", ".join(p.name for p in candidates)
-        return None, f"none of {names} is a job definition (bundle YAML or Jobs API JSON)"
-    names = ", ".join(p.name for p in loadable)
-    return None, f"several files look like job definitions ({names}); keep one, or name it job.yml"
+    return loadable
 
 
 def copy_submission(*, source: Path, dest: Path) -> list[str]:

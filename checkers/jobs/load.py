@@ -23,6 +23,7 @@ import yaml
 from databricks.sdk.service import jobs
 
 from checkers.errors import JobDefinitionError
+from checkers.notebooks.formats import find_notebooks_below
 
 JobShape = Literal["bundle", "create", "get"]
 
@@ -313,6 +314,31 @@ def _bundle_variables(document: dict[str, Any]) -> dict[str, Any]:
     return variables
 
 
+BUNDLE_ROOT_NAMES = ("databricks.yml", "databricks.yaml")
+"""A bundle's root file; a job in an included file (``resources/x.yml``) takes its variables from it."""
+
+
+def bundle_root(path: Path) -> Path | None:
+    """The bundle root file (``databricks.yml``) in ``path``'s folder or up to two above it, if any."""
+    for folder in list(path.resolve().parents)[:3]:
+        for name in BUNDLE_ROOT_NAMES:
+            if (folder / name).is_file():
+                return folder / name
+    return None
+
+
+def _root_variables(path: Path) -> dict[str, Any]:
+    """Variables of the bundle root above ``path``, the way ``include:`` shares them with included files."""
+    root = bundle_root(path)
+    if root is None or root == path.resolve():
+        return {}
+    try:
+        document = _parse(root)
+    except (JobDefinitionError, OSError):
+        return {}
+    return _bundle_variables(document) if isinstance(document, dict) else {}
+
+
 def _substitute(value: Any, variables: dict[str, Any], key: str, unresolved: list[UnresolvedVariable],
                 depth: int = 0) -> Any:
     """Resolve ``${var.x}`` (and ``${bundle.name}``) the way ``databricks bundle`` does before deploying."""
@@ -445,6 +471,16 @@ def match_notebook(*, notebook_path: str, job_path: Path) -> NotebookMatch:
         file = existing[0]
         same_stem = [c for c in existing if c.stem == stem]
         return NotebookMatch(notebook_path, file, tuple(candidates), _note_for(file, same_stem))
+    if _is_workspace_path(notebook_path):
+        # A workspace path has no local folder: the notebook of that name below the job file's folder (or below
+        # its bundle's root, as a bundle's resources/ sits beside src/) is the one it runs.
+        root_file = bundle_root(job_path)
+        for root in dict.fromkeys([base, *([root_file.parent] if root_file else [])]):
+            nearby = find_notebooks_below(root, stem)
+            if nearby:
+                where = os.path.relpath(nearby[0], base)
+                return NotebookMatch(notebook_path, nearby[0], tuple(candidates),
+                                     f"{notebook_path} matched {where} by its name")
     suggestion = next((base / f"{stem}{s}" for s in NOTEBOOK_SUFFIXES if (base / f"{stem}{s}").is_file()), None)
     return NotebookMatch(notebook_path, None, tuple(candidates), None, suggestion)
 
@@ -509,7 +545,7 @@ def load_job(*, path: Path, job_key: str | None = None) -> LoadedJob:
     unresolved: list[UnresolvedVariable] = []
     if shape == "bundle":
         key, written = _pick_bundle_job(path, document, job_key)
-        variables = _bundle_variables(document)
+        variables = {**_root_variables(path), **_bundle_variables(document)}
         substituted = _substitute(written, variables, "", unresolved)
         raw = {k: _coerce_bundle_scalars(v, sdk_fields(jobs.JobSettings)[k].hint)
                if k in sdk_fields(jobs.JobSettings) else v for k, v in substituted.items()}

@@ -35,6 +35,35 @@ def find_notebook(folder: Path, stem: str) -> Path | None:
     return None
 
 
+SKIPPED_FOLDERS = frozenset({"__pycache__", "spark-warehouse", "metastore_db", "node_modules", "day07_checks"})
+"""Folders never searched for a learner's notebooks: caches, local Spark state, the kit's own feedback code."""
+
+
+def find_notebooks_below(folder: Path, stem: str, *, depth: int = 3) -> list[Path]:
+    """Every ``<stem>.ipynb`` / ``<stem>.py`` in ``folder``'s subfolders (not ``folder`` itself), nearest first.
+
+    A Databricks bundle keeps notebooks in ``src/``, a zip often wraps everything in one folder: a notebook is
+    the contract's by its name wherever it sits. Hidden folders and :data:`SKIPPED_FOLDERS` are not searched.
+    """
+    found: list[tuple[int, str, int, Path]] = []
+    level = [Path(folder)]
+    for distance in range(1, depth + 1):
+        below: list[Path] = []
+        for parent in level:
+            try:
+                children = sorted(p for p in parent.iterdir() if p.is_dir() and not p.is_symlink())
+            except OSError:
+                continue
+            below += [c for c in children if not c.name.startswith(".") and c.name not in SKIPPED_FOLDERS]
+        for child in below:
+            for rank, suffix in enumerate(NOTEBOOK_SUFFIXES):
+                candidate = child / f"{stem}{suffix}"
+                if candidate.is_file() and not candidate.is_symlink():
+                    found.append((distance, str(child), rank, candidate))
+        level = below
+    return [path for *_, path in sorted(found)]
+
+
 def read_notebook(path: Path) -> NotebookNode:
     """Read either format; a broken file raises :class:`NotebookFormatError` naming it and what is wrong."""
     path = Path(path)

@@ -34,6 +34,9 @@ from checkers.runtime.volumes import is_volume_path, local_path
 
 CATALOG = "workspace"
 """The Unity Catalog catalog emulated locally (Free Edition's default)."""
+CATALOG_ALIASES = frozenset({CATALOG, "main", "hive_metastore"})
+"""Catalogs a participant's notebook names that are the one local catalog here: Free Edition's ``workspace``, a Unity
+Catalog workspace's usual default ``main``, and the legacy ``hive_metastore`` of older workspaces."""
 SESSION_CATALOG = "spark_catalog"
 """Spark's built-in catalog, where the local tables live."""
 LOCAL_FORMAT = "parquet"
@@ -43,7 +46,7 @@ DELTA_NOTICE = ("Delta Lake is not available locally: tables and paths written o
                 "and emulates MERGE, UPDATE, DELETE, DESCRIBE HISTORY, time travel and the DeltaTable API on top. "
                 "See docs/emulation.md#delta-lake.")
 _PATH_OPTIONS = ("path", "checkpointLocation")
-_KNOWN_DATABRICKS_CATALOGS = ("hive_metastore", "main", "samples", "system")
+_KNOWN_DATABRICKS_CATALOGS = ("samples", "system")
 
 
 class UnsupportedCatalogError(CheckersError):
@@ -54,7 +57,7 @@ class UnsupportedCatalogError(CheckersError):
             else ""
         super().__init__(
             f"Catalog '{catalog}' is not available locally{known}: the Day 07 kit emulates only the "
-            f"'{CATALOG}' catalog (in {where}).",
+            f"'{CATALOG}' catalog, also known here as main and hive_metastore (in {where}).",
             hint=f"Use {CATALOG}.<schema>.<table>, or <schema>.<table> without a catalog.")
         self.catalog = catalog
 
@@ -268,7 +271,7 @@ def rewrite_tokens(tokens: list[Token], *, translate_paths: bool, where: str = "
         name = first.value.lower()
         ctx = _context(tokens, chain[0], head)
         size = len(chain)
-        if name == CATALOG:
+        if name in CATALOG_ALIASES:
             if size >= 3 or (size == 2 and ctx == "schema") or (size == 1 and ctx == "catalog"):
                 out[chain[0]] = Token("word", SESSION_CATALOG)
         elif name == "delta" and size == 2 and tokens[chain[1]].kind == "qident":
@@ -323,12 +326,12 @@ def rewrite_statement(sql: str, *, translate_paths: bool = False) -> Rewrite:
 
     if (at("USE", "CATALOG") or at("SET", "CATALOG")) and len(sig) >= 3:
         name = _catalog_name(tokens[sig[2]])
-        if name.lower() not in (CATALOG, SESSION_CATALOG) or len(sig) > 3:
+        if name.lower() not in (*CATALOG_ALIASES, SESSION_CATALOG) or len(sig) > 3:
             raise UnsupportedCatalogError(name, where=" ".join(words[:2]))
         return Rewrite(sql=f"SET CATALOG '{SESSION_CATALOG}'")
     if at("CREATE", "CATALOG"):
         name = _catalog_name(tokens[sig[-1]])
-        if name.lower() != CATALOG:
+        if name.lower() not in CATALOG_ALIASES:
             raise UnsupportedCatalogError(name, where="CREATE CATALOG")
         return Rewrite(sql=None, action=("noop",))
     volume = _volume_statement(tokens, sig, words)
@@ -399,7 +402,7 @@ def rewrite_name(name: str, *, kind: str = "table", where: str = "the DataFrame 
     if len(parts) < size:
         return name
     first = parts[0].value
-    if first.lower() == CATALOG:
+    if first.lower() in CATALOG_ALIASES:
         return ".".join([SESSION_CATALOG] + [p.text for p in parts[1:]])
     if first.lower() == SESSION_CATALOG:
         return name

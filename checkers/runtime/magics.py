@@ -27,6 +27,12 @@ CELL_MAGICS = ("sql", "md", "md-sandbox", "python", "run", "fs", "pip", "sh", "s
 _FIRST_LINE = re.compile(r"^%(?P<name>md-sandbox|[A-Za-z]+)(?P<rest>(?:[ \t].*)?)$")
 _LEGACY_PARAM = re.compile(r"\$\{(\w+)\}")
 _FS_COMMANDS = ("ls", "head", "cp", "mv", "rm", "mkdirs", "put")
+_CREATE_WIDGET = re.compile(
+    r"""\s*CREATE\s+WIDGET\s+(?P<kind>TEXT|DROPDOWN|COMBOBOX|MULTISELECT)\s+(?P<name>`[^`]+`|\w+)\s+DEFAULT\s+"""
+    r"""(?P<default>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")\s*(?:CHOICES\s+(?P<choices>.+?))?\s*;?\s*$""",
+    re.IGNORECASE | re.DOTALL)
+_LEADING_COMMENTS = re.compile(r"\A(?:\s*--[^\n]*(?:\n|\Z))+")
+_REMOVE_WIDGET = re.compile(r"\s*REMOVE\s+WIDGET\s+(?P<name>`[^`]+`|\w+)\s*;?\s*$", re.IGNORECASE)
 
 
 class MagicError(CheckersError):
@@ -70,15 +76,42 @@ class DatabricksMagics:
         if spark is None:
             raise MagicError("%sql needs `spark`, and this kernel has none.",
                              hint="Run the notebook with the Day 07 kernel (day07 kernel install).")
-        widgets = self._widget_values()
         frame = None
         for statement in statements:
-            statement = _LEGACY_PARAM.sub(lambda m: widgets.get(m.group(1), m.group(0)), statement)
+            if self._widget_statement(statement, spark):
+                continue
+            widgets = self._widget_values()  # a widget created by an earlier statement counts
+            statement = _LEGACY_PARAM.sub(lambda m, values=widgets: values.get(m.group(1), m.group(0)), statement)
             names = [name for name in parameter_names(statement) if name in widgets]
             frame = spark.sql(statement, {name: widgets[name] for name in names} or None)
         self.ip.user_ns["_sqldf"] = frame
         if frame is not None and frame.columns:
             display(frame)
+
+    def _widget_statement(self, statement: str, spark: Any) -> bool:
+        """``CREATE WIDGET`` / ``REMOVE WIDGET``, which Databricks runs in SQL cells; True when it was one."""
+        widgets = getattr(self.dbutils, "widgets", None)
+        statement = _LEADING_COMMENTS.sub("", statement)
+        removed = _REMOVE_WIDGET.match(statement)
+        if removed and widgets is not None:
+            widgets.remove(removed.group("name").strip("`"))
+            return True
+        created = _CREATE_WIDGET.match(statement)
+        if created is None or widgets is None:
+            return False
+        kind, name = created.group("kind").lower(), created.group("name").strip("`")
+        default = ast.literal_eval(created.group("default"))
+        if kind == "text":
+            widgets.text(name, default)
+            return True
+        query = created.group("choices")
+        if not query:
+            raise MagicError(f"CREATE WIDGET {kind.upper()} {name}: a {kind} widget needs CHOICES.",
+                             hint=f"Add CHOICES SELECT ... after the default, e.g. CREATE WIDGET {kind.upper()} "
+                                  f"{name} DEFAULT '{default}' CHOICES SELECT * FROM (VALUES ('a'), ('b'))")
+        choices = [str(row[0]) for row in spark.sql(query).collect()]
+        getattr(widgets, kind)(name, default, choices)
+        return True
 
     def _widget_values(self) -> dict[str, str]:
         widgets = getattr(self.dbutils, "widgets", None)

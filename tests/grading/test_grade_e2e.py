@@ -22,6 +22,8 @@ from checkers.config import PROJECT_ROOT
 from checkers.grading.grade import grade_submission
 from checkers.grading.report import Report
 from checkers.notebooks.confine import sandbox_status
+from tests.helpers.layouts import bundle_layout
+from tests.helpers.rubric import points
 from tests.helpers.system import in_ci
 
 pytestmark = [pytest.mark.spark, pytest.mark.kernel]
@@ -251,7 +253,7 @@ def test_forgetting_the_bronze_task_value_costs_its_own_checks_only(tmp_path: Pa
     assert lost["run.repair"][0] == "skipped" and "run.success marks that down" in lost["run.repair"][1]
     assert all(c.status == "passed" for c in report.checks if c.group in ("silver", "gold"))
     assert "ran them directly to grade their tables" in report.run.note
-    assert report.score == 100 - 2 - 3 - 2 - 2
+    assert report.score == 100 - points("bronze.task_value", "run.success", "run.order", "run.repair")
 
 
 def test_a_wrong_depends_on_costs_job_tasks_only(tmp_path: Path) -> None:
@@ -262,4 +264,11 @@ def test_a_wrong_depends_on_costs_job_tasks_only(tmp_path: Path) -> None:
     report = grade_submission(folder=_solutions_with(tmp_path, job_edit=gold_after_bronze), rows=ROWS)
     required = {c.id for c in report.checks if c.required and c.status != "passed"}
     assert required == {"job.tasks"}, not_passed(report)
-    assert report.score == 96 and "one task at a time" in report.run.note
+    assert report.score == 100 - points("job.tasks") and "one task at a time" in report.run.note
+
+
+def test_a_bundle_project_with_notebooks_in_src_gets_full_marks(tmp_path: Path) -> None:
+    """`databricks bundle init`'s layout: the job in resources/, its schema from the root's variables, notebooks
+    in src/. Where the files sit is not part of the exercise."""
+    report = grade_submission(folder=bundle_layout(tmp_path / "project"), rows=ROWS)
+    assert not_passed(report) == {} and report.score == 100

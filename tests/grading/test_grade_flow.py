@@ -15,6 +15,7 @@ from checkers.data import SAMPLE_SEED
 from checkers.errors import GradingError
 from checkers.grading.grade import choose_seed, grade_submission, job_notes, job_unrunnable, load_job_evidence
 from checkers.grading.submission import MAX_COPIED_FILE_BYTES, copy_submission, find_submission
+from tests.helpers.layouts import bundle_layout
 
 SOLUTIONS = PROJECT_ROOT / "solutions"
 ALT = Path(__file__).resolve().parent.parent / "files" / "submissions" / "alt_sql"
@@ -175,3 +176,37 @@ def test_no_sandbox_reaches_every_grading_of_the_cohort(monkeypatch: pytest.Monk
     assert [o.sandbox for o in seen] == ["off", "off"]
     assert {o.seed for o in seen} == {e.seed for e in result.entries} and len({o.seed for o in seen}) == 2
     assert all(o.server is not None and not o.server.confined for o in seen)
+
+
+def test_a_bundle_project_is_found_in_src_and_resources(tmp_path: Path) -> None:
+    from checkers.jobs.load import load_job
+
+    root = bundle_layout(tmp_path / "project")
+    found = find_submission(folder=root)
+    assert found.job_file == root / "resources" / "day07_pipeline.job.yml", found.job_problem
+    assert found.notebooks == {stem: root / "src" / f"{stem}.ipynb" for stem in found.notebooks}
+    assert any("grading src/01_bronze.ipynb" in note for note in found.notes)
+    loaded = load_job(path=found.job_file)  # the root's variables reach the included file, as `include:` does
+    assert {p.name: p.default for p in loaded.settings.parameters}["schema"] == "day07" and not loaded.unresolved
+
+
+def test_a_wrapping_folder_and_workspace_paths_find_the_notebooks_below(tmp_path: Path) -> None:
+    inner = tmp_path / "alice-day07" / "day07"
+    (inner / "notebooks").mkdir(parents=True)
+    for stem in ("00_widgets", "01_bronze", "02_silver", "03_gold"):
+        shutil.copy(ALT / f"{stem}.py", inner / "notebooks" / f"{stem}.py")
+    shutil.copy(ALT / "job.json", inner / "job.json")  # absolute workspace paths, matched by name
+    (inner / "notebooks" / "events_sample.json").write_bytes(b"[" + b"0," * (1024 * 1024) + b"0]")  # data
+    found = find_submission(folder=tmp_path)
+    assert found.job_file == inner / "job.json", found.job_problem
+    assert found.notebooks["02_silver"] == inner / "notebooks" / "02_silver.py"
+    assert found.missing_notebooks == ["04_quality"]
+
+
+def test_a_stale_top_level_copy_is_not_graded_when_the_job_runs_another(tmp_path: Path) -> None:
+    root = bundle_layout(tmp_path / "project")
+    (root / "01_bronze.py").write_text("# Databricks notebook source\nraise SystemExit('old draft')\n",
+                                       encoding="utf-8")
+    found = find_submission(folder=root)
+    assert found.notebooks["01_bronze"] == root / "src" / "01_bronze.ipynb"
+    assert any("both 01_bronze.ipynb and 01_bronze.py exist; grading 01_bronze.ipynb" in n for n in found.notes)

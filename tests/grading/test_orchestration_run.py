@@ -17,6 +17,7 @@ from checkers.config import PROJECT_ROOT
 from checkers.grading.grade import grade_submission
 from checkers.grading.quality_run import thresholds
 from checkers.grading.report import Report
+from tests.helpers.rubric import points
 
 pytestmark = [pytest.mark.spark, pytest.mark.kernel]
 
@@ -70,7 +71,7 @@ def test_a_fixed_threshold_loses_run_overrides_only(tmp_path: Path) -> None:
     overrides = next(c for c in report.checks if c.id == "run.overrides")
     assert "task quality still ended FAILED" in overrides.message
     assert overrides.message.endswith("compare with the widget's value, not a fixed number")
-    assert report.score == 100 - 3 - 2
+    assert report.score == 100 - points("run.overrides", "run.repair")
 
 
 def test_a_gate_that_counts_its_runs_is_caught_by_the_extra_repair(tmp_path: Path) -> None:

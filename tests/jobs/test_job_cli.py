@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.rubric import fraction, points
+
 FILES = Path(__file__).resolve().parent.parent / "files" / "jobs"
 
 
@@ -84,10 +86,12 @@ def test_a_valid_job_that_is_wrong_as_the_exercise_fails_with_the_graders_messag
     graders = {r.id: r for r in check_job_exercise(job_file=path).results}
     for check_id in ("job.tasks", "job.fan_out"):
         assert graders[check_id].status == "failed"
-        assert f"✗ {check_id} (0/4): {graders[check_id].message}" in out  # the grader's message, word for word
+        # the grader's message, word for word
+        assert f"✗ {check_id} ({fraction(check_id)}): {graders[check_id].message}" in out
     assert "task gold (03_gold) does not run after silver (02_silver): it depends on bronze" in out
-    assert "✓ job.schedule (3/3)" in out
-    assert "a valid Databricks job, but not yet right as the exercise: job.tasks, job.fan_out would cost 8 of" in out
+    assert f"✓ job.schedule ({points('job.schedule'):g}/{points('job.schedule'):g})" in out
+    cost = points("job.tasks", "job.fan_out")
+    assert f"not yet right as the exercise: job.tasks, job.fan_out would cost {cost:g} of" in out
 
 
 def test_the_solution_job_is_right_as_the_exercise(day07) -> None:
@@ -102,18 +106,19 @@ def test_the_untouched_lesson_job_lists_every_exercise_left(day07) -> None:
     lessons = SOLUTIONS.parent / "lessons" / "job.yml"
     code, out, _ = day07("job", "validate", "--exercise", str(lessons))
     assert code == 1
-    assert "✗ job.valid (0/3): not done yet: job.yml is the lesson's job as shipped: it still has TODO" in out
+    shipped = "not done yet: job.yml is the lesson's job as shipped: it still has TODO"
+    assert f"✗ job.valid ({fraction('job.valid')}): {shipped}" in out
     listed = out.split("still has TODO", 1)[1].split("\n", 1)[0]
     for todo in ("job.dependencies", "job.parameters", "job.schedule", "job.fan_out", "job.retries", "job.email",
                  "job.condition"):
         assert todo in listed, todo
-    assert "✗ job.fan_out (0/4): not done yet: job.yml still has TODO job.fan_out" in out
+    assert f"✗ job.fan_out ({fraction('job.fan_out')}): not done yet: job.yml still has TODO job.fan_out" in out
 
 
 def test_exercise_with_a_yaml_error_names_the_line_in_job_valid(day07) -> None:
     code, out, err = day07("job", "validate", "--exercise", str(FILES / "bad_yaml_syntax.yml"))
     assert code == 2
-    assert "✗ job.valid (0/3)" in out and "line 10" in out
+    assert f"✗ job.valid ({fraction('job.valid')})" in out and "line 10" in out
     assert "Traceback" not in out + err
 
 

@@ -83,9 +83,20 @@ def test_statements_handled_by_the_kit(sql: str, action: tuple[str, ...]) -> Non
     assert plan.sql is None and plan.action == action
 
 
+@pytest.mark.parametrize(("sql", "local"), [
+    ("SELECT * FROM main.default.t", "SELECT * FROM spark_catalog.default.t"),
+    ("INSERT INTO hive_metastore.default.t VALUES (1)", "INSERT INTO spark_catalog.default.t VALUES (1)"),
+    ("CREATE SCHEMA IF NOT EXISTS main.day07", "CREATE SCHEMA IF NOT EXISTS spark_catalog.day07"),
+    ("USE CATALOG hive_metastore", "SET CATALOG 'spark_catalog'"),
+])
+def test_a_workspaces_usual_default_catalogs_are_the_local_one(sql: str, local: str) -> None:
+    """A notebook written on a Unity Catalog workspace (`main`) or an older one (`hive_metastore`) runs as it is."""
+    assert rewrite_statement(sql).sql == local
+
+
 @pytest.mark.parametrize(("sql", "catalog"), [
-    ("SELECT * FROM main.default.t", "main"),
-    ("INSERT INTO hive_metastore.default.t VALUES (1)", "hive_metastore"),
+    ("SELECT * FROM samples.nyctaxi.trips", "samples"),
+    ("INSERT INTO dev.default.t VALUES (1)", "dev"),
     ("USE CATALOG samples", "samples"),
     ("CREATE SCHEMA IF NOT EXISTS dev.bronze", "dev"),
     ("CREATE CATALOG dev", "dev"),
@@ -110,8 +121,9 @@ def test_dataframe_api_names() -> None:
     assert rewrite_name("spark_catalog.s.t") == "spark_catalog.s.t"
     assert rewrite_name("workspace.ecommerce", kind="schema") == "spark_catalog.ecommerce"
     assert rewrite_name("workspace", kind="catalog") == "spark_catalog"
-    with pytest.raises(UnsupportedCatalogError, match="'main'"):
-        rewrite_name("main.default.t")
+    assert rewrite_name("main.default.t") == rewrite_name("hive_metastore.default.t") == "spark_catalog.default.t"
+    with pytest.raises(UnsupportedCatalogError, match="'dev'"):
+        rewrite_name("dev.default.t")
 
 
 # --- real notebooks in real kernels ------------------------------------------------------------------------

@@ -177,7 +177,7 @@ def values(ev: Evidence) -> Outcome:
     return failed("bronze must hold the raw values: " + "; ".join(parts))
 
 
-@check("bronze.metadata", points=2, title="ingestion_ts and source_file are filled in on every row",
+@check("bronze.metadata", points=1, title="ingestion_ts and source_file are filled in on every row",
        hint="Add F.current_timestamp().alias(\"ingestion_ts\") and F.col(\"_metadata.file_path\")"
             ".alias(\"source_file\").", docs="bronze.md", requires=("bronze.columns", "widgets.parameters_used"))
 def metadata(ev: Evidence) -> Outcome:
@@ -206,7 +206,7 @@ def metadata(ev: Evidence) -> Outcome:
     return passed(f"ingestion_ts is a timestamp and source_file names {ev.source_path.name} on every row")
 
 
-@check("bronze.task_value", points=2, title="01_bronze sets the task value bronze_rows",
+@check("bronze.task_value", points=1, title="01_bronze sets the task value bronze_rows",
        hint="After writing, count the table and set it: dbutils.jobs.taskValues.set(key=\"bronze_rows\", "
             "value=spark.table(bronze_table).count()).", docs="dependencies.md", requires=("bronze.table",))
 def task_value(ev: Evidence) -> Outcome:

@@ -122,7 +122,7 @@ def loaded(ev: Evidence) -> LoadedJob | Outcome:
     return ev.job.loaded
 
 
-@check("job.valid", points=3, title="the job file loads and validates",
+@check("job.valid", points=4, title="the job file loads and validates",
        hint="Run `day07 job validate job.yml` and fix what it lists.", docs="job-workflow.md")
 def valid(ev: Evidence) -> Outcome:
     job = ev.job
@@ -184,7 +184,7 @@ def parameter_problems(job: LoadedJob) -> list[str]:
     return problems
 
 
-@check("job.tasks", points=4, title="notebook tasks 01_bronze → 02_silver → 03_gold, in that order",
+@check("job.tasks", points=5, title="notebook tasks 01_bronze → 02_silver → 03_gold, in that order",
        hint="One notebook task per notebook; silver depends_on bronze (directly or through a condition task), gold "
             "depends_on silver.", docs="dependencies.md")
 def tasks(ev: Evidence) -> Outcome:
@@ -199,7 +199,7 @@ def tasks(ev: Evidence) -> Outcome:
     return passed(f"{keys[0]} → {keys[1]} → {keys[2]} run 01_bronze, 02_silver, 03_gold in that order")
 
 
-@check("job.parameters", points=3, title="job parameters source_path and schema, with defaults",
+@check("job.parameters", points=4, title="job parameters source_path and schema, with defaults",
        hint="Add under the job: parameters: [{name: source_path, default: …}, {name: schema, default: day07}]; "
             "Databricks pushes them down to every notebook's widgets.", docs="job-workflow.md")
 def parameters(ev: Evidence) -> Outcome:

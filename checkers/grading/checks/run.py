@@ -31,7 +31,7 @@ def _not_in_job(ev: Evidence) -> Outcome | None:
     return None
 
 
-@check("run.unseen_data", points=2, title="the job ran on the grader's unseen data",
+@check("run.unseen_data", points=3, title="the job ran on the grader's unseen data",
        hint="Nothing to change in the data: this passes once the job runs with its parameters pushed down to the "
             "widgets.", docs="job-workflow.md", requires=JOB_READY)
 def unseen_data(ev: Evidence) -> Outcome:
@@ -59,7 +59,7 @@ def unseen_data(ev: Evidence) -> Outcome:
                   f"{ev.schema}")
 
 
-@check("run.order", points=2, title="tasks ran in dependency order",
+@check("run.order", points=3, title="tasks ran in dependency order",
        hint="Each task starts only after the tasks it depends_on finished: check depends_on in the job.",
        docs="dependencies.md", requires=JOB_READY)
 def order(ev: Evidence) -> Outcome:
@@ -92,7 +92,7 @@ def order(ev: Evidence) -> Outcome:
     return passed(f"{len(ran)} tasks started after their dependencies: {chain}")
 
 
-@check("run.success", points=3, title="every task and the job run ended SUCCESS",
+@check("run.success", points=4, title="every task and the job run ended SUCCESS",
        hint="Open the executed notebook of the failing task in the run folder: the failing cell is tagged "
             "`day07-failed`.", docs="job-workflow.md", requires=JOB_READY)
 def success(ev: Evidence) -> Outcome:
@@ -217,7 +217,7 @@ def overrides(ev: Evidence) -> Outcome:
                   f"bronze ({q.share:.1f} % bad rows)")
 
 
-@check("run.repair", points=2, title="a repair of the failed run reruns only what failed and ends SUCCESS",
+@check("run.repair", points=3, title="a repair of the failed run reruns only what failed and ends SUCCESS",
        hint="Repair reruns the failed and upstream-failed tasks with the current settings: every task must be safe "
             "to rerun (write with mode(\"overwrite\")), and gold must run once its upstream tasks succeed.",
        docs="orchestration.md", requires=("run.quality_gate", "run.overrides"))

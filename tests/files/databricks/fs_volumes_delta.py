@@ -70,10 +70,12 @@ assert os.path.isdir(out)
 
 # COMMAND ----------
 
-# DBTITLE 1,Other catalogs are a clear error
+# DBTITLE 1,main and hive_metastore are the local catalog; other catalogs are a clear error
+assert spark.table("main.fidelity_files.events").count() == len(raw) + 5
+assert spark.table("hive_metastore.fidelity_files.events").count() == len(raw) + 5
 try:
-    spark.table("main.default.events").count()
+    spark.table("samples.default.events").count()
 except Exception as exc:
-    assert "Catalog 'main'" in str(exc), exc
+    assert "Catalog 'samples'" in str(exc), exc
 else:
-    raise AssertionError("main.default.events must not resolve locally")
+    raise AssertionError("samples.default.events must not resolve locally")

@@ -244,7 +244,7 @@ def pm_rows(ev: Evidence) -> Outcome:
     return _rows_outcome(ev, _PM, "product_id", basis.product_metrics, "product")
 
 
-@check("gold.product_metrics.counts", points=2, title="views, carts, purchases count distinct users",
+@check("gold.product_metrics.counts", points=3, title="views, carts, purchases count distinct users",
        hint="Count distinct users per event type: F.count_distinct(F.when(F.col(\"event_type\") == \"view\", "
             "F.col(\"user_id\"))).", docs="gold.md", requires=("gold.product_metrics.rows",))
 def pm_counts(ev: Evidence) -> Outcome:
@@ -256,7 +256,7 @@ def pm_counts(ev: Evidence) -> Outcome:
                            "(count_distinct on user_id).")
 
 
-@check("gold.product_metrics.revenue", points=2, title="revenue = purchase prices summed, rounded to 2 (0 if none)",
+@check("gold.product_metrics.revenue", points=3, title="revenue = purchase prices summed, rounded to 2 (0 if none)",
        hint="F.round(F.coalesce(F.sum(F.when(event_type == \"purchase\", price)), F.lit(0.0)), 2): only purchases, "
             "and 0 for a product nobody bought.", docs="gold.md", requires=("gold.product_metrics.rows",))
 def pm_revenue(ev: Evidence) -> Outcome:
@@ -271,7 +271,7 @@ def pm_revenue(ev: Evidence) -> Outcome:
     return passed(f"revenue matches for all {n(len(basis.product_metrics))} products (within 0.01), rounded to 2")
 
 
-@check("gold.product_metrics.conversion", points=2,
+@check("gold.product_metrics.conversion", points=3,
        title="conversion_rate = purchases / views * 100, rounded to 2, null if no views",
        hint="F.when(F.col(\"views\") > 0, F.round(F.col(\"purchases\") / F.col(\"views\") * 100, 2)): a percentage, "
             "and null (not 0) when views is 0.", docs="gold.md", requires=("gold.product_metrics.rows",))
@@ -318,7 +318,7 @@ def ds_table(ev: Evidence) -> Outcome:
     return _table_check(ev, _DS, DAILY_SALES_COLUMNS, {"event_date": "date"})
 
 
-@check("gold.daily_sales.rows", points=2, title="one row per event_date with a purchase",
+@check("gold.daily_sales.rows", points=1, title="one row per event_date with a purchase",
        hint="filter(event_type == \"purchase\") first, then groupBy(\"event_date\").", docs="gold.md",
        requires=("gold.daily_sales.table",))
 def ds_rows(ev: Evidence) -> Outcome:

@@ -54,7 +54,7 @@ def forged(ev: Evidence, stem: str, decls: dict[str, WidgetDecl], names: tuple[s
     return problems
 
 
-@check("widgets.declared", points=3, title="00_widgets declares text source_path and dropdown layer",
+@check("widgets.declared", points=2, title="00_widgets declares text source_path and dropdown layer",
        hint="Declare dbutils.widgets.text(\"source_path\", …) and dbutils.widgets.dropdown(\"layer\", \"bronze\", "
             "[\"bronze\", \"silver\", \"gold\"]) before reading them.", docs="widgets.md")
 def declared(ev: Evidence) -> Outcome:
@@ -123,7 +123,7 @@ def _echo(run: NotebookRun, want: dict[str, str], how: str) -> Outcome:
     return passed(f"run {how}, 00_widgets returned {shown}")
 
 
-@check("widgets.echo_passed", points=3, title="00_widgets returns the values it was given",
+@check("widgets.echo_passed", points=2, title="00_widgets returns the values it was given",
        hint="Read both widgets with dbutils.widgets.get and return them: dbutils.notebook.exit(json.dumps("
             "{\"layer\": layer, \"source_path\": source_path})).", docs="widgets.md", requires=("widgets.declared",))
 def echo_passed(ev: Evidence) -> Outcome:

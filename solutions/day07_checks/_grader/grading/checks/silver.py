@@ -56,7 +56,7 @@ def _kind_ok(spark_type: str | None, kind: str) -> bool:
     return spark_type == kind
 
 
-@check("silver.table", points=2, title="silver_events is written to the job's schema",
+@check("silver.table", points=1, title="silver_events is written to the job's schema",
        hint="Write the table as f\"{schema}.silver_events\" with saveAsTable (mode overwrite).", docs="silver.md")
 def table(ev: Evidence) -> Outcome:
     return table_written(ev, "silver_events", "02_silver")
@@ -166,7 +166,7 @@ def not_null(ev: Evidence) -> Outcome:
     return passed(f"no nulls in the 5 required columns; {n(_drop_count(ev, 2))} rows with one were dropped")
 
 
-@check("silver.event_type", points=2, title="rule 3: event_type trimmed, lower-cased, only the 4 known types",
+@check("silver.event_type", points=1, title="rule 3: event_type trimmed, lower-cased, only the 4 known types",
        hint="First F.lower(F.trim(\"event_type\")), then keep event_type in (view, cart, remove_from_cart, "
             "purchase): trimming after the filter loses ' View'.", docs="silver.md", requires=("silver.kept_rows",))
 def event_type(ev: Evidence) -> Outcome:
@@ -213,7 +213,7 @@ def price(ev: Evidence) -> Outcome:
     return passed(f"every price is in 0 < price < 10000; {n(_drop_count(ev, 4))} rows outside were dropped")
 
 
-@check("silver.dedup", points=3, title="rule 5: one row per (user_session, event_time, event_type, product_id)",
+@check("silver.dedup", points=2, title="rule 5: one row per (user_session, event_time, event_type, product_id)",
        hint="dropDuplicates([\"user_session\", \"event_time\", \"event_type\", \"product_id\"]) after event_type is "
             "cleaned: exactly these four columns, no fewer.", docs="silver.md", requires=("silver.kept_rows",))
 def dedup(ev: Evidence) -> Outcome:
@@ -236,7 +236,7 @@ def dedup(ev: Evidence) -> Outcome:
     return passed(f"one row per {KEY_TEXT}; {n(_drop_count(ev, 5))} duplicates dropped")
 
 
-@check("silver.unknown_fill", points=2, title="rule 6: null brand and category_code become 'unknown'",
+@check("silver.unknown_fill", points=1, title="rule 6: null brand and category_code become 'unknown'",
        hint="fillna(\"unknown\", subset=[\"brand\", \"category_code\"]): exactly the text unknown, nothing else "
             "changed.", docs="silver.md", requires=("silver.kept_rows",))
 def unknown_fill(ev: Evidence) -> Outcome:
@@ -318,7 +318,7 @@ def values(ev: Evidence) -> Outcome:
     return passed(f"all {n(match.expected_rows)} rows and their values are as expected")
 
 
-@check("silver.task_value", points=2, title="02_silver sets the task value silver_rows",
+@check("silver.task_value", points=1, title="02_silver sets the task value silver_rows",
        hint="After writing, set dbutils.jobs.taskValues.set(key=\"silver_rows\", value=spark.table(silver_table)"
             ".count()).", docs="dependencies.md", requires=("silver.table",))
 def task_value(ev: Evidence) -> Outcome:
