@@ -497,12 +497,17 @@ def install(*, notice: Callable[[str], None] | None = None, translate_paths: boo
     from pyspark.sql.connect.catalog import Catalog
     from pyspark.sql.connect.readwriter import DataFrameReader, DataFrameWriterV2
     from pyspark.sql.connect.session import SparkSession
+    from pyspark.sql.connect.streaming.readwriter import DataStreamReader, DataStreamWriter
 
     _patch(plan.DataSource, "plan", _wrap_data_source)
     _patch(plan.Read, "plan", _wrap_read)
     _patch(plan.WriteOperation, "command", _wrap_write)
     _patch(plan.WriteOperationV2, "command", _wrap_write_v2)
     _patch(DataFrameReader, "table", _wrap_reader_table)
+    _patch(DataStreamReader, "table", _wrap_reader_table)
+    _patch(DataStreamReader, "load", _wrap_stream_load)
+    _patch(DataStreamWriter, "toTable", _wrap_stream_to_table)
+    _patch(DataStreamWriter, "format", _wrap_stream_format)
     _patch(DataFrameWriterV2, "createOrReplace", _wrap_v2_replace)
     _patch(DataFrameWriterV2, "replace", _wrap_v2_replace)
     _patch(DataFrameWriterV2, "append", _wrap_v2_append)
@@ -538,6 +543,30 @@ def uninstall() -> None:
     _STATE.originals.clear()
     _STATE.notice = None
     _STATE.translate_paths = False
+
+
+AUTO_LOADER_NOTICE = ("Auto Loader (cloudFiles) is not available locally: the kit reads the folder as a plain "
+                      "file stream of cloudFiles.format, with the schema inferred from the files there now. "
+                      "See docs/emulation.md#auto-loader.")
+
+
+def _auto_loader(source: Any, session: Any) -> None:
+    """``format("cloudFiles")`` → a file stream of ``cloudFiles.format``, schema inferred once from the files there
+    (Auto Loader's default: every column a string unless ``cloudFiles.inferColumnTypes`` is true)."""
+    options = dict(source._options or {})
+    fmt = next((v for k, v in options.items() if k.lower() == "cloudfiles.format"), None)
+    if not fmt:
+        raise NotEmulatedError("Auto Loader needs the files' format: .option(\"cloudFiles.format\", \"csv\").",
+                               hint="Add the cloudFiles.format option, as Databricks also requires.")
+    infer = next((v for k, v in options.items() if k.lower() == "cloudfiles.infercolumntypes"), "false")
+    kept = {k: v for k, v in options.items() if not k.lower().startswith("cloudfiles.")}
+    if str(infer).lower() == "true":
+        kept.setdefault("inferSchema", "true")
+    source._format, source._options = fmt, kept
+    if not source._schema and source._paths:
+        source._schema = session.read.format(fmt).options(**kept).load(source._paths).schema.json()
+    if _STATE.notice is not None:
+        _STATE.notice(AUTO_LOADER_NOTICE)
 
 
 def _wrap_data_source(original: Any) -> Any:
@@ -599,6 +628,40 @@ def _wrap_reader_table(original: Any) -> Any:
         return original(self, rewrite_name(tableName))
 
     return table
+
+
+def _wrap_stream_load(original: Any) -> Any:
+    @functools.wraps(original)
+    def load(self: Any, *args: Any, **kwargs: Any) -> Any:
+        frame = original(self, *args, **kwargs)
+        source = frame._plan
+        if isinstance(source._format, str) and source._format.strip().lower() == "cloudfiles":
+            _auto_loader(source, self._client)
+        return frame
+
+    return load
+
+
+def _wrap_stream_format(original: Any) -> Any:
+    @functools.wraps(original)
+    def format(self: Any, source: str) -> Any:  # noqa: A001 - PySpark's name
+        if _is_delta(source):
+            _delta_notice()
+            return original(self, LOCAL_FORMAT)
+        return original(self, source)
+
+    return format
+
+
+def _wrap_stream_to_table(original: Any) -> Any:
+    @functools.wraps(original)
+    def to_table(self: Any, tableName: str, *args: Any, **kwargs: Any) -> Any:  # noqa: N803 - PySpark's name
+        if _is_delta(kwargs.get("format")):
+            kwargs["format"] = LOCAL_FORMAT
+            _delta_notice()
+        return original(self, rewrite_name(tableName), *args, **kwargs)
+
+    return to_table
 
 
 def _wrap_v2_replace(original: Any) -> Any:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import json
+import logging
 import os
 import sys
 import threading
@@ -287,9 +288,19 @@ def _progress_installer(ip: Any, context: RunContext) -> Callable[[Any], None]:
     return install
 
 
+def _quiet_connect_logging() -> None:
+    """PySpark keeps its Spark Connect logger off unless ``SPARK_CONNECT_LOG_LEVEL`` asks for it. A logging set-up
+    that runs after PySpark was imported (the kernel app's, in a kernel forked from a process that imported PySpark)
+    turns it back on, and every handled Spark error would then print JSON lines into the notebook."""
+    if "SPARK_CONNECT_LOG_LEVEL" not in os.environ:
+        logging.getLogger("pyspark.sql.connect.logging").disabled = True
+
+
 def _setup(ip: Any, context: RunContext, future: Future | None) -> None:
     from checkers.runtime import magics
     from checkers.runtime.fs import LocalFS
+
+    _quiet_connect_logging()
 
     emit = kernel_emitter(ip.kernel) if context.report_events and getattr(ip, "kernel", None) else no_events
     # A person at a notebook gets the widget bar; a job task, a grading or `notebook run` (headless) never does.

@@ -94,3 +94,4 @@ def test_with_forking_off_kernels_start_from_scratch(files: Path, env: dict[str,
     assert result.ok
     parent = psutil.Process(out["pid"]).ppid() if psutil.pid_exists(out["pid"]) else None
     assert parent not in {p.pid for p in _serve_processes()}
+

@@ -12,6 +12,7 @@ import nbformat
 import pytest
 
 from checkers.runtime.compat import (
+    AUTO_LOADER_NOTICE,
     DELTA_NOTICE,
     NotEmulatedError,
     UnsupportedCatalogError,
@@ -160,7 +161,7 @@ def test_files_volumes_delta_and_names_in_a_source_notebook(files: Path, spark: 
                                                             tmp_path: Path) -> None:
     result = _run(files / "databricks" / "fs_volumes_delta.py", spark_endpoint, tmp_path / "fs.ipynb")
     assert result.ok, (result.message, result.failure and result.failure.traceback[-5:])
-    assert result.record.notices == [DELTA_NOTICE]
+    assert result.record.notices == [DELTA_NOTICE, AUTO_LOADER_NOTICE]
     from checkers.runtime.volumes import local_path
 
     assert (local_path("/Volumes/workspace/fidelity_files/landing/in/notes.txt")).read_text() == \
@@ -202,3 +203,49 @@ def test_tables_survive_a_spark_server_restart(files: Path, tmp_path: Path, monk
         assert read.exit_value == "7,11"
     finally:
         stop_server()
+
+
+class _Source:
+    """The fields of a Spark Connect DataSource plan that Auto Loader's stand-in reads and rewrites."""
+
+    def __init__(self, options: dict[str, str], schema: str | None = None) -> None:
+        self._format, self._options, self._schema, self._paths = "cloudFiles", options, schema, ["/landing/in"]
+
+
+class _Session:
+    """Answers the one batch read the stand-in makes to infer a schema, and says what it was asked."""
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[str, dict[str, str], list[str]]] = []
+        self.read = self
+
+    def format(self, fmt: str) -> _Session:
+        self._fmt = fmt
+        return self
+
+    def options(self, **options: str) -> _Session:
+        self._opts = options
+        return self
+
+    def load(self, paths: list[str]) -> Any:
+        from pyspark.sql.types import StringType, StructField, StructType
+
+        self.asked.append((self._fmt, self._opts, paths))
+        return type("Frame", (), {"schema": StructType([StructField("x", StringType())])})()
+
+
+def test_auto_loader_becomes_a_file_stream_of_its_format() -> None:
+    from checkers.runtime.compat import _auto_loader
+
+    session = _Session()
+    source = _Source({"cloudFiles.format": "csv", "cloudFiles.schemaLocation": "/s", "header": "true",
+                      "cloudFiles.inferColumnTypes": "true"})
+    _auto_loader(source, session)
+    assert (source._format, source._options) == ("csv", {"header": "true", "inferSchema": "true"})
+    assert session.asked == [("csv", {"header": "true", "inferSchema": "true"}, ["/landing/in"])]
+    assert '"name":"x"' in source._schema.replace(" ", "")
+    given = _Source({"cloudFiles.format": "json"}, schema="x STRING")
+    _auto_loader(given, session)
+    assert given._schema == "x STRING" and len(session.asked) == 1  # a schema given is a schema kept
+    with pytest.raises(NotEmulatedError, match="cloudFiles.format"):
+        _auto_loader(_Source({"header": "true"}), session)

@@ -43,3 +43,26 @@ def test_installed_kernel_provides_dbutils_with_widget_defaults(tmp_path: Path) 
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
+
+
+def test_a_logging_set_up_after_pyspark_does_not_turn_its_connect_logger_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A kernel forked from a process that imported PySpark configures logging afterwards (the kernel app does), which
+    turns PySpark's disabled Connect logger back on: every handled Spark error would print JSON lines in a cell."""
+    import logging
+    import logging.config
+
+    import pyspark.sql.connect.logging  # noqa: F401 - the logger exists (and is off) once this is imported
+
+    from checkers.runtime.kernel import _quiet_connect_logging
+
+    monkeypatch.delenv("SPARK_CONNECT_LOG_LEVEL", raising=False)
+    connect = logging.getLogger("pyspark.sql.connect.logging")
+    monkeypatch.setattr(connect, "disabled", True)
+    logging.config.dictConfig({"version": 1, "disable_existing_loggers": False})  # what traitlets' apps do
+    assert connect.disabled is False  # the mechanism: without the kit's fix the logger is on again
+    _quiet_connect_logging()
+    assert connect.disabled is True
+    monkeypatch.setenv("SPARK_CONNECT_LOG_LEVEL", "debug")  # asked for: left as PySpark set it
+    connect.disabled = False
+    _quiet_connect_logging()
+    assert connect.disabled is False

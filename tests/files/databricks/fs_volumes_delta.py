@@ -65,6 +65,26 @@ assert os.path.isdir(out)
 
 # COMMAND ----------
 
+# DBTITLE 1,Auto Loader lands the volume's CSV files in a table, once
+dbutils.fs.rm(vol + "/_checkpoints", recurse=True)
+spark.sql("DROP TABLE IF EXISTS workspace.fidelity_files.streamed")
+(spark.readStream.format("cloudFiles")
+    .option("cloudFiles.format", "csv")
+    .option("cloudFiles.schemaLocation", vol + "/_schemas/events")
+    .option("pathGlobFilter", "*.csv")
+    .option("header", "true")
+    .load(vol + "/in")
+    .writeStream.format("delta")
+    .option("checkpointLocation", vol + "/_checkpoints/events")
+    .trigger(availableNow=True)
+    .toTable("workspace.fidelity_files.streamed")
+    .awaitTermination())
+streamed = spark.table("workspace.fidelity_files.streamed")
+assert streamed.count() == len(raw)
+assert dict(streamed.dtypes)["price"] == "string"  # Auto Loader's default for CSV: every column a string
+
+# COMMAND ----------
+
 # MAGIC %sql
 # MAGIC DESCRIBE TABLE workspace.fidelity_files.events
 
