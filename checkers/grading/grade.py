@@ -313,6 +313,23 @@ def read_sources(submission: Submission) -> tuple[dict[str, str], dict[str, list
     return unreadable, written
 
 
+def _schemas(spark: Any) -> set[str]:
+    return {d.name for d in spark.catalog.listDatabases()}
+
+
+def _leave_nothing_behind(spark: Any, before: set[str]) -> None:
+    """On a worker's own server, the next grading (another submission) starts clean: schemas the submission made
+    beside its own are dropped, and so are its global temporary views."""
+    with contextlib.suppress(Exception):
+        for made in _schemas(spark) - before:
+            spark.sql(f"DROP SCHEMA IF EXISTS `{made}` CASCADE")
+    with contextlib.suppress(Exception):
+        for view in spark.sql("SHOW VIEWS IN global_temp").collect():
+            spark.catalog.dropGlobalTempView(view.viewName)
+    with contextlib.suppress(Exception):
+        spark.catalog.clearCache()
+
+
 def _from_result(stem: str, result: Any, *, task_key: str | None = None) -> NotebookRun:
     """An executor :class:`NotebookResult` → :class:`NotebookRun`."""
     error = None
@@ -536,6 +553,7 @@ def grade_submission(*, folder: Path, options: GradeOptions | None = None, work_
     prepare_kernels(env=widget_env, kernels=WIDGET_KERNELS, ahead=kernels_ahead)
     spark = None
     owned: list[str] = []
+    before: set[str] | None = None  # the worker server's schemas before this grading
     try:
         spark = connect(endpoint=endpoint)
         for key, value in (SMALL_DATA_SQL_CONFS if rows <= SMALL_ROWS else {}).items():
@@ -545,6 +563,7 @@ def grade_submission(*, folder: Path, options: GradeOptions | None = None, work_
             raise GradingError(f"Schema {taken[0]} already exists; the grader only reads tables written by this run.",
                                hint="Leave the schema out (a fresh one is made), or drop that schema first.")
         owned = [schema, widget_schema]
+        before = _schemas(spark) if server_data is not None else None
 
         say("Copying the submission")
         notes = copy_submission(source=folder, dest=work / "submission")
@@ -613,6 +632,8 @@ def grade_submission(*, folder: Path, options: GradeOptions | None = None, work_
             for made in [] if keep else owned:
                 with contextlib.suppress(Exception):
                     spark.sql(f"DROP SCHEMA IF EXISTS {made} CASCADE")
+            if before is not None and not keep:
+                _leave_nothing_behind(spark, before)
             with contextlib.suppress(Exception):
                 spark.stop()
 

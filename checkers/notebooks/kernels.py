@@ -291,18 +291,7 @@ class KernelService:
         km, sandboxed = _kernel_manager(sockets, writable=[*writable, sockets] if writable else (),
                                         read_only=_paths(env, SANDBOX_READONLY_ENV),
                                         hidden=_paths(env, SANDBOX_HIDDEN_ENV))
-        kernel_env = {k: v for k, v in env.items() if k not in _NOT_KEYED}
-        kernel_env[POOL_ENV] = "1"
-        # The kernel process's own output (ipykernel's log: a shutdown mid-message prints a ZMQError traceback) goes
-        # to a file beside its sockets, never to the console of the command that runs the notebook.
-        log = open(sockets / KERNEL_LOG, "ab")  # noqa: SIM115 - the kernel process keeps it open; closed below
-        try:
-            await km.start_kernel(env=kernel_env, cwd=str(sockets), stdout=log, stderr=log)
-        except BaseException:
-            shutil.rmtree(sockets, ignore_errors=True)
-            raise
-        finally:
-            log.close()  # the kernel has its own copy of the descriptor
+        await _start_logged(km, sockets, env)
         return Kernel(km=km, sockets=sockets, key=key, sandboxed=sandboxed)
 
     async def _start_forked(self, server: Any, *, env: dict[str, str], key: Key) -> Kernel:
@@ -310,16 +299,7 @@ class KernelService:
 
         sockets = Path(tempfile.mkdtemp(prefix="k", dir=server.folder))  # inside the fork server's sandbox
         km = forked_kernel_manager(sockets, server)
-        kernel_env = {k: v for k, v in env.items() if k not in _NOT_KEYED}
-        kernel_env[POOL_ENV] = "1"
-        log = open(sockets / KERNEL_LOG, "ab")  # noqa: SIM115 - the relay hands it to the kernel; closed below
-        try:
-            await km.start_kernel(env=kernel_env, cwd=str(sockets), stdout=log, stderr=log)
-        except BaseException:
-            shutil.rmtree(sockets, ignore_errors=True)
-            raise
-        finally:
-            log.close()
+        await _start_logged(km, sockets, env)
         kernel = Kernel(km=km, sockets=sockets, key=key, sandboxed=server.sandboxed, forked=True)
         deadline = time.monotonic() + 10.0  # the relay names the kernel's pid within milliseconds
         while forked_pid(sockets) is None and time.monotonic() < deadline and await km.is_alive():
@@ -404,6 +384,21 @@ def _kernel_manager(sockets: Path, *, writable: Sequence[Path], read_only: Seque
             return ConfinedKernelManager(writable=list(writable), read_only=list(read_only), hidden=list(hidden),
                                          **options), True
     return AsyncKernelManager(**options), False
+
+
+async def _start_logged(km: Any, sockets: Path, env: dict[str, str]) -> None:
+    """Start ``km``'s kernel as a pooled one. Its own output (ipykernel's log: a shutdown mid-message prints a ZMQError
+    traceback) goes to a file beside its sockets, never to the console of the command that runs the notebook."""
+    kernel_env = {k: v for k, v in env.items() if k not in _NOT_KEYED}
+    kernel_env[POOL_ENV] = "1"
+    log = open(sockets / KERNEL_LOG, "ab")  # noqa: SIM115 - the kernel (or its relay) keeps a copy; closed below
+    try:
+        await km.start_kernel(env=kernel_env, cwd=str(sockets), stdout=log, stderr=log)
+    except BaseException:
+        shutil.rmtree(sockets, ignore_errors=True)
+        raise
+    finally:
+        log.close()
 
 
 def _stop_fork_server(server: Any) -> None:

@@ -306,3 +306,21 @@ def test_cli_grades_folders_and_zips_writes_every_export_and_resumes(tmp_path: P
     result = grade_cohort(cohort_dir=cohort, out_dir=out)
     assert result.graded == [] and sorted(result.skipped) == ["crash", "evil", "good"]
 
+
+
+@pytest.mark.spark
+def test_a_worker_server_is_left_clean_for_the_next_submission(spark: Any) -> None:
+    """What a submission leaves beside its own schema (another schema, a global temporary view) is gone before the
+    worker's next grading, and what was there before stays."""
+    from checkers.grading.grade import _leave_nothing_behind, _schemas
+
+    spark.sql("CREATE SCHEMA IF NOT EXISTS kept_before_grading")
+    before = _schemas(spark)
+    spark.sql("CREATE SCHEMA IF NOT EXISTS stash_for_a_peer")
+    spark.sql("CREATE TABLE stash_for_a_peer.silver AS SELECT 1 AS x")
+    spark.range(3).createOrReplaceGlobalTempView("stash_view")
+    _leave_nothing_behind(spark, before)
+    assert not spark.catalog.databaseExists("stash_for_a_peer")
+    assert spark.catalog.databaseExists("kept_before_grading")
+    assert "stash_view" not in {r.viewName for r in spark.sql("SHOW VIEWS IN global_temp").collect()}
+    spark.sql("DROP SCHEMA kept_before_grading")
