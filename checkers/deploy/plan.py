@@ -61,9 +61,9 @@ class NotebookUpload:
     name: str
     """Its name in the workspace: the file's stem (the job's notebook paths end in it)."""
     format: str
-    """Import format: ``JUPYTER`` for ``.ipynb``, ``SOURCE`` for Databricks source ``.py``."""
+    """Import format: ``JUPYTER`` for ``.ipynb``, ``SOURCE`` for Databricks source ``.py`` and ``.sql``."""
     language: str | None
-    """``PYTHON`` for a source file; None for Jupyter (the notebook says its language)."""
+    """``PYTHON`` or ``SQL`` for a source file; None for Jupyter (the notebook says its language)."""
     content: str
     """The file's bytes, base64-encoded, as the import API takes them."""
 
@@ -209,7 +209,7 @@ def _upload(file: Path) -> NotebookUpload:
                                           "Cells) and save it.")
     if file.suffix == ".ipynb":
         return NotebookUpload(file, file.stem, "JUPYTER", None, content)
-    return NotebookUpload(file, file.stem, "SOURCE", "PYTHON", content)
+    return NotebookUpload(file, file.stem, "SOURCE", "SQL" if file.suffix == ".sql" else "PYTHON", content)
 
 
 def _uploads(folder: Path, job: LoadedJob, notes: list[str]) -> list[NotebookUpload]:

@@ -343,7 +343,7 @@ def _from_result(stem: str, result: Any, *, task_key: str | None = None) -> Note
 
 def _unavailable(stem: str, submission: Submission, unreadable: dict[str, str]) -> NotebookRun | None:
     if submission.notebook(stem) is None:
-        return NotebookRun(stem=stem, status="missing", message=f"{stem}.ipynb (or .py) is not in the submission")
+        return NotebookRun(stem=stem, status="missing", message=f"{stem}.ipynb (or .py, .sql) is not in the submission")
     if stem in unreadable:
         return NotebookRun(stem=stem, status="unreadable", message=unreadable[stem])
     return None

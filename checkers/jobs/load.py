@@ -23,12 +23,10 @@ import yaml
 from databricks.sdk.service import jobs
 
 from checkers.errors import JobDefinitionError
-from checkers.notebooks.formats import find_notebooks_below
+from checkers.notebooks.formats import NOTEBOOK_SUFFIXES, SQL_SOURCE_HEADER, find_notebooks_below
 
 JobShape = Literal["bundle", "create", "get"]
 
-#: File suffixes a notebook may have locally, in the order a bare stem is matched.
-NOTEBOOK_SUFFIXES = (".ipynb", ".py")
 #: First line of a Databricks source-format notebook.
 SOURCE_HEADER = "# Databricks notebook source"
 
@@ -437,14 +435,15 @@ def _stem_of(notebook_path: str) -> str:
 def _note_for(file: Path, others: list[Path]) -> str | None:
     if len(others) > 1:
         return f"both {others[0].name} and {others[1].name} exist; using {file.name}"
-    if file.suffix == ".py":
+    if file.suffix in (".py", ".sql"):
+        header = SOURCE_HEADER if file.suffix == ".py" else SQL_SOURCE_HEADER
         try:
             with file.open(encoding="utf-8") as fh:
                 first = fh.readline().strip()
         except (OSError, UnicodeDecodeError):
             return None
-        if first != SOURCE_HEADER:
-            return f"{file.name} does not start with `{SOURCE_HEADER}`, so Databricks treats it as a plain file"
+        if first != header:
+            return f"{file.name} does not start with `{header}`, so Databricks treats it as a plain file"
     return None
 
 

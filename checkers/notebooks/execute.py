@@ -99,7 +99,7 @@ def resolve_notebook_path(path: str | Path, *, base: Path) -> Path:
         with_suffix = candidate.with_name(candidate.name + suffix)
         if with_suffix.is_file():
             return with_suffix
-    raise NotebookExecutionError(f"Notebook '{path}' not found (looked for {candidate}.ipynb and .py).",
+    raise NotebookExecutionError(f"Notebook '{path}' not found (looked for {candidate}.ipynb, .py and .sql).",
                                  hint="Paths are relative to the calling notebook's folder, without extension.")
 
 

@@ -22,8 +22,10 @@ CELL_SEPARATOR = "# COMMAND ----------"
 MAGIC_PREFIX = "# MAGIC"
 CELL_META_KEY = "application/vnd.databricks.v1+cell"
 NOTEBOOK_META_KEY = "application/vnd.databricks.v1+notebook"
-NOTEBOOK_SUFFIXES = (".ipynb", ".py")
-_DBTITLE = re.compile(r"^# DBTITLE \d+,(?P<title>.*)$")
+SQL_SOURCE_HEADER = "-- Databricks notebook source"
+"""A SQL notebook's source file (``.sql``) in a Databricks Git folder: ``--`` comments instead of ``#``."""
+NOTEBOOK_SUFFIXES = (".ipynb", ".py", ".sql")
+_DBTITLE = re.compile(r"^(?:#|--) DBTITLE \d+,(?P<title>.*)$")
 
 
 def find_notebook(folder: Path, stem: str) -> Path | None:
@@ -78,10 +80,10 @@ def read_notebook(path: Path) -> NotebookNode:
         raise NotebookFormatError(f"cannot be read: {exc.strerror}.", path=path) from None
     if path.suffix == ".ipynb":
         return parse_ipynb(text, path=path)
-    if path.suffix == ".py":
+    if path.suffix in (".py", ".sql"):
         return parse_source(text, path=path)
-    raise NotebookFormatError(f"has suffix '{path.suffix}'; notebooks are .ipynb or Databricks source .py files.",
-                              path=path)
+    raise NotebookFormatError(f"has suffix '{path.suffix}'; notebooks are .ipynb files or Databricks source .py or "
+                              ".sql files.", path=path)
 
 
 def parse_ipynb(text: str, *, path: Path | str = "<notebook>") -> NotebookNode:
@@ -106,33 +108,46 @@ def parse_ipynb(text: str, *, path: Path | str = "<notebook>") -> NotebookNode:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise NotebookFormatError(f"is not a valid Jupyter notebook: {first_line}", path=path,
                                   hint="Export it again, or open and save it in Jupyter.") from None
+    databricks = nb.metadata.get(NOTEBOOK_META_KEY)
+    if isinstance(databricks, dict) and str(databricks.get("language", "")).lower() == "sql":
+        for cell in nb.cells:  # a SQL notebook's export: its own cells are plain SQL, other languages say so
+            if cell.cell_type == "code" and cell.source.strip() and not cell.source.lstrip().startswith("%"):
+                cell.source = "%sql\n" + cell.source
     return nb
 
 
 def parse_source(text: str, *, path: Path | str = "<notebook>") -> NotebookNode:
-    """Databricks source format → notebook; ``# MAGIC`` lines are unwrapped, ``%md`` cells become markdown."""
+    """Databricks source format → notebook; ``# MAGIC`` lines are unwrapped, ``%md`` cells become markdown.
+
+    A ``.sql`` source file (``-- Databricks notebook source``) is a SQL notebook: its plain cells become ``%sql``
+    cells, and its ``-- MAGIC %python`` cells Python ones, so one kernel runs both."""
     lines = text.splitlines()
-    if not lines or lines[0].strip() != SOURCE_HEADER:
+    sql = Path(str(path)).suffix == ".sql"
+    header = SQL_SOURCE_HEADER if sql else SOURCE_HEADER
+    if not lines or lines[0].strip() != header:
         raise NotebookFormatError(
-            f"is not a Databricks notebook: its first line must be '{SOURCE_HEADER}'.", path=path,
+            f"is not a Databricks notebook: its first line must be '{header}'.", path=path,
             hint="Export the notebook from Databricks as 'Source file', or save it as .ipynb.")
+    separator = "-- COMMAND ----------" if sql else CELL_SEPARATOR
     chunks: list[list[str]] = [[]]
     for line in lines[1:]:
-        if line.strip() == CELL_SEPARATOR:
+        if line.strip() == separator:
             chunks.append([])
         else:
             chunks[-1].append(line)
     nb = nbformat.v4.new_notebook()
-    nb.metadata[NOTEBOOK_META_KEY] = {"notebookName": Path(str(path)).stem, "language": "python"}
+    nb.metadata[NOTEBOOK_META_KEY] = {"notebookName": Path(str(path)).stem, "language": "sql" if sql else "python"}
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     for chunk in chunks:
-        cell = _source_cell(chunk)
+        cell = _source_cell(chunk, magic="-- MAGIC" if sql else MAGIC_PREFIX)
         if cell is not None:
+            if sql and cell.cell_type == "code" and not cell.source.lstrip().startswith("%"):
+                cell.source = "%sql\n" + cell.source
             nb.cells.append(cell)
     return nb
 
 
-def _source_cell(chunk: list[str]) -> NotebookNode | None:
+def _source_cell(chunk: list[str], *, magic: str = MAGIC_PREFIX) -> NotebookNode | None:
     while chunk and not chunk[0].strip():
         chunk = chunk[1:]
     while chunk and not chunk[-1].strip():
@@ -143,9 +158,8 @@ def _source_cell(chunk: list[str]) -> NotebookNode | None:
         chunk = chunk[1:]
     if not chunk:
         return None
-    if all(line.startswith(MAGIC_PREFIX) for line in chunk):
-        body = [line[len(MAGIC_PREFIX) + 1:] if line.startswith(MAGIC_PREFIX + " ") else line[len(MAGIC_PREFIX):]
-                for line in chunk]
+    if all(line.startswith(magic) for line in chunk):
+        body = [line[len(magic) + 1:] if line.startswith(magic + " ") else line[len(magic):] for line in chunk]
         first = body[0].strip()
         if first in ("%md", "%md-sandbox") or first.startswith(("%md ", "%md-sandbox ")):
             md = [body[0].strip().split(None, 1)[1]] if " " in body[0].strip() else []

@@ -183,7 +183,7 @@ class DatabricksMagics:
             try:
                 return resolve_notebook_path(Path(path).name, base=base)
             except NotebookExecutionError:
-                raise MagicError(f"%run {path}: no notebook '{Path(path).name}' (.ipynb or .py) in {base}.",
+                raise MagicError(f"%run {path}: no notebook '{Path(path).name}' (.ipynb, .py or .sql) in {base}.",
                                  hint="Paths are relative to the calling notebook, e.g. %run ./utils") from None
 
     def _exec_cell(self, source: str, *, target: Path, number: int, call: str) -> None:

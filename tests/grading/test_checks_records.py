@@ -98,7 +98,7 @@ def test_a_missing_00_widgets_notebook() -> None:
     missing = NotebookRun(stem="00_widgets", status="missing", message="not in the submission")
     results = grade(evidence(passed=missing, defaults=missing), WIDGET_CHECKS)
     assert results["widgets.declared"].status == "failed"
-    assert "00_widgets.ipynb (or .py) is not in the submission" in results["widgets.declared"].message
+    assert "00_widgets.ipynb (or .py, .sql) is not in the submission" in results["widgets.declared"].message
 
 
 def test_task_widgets_with_a_wrong_default() -> None:

@@ -143,7 +143,7 @@ def test_a_broken_submission_is_graded_with_reasons_not_crashed(broken: Path) ->
     by_id = {c.id: c for c in report.checks}
     assert by_id["job.valid"].status == "failed" and "cycle" in by_id["job.valid"].message
     assert by_id["widgets.declared"].status == "failed"
-    assert "00_widgets.ipynb (or .py) is not in the submission" in by_id["widgets.declared"].message
+    assert "00_widgets.ipynb (or .py, .sql) is not in the submission" in by_id["widgets.declared"].message
     assert by_id["silver.table"].status == "failed" and "not a valid notebook" in by_id["silver.table"].message
     assert by_id["gold.product_metrics.table"].status == "skipped"
     assert "02_silver did not succeed" in by_id["gold.product_metrics.table"].message

@@ -85,3 +85,31 @@ def test_a_notebook_without_cell_ids_gets_them_silently(tmp_path: Path, recwarn:
     ids = [c.get("id") for c in nb.cells]
     assert all(ids) and len(set(ids)) == 2
     assert not [w for w in recwarn if "id" in str(w.message).lower()], [str(w.message) for w in recwarn]
+
+
+def test_a_sql_source_notebook_runs_its_plain_cells_as_sql(files: Path) -> None:
+    nb = read_notebook(files / "databricks" / "sql_widgets.sql")
+    kinds = [(c.cell_type, c.source.splitlines()[0]) for c in nb.cells]
+    assert kinds == [("markdown", "A SQL notebook, as a Databricks Git folder commits it: widgets declared the SQL "
+                                  "way, one Python cell."),
+                     ("code", "%sql"), ("code", "%sql"), ("code", "%python"), ("code", "%sql"), ("code", "%python")]
+    assert nb.cells[2].metadata[CELL_META_KEY] == {"title": "Both ways to read a widget in SQL"}
+    assert nb.cells[1].source.splitlines()[1] == "-- the job passes schema; layer keeps its default"
+
+
+def test_a_sql_notebooks_ipynb_export_marks_its_cells_as_sql(tmp_path: Path) -> None:
+    import json
+
+    cells = [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": source}
+             for source in ("SELECT 1", "%python\nx = 1", "", "%md\n# title")]
+    path = tmp_path / "02_silver.ipynb"
+    path.write_text(json.dumps({"nbformat": 4, "nbformat_minor": 0, "cells": cells, "metadata": {
+        "application/vnd.databricks.v1+notebook": {"language": "sql", "notebookName": "02_silver"}}}))
+    assert [c.source for c in read_notebook(path).cells] == ["%sql\nSELECT 1", "%python\nx = 1", "", "%md\n# title"]
+
+
+def test_a_sql_file_without_the_sql_header_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "02_silver.sql"
+    path.write_text("SELECT 1\n", encoding="utf-8")
+    with pytest.raises(NotebookFormatError, match="-- Databricks notebook source"):
+        read_notebook(path)

@@ -110,12 +110,12 @@ def test_every_magic_runs_in_an_exported_ipynb(files: Path, spark_endpoint: Any,
 
 @pytest.mark.spark
 @pytest.mark.kernel
-def test_sql_cells_declare_and_remove_widgets_as_on_databricks(files: Path, spark_endpoint: Any,
+def test_a_sql_source_notebook_declares_and_removes_widgets_as_on_databricks(files: Path, spark_endpoint: Any,
                                                                 tmp_path: Path) -> None:
     from checkers.notebooks.execute import execute_notebook
     from checkers.runtime.spark import kernel_env
 
-    result = execute_notebook(path=files / "databricks" / "sql_widgets.py", output_path=tmp_path / "out.ipynb",
+    result = execute_notebook(path=files / "databricks" / "sql_widgets.sql", output_path=tmp_path / "out.ipynb",
                               parameters={"schema": "from_the_job"}, env=kernel_env(spark_endpoint))
     assert result.ok, (result.message, result.failure and result.failure.traceback[-5:])
     declared = {w.name: (w.kind, w.default, w.choices) for w in result.record.widgets}

@@ -99,7 +99,7 @@ class NotebookRun:
         if self.exercise:
             return f"not done yet: exercise {self.exercise} ({where}) still raises NotImplementedError"
         if self.status == "missing":
-            return f"{self.stem}.ipynb (or .py) is not in the submission"
+            return f"{self.stem}.ipynb (or .py, .sql) is not in the submission"
         if self.status == "unreadable":
             return f"{self.stem} is not a valid notebook: {self.message}"
         if self.status == "not_run":

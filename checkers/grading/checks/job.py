@@ -66,7 +66,7 @@ def not_done(ev: Evidence, *exercises: str) -> str:
 
 def stem_of(notebook_path: str) -> str:
     name = PurePosixPath(notebook_path.replace("\\", "/")).name
-    for suffix in (".ipynb", ".py"):
+    for suffix in (".ipynb", ".py", ".sql"):
         if name.lower().endswith(suffix):
             return name[: -len(suffix)]
     return name
