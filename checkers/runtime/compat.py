@@ -508,6 +508,7 @@ def install(*, notice: Callable[[str], None] | None = None, translate_paths: boo
     _patch(DataStreamReader, "load", _wrap_stream_load)
     _patch(DataStreamWriter, "toTable", _wrap_stream_to_table)
     _patch(DataStreamWriter, "format", _wrap_stream_format)
+    _patch(DataStreamWriter, "_start_internal", _wrap_stream_start)
     _patch(DataFrameWriterV2, "createOrReplace", _wrap_v2_replace)
     _patch(DataFrameWriterV2, "replace", _wrap_v2_replace)
     _patch(DataFrameWriterV2, "append", _wrap_v2_append)
@@ -651,6 +652,24 @@ def _wrap_stream_format(original: Any) -> Any:
         return original(self, source)
 
     return format
+
+
+def _wrap_stream_start(original: Any) -> Any:
+    @functools.wraps(original)
+    def start(self: Any, path: str | None = None, tableName: str | None = None,  # noqa: N803 - PySpark's name
+              format: str | None = None, *args: Any, **options: Any) -> Any:  # noqa: A002 - PySpark's name
+        """A stream's sink path and checkpoint in ``/Volumes`` or ``dbfs:/`` land in the kit home, like a batch
+        write's; before, Spark took ``/Volumes/...`` as a folder at the root of this machine."""
+        self.options(**options)
+        for key in list(self._write_proto.options):
+            if key.lower() in ("path", "checkpointlocation"):
+                self._write_proto.options[key] = _path(self._write_proto.options[key])
+        if _is_delta(format):
+            format = LOCAL_FORMAT  # noqa: A001 - PySpark's name
+            _delta_notice()
+        return original(self, _path(path) if path else path, tableName, format, *args)
+
+    return start
 
 
 def _wrap_stream_to_table(original: Any) -> Any:

@@ -296,6 +296,26 @@ def _quiet_connect_logging() -> None:
         logging.getLogger("pyspark.sql.connect.logging").disabled = True
 
 
+def _install_dbruntime(namespace: dict[str, Any]) -> None:
+    """On Databricks, ``from databricks.sdk.runtime import spark, dbutils`` (the idiom of helper modules) takes the
+    notebook's own objects through the runtime's ``dbruntime`` module. Without it, the SDK sets them to None or to
+    remote stand-ins. The kit provides that module, so the idiom gets the kernel's ``spark`` and ``dbutils``."""
+    import types
+
+    class UserNamespaceInitializer:
+        @classmethod
+        def getOrCreate(cls) -> UserNamespaceInitializer:  # noqa: N802 - the Databricks runtime's name
+            return cls()
+
+        def get_namespace_globals(self) -> dict[str, Any]:
+            return namespace
+
+    module = types.ModuleType("dbruntime", "The Day 07 kit's stand-in for the Databricks runtime's namespace.")
+    module.__path__ = []  # a package without submodules: `dbruntime.x` imports fail as ImportError, as the SDK expects
+    module.UserNamespaceInitializer = UserNamespaceInitializer  # type: ignore[attr-defined]
+    sys.modules.setdefault("dbruntime", module)
+
+
 def _setup(ip: Any, context: RunContext, future: Future | None) -> None:
     from checkers.runtime import magics
     from checkers.runtime.fs import LocalFS
@@ -312,4 +332,5 @@ def _setup(ip: Any, context: RunContext, future: Future | None) -> None:
     ip.push({"dbutils": dbutils, "display": display, "displayHTML": displayHTML,
              "spark": LazySpark(namespace, future, on_ready=_progress_installer(ip, context))})
     ip.set_custom_exc((NotebookExit,), _on_exit)
+    _install_dbruntime(namespace)
     magics.register(ip, dbutils=dbutils)

@@ -162,6 +162,7 @@ def test_files_volumes_delta_and_names_in_a_source_notebook(files: Path, spark: 
     result = _run(files / "databricks" / "fs_volumes_delta.py", spark_endpoint, tmp_path / "fs.ipynb")
     assert result.ok, (result.message, result.failure and result.failure.traceback[-5:])
     assert result.record.notices == [DELTA_NOTICE, AUTO_LOADER_NOTICE]
+    assert not Path("/Volumes/workspace/fidelity_files").exists()  # the stream's checkpoint went to the kit home
     from checkers.runtime.volumes import local_path
 
     assert (local_path("/Volumes/workspace/fidelity_files/landing/in/notes.txt")).read_text() == \

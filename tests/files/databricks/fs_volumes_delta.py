@@ -90,6 +90,15 @@ assert dict(streamed.dtypes)["price"] == "string"  # Auto Loader's default for C
 
 # COMMAND ----------
 
+# DBTITLE 1,The SDK's runtime module gives a helper module this notebook's own spark and dbutils
+from databricks.sdk.runtime import dbutils as runtime_dbutils
+from databricks.sdk.runtime import spark as runtime_spark
+
+assert runtime_dbutils is dbutils
+assert runtime_spark.range(3).count() == 3
+
+# COMMAND ----------
+
 # DBTITLE 1,main and hive_metastore are the local catalog; other catalogs are a clear error
 assert spark.table("main.fidelity_files.events").count() == len(raw) + 5
 assert spark.table("hive_metastore.fidelity_files.events").count() == len(raw) + 5
