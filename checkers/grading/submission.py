@@ -105,8 +105,16 @@ def _job_candidates(folder: Path, *, depth: int = 3) -> list[Path]:
                          and d not in SKIPPED_FOLDERS and len(rel.parts) < depth)
         if rel.parts:
             found += [Path(root) / f for f in sorted(files) if Path(f).suffix.lower() in JOB_SUFFIXES
-                      and (Path(root) / f).stat().st_size <= _MAX_JOB_FILE_BYTES]
+                      and _small_file(Path(root) / f)]
     return sorted(found, key=lambda p: (len(p.relative_to(folder).parts), str(p)))
+
+
+def _small_file(path: Path) -> bool:
+    """A regular file of job-definition size (a link, or a file that vanished, is not a candidate)."""
+    try:
+        return not path.is_symlink() and path.is_file() and path.stat().st_size <= _MAX_JOB_FILE_BYTES
+    except OSError:
+        return False
 
 
 def _find_job_file(folder: Path) -> tuple[Path | None, str | None]:

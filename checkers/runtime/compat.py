@@ -657,7 +657,8 @@ def _wrap_stream_format(original: Any) -> Any:
 def _wrap_stream_start(original: Any) -> Any:
     @functools.wraps(original)
     def start(self: Any, path: str | None = None, tableName: str | None = None,  # noqa: N803 - PySpark's name
-              format: str | None = None, *args: Any, **options: Any) -> Any:  # noqa: A002 - PySpark's name
+              format: str | None = None, outputMode: str | None = None,  # noqa: A002, N803 - PySpark's names
+              partitionBy: Any = None, queryName: str | None = None, **options: Any) -> Any:  # noqa: N803
         """A stream's sink path and checkpoint in ``/Volumes`` or ``dbfs:/`` land in the kit home, like a batch
         write's; before, Spark took ``/Volumes/...`` as a folder at the root of this machine."""
         self.options(**options)
@@ -667,7 +668,8 @@ def _wrap_stream_start(original: Any) -> Any:
         if _is_delta(format):
             format = LOCAL_FORMAT  # noqa: A001 - PySpark's name
             _delta_notice()
-        return original(self, _path(path) if path else path, tableName, format, *args)
+        return original(self, path=_path(path) if path else path, tableName=tableName, format=format,
+                        outputMode=outputMode, partitionBy=partitionBy, queryName=queryName)
 
     return start
 

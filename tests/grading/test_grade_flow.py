@@ -210,3 +210,10 @@ def test_a_stale_top_level_copy_is_not_graded_when_the_job_runs_another(tmp_path
     found = find_submission(folder=root)
     assert found.notebooks["01_bronze"] == root / "src" / "01_bronze.ipynb"
     assert any("both 01_bronze.ipynb and 01_bronze.py exist; grading 01_bronze.ipynb" in n for n in found.notes)
+
+
+def test_a_broken_link_below_the_folder_is_not_a_job_candidate(tmp_path: Path) -> None:
+    (tmp_path / "resources").mkdir()
+    os.symlink(tmp_path / "gone.yml", tmp_path / "resources" / "job.yml")
+    found = find_submission(folder=tmp_path)
+    assert found.job_file is None and "no job definition file" in (found.job_problem or "")
