@@ -22,7 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "seen, then check the widgets, the bronze / silver / gold tables, the job and the run. "
                     "Exit code 0 when every required check passes, 1 when one fails, 2 when it cannot grade.")
     parser.add_argument("folder", nargs="?", type=Path,
-                        help="the submission folder: four notebooks and a job file "
+                        help="the submission folder: five notebooks and a job file "
                              "(default: my_work/ when it exists, else lessons/)")
     parser.add_argument("--solutions", action="store_true", help="grade solutions/ (must give full marks)")
     parser.add_argument("--json", dest="json_path", type=Path, metavar="FILE", help="write the JSON report here")
@@ -64,7 +64,7 @@ def handler(args: argparse.Namespace) -> int:
     folder = submission_folder(args)
     if not folder.is_dir():
         raise GradingError(f"Submission folder {folder} does not exist or is not a folder.",
-                           hint="Pass the folder holding your four notebooks and job file.")
+                           hint="Pass the folder holding your five notebooks and job file.")
     with console.status(f"Grading {folder} …", spinner="dots") as status:
         report = grade_submission(folder=folder, seed=args.seed, rows=args.rows or DEFAULT_ROWS,
                                   work_dir=args.work_dir, keep=args.keep, all_cells=args.all_cells,

@@ -3,7 +3,7 @@
 The flow, for a submission folder:
 
 1. copy it to a private grading folder (nothing a notebook writes lands in the learner's folder);
-2. find the four notebooks and the job file; load and validate the job;
+2. find the five notebooks and the job file; load and validate the job;
 3. generate raw data the learner has never seen (a seed other than the sample's, recorded in the report);
 4. run the submission's own job with the local runner, passing ``source_path`` (that file) and a schema of its
    own (``grade_<id>``) as job parameters — or, when the job cannot run as the contract asks, run the
@@ -153,7 +153,7 @@ def new_schema_name() -> str:
 def _check_arguments(*, folder: Path, rows: int, schema: str | None) -> None:
     if not folder.is_dir():
         raise GradingError(f"Submission folder {folder} does not exist or is not a folder.",
-                           hint="Pass the folder holding your four notebooks and job file "
+                           hint="Pass the folder holding your five notebooks and job file "
                                 "(default: my_work/, else lessons/).")
     if isinstance(rows, bool) or not isinstance(rows, int) or rows < MIN_ROWS:
         raise GradingError(f"--rows {rows!r} is too small: the unseen data needs at least {MIN_ROWS} rows so every "

@@ -48,7 +48,7 @@ def extract_zip(*, archive: Path, dest: Path) -> Path:
         members = zf.infolist()
         if len(members) > MAX_ARCHIVE_FILES:
             raise UnsafeArchiveError(f"{archive.name} holds {len(members)} files (limit {MAX_ARCHIVE_FILES}).",
-                                     hint="Hand in only the four notebooks and the job file.")
+                                     hint="Hand in only the five notebooks and the job file.")
         total = 0
         for m in members:
             name = m.filename
@@ -63,7 +63,7 @@ def extract_zip(*, archive: Path, dest: Path) -> Path:
             total += m.file_size
             if total > MAX_ARCHIVE_BYTES:
                 raise UnsafeArchiveError(f"{archive.name} unpacks to more than {MAX_ARCHIVE_BYTES // 2**20} MB.",
-                                         hint="Hand in only the four notebooks and the job file.")
+                                         hint="Hand in only the five notebooks and the job file.")
         dest.mkdir(parents=True, exist_ok=False)
         for m in members:
             target = dest.joinpath(*PurePosixPath(m.filename.replace("\\", "/")).parts)

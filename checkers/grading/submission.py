@@ -1,4 +1,4 @@
-"""Find what a submission holds: the four notebooks (by stem) and its one job definition file.
+"""Find what a submission holds: the five notebooks (by stem) and its one job definition file.
 
 A submission is graded from a private copy, so nothing its notebooks write lands in the learner's folder,
 and what is found there never depends on what a notebook does while it runs. Finding files never fails on
@@ -58,7 +58,7 @@ def find_submission(*, folder: Path) -> Submission:
     folder = Path(folder)
     if not folder.is_dir():
         raise GradingError(f"Submission folder {folder} does not exist or is not a folder.",
-                           hint="Pass the folder holding your four notebooks and job file.")
+                           hint="Pass the folder holding your five notebooks and job file.")
     notes: list[str] = []
     job_file, problem = _find_job_file(folder)
     runs = _notebooks_the_job_runs(job_file, folder)
@@ -161,7 +161,7 @@ def copy_submission(*, source: Path, dest: Path) -> list[str]:
     source = Path(source)
     if not source.is_dir():
         raise GradingError(f"Submission folder {source} does not exist or is not a folder.",
-                           hint="Pass the folder holding your four notebooks and job file.")
+                           hint="Pass the folder holding your five notebooks and job file.")
     notes: list[str] = []
     dest.mkdir(parents=True, exist_ok=False)
     for root, dirs, files in os.walk(source, followlinks=False):
