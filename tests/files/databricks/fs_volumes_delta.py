@@ -84,6 +84,18 @@ streamed = spark.table("workspace.fidelity_files.streamed")
 assert streamed.count() == len(raw)
 assert dict(streamed.dtypes)["price"] == "string"  # Auto Loader's default for CSV: every column a string
 
+typed = (spark.readStream.format("cloudFiles")
+         .options(**{"cloudFiles.format": "csv", "cloudFiles.inferColumnTypes": "true", "header": "true",
+                     "pathGlobFilter": "*.csv"})
+         .load(vol + "/in"))
+assert dict(typed.dtypes)["price"] == "double", typed.dtypes
+try:
+    spark.readStream.format("cloudFiles").option("header", "true").load(vol + "/in")
+except Exception as exc:
+    assert "cloudFiles.format" in str(exc), exc
+else:
+    raise AssertionError("Auto Loader without cloudFiles.format must say what is missing")
+
 # COMMAND ----------
 
 # MAGIC %sql
