@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from checkers.errors import CheckersError, GradingError
-from checkers.notebooks.formats import NOTEBOOK_SUFFIXES, SKIPPED_FOLDERS, find_notebooks_below
+from checkers.notebooks.formats import NOTEBOOK_SUFFIXES, find_notebooks_below, folders_below
 
 NOTEBOOK_STEMS = ("00_widgets", "01_bronze", "02_silver", "03_gold", "04_quality")
 """The contract's notebooks, in the order they are graded (04_quality is the job's data-quality task)."""
@@ -96,17 +96,16 @@ def _notebooks_the_job_runs(job_file: Path | None, folder: Path) -> dict[str, Pa
     return runs
 
 
-def _job_candidates(folder: Path, *, depth: int = 3) -> list[Path]:
+def _job_candidates(folder: Path) -> list[Path]:
     """Job-like files below ``folder`` (not at its top), nearest first; big files (data) are not candidates."""
-    found: list[Path] = []
-    for root, dirs, files in os.walk(folder):
-        rel = Path(root).relative_to(folder)
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIPPED_DIRS
-                         and d not in SKIPPED_FOLDERS and len(rel.parts) < depth)
-        if rel.parts:
-            found += [Path(root) / f for f in sorted(files) if Path(f).suffix.lower() in JOB_SUFFIXES
-                      and _small_file(Path(root) / f)]
-    return sorted(found, key=lambda p: (len(p.relative_to(folder).parts), str(p)))
+    found: list[tuple[int, str, Path]] = []
+    for distance, sub in folders_below(folder):
+        try:
+            found += [(distance, str(p), p) for p in sub.iterdir() if p.suffix.lower() in JOB_SUFFIXES
+                      and _small_file(p)]
+        except OSError:
+            continue
+    return [path for *_, path in sorted(found)]
 
 
 def _small_file(path: Path) -> bool:

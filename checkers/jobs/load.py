@@ -424,7 +424,8 @@ def _is_workspace_path(notebook_path: str) -> bool:
     return notebook_path.startswith("/") or notebook_path.startswith("${")
 
 
-def _stem_of(notebook_path: str) -> str:
+def stem_of(notebook_path: str) -> str:
+    """The notebook name a task path runs: `/Users/me/day07/02_silver` or `../src/02_silver.ipynb` → `02_silver`."""
     name = PurePosixPath(notebook_path.replace("\\", "/")).name
     for suffix in NOTEBOOK_SUFFIXES:
         if name.lower().endswith(suffix):
@@ -454,7 +455,7 @@ def match_notebook(*, notebook_path: str, job_path: Path) -> NotebookMatch:
     local meaning, so they match ``<stem>.ipynb`` / ``<stem>.py`` in the job file's folder (docs/contract.md).
     """
     base = job_path.parent
-    stem = _stem_of(notebook_path)
+    stem = stem_of(notebook_path)
     if _is_workspace_path(notebook_path):
         folder = base
     else:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
@@ -41,13 +42,10 @@ SKIPPED_FOLDERS = frozenset({"__pycache__", "spark-warehouse", "metastore_db", "
 """Folders never searched for a learner's notebooks: caches, local Spark state, the kit's own feedback code."""
 
 
-def find_notebooks_below(folder: Path, stem: str, *, depth: int = 3) -> list[Path]:
-    """Every ``<stem>.ipynb`` / ``<stem>.py`` in ``folder``'s subfolders (not ``folder`` itself), nearest first.
+def folders_below(folder: Path, *, depth: int = 3) -> Iterator[tuple[int, Path]]:
+    """``(distance, subfolder)`` for ``folder``'s subfolders down to ``depth``, nearest first, in name order.
 
-    A Databricks bundle keeps notebooks in ``src/``, a zip often wraps everything in one folder: a notebook is
-    the contract's by its name wherever it sits. Hidden folders and :data:`SKIPPED_FOLDERS` are not searched.
-    """
-    found: list[tuple[int, str, int, Path]] = []
+    Where a submission keeps its files: hidden folders, links and :data:`SKIPPED_FOLDERS` are not entered."""
     level = [Path(folder)]
     for distance in range(1, depth + 1):
         below: list[Path] = []
@@ -57,12 +55,21 @@ def find_notebooks_below(folder: Path, stem: str, *, depth: int = 3) -> list[Pat
             except OSError:
                 continue
             below += [c for c in children if not c.name.startswith(".") and c.name not in SKIPPED_FOLDERS]
-        for child in below:
-            for rank, suffix in enumerate(NOTEBOOK_SUFFIXES):
-                candidate = child / f"{stem}{suffix}"
-                if candidate.is_file() and not candidate.is_symlink():
-                    found.append((distance, str(child), rank, candidate))
+        yield from ((distance, child) for child in below)
         level = below
+
+
+def find_notebooks_below(folder: Path, stem: str, *, depth: int = 3) -> list[Path]:
+    """Every ``<stem>.ipynb`` / ``.py`` / ``.sql`` in ``folder``'s subfolders (not ``folder`` itself), nearest first.
+
+    A Databricks bundle keeps notebooks in ``src/``, a zip often wraps everything in one folder: a notebook is
+    the contract's by its name wherever it sits."""
+    found: list[tuple[int, str, int, Path]] = []
+    for distance, child in folders_below(folder, depth=depth):
+        for rank, suffix in enumerate(NOTEBOOK_SUFFIXES):
+            candidate = child / f"{stem}{suffix}"
+            if candidate.is_file() and not candidate.is_symlink():
+                found.append((distance, str(child), rank, candidate))
     return [path for *_, path in sorted(found)]
 
 

@@ -677,10 +677,7 @@ def _wrap_stream_start(original: Any) -> Any:
 def _wrap_stream_to_table(original: Any) -> Any:
     @functools.wraps(original)
     def to_table(self: Any, tableName: str, *args: Any, **kwargs: Any) -> Any:  # noqa: N803 - PySpark's name
-        if _is_delta(kwargs.get("format")):
-            kwargs["format"] = LOCAL_FORMAT
-            _delta_notice()
-        return original(self, rewrite_name(tableName), *args, **kwargs)
+        return original(self, rewrite_name(tableName), *args, **kwargs)  # a Delta format: see _wrap_stream_start
 
     return to_table
 

@@ -3,10 +3,8 @@ with its grading. (The rest of the kernel tests run through it too: it is on by 
 
 from __future__ import annotations
 
-import json
 import sys
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +13,7 @@ import pytest
 
 from checkers.notebooks.execute import execute_notebook, release_kernels
 from checkers.notebooks.kernels import SANDBOX_ENV, kernel_service
+from tests.helpers.kernels import own_pool, run
 
 pytestmark = [pytest.mark.kernel,
               pytest.mark.skipif(not sys.platform.startswith("linux"), reason="kernels are forked on Linux only")]
@@ -22,13 +21,7 @@ pytestmark = [pytest.mark.kernel,
 
 @pytest.fixture()
 def env() -> dict[str, str]:
-    return {"DAY07_TEST_POOL": uuid.uuid4().hex}
-
-
-def _run(notebook: Path, env: dict[str, str], **params: str) -> tuple[Any, dict[str, Any]]:
-    result = execute_notebook(path=notebook, parameters=params, env=env)
-    assert result.ok, result.message
-    return result, json.loads(result.exit_value or "{}")
+    return own_pool()
 
 
 def _fork_servers() -> dict[tuple[str, ...], Any]:
@@ -43,8 +36,8 @@ def _serve_processes() -> list[psutil.Process]:
 
 def test_notebooks_run_in_kernels_forked_from_one_server(files: Path, env: dict[str, str]) -> None:
     notebook = files / "notebooks" / "fresh_kernel.py"
-    _, first = _run(notebook, env)
-    _, second = _run(notebook, env)
+    _, first = run(notebook, env)
+    _, second = run(notebook, env)
     servers = [p.pid for p in _serve_processes()]
     assert servers, "no fork server is running"
     parents = {psutil.Process(first["pid"]).ppid() if psutil.pid_exists(first["pid"]) else None,
@@ -60,7 +53,7 @@ def test_a_grading_gets_a_confined_fork_server_of_its_own_that_stops_with_it(fil
     inside.mkdir()
     outside.mkdir()
     graded = {**env, SANDBOX_ENV: str(inside)}
-    result, out = _run(files / "notebooks" / "fresh_kernel.py", graded, write_to=str(inside), also_to=str(outside))
+    result, out = run(files / "notebooks" / "fresh_kernel.py", graded, write_to=str(inside), also_to=str(outside))
     assert result.sandboxed
     assert out["wrote"]["write_to"] == "ok" and out["wrote"]["also_to"].startswith("refused")
     assert not (outside / "written.txt").exists()
@@ -90,7 +83,7 @@ def test_the_memory_guard_watches_the_forked_kernel_not_its_relay(env: dict[str,
 def test_with_forking_off_kernels_start_from_scratch(files: Path, env: dict[str, str],
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DAY07_KERNEL_FORK", "0")
-    result, out = _run(files / "notebooks" / "fresh_kernel.py", {**env, "DAY07_OWN": "1"})
+    result, out = run(files / "notebooks" / "fresh_kernel.py", {**env, "DAY07_OWN": "1"})
     assert result.ok
     parent = psutil.Process(out["pid"]).ppid() if psutil.pid_exists(out["pid"]) else None
     assert parent not in {p.pid for p in _serve_processes()}

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import sys
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +10,6 @@ import psutil
 import pytest
 
 from checkers.notebooks.execute import (
-    execute_notebook,
     kernels_starting,
     pooled_kernels,
     prepare_kernels,
@@ -20,6 +17,7 @@ from checkers.notebooks.execute import (
 )
 from checkers.notebooks.kernels import SANDBOX_ENV, kernel_service
 from checkers.runtime.context import NICE_ENV
+from tests.helpers.kernels import own_pool, run
 
 pytestmark = pytest.mark.kernel
 
@@ -31,14 +29,7 @@ def notebook(files: Path) -> Path:
 
 @pytest.fixture()
 def env() -> dict[str, str]:
-    """An environment of this test's own, so its kernels are pooled apart from every other test's."""
-    return {"DAY07_TEST_POOL": uuid.uuid4().hex}
-
-
-def run(notebook: Path, env: dict[str, str], **params: str) -> tuple[Any, dict[str, Any]]:
-    result = execute_notebook(path=notebook, parameters=params, env=env)
-    assert result.ok, result.message
-    return result, json.loads(result.exit_value or "{}")
+    return own_pool()
 
 
 def test_each_notebook_gets_a_fresh_kernel_that_the_pool_started_ahead(notebook: Path, env: dict[str, str],

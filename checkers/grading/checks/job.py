@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 
 from databricks.sdk.service import jobs
 
@@ -13,7 +12,7 @@ from checkers.grading.checks.evidence import Evidence
 from checkers.grading.checks.registry import Outcome, check, failed, passed, skipped
 from checkers.grading.quality_rule import QUALITY_STEM, THRESHOLD
 from checkers.grading.submission import TASK_STEMS
-from checkers.jobs.load import LoadedJob
+from checkers.jobs.load import LoadedJob, stem_of
 
 REQUIRED_PARAMETERS = ("source_path", "schema")
 REQUIRED_EXERCISES = ("job.parameters", "job.schedule", "job.dependencies", "job.fan_out")
@@ -62,14 +61,6 @@ def not_done(ev: Evidence, *exercises: str) -> str:
         return ""
     name = ev.job.file.name if ev.job.file else "the job file"
     return f"not done yet: {name} still has TODO {', '.join(left)}. "
-
-
-def stem_of(notebook_path: str) -> str:
-    name = PurePosixPath(notebook_path.replace("\\", "/")).name
-    for suffix in (".ipynb", ".py", ".sql"):
-        if name.lower().endswith(suffix):
-            return name[: -len(suffix)]
-    return name
 
 
 @dataclass
