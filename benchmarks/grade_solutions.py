@@ -51,7 +51,7 @@ class CpuMeter:
         self._thread.start()
 
     def _server_process(self):  # noqa: ANN202 - psutil.Process | None
-        from checkers.runtime.spark import server_status
+        from checkers.spark.server import server_status
 
         pid = server_status().pid
         try:
@@ -124,7 +124,7 @@ def main() -> int:
         os.environ["DAY07_HOME"] = tempfile.mkdtemp(prefix="day07-bench-grade-")
 
     from checkers.grading.grade import DEFAULT_ROWS
-    from checkers.runtime.spark import ensure_server, stop_server
+    from checkers.spark.server import ensure_server, stop_server
 
     rows = args.rows or DEFAULT_ROWS
     started = time.monotonic()

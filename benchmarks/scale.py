@@ -175,7 +175,7 @@ def _job_ids(execute: object, *, task: int) -> dict[str, object]:
 
 def run_floor(path: Path) -> Timing:
     """One CSV scan and count of the file on the kit's server."""
-    from checkers.runtime.spark import connect
+    from checkers.spark.server import connect
 
     spark = connect()
     try:
@@ -206,7 +206,7 @@ def main() -> int:
     if owned:
         os.environ["DAY07_HOME"] = tempfile.mkdtemp(prefix="day07-bench-scale-")
     args.data_dir.mkdir(parents=True, exist_ok=True)
-    from checkers.runtime.spark import ensure_server, server_status, stop_server
+    from checkers.spark.server import ensure_server, server_status, stop_server
 
     started = time.monotonic()
     endpoint = ensure_server()

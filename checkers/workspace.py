@@ -13,7 +13,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from checkers.checks_bundle import BUNDLE_DIR
+from checkers.authoring.checks_bundle import BUNDLE_DIR
 from checkers.config import PROJECT_ROOT
 from checkers.errors import CheckersError
 

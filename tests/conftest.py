@@ -37,7 +37,7 @@ def kit_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         yield home
     finally:
         if (home / "spark").exists():
-            from checkers.runtime.spark import stop_server
+            from checkers.spark.server import stop_server
 
             stop_server()
         if old is None:
@@ -49,7 +49,7 @@ def kit_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 @pytest.fixture(scope="session")
 def spark_endpoint(kit_home: Path) -> Any:
     """The one Spark Connect server of this test session (started on first use, stopped at the end)."""
-    from checkers.runtime.spark import ensure_server
+    from checkers.spark.server import ensure_server
 
     return ensure_server()
 
@@ -57,7 +57,7 @@ def spark_endpoint(kit_home: Path) -> Any:
 @pytest.fixture(scope="session")
 def spark(spark_endpoint: Any) -> Iterator[Any]:
     """A Spark Connect session for the test process itself (to inspect tables notebooks wrote)."""
-    from checkers.runtime.spark import connect
+    from checkers.spark.server import connect
 
     session = connect(endpoint=spark_endpoint)
     yield session

@@ -154,7 +154,7 @@ def test_without_bwrap_the_sandbox_tests_skip_naming_bubblewrap(monkeypatch: pyt
 
 
 def test_without_chromium_the_browser_tests_skip_naming_it(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from checkers import screenshots
+    from checkers.authoring import screenshots
 
     monkeypatch.delenv("CI", raising=False)
     monkeypatch.setenv("DAY07_CHROMIUM", str(tmp_path / "no-chromium"))

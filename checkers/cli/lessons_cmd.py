@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from checkers.authoring import BuildResult, build_lessons, find_exercises
+from checkers.authoring.lessons import BuildResult, build_lessons, find_exercises
 from checkers.cli import EXIT_FAILED, EXIT_OK, console, err_console
 from checkers.config import PROJECT_ROOT
 

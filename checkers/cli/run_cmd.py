@@ -81,7 +81,7 @@ def _load_checked(path: Path, job_key: str | None) -> LoadedJob | None:
 def _announce_spark(job: LoadedJob) -> None:
     """Say why nothing happens for a while when the run has to start the Spark server first."""
     from checkers.jobs.run import needs_spark
-    from checkers.runtime.spark import server_status
+    from checkers.spark.server import server_status
 
     if needs_spark(job) and not server_status().running:
         console.print(Text("Starting the local Spark server first (it can take a minute)…", style="dim"))
@@ -92,7 +92,7 @@ def _show_tables(schema: str | None) -> None:
     from rich.table import Table
 
     from checkers.config import settings
-    from checkers.runtime.spark import connect, server_status
+    from checkers.spark.server import connect, server_status
 
     if not schema or not (settings().spark_remote or server_status().running):
         return

@@ -17,10 +17,10 @@ from rich.table import Table
 
 from checkers.cli import EXIT_FAILED, EXIT_OK, EXIT_UNUSABLE, console
 from checkers.errors import CheckersError
-from checkers.runtime.spark import DEFAULT_PORT
+from checkers.spark.server import DEFAULT_PORT
 
 if TYPE_CHECKING:
-    from checkers.runtime.spark import ServerStatus
+    from checkers.spark.server import ServerStatus
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -71,7 +71,7 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 
 def start_handler(args: argparse.Namespace) -> int:
-    from checkers.runtime.spark import server_status, start_server
+    from checkers.spark.server import server_status, start_server
 
     if args.port is not None and not 0 < args.port < 65536:
         raise CheckersError(f"--port {args.port} is not a TCP port.", hint="Use a port from 1024 to 65535.")
@@ -90,7 +90,7 @@ def start_handler(args: argparse.Namespace) -> int:
 
 def stop_handler(args: argparse.Namespace) -> int:
     from checkers.config import settings
-    from checkers.runtime.spark import server_status, stop_server
+    from checkers.spark.server import server_status, stop_server
 
     remote = settings().spark_remote
     if remote:
@@ -107,7 +107,7 @@ def stop_handler(args: argparse.Namespace) -> int:
 
 
 def status_handler(args: argparse.Namespace) -> int:
-    from checkers.runtime.spark import server_status
+    from checkers.spark.server import server_status
 
     status = server_status()
     if args.json:
@@ -168,8 +168,8 @@ def _cluster_root():  # noqa: ANN202 - a Path
 
 
 def cluster_start_handler(args: argparse.Namespace) -> int:
-    from checkers.runtime.spark_cluster import start_local_cluster
-    from checkers.runtime.spark_memory import parse_memory
+    from checkers.spark.cluster import start_local_cluster
+    from checkers.spark.memory import parse_memory
 
     if args.workers < 1 or args.cores < 1:
         raise CheckersError(f"--workers {args.workers} and --cores {args.cores} must be at least 1.",
@@ -187,7 +187,7 @@ def cluster_start_handler(args: argparse.Namespace) -> int:
 
 
 def cluster_stop_handler(args: argparse.Namespace) -> int:
-    from checkers.runtime.spark_cluster import LocalCluster
+    from checkers.spark.cluster import LocalCluster
 
     cluster = LocalCluster.load(_cluster_root())
     if cluster is None or not cluster.alive():
@@ -199,7 +199,7 @@ def cluster_stop_handler(args: argparse.Namespace) -> int:
 
 
 def cluster_status_handler(args: argparse.Namespace) -> int:
-    from checkers.runtime.spark_cluster import LocalCluster
+    from checkers.spark.cluster import LocalCluster
 
     cluster = LocalCluster.load(_cluster_root())
     if cluster is None or not cluster.alive():

@@ -235,7 +235,7 @@ def _uploads(folder: Path, job: LoadedJob, notes: list[str]) -> list[NotebookUpl
 
 def _file_uploads(folder: Path) -> list[FileUpload]:
     """The check cells' code next to the notebooks, if the folder has it (``day07 start`` and the lessons do)."""
-    from checkers.checks_bundle import BUNDLE_DIR
+    from checkers.authoring.checks_bundle import BUNDLE_DIR
 
     root = folder / BUNDLE_DIR
     if not root.is_dir():

@@ -6,8 +6,9 @@ DataFrames and tables, the runtime's record of widgets and task values, and expe
 the notebook reads. So a ✅ in the notebook means the grader's check passes on that data.
 
 ``day07 lessons build`` copies this package, with the grader modules it runs, to ``day07_checks/`` next to the
-lesson notebooks (see :mod:`checkers.checks_bundle`): the same cells then run on Databricks. Importing this module
-is cheap (the standard library only): in a job run a check cell prints one line and does nothing else.
+lesson notebooks (see :mod:`checkers.authoring.checks_bundle`): the same cells then run on Databricks.
+Importing this module is cheap (the standard library only): in a job run a check cell prints one line and does
+nothing else.
 """
 
 from __future__ import annotations

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from checkers.errors import CheckersError, GradingError
+from checkers.grading.archives import UnsafeArchiveError, extract_zip, trim_outputs
 from checkers.grading.grade import GradeOptions, SandboxPolicy, sandbox_note, submission_seed
 from checkers.grading.gradebook import (
     DONE_STATUSES,
@@ -49,10 +50,9 @@ from checkers.grading.gradebook import (
     Gradebook,
 )
 from checkers.grading.report import Report, write_gradescope, write_json, write_junit, write_text_atomic
-from checkers.grading.sandbox import UnsafeArchiveError, extract_zip, trim_outputs
 
 if TYPE_CHECKING:
-    from checkers.runtime.spark import ServerSpec
+    from checkers.spark.server import ServerSpec
 
 SUMMARY_JSON = "summary.json"
 SUMMARY_MD = "summary.md"
@@ -134,7 +134,7 @@ def find_submissions(*, cohort_dir: Path) -> list[CohortSubmission]:
 
 
 def _server_identity(spec: ServerSpec | None) -> tuple[bool, int | None, str | None]:
-    from checkers.runtime.spark import server_status
+    from checkers.spark.server import server_status
 
     status = server_status(spec)
     return status.running, status.pid, status.started_at
@@ -152,7 +152,7 @@ class GradingServers:
     """One Spark server per worker, handed to one grading at a time: gradings running side by side never share a
     live server, so one submission cannot read, copy or drop another's tables while they are graded.
 
-    Each is confined (:class:`~checkers.runtime.spark.ServerSpec`) when the kernels are: it sees its own warehouse,
+    Each is confined (:class:`~checkers.spark.server.ServerSpec`) when the kernels are: it sees its own warehouse,
     metastore and the unseen data, read-only, and not the kit home, the cohort's folders or the host's ``/tmp``.
     The servers start on first use, in the worker that uses them (so they live as long as it), and are stopped
     and their folders removed at the end. With ``SPARK_REMOTE`` set, every grading uses that endpoint instead.
@@ -160,13 +160,13 @@ class GradingServers:
 
     def __init__(self, *, workers: int, confined: bool, hidden: tuple[Path, ...], rows: int | None = None) -> None:
         from checkers.config import settings
-        from checkers.runtime.spark import ServerSpec
-        from checkers.runtime.spark_memory import grading_sizing
+        from checkers.spark.memory import grading_sizing
+        from checkers.spark.server import ServerSpec
 
         s = settings()
         sizing = grading_sizing(rows, setting=s.spark_memory)
         if s.spark_master:  # one application of the cluster per worker, each with its share of the cores
-            from checkers.runtime.spark_cluster import cluster_cores
+            from checkers.spark.cluster import cluster_cores
 
             sizing = replace(sizing, cores_max=max(1, (cluster_cores(s.spark_master) or workers) // workers))
         # On a cluster the warehouse and the unseen data must be where every node reads them.
@@ -187,7 +187,7 @@ class GradingServers:
             self._free.put(spec)
 
     def close(self) -> None:
-        from checkers.runtime.spark import stop_server
+        from checkers.spark.server import stop_server
 
         for spec in self.specs:
             with contextlib.suppress(Exception):
@@ -240,7 +240,7 @@ def _grade_one(job: _Job, book: Gradebook) -> Entry:
 def _grade_on(job: _Job, book: Gradebook, entry: Entry, *, folder: Path, base: Path, spec: ServerSpec | None,
               started: float) -> Entry:
     """Grade on the server ``spec``, and once more if that server died meanwhile (not the learner's fault)."""
-    from checkers.runtime.spark import ensure_server
+    from checkers.spark.server import ensure_server
 
     sub = job.sub
     infra = ""
@@ -304,7 +304,7 @@ class _Watchdog:
         self._thread = threading.Thread(target=self._run, name="day07-cohort-watchdog", daemon=True)
 
     def _run(self) -> None:
-        from checkers.runtime.spark import server_status
+        from checkers.spark.server import server_status
 
         while not self._stop.wait(self.interval):
             for spec in self.specs:
@@ -338,7 +338,7 @@ def _key(spec: ServerSpec | None) -> str:
 def _restart_server(spec: ServerSpec | None = None) -> None:
     """Start the server again (unless already done), on its old port when free; failure = infrastructure error."""
     from checkers.errors import SparkServerError
-    from checkers.runtime.spark import ensure_server, server_status, start_server
+    from checkers.spark.server import ensure_server, server_status, start_server
 
     status = server_status(spec)
     port = _LAST_PORT.get(_key(spec))

@@ -62,7 +62,7 @@ from checkers.notebooks.kernels import SANDBOX_ENV, SANDBOX_HIDDEN_ENV, SANDBOX_
 from checkers.runtime.context import NICE_ENV, PREWARM_ENV
 from checkers.runtime.kernel import SESSION_CONF_ENV
 from checkers.runtime.progress import PROGRESS_ENV
-from checkers.runtime.spark_memory import SMALL_DATA_SQL_CONFS, SMALL_ROWS
+from checkers.spark.memory import SMALL_DATA_SQL_CONFS, SMALL_ROWS
 
 DEFAULT_ROWS = 30_000
 """Rows of unseen data: enough for every kind of dirt to appear many times, small enough to grade fast."""
@@ -116,7 +116,7 @@ class GradeOptions:
     hidden: tuple[Path, ...] = ()
     """Folders the submission's kernels must not see (a cohort's submissions and out folder)."""
     server: Any = None
-    """The Spark server to grade on (a :class:`~checkers.runtime.spark.ServerSpec`; default: the kit's own)."""
+    """The Spark server to grade on (a :class:`~checkers.spark.server.ServerSpec`; default: the kit's own)."""
 
 
 def choose_seed(seed: int | None = None) -> int:
@@ -530,7 +530,7 @@ def grade_submission(*, folder: Path, options: GradeOptions | None = None, work_
     work.mkdir(parents=True, exist_ok=True)
 
     say("Starting Spark")
-    from checkers.runtime.spark import connect, ensure_server, kernel_env
+    from checkers.spark.server import connect, ensure_server, kernel_env
 
     sandboxing = sandbox_note(options.sandbox)
     endpoint = ensure_server(options.server)

@@ -17,8 +17,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from checkers.files import atomic_write
 from checkers.grading.result import STATUSES, CheckResult
-from checkers.runtime.context import atomic_write
 
 FIRST_FAILURES_SHOWN = 5
 """How many failures the console expands with message and hint."""

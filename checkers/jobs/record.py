@@ -19,7 +19,8 @@ from typing import Any
 
 from checkers.config import settings
 from checkers.errors import JobRunError
-from checkers.runtime.context import RuntimeRecord, atomic_write
+from checkers.files import atomic_write
+from checkers.runtime.context import RuntimeRecord
 
 RECORD_NAME = "run.json"
 """File name of the record inside a run folder."""

@@ -385,7 +385,7 @@ def _kernel_env(job: LoadedJob, keys: Iterable[str], *, spark: bool | None,
     if spark is None:
         spark = needs_spark(job, task_keys=keys)
     if spark:
-        from checkers.runtime.spark import ensure_server, kernel_env
+        from checkers.spark.server import ensure_server, kernel_env
 
         out.update(kernel_env(ensure_server()))
     return out

@@ -18,13 +18,13 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
+from checkers.files import atomic_write
 from checkers.runtime.context import (
     CONTEXT_ENV,
     NICE_ENV,
     POOL_ENV,
     PREWARM_ENV,
     RunContext,
-    atomic_write,
     load_context,
 )
 from checkers.runtime.dbutils import DBUtils, NotebookExit, WorkflowException
@@ -82,11 +82,11 @@ def _connect_spark() -> Any:
         compat.install(notice=_show_notice, translate_paths=local)
         session: Any = SparkSession.builder.remote(remote).getOrCreate()
         if local:  # the kit's server: fail in seconds when it died, not after twenty minutes of retries
-            from checkers.runtime.spark import bounded_retries
+            from checkers.spark.server import bounded_retries
 
             bounded_retries(session=session)
     else:
-        from checkers.runtime.spark import connect, ensure_server
+        from checkers.spark.server import connect, ensure_server
 
         local = True
         compat.install(notice=_show_notice, translate_paths=True)
@@ -107,7 +107,7 @@ _SESSIONS: list[Any] = []
 """Spark sessions this kernel opened; released when it exits, so the server does not keep them for an hour."""
 SESSION_CONF_ENV = "DAY07_SPARK_SESSION_CONF"
 """A JSON object of Spark SQL settings the runner wants on this kernel's session (the grader: interpreted execution
-for its small tables, see :data:`checkers.runtime.spark_memory.SMALL_DATA_SQL_CONFS`)."""
+for its small tables, see :data:`checkers.spark.memory.SMALL_DATA_SQL_CONFS`)."""
 
 
 def _apply_session_confs(session: Any) -> None:

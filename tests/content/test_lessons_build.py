@@ -16,7 +16,7 @@ import pytest
 import yaml
 from croniter import croniter
 
-from checkers.authoring import AuthoringError, build_lessons, find_exercises
+from checkers.authoring.lessons import AuthoringError, build_lessons, find_exercises
 from checkers.cli import lessons_cmd
 from checkers.jobs.load import load_job
 from checkers.notebooks.formats import parse_source

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from checkers.authoring.docs_build import BuildResult, build_site
 from checkers.config import PROJECT_ROOT
-from checkers.docs_build import BuildResult, build_site
 
 
 @pytest.fixture(scope="session")
@@ -23,7 +23,7 @@ def built_site(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
 @pytest.fixture(scope="session")
 def cam(chromium: Path) -> Iterator[object]:
     """One headless Chromium for every browser test (Playwright's sync API cannot open two at once)."""
-    from checkers.screenshots import camera
+    from checkers.authoring.screenshots import camera
 
     with camera() as opened:
         yield opened

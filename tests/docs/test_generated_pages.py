@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from checkers import docs_build
+from checkers.authoring import docs_build
 from checkers.config import PROJECT_ROOT
 
 
@@ -157,7 +157,7 @@ def test_checks_page_without_a_grader_says_so(monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_checks_page_lists_every_exercise_with_its_page() -> None:
-    from checkers.authoring import find_exercises
+    from checkers.authoring.lessons import find_exercises
 
     page = docs_build.checks_reference(solutions=PROJECT_ROOT / "solutions")
     exercises = find_exercises(solutions=PROJECT_ROOT / "solutions")

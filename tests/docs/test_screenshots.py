@@ -12,7 +12,7 @@ from typing import Any
 import nbformat
 import pytest
 
-from checkers import screenshots
+from checkers.authoring import screenshots
 from checkers.config import PROJECT_ROOT
 from checkers.jobs.load import load_job
 from checkers.jobs.record import RunRecord
@@ -35,7 +35,7 @@ def test_every_drawing_says_it_is_the_kit_s_not_the_databricks_ui(docs_files: Pa
 
 
 def test_the_docs_image_runs_the_solution_s_own_widget_cells() -> None:
-    from checkers.lab import widget_cells
+    from checkers.authoring.lab import widget_cells
 
     declare, read = widget_cells(PROJECT_ROOT / "solutions" / "00_widgets.ipynb")
     assert 'dbutils.widgets.dropdown("layer"' in declare and "BEGIN SOLUTION" not in declare

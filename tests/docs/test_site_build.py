@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from checkers.authoring.docs_build import LESSON_STEMS, REQUIRED_IMAGES, BuildResult, DocsError, build_site
 from checkers.config import PROJECT_ROOT
-from checkers.docs_build import LESSON_STEMS, REQUIRED_IMAGES, BuildResult, DocsError, build_site
 
 
 def _nav_pages(nav: list) -> list[str]:

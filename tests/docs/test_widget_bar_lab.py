@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from checkers.lab import LabNotebook, jupyterlab, notebook_file
+from checkers.authoring.lab import LabNotebook, jupyterlab, notebook_file
 from checkers.runtime.widget_bar import BAR_CLASS, CONTROL_CLASS, control_class
 
 pytestmark = [pytest.mark.browser, pytest.mark.kernel]

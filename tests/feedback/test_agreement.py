@@ -24,7 +24,7 @@ from typing import Any
 import nbformat
 import pytest
 
-from checkers.checks_bundle import BUNDLE_DIR
+from checkers.authoring.checks_bundle import BUNDLE_DIR
 from checkers.config import PROJECT_ROOT
 from checkers.grading.checks import (
     CellError,

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from checkers import checks_bundle
-from checkers.checks_bundle import BUNDLE_DIR, BundleError, bundle_files, rewrite
+from checkers.authoring import checks_bundle
+from checkers.authoring.checks_bundle import BUNDLE_DIR, BundleError, bundle_files, rewrite
 from checkers.grading.checks import catalogue
 
 BLOCKED = ("checkers", "rich", "yaml", "databricks", "nbformat", "nbclient", "jupyter_client", "croniter", "typer")

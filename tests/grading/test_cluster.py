@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from checkers.runtime.spark_cluster import LocalCluster, start_local_cluster
+from checkers.spark.cluster import LocalCluster, start_local_cluster
 
 SOLUTIONS = Path(__file__).parents[2] / "solutions"
 ROWS = 2000
@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.spark]
 @pytest.fixture(scope="module")
 def cluster(kit_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
     """A master and two one-core workers, and a kit home and shared folder pointed at it (all for this module)."""
-    from checkers.runtime.spark import stop_server
+    from checkers.spark.server import stop_server
 
     root = tmp_path_factory.mktemp("cluster")
     started = start_local_cluster(root=root / "daemons", workers=2, cores=1, memory="1g")
@@ -53,7 +53,7 @@ def _executors_ran_on(cluster: LocalCluster) -> set[str]:
 
 def test_the_solutions_get_full_marks_on_a_cluster_with_the_data_on_the_shared_folder(cluster: LocalCluster) -> None:
     from checkers.grading.grade import grade_submission
-    from checkers.runtime.spark import server_status
+    from checkers.spark.server import server_status
 
     report = grade_submission(folder=SOLUTIONS, rows=ROWS, keep=True)
 

@@ -169,7 +169,7 @@ def test_no_sandbox_reaches_every_grading_of_the_cohort(monkeypatch: pytest.Monk
     monkeypatch.setattr(grade_module, "grade_submission", grader)
     for sid in ("alice", "bob"):
         (tmp_path / "cohort" / sid).mkdir(parents=True)
-    monkeypatch.setattr("checkers.runtime.spark.ensure_server", lambda spec=None: None)
+    monkeypatch.setattr("checkers.spark.server.ensure_server", lambda spec=None: None)
     result = grade_cohort(cohort_dir=tmp_path / "cohort", out_dir=tmp_path / "out", workers=1, rows=2000,
                           sandbox="off")
     assert {e.status for e in result.entries} == {"error"}

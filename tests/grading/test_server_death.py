@@ -19,7 +19,7 @@ import pytest
 
 from checkers.grading.cohort import grade_cohort
 from checkers.grading.gradebook import Gradebook
-from checkers.runtime.spark import (
+from checkers.spark.server import (
     Endpoint,
     ServerSpec,
     bounded_retries,

@@ -48,7 +48,7 @@ def require_bwrap() -> str:
 
 def require_chromium() -> Path:
     """The Chromium binary the screenshots and browser tests drive, or skip / fail."""
-    from checkers.screenshots import ScreenshotError, chromium_path
+    from checkers.authoring.screenshots import ScreenshotError, chromium_path
 
     try:
         return chromium_path()

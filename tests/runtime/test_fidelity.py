@@ -131,7 +131,7 @@ def test_dataframe_api_names() -> None:
 
 def _run(path: Path, endpoint: Any, out: Path) -> Any:
     from checkers.notebooks.execute import execute_notebook
-    from checkers.runtime.spark import kernel_env
+    from checkers.spark.server import kernel_env
 
     return execute_notebook(path=path, output_path=out, env=kernel_env(endpoint))
 
@@ -188,7 +188,7 @@ def test_another_catalog_fails_the_cell_with_a_clear_error(files: Path, spark_en
 @pytest.mark.kernel
 def test_tables_survive_a_spark_server_restart(files: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Its own kit home and server, so the shared test server keeps running."""
-    from checkers.runtime.spark import ensure_server, stop_server
+    from checkers.spark.server import ensure_server, stop_server
 
     monkeypatch.setenv("DAY07_HOME", str(tmp_path / "home"))
     monkeypatch.delenv("SPARK_REMOTE", raising=False)

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from checkers.runtime import kernel
-from checkers.runtime.spark_memory import SMALL_DATA_SQL_CONFS
+from checkers.spark.memory import SMALL_DATA_SQL_CONFS
 
 
 class Conf:

@@ -42,7 +42,7 @@ def precompute(exp: Expectations) -> Expectations:
 
 
 def all_checks() -> list[CheckSpec]:
-    """The checks catalogue (what ``checkers.docs_build`` renders as the checks page)."""
+    """The checks catalogue (what ``checkers.authoring.docs_build`` renders as the checks page)."""
     return catalogue()
 
 

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import json
 import os
-import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from day07_checks._grader.files import atomic_write
 
 CONTEXT_ENV = "DAY07_CONTEXT"
 PREWARM_ENV = "DAY07_SPARK_PREWARM"
@@ -143,20 +144,3 @@ class RuntimeRecord:
                     self.notices.append(text)
         except (KeyError, TypeError, ValueError):
             return
-
-
-def atomic_write(path: Path, text: str) -> None:
-    """Write via a temporary file and rename, so a reader never sees half a file.
-
-    The temporary file is created with ``open(..., "x")`` rather than ``mkstemp`` so it gets the
-    usual permissions (umask), not 0600: instructors share reports and gradebooks.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        with open(tmp, "x", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise

@@ -216,8 +216,8 @@ def widget_cells(solution: Path) -> list[str]:
 def capture_widget_bar(*, cam: Any, solution: Path, out: Path, scale: float = 1.5) -> Any:
     """Open ``00_widgets``' widget cells in a real JupyterLab, pick a layer in the bar, rerun the reading cell, and
     save the two cells (bar and printed values) as a PNG at ``out``."""
+    from checkers.authoring.screenshots import Shot, png_size
     from checkers.runtime.widget_bar import BAR_CLASS, control_class
-    from checkers.screenshots import Shot, png_size
 
     with tempfile.TemporaryDirectory(prefix="day07-lab-root-") as tmp:
         root = Path(tmp)

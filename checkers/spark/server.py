@@ -34,7 +34,7 @@ from urllib.parse import urlsplit
 
 from checkers.config import Settings, settings
 from checkers.errors import ConfigError, JavaError, SparkServerError
-from checkers.runtime.spark_memory import SMALL_HEAP_MB, ServerSizing, grading_sizing, shared_sizing
+from checkers.spark.memory import SMALL_HEAP_MB, ServerSizing, grading_sizing, shared_sizing
 
 if TYPE_CHECKING:
     from pyspark.sql.connect.session import SparkSession
@@ -45,7 +45,7 @@ SERVER_CLASS = "org.apache.spark.sql.connect.service.SparkConnectServer"
 MIN_JAVA = 17
 DRIVER_MEMORY = f"{SMALL_HEAP_MB}m"
 """Heap of a grading worker's server (tables of tens of thousands of rows); the shared server's is sized from the
-machine (:mod:`checkers.runtime.spark_memory`)."""
+machine (:mod:`checkers.spark.memory`)."""
 LOOPBACK = "127.0.0.1"
 URL_HOST = "localhost"
 """PySpark uses gRPC local credentials (needed to send a token without TLS) only for host ``localhost``."""
@@ -702,7 +702,7 @@ def _server_command(paths: _Paths, *, port: int, java: JavaInfo, sizing: ServerS
     jars = _spark_home() / "jars"
     classpath = [f"{paths.conf_dir}/", *sorted(str(p) for p in jars.glob("slf4j-api-*.jar")), f"{jars}/*"]
     if master != "local[*]":
-        from checkers.runtime.spark_cluster import cluster_confs
+        from checkers.spark.cluster import cluster_confs
 
         confs.update(cluster_confs(master=master, sizing=sizing))
     cmd = [str(java.path), "-cp", os.pathsep.join(classpath), f"-Xmx{sizing.heap}",

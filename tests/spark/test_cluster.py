@@ -9,8 +9,8 @@ import pytest
 
 from checkers.config import settings
 from checkers.errors import ConfigError
-from checkers.runtime.spark_cluster import cluster_confs, driver_host, master_address
-from checkers.runtime.spark_memory import ServerSizing
+from checkers.spark.cluster import cluster_confs, driver_host, master_address
+from checkers.spark.memory import ServerSizing
 
 
 @pytest.mark.parametrize(("url", "address"), [("spark://127.0.0.1:7077", ("127.0.0.1", 7077)),
@@ -60,7 +60,7 @@ def test_a_relative_shared_folder_is_refused(monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_the_server_command_runs_on_the_master(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from checkers.runtime import spark as spark_server
+    from checkers.spark import server as spark_server
 
     monkeypatch.setenv("DAY07_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("DAY07_SPARK_MASTER", "spark://127.0.0.1:7077")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from checkers.runtime.context import atomic_write
+from checkers.files import atomic_write
 
 
 def test_replaces_whole_file_and_leaves_no_temporary(tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ Reference pages (the CLI, the job fields, the grader's checks) are written from 
 they cannot drift from it; the lessons are rendered from ``lessons/``. Nothing generated lands in ``docs/``:
 the pages exist only in the build (mkdocs ``File.generated``), so ``mkdocs serve`` never loops on its own output.
 
-``mkdocs.yml`` loads this file as a hook (``hooks: [checkers/docs_build.py]``), so ``mkdocs build`` stays one
+``mkdocs.yml`` loads this file as a hook (``hooks: [checkers/authoring/docs_build.py]``), so ``mkdocs build`` stays one
 command; ``day07 docs build`` runs that same build.
 """
 
@@ -31,7 +31,7 @@ from typing import Any
 
 from checkers.errors import CheckersError
 
-#: Screenshots every build needs; ``day07 docs screenshots`` writes them (see :mod:`checkers.screenshots`).
+#: Screenshots every build needs; ``day07 docs screenshots`` writes them (see :mod:`checkers.authoring.screenshots`).
 REQUIRED_IMAGES = ("widgets.png", "bronze_layer.png", "silver_layer.png", "gold_layer.png", "job_workflow.png",
                    "job_workflow_2.png")
 #: Lesson files rendered as pages, in the order the course uses them (``<stem>.ipynb`` or ``<stem>.py``).
@@ -153,7 +153,7 @@ def cli_reference(*, parser: argparse.ArgumentParser, root: Path | None = None) 
     """Every command of ``parser`` with its usage, arguments and defaults, as a markdown page."""
     commands = list(_subparsers(parser))
     out = ["# Command line reference", "",
-           "<!-- Generated from checkers.cli.build_parser() by checkers/docs_build.py: do not edit. -->", "",
+           "<!-- Generated from checkers.cli.build_parser() by checkers/authoring/docs_build.py. -->", "",
            "Everything the kit does runs through one command, `day07`. "
            "Each section below is written from the command's own `--help`, so it always matches the code.", "",
            "Exit codes: `0` everything passed or ran, `1` a check or the job failed, "
@@ -309,7 +309,7 @@ def job_fields_reference() -> str:
     import databricks.sdk.version as sdk_version
 
     out = ["# Job fields", "",
-           "<!-- Generated from the databricks-sdk dataclasses by checkers/docs_build.py: do not edit. -->", "",
+           "<!-- Generated from the databricks-sdk dataclasses by checkers/authoring/docs_build.py. -->", "",
            "`day07 job validate` checks a job file against the Jobs API's own types: the dataclasses of the "
            f"databricks-sdk (version {sdk_version.__version__} here). "
            "A key that is not listed for its place is an error, with a suggestion when it looks like a typo. "
@@ -418,11 +418,11 @@ def grader_checks() -> list[CheckRow] | None:
 
 def checks_reference(*, solutions: Path) -> str:
     """The grader's checks (when the grader is installed) and the exercises marked in ``solutions``."""
-    from checkers.authoring import find_exercises
+    from checkers.authoring.lessons import find_exercises
 
     rows = grader_checks()
     out = ["# Checks catalogue", "",
-           "<!-- Generated from the grader's check registry and the solutions by checkers/docs_build.py. -->", "",
+           "<!-- Generated from the grader's check registry and the solutions (checkers/authoring). -->", "",
            "`day07 check` runs your job on data you have not seen, then runs the checks below. "
            "Each check belongs to one group. A check whose prerequisite failed is *skipped*, not failed twice.", ""]
     if rows is None:

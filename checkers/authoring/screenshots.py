@@ -1,7 +1,8 @@
 """The docs' screenshots, drawn from real runs and captured with headless Chromium.
 
 Nothing here is hand-made: the widget bar is a capture of a real JupyterLab running ``00_widgets``' widget cells
-(:mod:`checkers.lab`); the layer images come from the executed notebooks of a real local job run, the task graph
+(:mod:`checkers.authoring.lab`);
+the layer images come from the executed notebooks of a real local job run, the task graph
 from the job file, and the timeline from that run's record. Those three are the kit's own drawings (an HTML page
 this module writes, inline CSS and SVG, nothing fetched, captured by Chromium), and each says so in its header:
 they are not pictures of the Databricks UI. A change to the solutions shows up in the docs on the next run.
@@ -688,7 +689,7 @@ def page_for(name: str, run: ScreenshotRun) -> tuple[str, str]:
 
 
 LAB_IMAGE = "widgets.png"
-"""The one image captured from a real JupyterLab (:func:`checkers.lab.capture_widget_bar`), not drawn."""
+"""The one image captured from a real JupyterLab (:func:`checkers.authoring.lab.capture_widget_bar`), not drawn."""
 
 
 def generate_screenshots(*, root: Path, out_dir: Path, only: Sequence[str] | None = None,
@@ -698,8 +699,8 @@ def generate_screenshots(*, root: Path, out_dir: Path, only: Sequence[str] | Non
 
     ``cam`` reuses an open :func:`camera` (Playwright's sync API cannot open a second one inside the first).
     """
+    from checkers.authoring.lab import capture_widget_bar
     from checkers.config import settings
-    from checkers.lab import capture_widget_bar
 
     names = list(only) if only else list(IMAGES)
     unknown = [n for n in names if n not in IMAGES]

@@ -152,7 +152,7 @@ def _render(name: str) -> bytes:
         if count != 1:
             raise BundleError(f"{path}: no single `GROUP_MODULES = ...` line to narrow to the feedback's groups.",
                               hint="Keep GROUP_MODULES on one line in the registry, or update "
-                                   "checkers/checks_bundle.py.")
+                                   "checkers/authoring/checks_bundle.py.")
     source = path.relative_to(_module_file("checkers").parent.parent).as_posix()
     return (_HEADER.format(source=source) + rewrite(text)).encode("utf-8")
 
@@ -161,7 +161,7 @@ def bundle_files() -> dict[str, bytes]:
     """The bundle: posix path (starting with ``day07_checks/``) → file content. Deterministic, byte for byte."""
     files = {_target(name): _render(name) for name in bundled_modules()}
     grader_init = f"{BUNDLE_DIR}/{GRADER}/__init__.py"
-    files.setdefault(grader_init, (_HEADER.format(source="checkers/checks_bundle.py")
+    files.setdefault(grader_init, (_HEADER.format(source="checkers/authoring/checks_bundle.py")
                                    + '"""Copies of the Day 07 grader\'s modules that the feedback runs."""\n').encode())
     return dict(sorted(files.items()))
 

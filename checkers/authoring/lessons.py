@@ -13,7 +13,7 @@ raises ``NotImplementedError`` naming the exercise; in YAML the region becomes `
 still loads. The lesson cell is tagged ``exercise`` and records its id under ``metadata.day07.exercise``.
 Everything else (markdown, check cells, stable cell ids) is copied, outputs are dropped: building twice gives
 the same bytes. The check cells' code, ``day07_checks/``, is written next to the notebooks in both folders, from the
-grader's own modules (see :mod:`checkers.checks_bundle`).
+grader's own modules (see :mod:`checkers.authoring.checks_bundle`).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import nbformat
 import yaml
 from nbformat import NotebookNode
 
-from checkers.checks_bundle import BUNDLE_DIR, sync_bundle
+from checkers.authoring.checks_bundle import BUNDLE_DIR, sync_bundle
 from checkers.errors import CheckersError, NotebookFormatError
 from checkers.notebooks.formats import SOURCE_HEADER, parse_ipynb, parse_source, to_source
 

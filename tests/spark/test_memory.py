@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from checkers.errors import ConfigError
-from checkers.runtime import spark_memory as sm
-from checkers.runtime.spark_memory import auto_heap_mb, grading_sizing, parse_memory, shared_sizing
+from checkers.spark import memory as sm
+from checkers.spark.memory import auto_heap_mb, grading_sizing, parse_memory, shared_sizing
 
 GIB = 2**30
 
@@ -59,7 +59,7 @@ def test_a_grading_server_stays_small_unless_the_unseen_data_is_large(monkeypatc
 
 def test_the_server_command_carries_the_size(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # noqa: ANN001
     from checkers.config import settings
-    from checkers.runtime import spark as spark_server
+    from checkers.spark import server as spark_server
 
     monkeypatch.setenv("DAY07_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("DAY07_SPARK_MEMORY", "3g")

@@ -26,8 +26,8 @@ import pytest
 
 from checkers.cli import main
 from checkers.errors import ConfigError, JavaError, SparkServerError
-from checkers.runtime import spark as spark_server
-from checkers.runtime.spark import (
+from checkers.spark import server as spark_server
+from checkers.spark.server import (
     Endpoint,
     check_java,
     connect,
@@ -295,7 +295,7 @@ def test_one_server_is_reused_across_calls_and_processes(spark_endpoint: Endpoin
     assert spark_endpoint.managed and spark_endpoint.pid is not None
     assert ensure_server().pid == spark_endpoint.pid
     assert ensure_server().pid == spark_endpoint.pid
-    out = subprocess.run([sys.executable, "-c", "from checkers.runtime.spark import ensure_server; "
+    out = subprocess.run([sys.executable, "-c", "from checkers.spark.server import ensure_server; "
                           "print(ensure_server().pid)"], capture_output=True, text=True, timeout=300, check=True)
     assert int(out.stdout.strip()) == spark_endpoint.pid
 
@@ -521,7 +521,7 @@ def test_lifecycle_taken_port_cli_restart_stale_state_and_persistent_tables(
              "log_path": str(in_own_home / "spark" / "server.log"), "warehouse_dir": str(in_own_home / "warehouse"),
              "metastore_dir": str(in_own_home / "metastore"), "java": "java"}
     state_file.write_text(json.dumps(stale))
-    code = "from checkers.runtime.spark import ensure_server; print(ensure_server().pid)"
+    code = "from checkers.spark.server import ensure_server; print(ensure_server().pid)"
     env = {**os.environ, "DAY07_HOME": str(in_own_home)}
     askers = [subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True) for _ in range(2)]

@@ -26,7 +26,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from checkers.errors import ConfigError, SparkServerError
-from checkers.runtime.spark_memory import ServerSizing
+from checkers.spark.memory import ServerSizing
 
 MASTER_CLASS = "org.apache.spark.deploy.master.Master"
 WORKER_CLASS = "org.apache.spark.deploy.worker.Worker"
@@ -186,7 +186,7 @@ def _free_port() -> int:
 
 
 def _daemon_command(main_class: str, args: list[str], *, root: Path) -> tuple[list[str], dict[str, str]]:
-    from checkers.runtime.spark import _module_options, _spark_home, check_java
+    from checkers.spark.server import _module_options, _spark_home, check_java
 
     java = check_java()
     home = _spark_home()
