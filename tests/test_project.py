@@ -138,7 +138,7 @@ def test_a_missing_package_fails_under_ci(monkeypatch: pytest.MonkeyPatch, value
 
 def test_without_bwrap_the_sandbox_tests_skip_naming_bubblewrap(monkeypatch: pytest.MonkeyPatch,
                                                                 tmp_path: Path) -> None:
-    from checkers.notebooks.confine import sandbox_status
+    from checkers.sandbox import sandbox_status
 
     monkeypatch.delenv("CI", raising=False)
     monkeypatch.setenv("PATH", str(tmp_path))

@@ -4,7 +4,7 @@
 - executed notebooks are trimmed: each cell's saved outputs are capped. The executor already caps output while
   a cell runs (:mod:`checkers.notebooks.limits`); this catches what it keeps whole, such as a huge traceback.
 
-Kernels run in a bubblewrap sandbox when it is available (:mod:`checkers.notebooks.confine`); what is and is
+Kernels run in a bubblewrap sandbox when it is available (:mod:`checkers.sandbox`); what is and is
 not enforced is listed in docs/grade-cohort.md.
 """
 

@@ -169,8 +169,8 @@ def sandbox_note(policy: SandboxPolicy = "auto") -> str:
     With ``policy="required"`` a missing sandbox is a :class:`GradingError` naming what to install (or
     ``--no-sandbox``), before anything runs.
     """
-    from checkers.notebooks.confine import sandbox_status
     from checkers.runtime.volumes import ensure_sample_volume
+    from checkers.sandbox import sandbox_status
 
     if policy == "off":
         return ("graded WITHOUT a sandbox (--no-sandbox): the submission's code ran with the grader's rights and "

@@ -279,8 +279,8 @@ def sandbox_prefix(folder: Path, *, env: dict[str, str], writable: Sequence[Path
     server: the same folders, plus the fork server's own folder (its socket, its kernels' sockets and connection
     files). Empty when this kernel would not be sandboxed."""
     from checkers.config import settings
-    from checkers.notebooks.confine import confine_command, sandbox_status
     from checkers.notebooks.kernels import SANDBOX_HIDDEN_ENV, SANDBOX_READONLY_ENV, _paths
+    from checkers.sandbox import confine_command, sandbox_status
 
     s = settings()
     if not s.sandbox or not sandbox_status().available:

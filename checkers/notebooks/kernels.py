@@ -378,7 +378,8 @@ def _kernel_manager(sockets: Path, *, writable: Sequence[Path], read_only: Seque
     # The socket prefix must be absolute (the kernel runs elsewhere) and short (unix path limit).
     options = {"kernel_name": KERNEL_NAME, "kernel_spec_manager": ksm, "transport": "ipc", "ip": str(sockets / "k")}
     if writable and settings().sandbox:
-        from checkers.notebooks.confine import ConfinedKernelManager, sandbox_status
+        from checkers.notebooks.confine import ConfinedKernelManager
+        from checkers.sandbox import sandbox_status
 
         if sandbox_status().available:
             return ConfinedKernelManager(writable=list(writable), read_only=list(read_only), hidden=list(hidden),

@@ -780,7 +780,7 @@ def _confined(paths: _Paths, cmd: list[str], *, java: JavaInfo) -> list[str]:
     spec = paths.spec
     if not spec.confined or spec.root is None:
         return cmd
-    from checkers.notebooks.confine import confine_command
+    from checkers.sandbox import confine_command
 
     s = settings()
     shown = [p for p in (s.volumes_dir, java.home, _spark_home()) if p.exists()]

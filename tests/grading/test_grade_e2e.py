@@ -21,7 +21,7 @@ import yaml
 from checkers.config import PROJECT_ROOT
 from checkers.grading.grade import grade_submission
 from checkers.grading.report import Report
-from checkers.notebooks.confine import sandbox_status
+from checkers.sandbox import sandbox_status
 from tests.helpers.layouts import bundle_layout
 from tests.helpers.rubric import points
 from tests.helpers.system import in_ci

@@ -38,7 +38,7 @@ def missing(package: str, why: str) -> NoReturn:
 
 def require_bwrap() -> str:
     """The working ``bwrap`` the grader would use (probed with the kernels' own options), or skip / fail."""
-    from checkers.notebooks.confine import sandbox_status
+    from checkers.sandbox import sandbox_status
 
     status = sandbox_status()
     if not status.available or status.tool is None:

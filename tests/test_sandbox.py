@@ -24,7 +24,8 @@ from typing import Any
 import psutil
 import pytest
 
-from checkers.notebooks.confine import ConfinedKernelManager, SandboxError, confine_command
+from checkers.notebooks.confine import ConfinedKernelManager
+from checkers.sandbox import SandboxError, confine_command
 
 PROBE = r"""
 import errno, json, os, sys
