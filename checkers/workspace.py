@@ -13,9 +13,9 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from checkers.authoring.checks_bundle import BUNDLE_DIR
 from checkers.config import PROJECT_ROOT
 from checkers.errors import CheckersError
+from checkers.jobs.project import BUNDLE_DIR
 
 MY_WORK = PROJECT_ROOT / "my_work"
 """The learner's folder when none is named (listed in .gitignore)."""

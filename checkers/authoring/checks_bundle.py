@@ -20,9 +20,8 @@ from functools import cache
 from pathlib import Path
 
 from checkers.errors import CheckersError
+from checkers.jobs.project import BUNDLE_DIR
 
-BUNDLE_DIR = "day07_checks"
-"""The package's folder name, next to the notebooks."""
 GRADER = "_grader"
 """The sub-package holding the copies of the grader's modules."""
 FEEDBACK = "checkers.feedback"

@@ -29,8 +29,9 @@ import nbformat
 import yaml
 from nbformat import NotebookNode
 
-from checkers.authoring.checks_bundle import BUNDLE_DIR, sync_bundle
+from checkers.authoring.checks_bundle import sync_bundle
 from checkers.errors import CheckersError, NotebookFormatError
+from checkers.jobs.project import BUNDLE_DIR
 from checkers.notebooks.formats import SOURCE_HEADER, parse_ipynb, parse_source, to_source
 
 SOLUTION_TAG = "solution"

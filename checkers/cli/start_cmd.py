@@ -33,7 +33,7 @@ def handler(args: argparse.Namespace) -> int:
     for name in result.kept:
         console.print(f"[yellow]kept[/yellow]    {result.folder / name} (already there: your version stays)")
     if result.feedback is not None:
-        from checkers.authoring.checks_bundle import BUNDLE_DIR
+        from checkers.jobs.project import BUNDLE_DIR
 
         console.print(f"[green]{result.feedback}[/green] {result.folder / BUNDLE_DIR}/ (the check cells' code)")
     if args.kernel:

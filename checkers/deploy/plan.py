@@ -166,7 +166,7 @@ class LocalDeployment:
 def _job_file(folder: Path, job_file: Path | None) -> Path:
     if job_file is not None:
         return Path(job_file)
-    from checkers.grading.submission import find_submission
+    from checkers.jobs.project import find_submission
 
     found = find_submission(folder=folder)
     if found.job_file is None:
@@ -214,7 +214,7 @@ def _upload(file: Path) -> NotebookUpload:
 
 def _uploads(folder: Path, job: LoadedJob, notes: list[str]) -> list[NotebookUpload]:
     """The job's notebooks and the folder's contract notebooks, by name; one file per workspace name."""
-    from checkers.grading.submission import find_submission
+    from checkers.jobs.project import find_submission
 
     chosen: dict[str, Path] = {}
     for task_key, file in job.notebooks.items():
@@ -235,7 +235,7 @@ def _uploads(folder: Path, job: LoadedJob, notes: list[str]) -> list[NotebookUpl
 
 def _file_uploads(folder: Path) -> list[FileUpload]:
     """The check cells' code next to the notebooks, if the folder has it (``day07 start`` and the lessons do)."""
-    from checkers.authoring.checks_bundle import BUNDLE_DIR
+    from checkers.jobs.project import BUNDLE_DIR
 
     root = folder / BUNDLE_DIR
     if not root.is_dir():

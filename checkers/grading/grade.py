@@ -56,7 +56,8 @@ from checkers.grading.declared import WrittenDecl, written_declarations
 from checkers.grading.expect import Expectations
 from checkers.grading.quality_run import QUALITY_KERNELS, orchestration_trial, trial_wanted
 from checkers.grading.report import Report, RunSummary, TaskSummary, write_json
-from checkers.grading.submission import TASK_STEMS, Submission, copy_submission, find_submission
+from checkers.grading.submission import copy_submission
+from checkers.jobs.project import TASK_STEMS, Submission, find_submission
 from checkers.notebooks.execute import prepare_kernels, release_kernels
 from checkers.notebooks.kernels import SANDBOX_ENV, SANDBOX_HIDDEN_ENV, SANDBOX_READONLY_ENV
 from checkers.runtime.context import NICE_ENV, PREWARM_ENV

@@ -49,7 +49,7 @@ def check_job_exercise(*, job_file: Path) -> ExerciseReport:
 
     from checkers.grading.checks import Evidence, PipelineRun, catalogue, run_checks
     from checkers.grading.grade import load_job_evidence
-    from checkers.grading.submission import find_submission
+    from checkers.jobs.project import find_submission
 
     path = Path(job_file)
     submission = replace(find_submission(folder=path.parent), job_file=path, job_problem=None)

@@ -24,14 +24,13 @@ from __future__ import annotations
 import hashlib
 import random
 import uuid
-from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from checkers.errors import CheckersError
-from checkers.grading.checks.evidence import PipelineRun, TaskState
-from checkers.grading.quality_rule import QUALITY_STEM, THRESHOLD, bad_share_pct, count_bad_rows, count_bad_rows_csv
+from checkers.grading.checks.evidence import PipelineRun, QualityRun, TaskState
+from checkers.grading.quality_rule import QUALITY_STEM, THRESHOLD, count_bad_rows, count_bad_rows_csv
 
 QUALITY_ROWS = 2_000
 """Rows of the failing file: the gate needs no more, and the job runs twice on it."""
@@ -40,60 +39,6 @@ BLANK_SHARE = (0.08, 0.30)
 QUALITY_KERNELS = 6
 """Kernels the run and the repairs need at most: bronze, silver, 04_quality; 04_quality; 04_quality and gold."""
 FIRST_DAY = date(2019, 10, 1)
-
-
-@dataclass
-class QualityRun:
-    """What the grader's orchestration run showed (the evidence of run.quality_gate, run.overrides, run.repair)."""
-
-    status: Literal["ran", "not_run"]
-    note: str = ""
-    """Why it did not run, or what went wrong in it."""
-    quality_key: str | None = None
-    gold_key: str | None = None
-    seed: int | None = None
-    """Seed of the failing file."""
-    rows: int = 0
-    """Rows in the failing file."""
-    bad_rows: int = 0
-    """Bad rows in it, counted by the grader from its bytes."""
-    bronze_rows: int | None = None
-    bronze_bad_rows: int | None = None
-    """The same counts in the learner's bronze table of that run, read by the grader (None: no such table)."""
-    fail_at: str = ""
-    """The ``max_bad_pct`` the run was given (below the share)."""
-    again_at: str = ""
-    """The ``max_bad_pct`` of the extra failing repair, when one was drawn (below the share too)."""
-    pass_at: str = ""
-    """The ``max_bad_pct`` the repair was given (above it)."""
-    first: PipelineRun | None = None
-    """The run before the repair, as it ended."""
-    first_values: dict[str, Any] = field(default_factory=dict)
-    """Task values the quality task set in that run (streamed by the runtime as they were set)."""
-    again: PipelineRun | None = None
-    """The run after the extra failing repair, when one was drawn."""
-    repair: PipelineRun | None = None
-    """The same run after the repair."""
-    rerun: list[str] = field(default_factory=list)
-    """Tasks the repair ran again."""
-    gold_rows: int | None = None
-    """Rows of gold_daily_sales in that run's schema after the repair, read by the grader (None: none)."""
-
-    @property
-    def share(self) -> float:
-        return bad_share_pct(self.bad_rows, self.rows)
-
-    def summary(self) -> str:
-        """One line for the report's notes: enough to make the same run again."""
-        tries = ", ".join(v for v in (self.fail_at, self.again_at) if v)
-        made = (f"the grader's orchestration run: a file with seed {self.seed} ({self.bad_rows} of {self.rows} rows "
-                f"bad, {self.share:.1f} %), {THRESHOLD} {tries} (must fail), then a repair with {self.pass_at} (must "
-                "pass)")
-        return made + (f"; {self.note}" if self.note else "")
-
-    def task(self, when: Literal["first", "again", "repair"], key: str | None) -> TaskState | None:
-        run = {"first": self.first, "again": self.again, "repair": self.repair}[when]
-        return run.task(key) if run is not None and key is not None else None
 
 
 def quality_seed(seed: int) -> int:

@@ -19,7 +19,7 @@ import nbformat
 import pytest
 from nbformat import NotebookNode
 
-from checkers.authoring.checks_bundle import BUNDLE_DIR
+from checkers.jobs.project import BUNDLE_DIR
 from checkers.notebooks.execute import execute_notebook
 from tests.content.helpers import (
     BAD,

@@ -24,7 +24,6 @@ from typing import Any
 import nbformat
 import pytest
 
-from checkers.authoring.checks_bundle import BUNDLE_DIR
 from checkers.config import PROJECT_ROOT
 from checkers.grading.checks import (
     CellError,
@@ -39,6 +38,7 @@ from checkers.grading.checks import (
 )
 from checkers.grading.declared import written_declarations
 from checkers.grading.expect import compute_expectations
+from checkers.jobs.project import BUNDLE_DIR
 from checkers.notebooks.execute import NotebookResult, execute_notebook, prepare_kernels
 from checkers.runtime.context import PREWARM_ENV
 

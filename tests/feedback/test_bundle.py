@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from checkers.authoring import checks_bundle
-from checkers.authoring.checks_bundle import BUNDLE_DIR, BundleError, bundle_files, rewrite
+from checkers.authoring.checks_bundle import BundleError, bundle_files, rewrite
 from checkers.grading.checks import catalogue
+from checkers.jobs.project import BUNDLE_DIR
 
 BLOCKED = ("checkers", "rich", "yaml", "databricks", "nbformat", "nbclient", "jupyter_client", "croniter", "typer")
 """What a Databricks notebook lacks (the kit itself above all): the bundle must import without any of it."""
@@ -107,7 +108,7 @@ def test_the_grader_never_takes_it_for_a_notebook_or_a_job(tmp_path: Path) -> No
     import shutil
 
     from checkers.config import PROJECT_ROOT
-    from checkers.grading.submission import find_submission
+    from checkers.jobs.project import find_submission
 
     folder = tmp_path / "sub"
     shutil.copytree(PROJECT_ROOT / "solutions", folder, ignore=shutil.ignore_patterns("__pycache__"))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from checkers.grading.checks import CellError, Evidence, JobEvidence, NotebookRun, PipelineRun, catalogue, run_checks
 from checkers.grading.report import CheckResult
-from checkers.grading.submission import Submission
+from checkers.jobs.project import Submission
 from checkers.runtime.context import RuntimeRecord, WidgetDecl
 
 SOURCE = Path("/data/events_seed7.csv")

@@ -19,7 +19,7 @@ from checkers.config import PROJECT_ROOT
 from checkers.grading.checks import Evidence, PipelineRun, TaskState, catalogue, run_checks
 from checkers.grading.grade import load_job_evidence
 from checkers.grading.report import CheckResult
-from checkers.grading.submission import find_submission
+from checkers.jobs.project import find_submission
 
 SOLUTIONS = PROJECT_ROOT / "solutions"
 LESSONS = PROJECT_ROOT / "lessons"

@@ -12,7 +12,7 @@ from typing import Any
 
 from checkers.grading.checks import PipelineRun, TaskState
 from checkers.grading.checks.common import n
-from checkers.grading.quality_run import QualityRun
+from checkers.grading.checks.evidence import QualityRun
 from tests.grading.records import QUALITY_CHECKS, SOURCE, T0, evidence, grade
 
 FAIL_AT, PASS_AT = "6.5", "31.0"

@@ -17,7 +17,7 @@ from checkers.grading.checks.registry import (
     passed,
     skipped,
 )
-from checkers.grading.submission import Submission
+from checkers.jobs.project import Submission
 
 
 def test_required_checks_are_worth_100_points_and_stretch_is_extra() -> None:

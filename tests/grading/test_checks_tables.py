@@ -28,7 +28,7 @@ from checkers.grading.checks import (
 )
 from checkers.grading.expect import Expectations, compute_expectations
 from checkers.grading.report import CheckResult
-from checkers.grading.submission import Submission
+from checkers.jobs.project import Submission
 from checkers.runtime.context import RuntimeRecord
 
 pytestmark = pytest.mark.spark

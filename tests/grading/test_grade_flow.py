@@ -14,7 +14,8 @@ from checkers.config import PROJECT_ROOT
 from checkers.data import SAMPLE_SEED
 from checkers.errors import GradingError
 from checkers.grading.grade import choose_seed, grade_submission, job_notes, job_unrunnable, load_job_evidence
-from checkers.grading.submission import MAX_COPIED_FILE_BYTES, copy_submission, find_submission
+from checkers.grading.submission import MAX_COPIED_FILE_BYTES, copy_submission
+from checkers.jobs.project import find_submission
 from tests.helpers.layouts import bundle_layout
 
 SOLUTIONS = PROJECT_ROOT / "solutions"
@@ -139,8 +140,8 @@ def test_cli_defaults_to_the_lessons_folder(monkeypatch: pytest.MonkeyPatch, tmp
 
 def test_grading_a_class_is_refused_without_the_sandbox_and_names_the_way_out(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from checkers.grading.grade import sandbox_note
     from checkers import sandbox as confine
+    from checkers.grading.grade import sandbox_note
 
     missing = confine.SandboxStatus(False, None, "bwrap is not installed (apt-get install bubblewrap)")
     monkeypatch.setattr(confine, "sandbox_status", lambda: missing)

@@ -17,8 +17,7 @@ from checkers.grading.checks.widgets import TASK_WIDGETS
 from checkers.grading.quality_rule import QUALITY_STEM, TASK_VALUE, THRESHOLD
 
 if TYPE_CHECKING:
-    from checkers.grading.checks.evidence import TaskState
-    from checkers.grading.quality_run import QualityRun
+    from checkers.grading.checks.evidence import QualityRun, TaskState
 
 JOB_READY = ("job.valid", "job.parameters")
 """The job runs on the grader's data only when these pass; otherwise the notebooks were run directly. A job wired

@@ -15,14 +15,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from day07_checks._grader.grading.quality_rule import THRESHOLD, bad_share_pct
+
 if TYPE_CHECKING:
     import pandas as pd
 
     from day07_checks._grader.grading.declared import WrittenDecl
     from day07_checks._grader.grading.expect import Expectations
-    from day07_checks._grader.grading.quality_run import QualityRun
-    from day07_checks._grader.grading.submission import Submission
     from day07_checks._grader.jobs.load import LoadedJob
+    from day07_checks._grader.jobs.project import Submission
     from day07_checks._grader.jobs.validate import Finding
     from day07_checks._grader.runtime.context import RuntimeRecord
 
@@ -208,6 +209,60 @@ class JobEvidence:
     @property
     def errors(self) -> list[Finding]:
         return [f for f in self.findings if f.level == "error"]
+
+
+@dataclass
+class QualityRun:
+    """What the grader's orchestration run showed (the evidence of run.quality_gate, run.overrides, run.repair)."""
+
+    status: Literal["ran", "not_run"]
+    note: str = ""
+    """Why it did not run, or what went wrong in it."""
+    quality_key: str | None = None
+    gold_key: str | None = None
+    seed: int | None = None
+    """Seed of the failing file."""
+    rows: int = 0
+    """Rows in the failing file."""
+    bad_rows: int = 0
+    """Bad rows in it, counted by the grader from its bytes."""
+    bronze_rows: int | None = None
+    bronze_bad_rows: int | None = None
+    """The same counts in the learner's bronze table of that run, read by the grader (None: no such table)."""
+    fail_at: str = ""
+    """The ``max_bad_pct`` the run was given (below the share)."""
+    again_at: str = ""
+    """The ``max_bad_pct`` of the extra failing repair, when one was drawn (below the share too)."""
+    pass_at: str = ""
+    """The ``max_bad_pct`` the repair was given (above it)."""
+    first: PipelineRun | None = None
+    """The run before the repair, as it ended."""
+    first_values: dict[str, Any] = field(default_factory=dict)
+    """Task values the quality task set in that run (streamed by the runtime as they were set)."""
+    again: PipelineRun | None = None
+    """The run after the extra failing repair, when one was drawn."""
+    repair: PipelineRun | None = None
+    """The same run after the repair."""
+    rerun: list[str] = field(default_factory=list)
+    """Tasks the repair ran again."""
+    gold_rows: int | None = None
+    """Rows of gold_daily_sales in that run's schema after the repair, read by the grader (None: none)."""
+
+    @property
+    def share(self) -> float:
+        return bad_share_pct(self.bad_rows, self.rows)
+
+    def summary(self) -> str:
+        """One line for the report's notes: enough to make the same run again."""
+        tries = ", ".join(v for v in (self.fail_at, self.again_at) if v)
+        made = (f"the grader's orchestration run: a file with seed {self.seed} ({self.bad_rows} of {self.rows} rows "
+                f"bad, {self.share:.1f} %), {THRESHOLD} {tries} (must fail), then a repair with {self.pass_at} (must "
+                "pass)")
+        return made + (f"; {self.note}" if self.note else "")
+
+    def task(self, when: Literal["first", "again", "repair"], key: str | None) -> TaskState | None:
+        run = {"first": self.first, "again": self.again, "repair": self.repair}[when]
+        return run.task(key) if run is not None and key is not None else None
 
 
 @dataclass
