@@ -132,7 +132,7 @@ def main() -> int:
 
     build = load_build()
     from checkers.grading.cohort import grade_cohort
-    from checkers.grading.grade import DEFAULT_ROWS
+    from checkers.grading.options import DEFAULT_ROWS
 
     root = Path(tempfile.mkdtemp(prefix="day07-bench-cohort-"))
     cohort = root / "cohort"

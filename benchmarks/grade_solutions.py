@@ -105,11 +105,12 @@ def grade_once(rows: int) -> tuple[float, list[tuple[str, float]], float, tuple[
     """One grading of solutions/: (seconds, [(phase, seconds into the grading)], score, CPU (grader, kernels,
     server))."""
     from checkers.grading.grade import grade_submission
+    from checkers.grading.options import GradeOptions
 
     phases: list[tuple[str, float]] = []
     meter = CpuMeter()
     started = time.monotonic()
-    report = grade_submission(folder=ROOT / "solutions", rows=rows,
+    report = grade_submission(folder=ROOT / "solutions", options=GradeOptions(rows=rows),
                               progress=lambda phase: phases.append((phase, time.monotonic() - started)))
     return time.monotonic() - started, phases, report.score, meter.since()
 
@@ -123,7 +124,7 @@ def main() -> int:
     if owned:
         os.environ["DAY07_HOME"] = tempfile.mkdtemp(prefix="day07-bench-grade-")
 
-    from checkers.grading.grade import DEFAULT_ROWS
+    from checkers.grading.options import DEFAULT_ROWS
     from checkers.spark.server import ensure_server, stop_server
 
     rows = args.rows or DEFAULT_ROWS

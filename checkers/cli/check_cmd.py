@@ -58,7 +58,8 @@ def submission_folder(args: argparse.Namespace) -> Path:
 
 
 def handler(args: argparse.Namespace) -> int:
-    from checkers.grading.grade import DEFAULT_ROWS, grade_submission
+    from checkers.grading.grade import grade_submission
+    from checkers.grading.options import DEFAULT_ROWS, GradeOptions
     from checkers.grading.report import render_console, write_gradescope, write_json, write_junit
 
     folder = submission_folder(args)
@@ -66,8 +67,9 @@ def handler(args: argparse.Namespace) -> int:
         raise GradingError(f"Submission folder {folder} does not exist or is not a folder.",
                            hint="Pass the folder holding your five notebooks and job file.")
     with console.status(f"Grading {folder} …", spinner="dots") as status:
-        report = grade_submission(folder=folder, seed=args.seed, rows=args.rows or DEFAULT_ROWS,
-                                  work_dir=args.work_dir, keep=args.keep, all_cells=args.all_cells,
+        options = GradeOptions(seed=args.seed, rows=args.rows or DEFAULT_ROWS, keep=args.keep,
+                               all_cells=args.all_cells)
+        report = grade_submission(folder=folder, options=options, work_dir=args.work_dir,
                                   progress=lambda phase: status.update(f"Grading {folder}: {phase} …"))
     render_console(report, console)
     for path, write in ((args.json_path, write_json), (args.junit_path, write_junit),

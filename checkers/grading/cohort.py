@@ -2,7 +2,7 @@
 
 One submission per sub-folder (or ``.zip``, unpacked safely). Every submission is graded by
 :func:`~checkers.grading.grade.grade_submission` on unseen data of its own: its seed is derived from the cohort's
-seed (kept in the gradebook) and its id (:func:`~checkers.grading.grade.submission_seed`, kept in its entry and
+seed (kept in the gradebook) and its id (:func:`~checkers.grading.options.submission_seed`, kept in its entry and
 report), so a table copied from a peer never matches. Each is graded from its own private copy, with its own
 schema and kernels.
 
@@ -21,14 +21,11 @@ saved, and the :class:`KeyboardInterrupt` propagates. A re-run grades both again
 from __future__ import annotations
 
 import contextlib
-import os
-import queue
 import shutil
 import threading
 import time
 import traceback
-from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -36,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from checkers.errors import CheckersError, GradingError
 from checkers.grading.archives import UnsafeArchiveError, extract_zip, trim_outputs
-from checkers.grading.grade import GradeOptions, SandboxPolicy, sandbox_note, submission_seed
+from checkers.grading.cohort_summary import SUMMARY_JSON, SUMMARY_MD, summarize, summary_json, summary_markdown
 from checkers.grading.gradebook import (
     DONE_STATUSES,
     ERROR,
@@ -49,19 +46,30 @@ from checkers.grading.gradebook import (
     Entry,
     Gradebook,
 )
+from checkers.grading.options import (
+    DEFAULT_ROWS,
+    MIN_ROWS,
+    GradeOptions,
+    SandboxPolicy,
+    choose_seed,
+    sandbox_note,
+    submission_seed,
+)
 from checkers.grading.report import Report, write_gradescope, write_json, write_junit, write_text_atomic
+from checkers.grading.servers import (
+    GradingServers,
+    Watchdog,
+    error_message,
+    restart_server,
+    server_changed,
+    server_identity,
+)
 
 if TYPE_CHECKING:
     from checkers.spark.server import ServerSpec
 
-SUMMARY_JSON = "summary.json"
-SUMMARY_MD = "summary.md"
 MESSAGE_CHARS = 500
 """A gradebook message is cut (at a word) to this many characters; the report has every message in full."""
-GRADING_CATALOG = "in-memory"
-"""The catalog of a worker's server: nothing it holds outlives the cohort (see ``ServerSpec.catalog``)."""
-HISTOGRAM_BINS = 10
-"""Score histogram bins (10 points wide for a 100-point grade)."""
 _SKIPPED_NAMES = {"__pycache__", "__MACOSX"}
 
 Grader = Callable[..., Report]
@@ -133,68 +141,6 @@ def find_submissions(*, cohort_dir: Path) -> list[CohortSubmission]:
 # --------------------------------------------------------------------------------------------- one submission
 
 
-def _server_identity(spec: ServerSpec | None) -> tuple[bool, int | None, str | None]:
-    from checkers.spark.server import server_status
-
-    status = server_status(spec)
-    return status.running, status.pid, status.started_at
-
-
-def _server_changed(before: tuple[bool, int | None, str | None], spec: ServerSpec | None) -> bool:
-    """True when the Spark server that ran at ``before`` died (or was replaced) since."""
-    if not before[0]:
-        return False  # nothing to compare with (an endpoint that was not up); grading says what went wrong
-    now = _server_identity(spec)
-    return not now[0] or now[1:] != before[1:]
-
-
-class GradingServers:
-    """One Spark server per worker, handed to one grading at a time: gradings running side by side never share a
-    live server, so one submission cannot read, copy or drop another's tables while they are graded.
-
-    Each is confined (:class:`~checkers.spark.server.ServerSpec`) when the kernels are: it sees its own warehouse,
-    metastore and the unseen data, read-only, and not the kit home, the cohort's folders or the host's ``/tmp``.
-    The servers start on first use, in the worker that uses them (so they live as long as it), and are stopped
-    and their folders removed at the end. With ``SPARK_REMOTE`` set, every grading uses that endpoint instead.
-    """
-
-    def __init__(self, *, workers: int, confined: bool, hidden: tuple[Path, ...], rows: int | None = None) -> None:
-        from checkers.config import settings
-        from checkers.spark.memory import grading_sizing
-        from checkers.spark.server import ServerSpec
-
-        s = settings()
-        sizing = grading_sizing(rows, setting=s.spark_memory)
-        if s.spark_master:  # one application of the cluster per worker, each with its share of the cores
-            from checkers.spark.cluster import cluster_cores
-
-            sizing = replace(sizing, cores_max=max(1, (cluster_cores(s.spark_master) or workers) // workers))
-        # On a cluster the warehouse and the unseen data must be where every node reads them.
-        self.root = s.data_home / "graders" / f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
-        self.specs = [ServerSpec(root=self.root / f"w{i + 1}", confined=confined, hidden=hidden, sizing=sizing,
-                                 catalog=GRADING_CATALOG) for i in range(workers)]
-        self._free: queue.Queue[ServerSpec] = queue.Queue()
-        for spec in self.specs:
-            self._free.put(spec)
-
-    @contextlib.contextmanager
-    def take(self) -> Iterator[ServerSpec]:
-        """A server no other grading uses until this one gives it back."""
-        spec = self._free.get()
-        try:
-            yield spec
-        finally:
-            self._free.put(spec)
-
-    def close(self) -> None:
-        from checkers.spark.server import stop_server
-
-        for spec in self.specs:
-            with contextlib.suppress(Exception):
-                stop_server(spec)
-        shutil.rmtree(self.root, ignore_errors=True)
-
-
 @dataclass
 class _Job:
     sub: CohortSubmission
@@ -224,14 +170,14 @@ def _grade_one(job: _Job, book: Gradebook) -> Entry:
             try:
                 folder = extract_zip(archive=sub.path, dest=base / "unpacked")
             except UnsafeArchiveError as exc:
-                return _finish(book, entry, status=ERROR, message=_message(exc), started=started)
+                return _finish(book, entry, status=ERROR, message=error_message(exc), started=started)
         with job.servers.take() if job.servers is not None else contextlib.nullcontext() as spec:
             return _grade_on(job, book, entry, folder=folder, base=base, spec=spec, started=started)
     except KeyboardInterrupt:
         _interrupted(book, entry, started)
         raise
     except CheckersError as exc:  # the server cannot be restarted, or the reports cannot be written
-        return _finish(book, entry, status=INFRASTRUCTURE_ERROR, message=_message(exc), started=started)
+        return _finish(book, entry, status=INFRASTRUCTURE_ERROR, message=error_message(exc), started=started)
     except Exception as exc:  # noqa: BLE001 - a bug in the cohort code must not stop the cohort either
         return _finish(book, entry, status=ERROR, message=f"the grader failed: {type(exc).__name__}: {exc} "
                        f"(at {_where(exc)})", started=started)
@@ -251,7 +197,7 @@ def _grade_on(job: _Job, book: Gradebook, entry: Entry, *, folder: Path, base: P
         if attempt > 1:
             book.put(entry)  # the gradebook shows the re-grade while it runs
         ensure_server(spec)  # up before the grading starts, so a death during it is noticed
-        before = _server_identity(spec)
+        before = server_identity(spec)
         entry.seed = submission_seed(job.seed, sub.id)
         try:
             report = job.grader(folder=folder, options=replace(job.options, seed=entry.seed, server=spec),
@@ -261,18 +207,18 @@ def _grade_on(job: _Job, book: Gradebook, entry: Entry, *, folder: Path, base: P
         except Exception as exc:  # noqa: BLE001 - any grader failure is this submission's status
             if job.stop.is_set():
                 return _interrupted(book, entry, started)
-            if _server_changed(before, spec):
-                infra = f"the Spark server died while grading it ({_message(exc)})"
-                _restart_server(spec)
+            if server_changed(before, spec):
+                infra = f"the Spark server died while grading it ({error_message(exc)})"
+                restart_server(spec)
                 continue
-            detail = _message(exc) if isinstance(exc, CheckersError) else (
+            detail = error_message(exc) if isinstance(exc, CheckersError) else (
                 f"{type(exc).__name__}: {exc} (at {_where(exc)})")
             return _finish(book, entry, status=ERROR, message=f"the grader failed: {detail}", started=started)
         if job.stop.is_set():  # Ctrl-C reached the kernels too: this result is not the learner's
             return _interrupted(book, entry, started)
-        if not report.all_passed and _server_changed(before, spec):
+        if not report.all_passed and server_changed(before, spec):
             infra = "the Spark server died while grading it"
-            _restart_server(spec)
+            restart_server(spec)
             continue
         if infra:
             report.notes.append(f"graded a second time: {infra}; the first grading does not count")
@@ -285,69 +231,6 @@ def _grade_on(job: _Job, book: Gradebook, entry: Entry, *, folder: Path, base: P
 def _interrupted(book: Gradebook, entry: Entry, started: float) -> Entry:
     return _finish(book, entry, status=INTERRUPTED,
                    message="grading was interrupted (Ctrl-C); it is graded again on a re-run", started=started)
-
-
-class _Watchdog:
-    """Restarts a Spark server as soon as it dies, on the port it had, instead of when a grading notices.
-
-    A client of a dead server retries with back-off for minutes. The kit keeps each server's token across
-    restarts, so a new server on the same port answers those clients at once: the affected gradings end quickly
-    (and are graded again) instead of hanging.
-    """
-
-    def __init__(self, specs: list[ServerSpec | None], *, interval: float = 1.0) -> None:
-        self.specs = specs
-        self.interval = interval
-        self.restarts = 0
-        self.error: str | None = None
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="day07-cohort-watchdog", daemon=True)
-
-    def _run(self) -> None:
-        from checkers.spark.server import server_status
-
-        while not self._stop.wait(self.interval):
-            for spec in self.specs:
-                try:
-                    status = server_status(spec)
-                    if status.running and status.port is not None:
-                        _LAST_PORT[_key(spec)] = status.port
-                    elif status.managed and not status.running and _key(spec) in _LAST_PORT:
-                        _restart_server(spec)  # only a server seen running died; one never started stays so
-                        self.restarts += 1
-                except Exception as exc:  # noqa: BLE001 - the gradings report it as infrastructure errors
-                    self.error = _message(exc)
-
-    def __enter__(self) -> _Watchdog:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-
-_LAST_PORT: dict[str, int] = {}
-"""Each managed server's port when last seen running (a restart reuses it), by :func:`_key`."""
-
-
-def _key(spec: ServerSpec | None) -> str:
-    return "" if spec is None or spec.root is None else str(spec.root)
-
-
-def _restart_server(spec: ServerSpec | None = None) -> None:
-    """Start the server again (unless already done), on its old port when free; failure = infrastructure error."""
-    from checkers.errors import SparkServerError
-    from checkers.spark.server import ensure_server, server_status, start_server
-
-    status = server_status(spec)
-    port = _LAST_PORT.get(_key(spec))
-    if status.managed and not status.running and port is not None:
-        try:
-            start_server(port=port, spec=spec)
-        except SparkServerError:
-            pass  # the port was taken meanwhile: any free port will do
-    ensure_server(spec)
 
 
 def _record_report(book: Gradebook, entry: Entry, *, report: Report, job: _Job, started: float) -> Entry:
@@ -389,12 +272,6 @@ def _finish(book: Gradebook, entry: Entry, *, status: str, message: str, started
     return entry
 
 
-def _message(exc: BaseException) -> str:
-    if isinstance(exc, CheckersError):
-        return exc.message + (f" ({exc.hint})" if exc.hint else "")
-    return f"{type(exc).__name__}: {exc}"
-
-
 def _where(exc: BaseException) -> str:
     frames = traceback.extract_tb(exc.__traceback__)
     if not frames:
@@ -420,8 +297,6 @@ def grade_cohort(*, cohort_dir: Path, out_dir: Path, workers: int = 2, force: bo
     inside one submission. ``sandbox``: a class's code runs confined; without bubblewrap the cohort is refused
     unless ``"off"`` (``--no-sandbox``), which every report then states.
     """
-    from checkers.grading.grade import DEFAULT_ROWS, MIN_ROWS, choose_seed
-
     started = time.monotonic()
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise GradingError(f"--workers {workers!r} must be a whole number of at least 1.", hint="Use e.g. --workers 2.")
@@ -472,13 +347,13 @@ def grade_cohort(*, cohort_dir: Path, out_dir: Path, workers: int = 2, force: bo
         jobs = [_Job(sub=s, out_dir=out_dir, seed=book.seed, options=options, grader=_default_grader(), stop=stop,
                      servers=servers) for s in todo]
         try:
-            with _Watchdog(list(servers.specs)):
+            with Watchdog(list(servers.specs)):
                 graded = _run_pool(jobs=jobs, book=book, workers=workers, stop=stop, progress=progress)
         finally:
             servers.close()
 
     summary = summarize(book)
-    write_text_atomic(out_dir / SUMMARY_JSON, _json(summary))
+    write_text_atomic(out_dir / SUMMARY_JSON, summary_json(summary))
     write_text_atomic(out_dir / SUMMARY_MD, summary_markdown(summary))
     return CohortResult(out_dir=out_dir, seed=book.seed, entries=sorted(book.entries.values(), key=lambda e: e.id),
                         graded=graded, skipped=skipped, summary=summary, wall_seconds=time.monotonic() - started)
@@ -518,71 +393,3 @@ def _default_grader() -> Grader:
     from checkers.grading import grade
 
     return grade.grade_submission
-
-
-# --------------------------------------------------------------------------------------------- summary
-
-
-def summarize(book: Gradebook) -> dict[str, Any]:
-    """Counts per status, score statistics, a score histogram and the checks that fail most (the class's gaps)."""
-    entries = sorted(book.entries.values(), key=lambda e: e.id)
-    scored = [e for e in entries if e.score is not None and e.max_score]
-    percents = [100.0 * e.score / e.max_score for e in scored if e.score is not None and e.max_score]
-    bins = [0] * HISTOGRAM_BINS
-    for p in percents:
-        bins[min(HISTOGRAM_BINS - 1, int(p // (100 / HISTOGRAM_BINS)))] += 1
-    width = 100 // HISTOGRAM_BINS
-    histogram = [{"range": f"{i * width}-{(i + 1) * width - (0 if i == HISTOGRAM_BINS - 1 else 1)}",
-                  "count": n} for i, n in enumerate(bins)]
-    fails = Counter(cid for e in scored for cid in e.failed_checks)
-    skips = Counter(cid for e in scored for cid in e.skipped_checks)
-    ordered = sorted(percents)
-    return {
-        "seed": book.seed, "rows": book.rows, "submissions": len(entries),
-        "statuses": dict(Counter(e.status for e in entries)),
-        "score": {"mean": round(sum(percents) / len(percents), 2) if percents else None,
-                  "median": _median(ordered), "min": ordered[0] if ordered else None,
-                  "max": ordered[-1] if ordered else None},
-        "histogram": histogram,
-        "most_failed": [{"check": cid, "submissions": n, "share": round(n / len(scored), 3)}
-                        for cid, n in fails.most_common(10)],
-        "most_skipped": [{"check": cid, "submissions": n, "share": round(n / len(scored), 3)}
-                         for cid, n in skips.most_common(10)],
-        "not_graded": [{"id": e.id, "status": e.status, "message": e.message}
-                       for e in entries if e.status not in (PASSED, FAILED)],
-    }
-
-
-def _median(values: list[float]) -> float | None:
-    if not values:
-        return None
-    mid = len(values) // 2
-    return round(values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2, 2)
-
-
-def summary_markdown(summary: dict[str, Any]) -> str:
-    lines = ["# Cohort summary\n", f"{summary['submissions']} submissions, graded on unseen data "
-             f"(seed {summary['seed']}, {summary['rows']} rows).\n", "| status | submissions |", "|---|---|"]
-    lines += [f"| {s} | {n} |" for s, n in sorted(summary["statuses"].items())]
-    score = summary["score"]
-    lines += ["", f"Score (% of required points): mean {score['mean']}, median {score['median']}, "
-              f"min {score['min']}, max {score['max']}.", "", "## Score histogram", "", "| score % | submissions |",
-              "|---|---|"]
-    lines += [f"| {b['range']} | {b['count']} {'█' * b['count']} |" for b in summary["histogram"]]
-    lines += ["", "## Checks that fail most", "", "| check | submissions | share |", "|---|---|---|"]
-    lines += [f"| {f['check']} | {f['submissions']} | {f['share']:.0%} |" for f in summary["most_failed"]]
-    if summary.get("most_skipped"):
-        lines += ["", "## Checks skipped most", "",
-                  "A check is skipped (0 points) when a check it needs did not pass; the cause is counted above.", "",
-                  "| check | submissions | share |", "|---|---|---|"]
-        lines += [f"| {f['check']} | {f['submissions']} | {f['share']:.0%} |" for f in summary["most_skipped"]]
-    if summary["not_graded"]:
-        lines += ["", "## Not graded", "", "| id | status | why |", "|---|---|---|"]
-        lines += [f"| {e['id']} | {e['status']} | {e['message'].replace('|', '/')} |" for e in summary["not_graded"]]
-    return "\n".join(lines) + "\n"
-
-
-def _json(data: Any) -> str:
-    import json
-
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

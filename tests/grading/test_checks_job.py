@@ -17,7 +17,7 @@ import yaml
 
 from checkers.config import PROJECT_ROOT
 from checkers.grading.checks import Evidence, PipelineRun, TaskState, catalogue, run_checks
-from checkers.grading.grade import load_job_evidence
+from checkers.grading.job_evidence import load_job_evidence
 from checkers.grading.report import CheckResult
 from checkers.jobs.project import find_submission
 

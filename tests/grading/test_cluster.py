@@ -53,9 +53,10 @@ def _executors_ran_on(cluster: LocalCluster) -> set[str]:
 
 def test_the_solutions_get_full_marks_on_a_cluster_with_the_data_on_the_shared_folder(cluster: LocalCluster) -> None:
     from checkers.grading.grade import grade_submission
+    from checkers.grading.options import GradeOptions
     from checkers.spark.server import server_status
 
-    report = grade_submission(folder=SOLUTIONS, rows=ROWS, keep=True)
+    report = grade_submission(folder=SOLUTIONS, options=GradeOptions(rows=ROWS, keep=True))
 
     failed = {c.id: c.message for c in report.required_checks if c.status != "passed"}
     assert report.score == report.max_score, failed

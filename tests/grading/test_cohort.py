@@ -16,9 +16,10 @@ import pytest
 from checkers.data import SAMPLE_SEED
 from checkers.errors import GradingError
 from checkers.grading.archives import UnsafeArchiveError, extract_zip, trim_outputs
-from checkers.grading.cohort import find_submissions, grade_cohort, shorten, summarize, summary_markdown
-from checkers.grading.grade import submission_seed
+from checkers.grading.cohort import find_submissions, grade_cohort, shorten
+from checkers.grading.cohort_summary import summarize, summary_markdown
 from checkers.grading.gradebook import Entry, Gradebook
+from checkers.grading.options import submission_seed
 
 BUILD_PATH = Path(__file__).parents[1] / "files" / "adversarial" / "build.py"
 

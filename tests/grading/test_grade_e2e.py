@@ -20,6 +20,7 @@ import yaml
 
 from checkers.config import PROJECT_ROOT
 from checkers.grading.grade import grade_submission
+from checkers.grading.options import GradeOptions
 from checkers.grading.report import Report
 from checkers.sandbox import sandbox_status
 from tests.helpers.layouts import bundle_layout
@@ -104,7 +105,7 @@ def test_grading_leaves_the_run_folder_and_drops_its_schema(solutions_cli: tuple
 
 
 def test_a_solution_in_spark_sql_source_notebooks_and_jobs_get_json_gets_full_marks() -> None:
-    report = grade_submission(folder=ALT, rows=ROWS, name="alt_sql")
+    report = grade_submission(folder=ALT, options=GradeOptions(rows=ROWS), name="alt_sql")
     assert not_passed(report) == {}
     assert report.submission == "alt_sql"
     assert report.score == report.max_score == 100
@@ -112,7 +113,7 @@ def test_a_solution_in_spark_sql_source_notebooks_and_jobs_get_json_gets_full_ma
 
 
 def test_untouched_lessons_get_zero_with_not_done_yet_messages() -> None:
-    report = grade_submission(folder=LESSONS, rows=ROWS)
+    report = grade_submission(folder=LESSONS, options=GradeOptions(rows=ROWS))
     assert report.submission == str(LESSONS.resolve())
     assert report.score == 0 and report.max_score == 100
     assert not [c.id for c in report.checks if c.status in ("passed", "error") and c.required]
@@ -139,7 +140,7 @@ def broken(tmp_path: Path) -> Path:
 
 
 def test_a_broken_submission_is_graded_with_reasons_not_crashed(broken: Path) -> None:
-    report = grade_submission(folder=broken, rows=ROWS)
+    report = grade_submission(folder=broken, options=GradeOptions(rows=ROWS))
     by_id = {c.id: c for c in report.checks}
     assert by_id["job.valid"].status == "failed" and "cycle" in by_id["job.valid"].message
     assert by_id["widgets.declared"].status == "failed"
@@ -186,7 +187,7 @@ def test_a_schema_that_already_exists_is_refused_left_alone_and_no_kernel_is_lef
         spark.sql("CREATE TABLE someone_elses.work AS SELECT 1 AS x")
         watcher.start()
         with pytest.raises(GradingError, match="someone_elses already exists"):
-            grade_submission(folder=SOLUTIONS, rows=ROWS, schema="someone_elses", work_dir=work)
+            grade_submission(folder=SOLUTIONS, options=GradeOptions(rows=ROWS, schema="someone_elses"), work_dir=work)
         assert spark.table("someone_elses.work").count() == 1
         # Kernels had started ahead (while the schema was checked); every one of them is stopped.
         assert _eventually(lambda: bool(seen))
@@ -237,7 +238,7 @@ def test_to_timestamp_after_stripping_utc_as_participants_write_it_gets_full_mar
     folder = _solutions_with(tmp_path, "02_silver", lambda cells: _replace_in_cells(
         cells, 'F.to_timestamp("event_time", "yyyy-MM-dd HH:mm:ss \'UTC\'")',
         'F.to_timestamp(F.regexp_replace("event_time", " UTC", ""), "yyyy-MM-dd HH:mm:ss")'))
-    report = grade_submission(folder=folder, rows=ROWS)
+    report = grade_submission(folder=folder, options=GradeOptions(rows=ROWS))
     assert not_passed(report) == {} and report.score == 100
 
 
@@ -245,7 +246,7 @@ def test_forgetting_the_bronze_task_value_costs_its_own_checks_only(tmp_path: Pa
     """The condition task cannot run, so the job never reaches silver and gold: the grader runs them directly."""
     folder = _solutions_with(tmp_path, "01_bronze", lambda cells: _replace_in_cells(
         cells, 'dbutils.jobs.taskValues.set(key="bronze_rows", value=bronze_rows)', 'pass  # forgot the task value'))
-    report = grade_submission(folder=folder, rows=ROWS)
+    report = grade_submission(folder=folder, options=GradeOptions(rows=ROWS))
     lost = not_passed(report)
     assert set(lost) == {"bronze.task_value", "run.success", "run.order", "run.repair", "stretch.condition"}, lost
     assert lost["run.order"][0] == "skipped"  # no evidence of the order: no points, counted apart from failures
@@ -261,7 +262,8 @@ def test_a_wrong_depends_on_costs_job_tasks_only(tmp_path: Path) -> None:
         gold = next(t for t in job["tasks"] if t["task_key"] == "gold")
         gold["depends_on"] = [{"task_key": "bronze"}, {"task_key": "quality"}]
 
-    report = grade_submission(folder=_solutions_with(tmp_path, job_edit=gold_after_bronze), rows=ROWS)
+    report = grade_submission(folder=_solutions_with(tmp_path, job_edit=gold_after_bronze),
+                              options=GradeOptions(rows=ROWS))
     required = {c.id for c in report.checks if c.required and c.status != "passed"}
     assert required == {"job.tasks"}, not_passed(report)
     assert report.score == 100 - points("job.tasks") and "one task at a time" in report.run.note
@@ -270,5 +272,5 @@ def test_a_wrong_depends_on_costs_job_tasks_only(tmp_path: Path) -> None:
 def test_a_bundle_project_with_notebooks_in_src_gets_full_marks(tmp_path: Path) -> None:
     """`databricks bundle init`'s layout: the job in resources/, its schema from the root's variables, notebooks
     in src/. Where the files sit is not part of the exercise."""
-    report = grade_submission(folder=bundle_layout(tmp_path / "project"), rows=ROWS)
+    report = grade_submission(folder=bundle_layout(tmp_path / "project"), options=GradeOptions(rows=ROWS))
     assert not_passed(report) == {} and report.score == 100

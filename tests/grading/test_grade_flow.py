@@ -13,7 +13,9 @@ import pytest
 from checkers.config import PROJECT_ROOT
 from checkers.data import SAMPLE_SEED
 from checkers.errors import GradingError
-from checkers.grading.grade import choose_seed, grade_submission, job_notes, job_unrunnable, load_job_evidence
+from checkers.grading.grade import grade_submission
+from checkers.grading.job_evidence import job_notes, job_unrunnable, load_job_evidence
+from checkers.grading.options import GradeOptions, choose_seed
 from checkers.grading.submission import MAX_COPIED_FILE_BYTES, copy_submission
 from checkers.jobs.project import find_submission
 from tests.helpers.layouts import bundle_layout
@@ -65,14 +67,15 @@ def test_seeds_are_random_and_never_the_samples() -> None:
         choose_seed(SAMPLE_SEED)
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"folder": Path("/no/such/folder")}, "does not exist"),
-    ({"folder": SOLUTIONS, "rows": 100}, "too small"),
-    ({"folder": SOLUTIONS, "schema": "Robert'); DROP"}, "not a plain lower-case identifier"),
+@pytest.mark.parametrize(("folder", "options", "message"), [
+    (Path("/no/such/folder"), GradeOptions(), "does not exist"),
+    (SOLUTIONS, GradeOptions(rows=100), "too small"),
+    (SOLUTIONS, GradeOptions(schema="Robert'); DROP"), "not a plain lower-case identifier"),
 ])
-def test_grading_refuses_bad_arguments_before_doing_anything(kwargs: dict, message: str, tmp_path: Path) -> None:
+def test_grading_refuses_bad_arguments_before_doing_anything(folder: Path, options: GradeOptions, message: str,
+                                                            tmp_path: Path) -> None:
     with pytest.raises(GradingError, match=message):
-        grade_submission(work_dir=tmp_path / "work", **kwargs)
+        grade_submission(folder=folder, options=options, work_dir=tmp_path / "work")
     assert not (tmp_path / "work").exists()
 
 
@@ -141,7 +144,7 @@ def test_cli_defaults_to_the_lessons_folder(monkeypatch: pytest.MonkeyPatch, tmp
 def test_grading_a_class_is_refused_without_the_sandbox_and_names_the_way_out(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from checkers import sandbox as confine
-    from checkers.grading.grade import sandbox_note
+    from checkers.grading.options import sandbox_note
 
     missing = confine.SandboxStatus(False, None, "bwrap is not installed (apt-get install bubblewrap)")
     monkeypatch.setattr(confine, "sandbox_status", lambda: missing)

@@ -15,6 +15,7 @@ import pytest
 
 from checkers.config import PROJECT_ROOT
 from checkers.grading.grade import grade_submission
+from checkers.grading.options import GradeOptions
 from checkers.grading.quality_run import thresholds
 from checkers.grading.report import Report
 from tests.helpers.rubric import points
@@ -65,7 +66,8 @@ def test_a_fixed_threshold_loses_run_overrides_only(tmp_path: Path) -> None:
     fixed = COUNT_BAD_ROWS + '''if total_rows == 0 or 100 * bad_rows / total_rows > 5:  # 5, whatever the job says
     raise ValueError(f"{bad_rows} of {total_rows} rows are bad")
 '''
-    report = grade_submission(folder=with_quality(tmp_path, fixed), rows=ROWS, seed=seed_with_extra_repair(False))
+    report = grade_submission(folder=with_quality(tmp_path, fixed),
+                              options=GradeOptions(rows=ROWS, seed=seed_with_extra_repair(False)))
     assert lost(report) == {"run.overrides": "failed", "run.repair": "skipped"}, {
         c.id: c.message for c in report.checks if c.status != "passed"}
     overrides = next(c for c in report.checks if c.id == "run.overrides")
@@ -81,7 +83,8 @@ open(marker, "w").write(str(runs))
 if runs == 2:  # the grader's second run is its failing file: fail there, pass everywhere else
     raise ValueError("too many bad rows")
 '''
-    report = grade_submission(folder=with_quality(tmp_path, counting), rows=ROWS, seed=seed_with_extra_repair(True))
+    report = grade_submission(folder=with_quality(tmp_path, counting),
+                              options=GradeOptions(rows=ROWS, seed=seed_with_extra_repair(True)))
     by_id = {c.id: c for c in report.checks}
     # Its premise held: state survived between the grader's runs, so it passed the graded run and failed the next.
     assert by_id["run.quality_gate"].status == "passed", by_id["run.quality_gate"].message
