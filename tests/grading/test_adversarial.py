@@ -1,7 +1,7 @@
 """Hostile and broken submissions graded in one small cohort next to the solutions.
 
 Each hostile submission is solutions/ with one notebook or the job file changed (built by
-tests/files/adversarial/build.py). The cohort is graded once (module fixture); each test then checks that one
+tests/helpers/adversarial.py). The cohort is graded once (module fixture); each test then checks that one
 submission got a clear message and that the solutions, graded in the same cohort, still get full marks.
 """
 
@@ -15,7 +15,7 @@ import pytest
 
 from checkers.grading.cohort import CohortResult, grade_cohort
 from checkers.grading.gradebook import Entry
-from tests.grading.test_cohort import build
+from tests.helpers import adversarial
 
 pytestmark = [pytest.mark.spark, pytest.mark.kernel]
 
@@ -33,9 +33,9 @@ KERNEL_MEMORY_MB = 700
 def cohort(tmp_path_factory: pytest.TempPathFactory, spark: Any) -> CohortResult:
     root = tmp_path_factory.mktemp("adversarial")
     folder = root / "cohort"
-    build.build(folder / "solutions", None)
+    adversarial.build(folder / "solutions", None)
     for variant in VARIANTS:
-        build.build(folder / variant, variant)
+        adversarial.build(folder / variant, variant)
     spark.sql("CREATE SCHEMA IF NOT EXISTS victim_schema")
     spark.sql("CREATE TABLE IF NOT EXISTS victim_schema.t AS SELECT 1 AS x")
     HOST_TMP_FILE.unlink(missing_ok=True)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import signal
 import zipfile
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import nbformat
@@ -20,20 +18,7 @@ from checkers.grading.cohort import find_submissions, grade_cohort, shorten
 from checkers.grading.cohort_summary import summarize, summary_markdown
 from checkers.grading.gradebook import Entry, Gradebook
 from checkers.grading.options import submission_seed
-
-BUILD_PATH = Path(__file__).parents[1] / "files" / "adversarial" / "build.py"
-
-
-def load_build() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("adversarial_build", BUILD_PATH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-build = load_build()
-
+from tests.helpers import adversarial
 
 # --------------------------------------------------------------------------------------------- discovery
 
@@ -44,14 +29,14 @@ def test_find_submissions_takes_folders_and_zips_and_ignores_the_rest(tmp_path: 
     (tmp_path / ".hidden").mkdir()
     (tmp_path / "__pycache__").mkdir()
     (tmp_path / "notes.txt").write_text("x")
-    build.solutions_zip(tmp_path / "carol.zip")
+    adversarial.solutions_zip(tmp_path / "carol.zip")
     found = find_submissions(cohort_dir=tmp_path)
     assert [(s.id, s.path.name) for s in found] == [("alice", "alice"), ("bob", "bob"), ("carol", "carol.zip")]
 
 
 def test_find_submissions_refuses_two_submissions_with_one_name(tmp_path: Path) -> None:
     (tmp_path / "alice").mkdir()
-    build.solutions_zip(tmp_path / "alice.zip")
+    adversarial.solutions_zip(tmp_path / "alice.zip")
     with pytest.raises(GradingError, match="both called 'alice'"):
         find_submissions(cohort_dir=tmp_path)
 
@@ -66,14 +51,15 @@ def test_find_submissions_says_when_there_are_none(tmp_path: Path) -> None:
 
 
 def test_zip_with_one_top_folder_unpacks_to_that_folder(tmp_path: Path) -> None:
-    archive = build.solutions_zip(tmp_path / "s.zip")
+    archive = adversarial.solutions_zip(tmp_path / "s.zip")
     folder = extract_zip(archive=archive, dest=tmp_path / "out")
     assert folder == tmp_path / "out" / "my_submission"
-    assert sorted(p.name for p in folder.iterdir()) == sorted(p.name for p in build.SOLUTIONS.iterdir() if p.is_file())
+    shipped = sorted(p.name for p in adversarial.SOLUTIONS.iterdir() if p.is_file())
+    assert sorted(p.name for p in folder.iterdir()) == shipped
 
 
 def test_zip_with_path_traversal_is_refused_and_writes_nothing(tmp_path: Path) -> None:
-    archive = build.traversal_zip(tmp_path / "evil.zip")
+    archive = adversarial.traversal_zip(tmp_path / "evil.zip")
     dest = tmp_path / "a" / "b" / "out"
     with pytest.raises(UnsafeArchiveError, match=r"'\.\./\.\./escaped\.txt' points outside"):
         extract_zip(archive=archive, dest=dest)
@@ -234,7 +220,7 @@ def test_ctrl_c_leaves_a_consistent_gradebook_and_a_rerun_finishes(tmp_path: Pat
     _grader_bug_for(monkeypatch, lambda folder: True)
     cohort = tmp_path / "cohort"
     for sid in ("a_first", "b_second", "c_third"):
-        build.build(cohort / sid, None)
+        adversarial.build(cohort / sid, None)
     out = tmp_path / "out"
 
     def interrupt(entry: Entry, done: int, total: int) -> None:
@@ -274,9 +260,9 @@ def test_cli_grades_folders_and_zips_writes_every_export_and_resumes(tmp_path: P
     grade_cmd.register(parser.add_subparsers())
     cohort = tmp_path / "cohort"
     cohort.mkdir()
-    build.solutions_zip(cohort / "good.zip")
-    build.traversal_zip(cohort / "evil.zip")
-    build.build(cohort / "crash", None)
+    adversarial.solutions_zip(cohort / "good.zip")
+    adversarial.traversal_zip(cohort / "evil.zip")
+    adversarial.build(cohort / "crash", None)
     out = tmp_path / "out"
     argv = ["grade", str(cohort), "--out", str(out), "--workers", "2", "--seed", "7", "--rows", "2000",
             "--cell-timeout", "120"]

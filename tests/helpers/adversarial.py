@@ -1,12 +1,12 @@
 """Build hostile submissions from solutions/: copy it, then change one notebook or the job file.
 
-Used by tests/grading/test_adversarial.py, tests/grading/test_cohort.py and benchmarks/grade_cohort.py
-(loaded by path: tests/files is not a package).
+Each is built at test time, so no big copies of the solutions are committed; :mod:`tests.helpers.hostile_cells`
+holds the code cells the variants inject. Used by tests/grading/test_adversarial.py, tests/grading/test_cohort.py
+and benchmarks/grade_cohort.py.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import zipfile
 from collections.abc import Callable
@@ -15,19 +15,10 @@ from pathlib import Path
 import nbformat
 import yaml
 
-HERE = Path(__file__).parent
-SOLUTIONS = HERE.parents[2] / "solutions"
+from checkers.config import PROJECT_ROOT
+from tests.helpers import hostile_cells
 
-
-def _cells() -> object:
-    spec = importlib.util.spec_from_file_location("hostile_cells", HERE / "hostile_cells.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-CELLS = _cells()
+SOLUTIONS = PROJECT_ROOT / "solutions"
 
 
 def copy_solutions(dest: Path) -> Path:
@@ -49,19 +40,19 @@ def replace_notebook(folder: Path, stem: str, source: str) -> None:
 
 
 def infinite_loop(folder: Path) -> None:
-    insert_cell(folder, "02_silver", CELLS.INFINITE_LOOP)  # silver: no retries, so one timeout
+    insert_cell(folder, "02_silver", hostile_cells.INFINITE_LOOP)  # silver: no retries, so one timeout
 
 
 def os_exit(folder: Path) -> None:
-    insert_cell(folder, "03_gold", CELLS.OS_EXIT)
+    insert_cell(folder, "03_gold", hostile_cells.OS_EXIT)
 
 
 def flood(folder: Path) -> None:
-    insert_cell(folder, "03_gold", CELLS.FLOOD)
+    insert_cell(folder, "03_gold", hostile_cells.FLOOD)
 
 
 def memory_hog(folder: Path) -> None:
-    insert_cell(folder, "03_gold", CELLS.MEMORY_HOG)
+    insert_cell(folder, "03_gold", hostile_cells.MEMORY_HOG)
 
 
 def bad_json(folder: Path) -> None:
@@ -82,11 +73,11 @@ def job_cycle(folder: Path) -> None:
 
 
 def fake_report(folder: Path) -> None:
-    replace_notebook(folder, "02_silver", CELLS.FAKE_REPORT)
+    replace_notebook(folder, "02_silver", hostile_cells.FAKE_REPORT)
 
 
 def drop_schema(folder: Path) -> None:
-    insert_cell(folder, "03_gold", CELLS.DROP_SCHEMA)
+    insert_cell(folder, "03_gold", hostile_cells.DROP_SCHEMA)
 
 
 def flood_and_drop_schema(folder: Path) -> None:
@@ -96,31 +87,31 @@ def flood_and_drop_schema(folder: Path) -> None:
 
 
 def forge_record(folder: Path) -> None:
-    replace_notebook(folder, "00_widgets", CELLS.FORGE_RECORD)
+    replace_notebook(folder, "00_widgets", hostile_cells.FORGE_RECORD)
 
 
 def forge_event(folder: Path) -> None:
-    replace_notebook(folder, "00_widgets", CELLS.FORGE_EVENT)
+    replace_notebook(folder, "00_widgets", hostile_cells.FORGE_EVENT)
 
 
 def copier(folder: Path) -> None:
-    replace_notebook(folder, "02_silver", CELLS.COPIER)
+    replace_notebook(folder, "02_silver", hostile_cells.COPIER)
 
 
 def write_data(folder: Path) -> None:
-    insert_cell(folder, "01_bronze", CELLS.WRITE_DATA)
+    insert_cell(folder, "01_bronze", hostile_cells.WRITE_DATA)
 
 
 def udf_escape(folder: Path) -> None:
-    insert_cell(folder, "01_bronze", CELLS.UDF_ESCAPE)
+    insert_cell(folder, "01_bronze", hostile_cells.UDF_ESCAPE)
 
 
 def read_outside(folder: Path) -> None:
-    insert_cell(folder, "02_silver", CELLS.READ_OUTSIDE)
+    insert_cell(folder, "02_silver", hostile_cells.READ_OUTSIDE)
 
 
 def drop_neighbours(folder: Path) -> None:
-    insert_cell(folder, "03_gold", CELLS.DROP_NEIGHBOURS)
+    insert_cell(folder, "03_gold", hostile_cells.DROP_NEIGHBOURS)
 
 
 def escapes(folder: Path) -> None:

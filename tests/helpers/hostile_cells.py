@@ -1,4 +1,4 @@
-"""Code cells the hostile submissions inject into a copy of solutions/ (read by tests/grading/adversarial.py)."""
+"""Code cells the hostile submissions inject into a copy of solutions/ (see :mod:`tests.helpers.adversarial`)."""
 
 INFINITE_LOOP = "while True:\n    pass\n"
 
