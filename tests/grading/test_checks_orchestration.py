@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from checkers.grading.checks import PipelineRun, TaskState
-from checkers.grading.checks.common import n
+from checkers.grading.checks.common import thousands
 from checkers.grading.checks.evidence import QualityRun
 from tests.grading.records import QUALITY_CHECKS, SOURCE, T0, evidence, grade
 
@@ -58,7 +58,7 @@ def summary(results: dict[str, Any]) -> dict[str, str]:
 def test_a_correct_quality_gate_passes_all_three() -> None:
     results = judge(trial())
     assert summary(results) == dict.fromkeys(results, "passed"), {k: r.message for k, r in results.items()}
-    assert f"400 of {n(2000)} rows bad (20.0 %)" in results["run.quality_gate"].message
+    assert f"400 of {thousands(2000)} rows bad (20.0 %)" in results["run.quality_gate"].message
     assert "failed with max_bad_pct=6.5 and passed with 31.0" in results["run.overrides"].message
     assert "quality, gold ran again, bronze, silver kept" in results["run.repair"].message
 

@@ -8,7 +8,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from checkers.data import RAW_COLUMNS
-from checkers.grading.checks.common import columns_problem, n, plural, quoted, table_written
+from checkers.grading.checks.common import columns_problem, plural, quoted, table_written, thousands, verdict
 from checkers.grading.checks.evidence import Evidence
 from checkers.grading.checks.registry import Outcome, check, failed, passed, skipped
 from checkers.grading.expect import Expectations, parse_event_time
@@ -47,10 +47,11 @@ def rows(ev: Evidence) -> Outcome:
         return skipped(f"no expectations: {ev.expectations_error}")
     want, have = exp.bronze.rows, snap.rows
     if have == want:
-        return passed(f"{n(have)} rows, every row of the raw file")
+        return passed(f"{thousands(have)} rows, every row of the raw file")
     diff = have - want
     more = "more" if diff > 0 else "fewer"
-    message = f"expected {n(want)} rows (every raw row), found {n(have)} — {n(abs(diff))} {more}"
+    message = (f"expected {thousands(want)} rows (every raw row), found {thousands(have)} — {thousands(abs(diff))} "
+               f"{more}")
     hint = None
     if have == 2 * want:
         message += ": every row is there twice"
@@ -58,7 +59,7 @@ def rows(ev: Evidence) -> Outcome:
     elif diff < 0:
         dups = int(exp.raw.duplicated().sum())
         if dups and -diff == dups:
-            message += f", exactly the {n(dups)} duplicate rows"
+            message += f", exactly the {thousands(dups)} duplicate rows"
             hint = "Keep duplicates in bronze; silver removes them."
     return failed(message, hint=hint)
 
@@ -166,8 +167,8 @@ def values(ev: Evidence) -> Outcome:
         changed.append((column, int((both["want"] - both["have"]).clip(lower=0).sum()), lost, gained))
     if not changed:
         if _same_multiset(want, have):
-            return passed(f"all {n(snap.rows)} rows hold the raw values" + (" (event_time as a timestamp)" if as_time
-                                                                            else ""))
+            return passed(f"all {thousands(snap.rows)} rows hold the raw values"
+                          + (" (event_time as a timestamp)" if as_time else ""))
         return failed("some rows mix values of different raw rows (each column holds the right values, but not "
                       "in the right rows)")
     parts = []
@@ -201,9 +202,7 @@ def metadata(ev: Evidence) -> Outcome:
         wrong = [v for v in files.dropna().astype(str).unique() if not ev.expectations.bronze.matches_source_file(v)]
         if wrong:
             problems.append(f"source_file names {quoted(wrong, 2)}, not the file read ({ev.source_path.name})")
-    if problems:
-        return failed("; ".join(problems))
-    return passed(f"ingestion_ts is a timestamp and source_file names {ev.source_path.name} on every row")
+    return verdict(problems, f"ingestion_ts is a timestamp and source_file names {ev.source_path.name} on every row")
 
 
 @check("bronze.task_value", points=1, title="01_bronze sets the task value bronze_rows",
@@ -225,5 +224,5 @@ def task_value_outcome(ev: Evidence, *, stem: str, key: str, table_name: str) ->
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return failed(f"task value {key} is {value!r} ({type(value).__name__}); it must be the row count, a number")
     if value != snap.rows:
-        return failed(f"task value {key} is {n(value)}, but {snap.qualified} has {n(snap.rows)} rows")
-    return passed(f"task value {key} = {n(value)}, the row count of {snap.qualified}")
+        return failed(f"task value {key} is {thousands(value)}, but {snap.qualified} has {thousands(snap.rows)} rows")
+    return passed(f"task value {key} = {thousands(value)}, the row count of {snap.qualified}")

@@ -1,9 +1,10 @@
-"""Small helpers the group modules share: numbers in messages, examples, and the "was the table written" check."""
+"""Small helpers the group modules share: numbers in messages, examples, the verdict from a list of problems, and
+the "was the table written" check."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import pandas as pd
@@ -15,15 +16,28 @@ MONEY_TOLERANCE = 0.01 + 1e-6
 """Money compares within a cent, plus a margin for floating-point noise."""
 
 
-def n(value: float | int) -> str:
+def thousands(value: float | int) -> str:
     """``18412`` → ``18 412`` (thin, unambiguous thousands separator in every locale)."""
     if isinstance(value, float) and not value.is_integer():
         return f"{value:,.2f}".replace(",", " ")
     return f"{int(value):,}".replace(",", " ")
 
 
+def verdict(problems: Iterable[str | None], ok: str | Callable[[], str], *, hint: str | None = None,
+            prefix: str = "") -> Outcome:
+    """How most checks end: failed with every problem found (``prefix`` + the problems joined by "; "), else passed.
+
+    ``problems`` may hold None for a test that found nothing. ``ok`` (the passed message) may be a function, called
+    only on a pass: it may need what a failing table lacks.
+    """
+    found = [p for p in problems if p]
+    if found:
+        return failed(prefix + "; ".join(found), hint=hint)
+    return passed(ok() if callable(ok) else ok)
+
+
 def plural(count: int, word: str, many: str | None = None) -> str:
-    return f"{n(count)} {word if count == 1 else (many or word + 's')}"
+    return f"{thousands(count)} {word if count == 1 else (many or word + 's')}"
 
 
 def quoted(values: Iterable[Any], limit: int = 4) -> str:

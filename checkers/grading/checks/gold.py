@@ -7,15 +7,17 @@ so a silver mistake is not counted again in gold.
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from checkers.grading.checks.common import MONEY_TOLERANCE, columns_problem, n, plural, table_written
+from checkers.grading.checks.common import MONEY_TOLERANCE, columns_problem, plural, table_written, thousands, verdict
 from checkers.grading.checks.evidence import Evidence
-from checkers.grading.checks.registry import Outcome, check, failed, passed, skipped
+from checkers.grading.checks.registry import Outcome, check, failed, skipped
 from checkers.grading.expect import (
     DAILY_SALES_COLUMNS,
     PRODUCT_METRICS_COLUMNS,
@@ -116,9 +118,8 @@ def _table_check(ev: Evidence, name: str, expected: tuple[str, ...], keys: dict[
         ok = have == "date" if want == "date" else (have in _NUMERIC or have.startswith("decimal("))
         if not ok:
             wrong.append(f"{column} is {have}, expected {'a date' if want == 'date' else 'a number'}")
-    if wrong:
-        return failed(f"{snap.qualified}: " + "; ".join(wrong))
-    return passed(f"{snap.qualified} exists with {', '.join(expected)} ({plural(snap.rows, 'row')})")
+    return verdict(wrong, f"{snap.qualified} exists with {', '.join(expected)} ({plural(snap.rows, 'row')})",
+                   prefix=f"{snap.qualified}: ")
 
 
 def _aligned(ev: Evidence, name: str, key: str, expected: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -145,7 +146,7 @@ def _rows_outcome(ev: Evidence, name: str, key: str, expected: pd.DataFrame, wha
     want = set(expected[key].tolist())
     have = set(keys.dropna().astype("int64" if key == "product_id" else object).tolist())
     missing, extra = want - have, have - want
-    problems = []
+    problems: list[str | None] = []
     if dups:
         problems.append(f"{plural(dups, f'{key} appears', f'{key}s appear')} more than once")
     if nulls and not (isinstance(basis, _Basis) and key in basis.null_groups):
@@ -154,34 +155,31 @@ def _rows_outcome(ev: Evidence, name: str, key: str, expected: pd.DataFrame, wha
         problems.append(f"{plural(len(missing), 'expected ' + what)} missing (e.g. {sorted(missing)[0]})")
     if extra:
         problems.append(f"{plural(len(extra), what)} that should not be there (e.g. {sorted(extra)[0]})")
-    if problems:
-        source = basis.source if isinstance(basis, _Basis) else "the raw data"
-        return failed(f"expected one row per {what} ({n(len(want))}, from {source}), found {n(len(frame))} rows: "
-                      + "; ".join(problems))
-    return passed(f"one row for each of the {n(len(want))} {what}s")
+    source = basis.source if isinstance(basis, _Basis) else "the raw data"
+    return verdict(problems, f"one row for each of the {thousands(len(want))} {what}s",
+                   prefix=f"expected one row per {what} ({thousands(len(want))}, from {source}), found "
+                          f"{thousands(len(frame))} rows: ")
 
 
 def _counts_outcome(ev: Evidence, name: str, key: str, expected: pd.DataFrame, columns: tuple[str, ...],
                     what: str, distinct_hint: str) -> Outcome:
     have, want = _aligned(ev, name, key, expected)
-    problems = []
+    problems: list[str | None] = []
     hint = None
     for column in columns:
         h, w = _as_float(have[column]), want[column].astype("float64")
         differs = ~(h == w)
         if differs.any():
             first = differs[differs].index[0]
-            problems.append(f"{column} differs for {n(int(differs.sum()))} of {n(len(w))} {what}s (e.g. {what} "
-                            f"{first}: expected {n(w[first])}, found {_show(h[first])})")
+            problems.append(f"{column} differs for {thousands(int(differs.sum()))} of {thousands(len(w))} {what}s "
+                            f"(e.g. {what} {first}: expected {thousands(w[first])}, found {_show(h[first])})")
             if (h[differs] > w[differs]).all():
                 hint = distinct_hint
-    if problems:
-        return failed("; ".join(problems), hint=hint)
-    return passed(f"{', '.join(columns)} match for all {n(len(want))} {what}s")
+    return verdict(problems, f"{', '.join(columns)} match for all {thousands(len(want))} {what}s", hint=hint)
 
 
 def _show(value: float) -> str:
-    return "null" if math.isnan(value) else n(value) if float(value).is_integer() else f"{value:.4g}"
+    return "null" if math.isnan(value) else thousands(value) if float(value).is_integer() else f"{value:.4g}"
 
 
 def _money_outcome(ev: Evidence, name: str, key: str, expected: pd.DataFrame, column: str, what: str,
@@ -194,8 +192,8 @@ def _money_outcome(ev: Evidence, name: str, key: str, expected: pd.DataFrame, co
     if not differs.any():
         return None
     first = differs[differs].index[0]
-    text = (f"{column} differs for {n(int(differs.sum()))} of {n(len(w))} {what}s (e.g. {what} {first}: "
-            f"expected {_money(w[first])}, found {_money(h[first])})")
+    text = (f"{column} differs for {thousands(int(differs.sum()))} of {thousands(len(w))} {what}s (e.g. {what} "
+            f"{first}: expected {_money(w[first])}, found {_money(h[first])})")
     if not nullable and h[differs].isna().all() and (w[differs] == 0).all():
         text += f": {column} is null where it should be 0"
     return text
@@ -212,13 +210,24 @@ def _unrounded(values: pd.Series, column: str, what: str) -> str | None:
     if not off.any():
         return None
     first = off[off].index[0]
-    return (f"{column} is not rounded to 2 decimals for {n(int(off.sum()))} of {n(len(scaled))} {what}s (e.g. {what} "
-            f"{first}: {values[first]!r}): use F.round(..., 2)")
+    return (f"{column} is not rounded to 2 decimals for {thousands(int(off.sum()))} of {thousands(len(scaled))} "
+            f"{what}s (e.g. {what} {first}: {values[first]!r}): use F.round(..., 2)")
 
 
 def _judged(ev: Evidence) -> _Basis | Outcome:
     basis = _basis(ev)
     return basis if isinstance(basis, _Basis) else skipped(basis)
+
+
+def _on_basis(judge: Callable[[Evidence, _Basis], Outcome]) -> Callable[[Evidence], Outcome]:
+    """A check that compares with the expected gold tables: skipped, saying why, when gold cannot be judged."""
+
+    @functools.wraps(judge)
+    def run(ev: Evidence) -> Outcome:
+        basis = _judged(ev)
+        return basis if isinstance(basis, Outcome) else judge(ev, basis)
+
+    return run
 
 
 # --------------------------------------------------------------------------------------------- product metrics
@@ -236,20 +245,16 @@ def pm_table(ev: Evidence) -> Outcome:
 @check("gold.product_metrics.rows", points=2, title="one row per product_id in silver",
        hint="groupBy(\"product_id\") over all of silver (every event type), not only the purchases.", docs="gold.md",
        requires=("gold.product_metrics.table",))
-def pm_rows(ev: Evidence) -> Outcome:
-    basis = _judged(ev)
-    if isinstance(basis, Outcome):
-        return basis
+@_on_basis
+def pm_rows(ev: Evidence, basis: _Basis) -> Outcome:
     return _rows_outcome(ev, _PM, "product_id", basis.product_metrics, "product")
 
 
 @check("gold.product_metrics.counts", points=3, title="views, carts, purchases count distinct users",
        hint="Count distinct users per event type: F.count_distinct(F.when(F.col(\"event_type\") == \"view\", "
             "F.col(\"user_id\"))).", docs="gold.md", requires=("gold.product_metrics.rows",))
-def pm_counts(ev: Evidence) -> Outcome:
-    basis = _judged(ev)
-    if isinstance(basis, Outcome):
-        return basis
+@_on_basis
+def pm_counts(ev: Evidence, basis: _Basis) -> Outcome:
     return _counts_outcome(ev, _PM, "product_id", basis.product_metrics, ("views", "carts", "purchases"), "product",
                            "These count users, not events: a user who views a product five times counts once "
                            "(count_distinct on user_id).")
@@ -258,32 +263,27 @@ def pm_counts(ev: Evidence) -> Outcome:
 @check("gold.product_metrics.revenue", points=3, title="revenue = purchase prices summed, rounded to 2 (0 if none)",
        hint="F.round(F.coalesce(F.sum(F.when(event_type == \"purchase\", price)), F.lit(0.0)), 2): only purchases, "
             "and 0 for a product nobody bought.", docs="gold.md", requires=("gold.product_metrics.rows",))
-def pm_revenue(ev: Evidence) -> Outcome:
-    basis = _judged(ev)
-    if isinstance(basis, Outcome):
-        return basis
+@_on_basis
+def pm_revenue(ev: Evidence, basis: _Basis) -> Outcome:
     have, _ = _aligned(ev, _PM, "product_id", basis.product_metrics)
-    problems = [p for p in (_money_outcome(ev, _PM, "product_id", basis.product_metrics, "revenue", "product"),
-                            _unrounded(_as_float(have["revenue"]), "revenue", "product")) if p]
-    if problems:
-        return failed("; ".join(problems))
-    return passed(f"revenue matches for all {n(len(basis.product_metrics))} products (within 0.01), rounded to 2")
+    problems = [_money_outcome(ev, _PM, "product_id", basis.product_metrics, "revenue", "product"),
+                _unrounded(_as_float(have["revenue"]), "revenue", "product")]
+    return verdict(problems, f"revenue matches for all {thousands(len(basis.product_metrics))} products (within "
+                             "0.01), rounded to 2")
 
 
 @check("gold.product_metrics.conversion", points=3,
        title="conversion_rate = purchases / views * 100, rounded to 2, null if no views",
        hint="F.when(F.col(\"views\") > 0, F.round(F.col(\"purchases\") / F.col(\"views\") * 100, 2)): a percentage, "
             "and null (not 0) when views is 0.", docs="gold.md", requires=("gold.product_metrics.rows",))
-def pm_conversion(ev: Evidence) -> Outcome:
-    basis = _judged(ev)
-    if isinstance(basis, Outcome):
-        return basis
+@_on_basis
+def pm_conversion(ev: Evidence, basis: _Basis) -> Outcome:
     have, _ = _aligned(ev, _PM, "product_id", basis.product_metrics)
     # judged against the table's own views and purchases (gold.product_metrics.counts checks those)
     h = _as_float(have["conversion_rate"])
     views, purchases = _as_float(have["views"]), _as_float(have["purchases"])
     w = pd.Series(round_half_up((purchases / views.where(views > 0)).to_numpy() * 100), index=have.index)
-    problems = [p for p in (_unrounded(h, "conversion_rate", "product"),) if p]
+    problems = [_unrounded(h, "conversion_rate", "product")]
     should_null = w.isna() & h.notna()
     if should_null.any():
         problems.append(f"conversion_rate is set for {plural(int(should_null.sum()), 'product')} with no views "
@@ -294,15 +294,14 @@ def pm_conversion(ev: Evidence) -> Outcome:
     differs = valued & ~((h - w).abs() <= MONEY_TOLERANCE)
     if differs.any():
         first = differs[differs].index[0]
-        problems.append(f"conversion_rate is not purchases / views * 100 for {n(int(differs.sum()))} of "
-                        f"{n(int(valued.sum()))} products (e.g. product {first}: {_show(purchases[first])} / "
+        problems.append(f"conversion_rate is not purchases / views * 100 for {thousands(int(differs.sum()))} of "
+                        f"{thousands(int(valued.sum()))} products (e.g. product {first}: {_show(purchases[first])} / "
                         f"{_show(views[first])} * 100 = {_money(w[first])}, found {_money(h[first])})")
         ratio = (h[differs] / w[differs]).replace([np.inf, -np.inf], np.nan).dropna()
         if len(ratio) and ((ratio - 0.01).abs() < 0.001).mean() > 0.8:
             hint = "It looks like a fraction: multiply purchases / views by 100."
-    if problems:
-        return failed("; ".join(problems), hint=hint)
-    return passed(f"conversion_rate = purchases / views * 100 for all {n(len(w))} products (null where views is 0)")
+    return verdict(problems, f"conversion_rate = purchases / views * 100 for all {thousands(len(w))} products (null "
+                             "where views is 0)", hint=hint)
 
 
 # --------------------------------------------------------------------------------------------- daily sales
@@ -320,20 +319,16 @@ def ds_table(ev: Evidence) -> Outcome:
 @check("gold.daily_sales.rows", points=1, title="one row per event_date with a purchase",
        hint="filter(event_type == \"purchase\") first, then groupBy(\"event_date\").", docs="gold.md",
        requires=("gold.daily_sales.table",))
-def ds_rows(ev: Evidence) -> Outcome:
-    basis = _judged(ev)
-    if isinstance(basis, Outcome):
-        return basis
+@_on_basis
+def ds_rows(ev: Evidence, basis: _Basis) -> Outcome:
     return _rows_outcome(ev, _DS, "event_date", basis.daily_sales, "day")
 
 
 @check("gold.daily_sales.counts", points=2, title="orders = purchase events, buyers = distinct users",
        hint="orders: F.count(\"*\") of the day's purchases; buyers: F.count_distinct(\"user_id\").", docs="gold.md",
        requires=("gold.daily_sales.rows",))
-def ds_counts(ev: Evidence) -> Outcome:
-    basis = _judged(ev)
-    if isinstance(basis, Outcome):
-        return basis
+@_on_basis
+def ds_counts(ev: Evidence, basis: _Basis) -> Outcome:
     return _counts_outcome(ev, _DS, "event_date", basis.daily_sales, ("orders", "buyers"), "day",
                            "buyers counts distinct users (F.count_distinct(\"user_id\")); orders counts purchase "
                            "events only.")
@@ -343,23 +338,19 @@ def ds_counts(ev: Evidence) -> Outcome:
        title="revenue rounded to 2; avg_order_value = revenue / orders, rounded to 2",
        hint="revenue = F.round(F.sum(\"price\"), 2) over the day's purchases; avg_order_value = "
             "F.round(revenue / orders, 2).", docs="gold.md", requires=("gold.daily_sales.rows",))
-def ds_revenue(ev: Evidence) -> Outcome:
-    basis = _judged(ev)
-    if isinstance(basis, Outcome):
-        return basis
-    problems = [p for p in (_money_outcome(ev, _DS, "event_date", basis.daily_sales, "revenue", "day"),) if p]
+@_on_basis
+def ds_revenue(ev: Evidence, basis: _Basis) -> Outcome:
+    problems = [_money_outcome(ev, _DS, "event_date", basis.daily_sales, "revenue", "day")]
     have, _ = _aligned(ev, _DS, "event_date", basis.daily_sales)
     revenue, orders, aov = _as_float(have["revenue"]), _as_float(have["orders"]), _as_float(have["avg_order_value"])
-    problems += [p for p in (_unrounded(revenue, "revenue", "day"), _unrounded(aov, "avg_order_value", "day")) if p]
+    problems += [_unrounded(revenue, "revenue", "day"), _unrounded(aov, "avg_order_value", "day")]
     # judged against the table's own revenue and orders (revenue is checked above, orders by the counts check)
     want = pd.Series(round_half_up((revenue / orders.where(orders > 0)).to_numpy()), index=have.index)
     differs = ~((aov - want).abs() <= MONEY_TOLERANCE) & want.notna()
     if differs.any():
         first = differs[differs].index[0]
-        problems.append(f"avg_order_value is not revenue / orders for {n(int(differs.sum()))} of {n(len(want))} days "
-                        f"(e.g. day {first}: {_money(revenue[first])} / {_show(orders[first])} = "
-                        f"{_money(want[first])}, found {_money(aov[first])})")
-    if problems:
-        return failed("; ".join(problems))
-    return passed(f"revenue and avg_order_value match for all {n(len(basis.daily_sales))} days (within 0.01), "
-                  "rounded to 2")
+        problems.append(f"avg_order_value is not revenue / orders for {thousands(int(differs.sum()))} of "
+                        f"{thousands(len(want))} days (e.g. day {first}: {_money(revenue[first])} / "
+                        f"{_show(orders[first])} = {_money(want[first])}, found {_money(aov[first])})")
+    return verdict(problems, f"revenue and avg_order_value match for all {thousands(len(basis.daily_sales))} days "
+                             "(within 0.01), rounded to 2")

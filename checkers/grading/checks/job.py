@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from databricks.sdk.service import jobs
 
-from checkers.grading.checks.common import plural
+from checkers.grading.checks.common import plural, verdict
 from checkers.grading.checks.evidence import Evidence
 from checkers.grading.checks.registry import Outcome, check, failed, passed, skipped
 from checkers.grading.quality_rule import QUALITY_STEM, THRESHOLD
@@ -113,6 +115,17 @@ def loaded(ev: Evidence) -> LoadedJob | Outcome:
     return ev.job.loaded
 
 
+def on_loaded_job(judge: Callable[[Evidence, LoadedJob], Outcome]) -> Callable[[Evidence], Outcome]:
+    """A check of the loaded job: skipped, saying why, when the job file could not be loaded."""
+
+    @functools.wraps(judge)
+    def run(ev: Evidence) -> Outcome:
+        job = loaded(ev)
+        return job if isinstance(job, Outcome) else judge(ev, job)
+
+    return run
+
+
 @check("job.valid", points=4, title="the job file loads and validates",
        hint="Run `day07 job validate job.yml` and fix what it lists.", docs="job-workflow.md")
 def valid(ev: Evidence) -> Outcome:
@@ -178,42 +191,38 @@ def parameter_problems(job: LoadedJob) -> list[str]:
 @check("job.tasks", points=5, title="notebook tasks 01_bronze → 02_silver → 03_gold, in that order",
        hint="One notebook task per notebook; silver depends_on bronze (directly or through a condition task), gold "
             "depends_on silver.", docs="dependencies.md")
-def tasks(ev: Evidence) -> Outcome:
-    job = loaded(ev)
-    if isinstance(job, Outcome):
-        return job
-    problems = structure_problems(job)
-    if problems:
-        return failed(not_done(ev, "job.dependencies") + "; ".join(problems))
+@on_loaded_job
+def tasks(ev: Evidence, job: LoadedJob) -> Outcome:
+    return verdict(structure_problems(job), lambda: _tasks_message(job), prefix=not_done(ev, "job.dependencies"))
+
+
+def _tasks_message(job: LoadedJob) -> str:
     s = structure(job)
     keys = [s.key(stem) for stem in TASK_STEMS]
-    return passed(f"{keys[0]} → {keys[1]} → {keys[2]} run 01_bronze, 02_silver, 03_gold in that order")
+    return f"{keys[0]} → {keys[1]} → {keys[2]} run 01_bronze, 02_silver, 03_gold in that order"
 
 
 @check("job.parameters", points=4, title="job parameters source_path and schema, with defaults",
        hint="Add under the job: parameters: [{name: source_path, default: …}, {name: schema, default: day07}]; "
             "Databricks pushes them down to every notebook's widgets.", docs="job-workflow.md")
-def parameters(ev: Evidence) -> Outcome:
-    job = loaded(ev)
-    if isinstance(job, Outcome):
-        return job
-    problems = parameter_problems(job)
-    if problems:
-        return failed(not_done(ev, "job.parameters") + "; ".join(problems))
+@on_loaded_job
+def parameters(ev: Evidence, job: LoadedJob) -> Outcome:
+    return verdict(parameter_problems(job), lambda: _parameters_message(job), prefix=not_done(ev, "job.parameters"))
+
+
+def _parameters_message(job: LoadedJob) -> str:
     defined = {p.name: p for p in (job.settings.parameters or []) if p.name}
     shown = ", ".join(f"{name} (default {defined[name].default!r})" for name in REQUIRED_PARAMETERS)
-    return passed(f"job parameters {shown}")
+    return f"job parameters {shown}"
 
 
 @check("job.schedule", points=3, title="scheduled daily at 02:00 with a valid Quartz cron and time zone",
        hint="schedule: {quartz_cron_expression: \"0 0 2 * * ?\", timezone_id: UTC}: Quartz puts seconds first "
             "and `?` in one day field.", docs="scheduling.md")
-def schedule_check(ev: Evidence) -> Outcome:
+@on_loaded_job
+def schedule_check(ev: Evidence, job: LoadedJob) -> Outcome:
     from checkers.jobs import schedule
 
-    job = loaded(ev)
-    if isinstance(job, Outcome):
-        return job
     sched = job.settings.schedule
     if sched is None:
         return failed(not_done(ev, "job.schedule") + "the job has no schedule")
@@ -240,9 +249,8 @@ def schedule_check(ev: Evidence) -> Outcome:
         except schedule.CronError as exc:
             problems.append(f"timezone_id {exc.message}")
             hint = hint or exc.hint
-    if problems:
-        return failed(not_done(ev, "job.schedule") + "; ".join(problems), hint=hint)
-    return passed(f"`{cron}` in {tz}: {schedule.describe(cron=cron, timezone_id=tz)}")
+    return verdict(problems, lambda: f"`{cron}` in {tz}: {schedule.describe(cron=cron, timezone_id=tz)}", hint=hint,
+                   prefix=not_done(ev, "job.schedule"))
 
 
 def ancestors(s: Structure, key: str) -> set[str]:
@@ -288,15 +296,13 @@ def fan_out_problems(job: LoadedJob) -> list[str]:
 @check("job.fan_out", points=4, title="a 04_quality task beside silver, gold after both, and max_bad_pct",
        hint="Add a notebook task running 04_quality that depends_on the bronze task, make gold depend_on both silver "
             "and it, and add the job parameter max_bad_pct (default \"5\").", docs="orchestration.md")
-def fan_out(ev: Evidence) -> Outcome:
-    job = loaded(ev)
-    if isinstance(job, Outcome):
-        return job
-    problems = fan_out_problems(job)
-    if problems:
-        return failed(not_done(ev, "job.fan_out") + "; ".join(problems))
+@on_loaded_job
+def fan_out(ev: Evidence, job: LoadedJob) -> Outcome:
+    return verdict(fan_out_problems(job), lambda: _fan_out_message(job), prefix=not_done(ev, "job.fan_out"))
+
+
+def _fan_out_message(job: LoadedJob) -> str:
     s = structure(job)
     quality, gold = s.key(QUALITY_STEM), s.key("03_gold")
     default = next(p.default for p in job.settings.parameters or [] if p.name == THRESHOLD)
-    return passed(f"{quality} checks bronze beside silver, {gold} waits for both; {THRESHOLD} defaults to "
-                  f"{default!r}")
+    return f"{quality} checks bronze beside silver, {gold} waits for both; {THRESHOLD} defaults to {default!r}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from checkers.data import SAMPLE_SEED
-from checkers.grading.checks.common import n
+from checkers.grading.checks.common import thousands
 from checkers.grading.checks.evidence import Evidence
 from checkers.grading.checks.registry import Outcome, check, failed, passed, skipped
 from checkers.grading.checks.widgets import TASK_WIDGETS
@@ -53,7 +53,7 @@ def unseen_data(ev: Evidence) -> Outcome:
                       hint="Do not override source_path or schema in a task's base_parameters; job parameters "
                            "reach every notebook task by themselves.")
     rows = ev.expectations.bronze.rows if ev.expectations is not None else None
-    size = f", {n(rows)} rows" if rows is not None else ""
+    size = f", {thousands(rows)} rows" if rows is not None else ""
     return passed(f"ran on {ev.source_path.name} (seed {ev.seed}, not the sample's {SAMPLE_SEED}{size}) into schema "
                   f"{ev.schema}")
 
@@ -150,7 +150,7 @@ def quality_gate(ev: Evidence) -> Outcome:
         return failed(f"{QUALITY_STEM} failed on the grader's good data too ({_state(main)}): a gate that always "
                       "fails stops nothing in particular")
     first = q.task("first", q.quality_key)
-    where = (f"on the grader's file with {n(q.bad_rows)} of {n(q.rows)} rows bad ({q.share:.1f} %) and "
+    where = (f"on the grader's file with {thousands(q.bad_rows)} of {thousands(q.rows)} rows bad ({q.share:.1f} %) and "
              f"{THRESHOLD}={q.fail_at}")
     if first is None or first.start_time is None:
         return skipped(f"{where}, task {q.quality_key} did not run: {_state(first)}")
@@ -163,14 +163,14 @@ def quality_gate(ev: Evidence) -> Outcome:
         return failed(f"{where}, task {q.quality_key} failed without setting the task value {TASK_VALUE}: set it "
                       "before the check raises")
     if isinstance(value, bool) or not isinstance(value, int | float) or value != expected:
-        return failed(f"{where}, {TASK_VALUE} was {value!r}, but bronze has {n(expected)} rows missing one of "
+        return failed(f"{where}, {TASK_VALUE} was {value!r}, but bronze has {thousands(expected)} rows missing one of "
                       "event_time, event_type, product_id, user_id, user_session")
     gold = q.task("first", q.gold_key)
     if gold is not None and gold.start_time is not None:
         return failed(f"{where}, {q.quality_key} failed but gold ({q.gold_key}) ran anyway ({_state(gold)}): gold "
                       "must depend on the quality task, with the default run_if (ALL_SUCCESS)")
-    return passed(f"{where}: {q.quality_key} set {TASK_VALUE}={n(int(value))} and failed; gold ({q.gold_key}) did "
-                  f"not run ({gold.result_state if gold is not None else 'not run'})")
+    return passed(f"{where}: {q.quality_key} set {TASK_VALUE}={thousands(int(value))} and failed; gold "
+                  f"({q.gold_key}) did not run ({gold.result_state if gold is not None else 'not run'})")
 
 
 @check("run.overrides", points=3, title="the grader's max_bad_pct overrides reach 04_quality and decide its outcome",
@@ -233,7 +233,7 @@ def repair(ev: Evidence) -> Outcome:
                           "schema: gold must write its tables when it runs")
         return passed(f"the grader repaired its failed run with {THRESHOLD}={q.pass_at}: {', '.join(q.rerun)} ran "
                       f"again, {', '.join(kept) or 'nothing'} kept; the run ended SUCCESS and gold wrote "
-                      f"{n(q.gold_rows)} days")
+                      f"{thousands(q.gold_rows)} days")
     bad = [t for t in q.repair.tasks if t.result_state not in ("SUCCESS", "EXCLUDED")]
     for task in bad:
         graded = ev.run.task(task.task_key)

@@ -6,9 +6,10 @@ Reported with points of their own, outside score / max_score: full marks never n
 from __future__ import annotations
 
 from checkers.grading.checks.evidence import Evidence
-from checkers.grading.checks.job import loaded, not_done, structure
+from checkers.grading.checks.job import not_done, on_loaded_job, structure
 from checkers.grading.checks.registry import Outcome, check, failed, passed, skipped
 from checkers.jobs import refs
+from checkers.jobs.load import LoadedJob
 
 _NUMERIC = {"GREATER_THAN": ">", "GREATER_THAN_OR_EQUAL": ">=", "LESS_THAN": "<", "LESS_THAN_OR_EQUAL": "<="}
 _MIRROR = {"GREATER_THAN": "LESS_THAN", "GREATER_THAN_OR_EQUAL": "LESS_THAN_OR_EQUAL",
@@ -18,10 +19,8 @@ _MIRROR = {"GREATER_THAN": "LESS_THAN", "GREATER_THAN_OR_EQUAL": "LESS_THAN_OR_E
 @check("stretch.retries", points=2, title="the bronze task retries at least once",
        hint="On the bronze task: max_retries: 1 and min_retry_interval_millis: 60000 (bronze overwrites its table, "
             "so a retry is safe).", docs="job-workflow.md", requires=("job.valid",))
-def retries(ev: Evidence) -> Outcome:
-    job = loaded(ev)
-    if isinstance(job, Outcome):
-        return job
+@on_loaded_job
+def retries(ev: Evidence, job: LoadedJob) -> Outcome:
     key = structure(job).key("01_bronze")
     if key is None:
         return failed("no single notebook task runs 01_bronze")
@@ -35,10 +34,8 @@ def retries(ev: Evidence) -> Outcome:
 @check("stretch.on_failure_email", points=2, title="an e-mail is sent when a run fails",
        hint="email_notifications: {on_failure: [you@example.com]} on the job.", docs="job-workflow.md",
        requires=("job.valid",))
-def on_failure_email(ev: Evidence) -> Outcome:
-    job = loaded(ev)
-    if isinstance(job, Outcome):
-        return job
+@on_loaded_job
+def on_failure_email(ev: Evidence, job: LoadedJob) -> Outcome:
     notes = job.settings.email_notifications
     addresses = list(notes.on_failure or []) if notes is not None else []
     where = "the job"
@@ -83,10 +80,8 @@ def means_rows_positive(op: str, left: str | None, right: str | None, bronze: st
        hint="A condition_task after bronze: {op: GREATER_THAN, left: \"{{tasks.<bronze key>.values.bronze_rows}}\", "
             "right: \"0\"}, and silver depends_on it with outcome: \"true\".", docs="dependencies.md",
        requires=("job.valid", "job.tasks"))
-def condition(ev: Evidence) -> Outcome:
-    job = loaded(ev)
-    if isinstance(job, Outcome):
-        return job
+@on_loaded_job
+def condition(ev: Evidence, job: LoadedJob) -> Outcome:
     s = structure(job)
     bronze, silver = s.key("01_bronze"), s.key("02_silver")
     assert bronze is not None and silver is not None  # job.tasks passed

@@ -12,7 +12,7 @@ import pandas as pd
 
 from day07_checks._grader.data import EVENT_TYPES, RAW_COLUMNS
 from day07_checks._grader.grading.checks.bronze import TIMESTAMP_TYPES, task_value_outcome
-from day07_checks._grader.grading.checks.common import columns_problem, n, plain, plural, quoted, table_written
+from day07_checks._grader.grading.checks.common import columns_problem, plain, plural, quoted, table_written, thousands, verdict
 from day07_checks._grader.grading.checks.evidence import Evidence
 from day07_checks._grader.grading.checks.registry import Outcome, check, failed, passed
 from day07_checks._grader.grading.checks.silver_match import SilverMatch, duplicate_copies, match_silver, null_counts, tiers
@@ -78,9 +78,8 @@ def columns(ev: Evidence) -> Outcome:
             words = {"integral": "a whole-number type (BIGINT)", "floating": "floating point (DOUBLE)",
                      "timestamp": "a timestamp", "date": "a date", "string": "a string"}[kind]
             wrong.append(f"{column} is {have}, expected {words}")
-    if wrong:
-        return failed("silver types: " + "; ".join(wrong))
-    return passed("the 11 columns, event_time a timestamp, event_date a date, ids whole numbers, price a double")
+    return verdict(wrong, "the 11 columns, event_time a timestamp, event_date a date, ids whole numbers, price a "
+                          "double", prefix="silver types: ")
 
 
 @check("silver.kept_rows", points=2, title="silver keeps every row that passes the rules",
@@ -90,12 +89,12 @@ def kept_rows(ev: Evidence) -> Outcome:
     match = shared_match(ev)
     lost = match.missing.get("unexplained", 0)
     if not lost:
-        return passed(f"all {n(match.expected_rows)} rows that pass the rules are kept")
-    message = (f"silver lacks {n(lost)} of the {n(match.expected_rows)} rows that pass every rule "
+        return passed(f"all {thousands(match.expected_rows)} rows that pass the rules are kept")
+    message = (f"silver lacks {thousands(lost)} of the {thousands(match.expected_rows)} rows that pass every rule "
                f"(e.g. {'; '.join(match.missing_examples.get('unexplained', []))})")
     hint = None
     if match.actual_rows == 0:
-        message = f"silver is empty; {n(match.expected_rows)} rows pass every rule"
+        message = f"silver is empty; {thousands(match.expected_rows)} rows pass every rule"
         hint = ("Usually the event_time parse: with a pattern that does not match the raw text (`2019-10-01 00:00:04 "
                 "UTC`), try_to_timestamp gives null for every row, and the null filter then drops them all. Use "
                 "\"yyyy-MM-dd HH:mm:ss 'UTC'\" (or strip ' UTC' and use \"yyyy-MM-dd HH:mm:ss\"). If bronze read "
@@ -138,11 +137,13 @@ def parse_time(ev: Evidence) -> Outcome:
         hours = match.shift / pd.Timedelta(hours=1)
         problems.append(f"event_time is {hours:+g} h off the raw UTC time in most rows: parse it as UTC "
                         "(the session time zone is UTC; do not shift it)")
-    if problems:
-        return failed("; ".join(problems))
+    return verdict(problems, lambda: _parsed_message(ev))
+
+
+def _parsed_message(ev: Evidence) -> str:
     unparsable = _drop_count(ev, 1)
-    dropped = f"; the {n(unparsable)} rows whose time does not parse are dropped" if unparsable else ""
-    return passed(f"event_time parsed as UTC, every time equal to the raw text{dropped}")
+    dropped = f"; the {thousands(unparsable)} rows whose time does not parse are dropped" if unparsable else ""
+    return f"event_time parsed as UTC, every time equal to the raw text{dropped}"
 
 
 @check("silver.not_null", points=2, title="rule 2: rows missing a required value are dropped",
@@ -152,18 +153,15 @@ def parse_time(ev: Evidence) -> Outcome:
 def not_null(ev: Evidence) -> Outcome:
     match = shared_match(ev)
     frame = _frame(ev)
-    problems = []
+    problems: list[str | None] = []
     nulls = null_counts(frame, ("event_type", "product_id", "user_id", "user_session"))
     if nulls:
-        problems.append("silver has nulls in " + ", ".join(f"{c} ({n(k)} rows)" for c, k in nulls.items()))
+        problems.append("silver has nulls in " + ", ".join(f"{c} ({thousands(k)} rows)" for c, k in nulls.items()))
     if match.null_times.get("rule2"):
         problems.append(f"kept {plural(match.null_times['rule2'], 'row')} with a null event_time")
-    over = _missing_text(match, "rule2", "that only lack brand or category_code, which are not required")
-    if over:
-        problems.append(over)
-    if problems:
-        return failed("; ".join(problems))
-    return passed(f"no nulls in the 5 required columns; {n(_drop_count(ev, 2))} rows with one were dropped")
+    problems.append(_missing_text(match, "rule2", "that only lack brand or category_code, which are not required"))
+    return verdict(problems, lambda: f"no nulls in the 5 required columns; {thousands(_drop_count(ev, 2))} rows with "
+                                     "one were dropped")
 
 
 @check("silver.event_type", points=1, title="rule 3: event_type trimmed, lower-cased, only the 4 known types",
@@ -172,21 +170,21 @@ def not_null(ev: Evidence) -> Outcome:
 def event_type(ev: Evidence) -> Outcome:
     match = shared_match(ev)
     frame = _frame(ev)
-    problems = []
+    problems: list[str | None] = []
     types = frame["event_type"].dropna()
     odd = types[~types.isin(EVENT_TYPES)]
     if len(odd):
         problems.append(f"{plural(len(odd), 'row')} have an event_type outside {', '.join(EVENT_TYPES)} "
                         f"({quoted(odd.value_counts().index, 4)})")
-    over = _missing_text(match, "rule3", "whose event_type only needed trimming or lower-casing")
-    if over:
-        problems.append(over)
-    if problems:
-        return failed("; ".join(problems))
+    problems.append(_missing_text(match, "rule3", "whose event_type only needed trimming or lower-casing"))
+    return verdict(problems, lambda: _event_types_message(ev))
+
+
+def _event_types_message(ev: Evidence) -> str:
     exp = ev.expectations
     assert exp is not None
-    return passed(f"only the 4 event types; {n(exp.silver.normalized_event_types)} mis-cased or padded types fixed, "
-                  f"{n(_drop_count(ev, 3))} unknown types dropped")
+    return (f"only the 4 event types; {thousands(exp.silver.normalized_event_types)} mis-cased or padded types "
+            f"fixed, {thousands(_drop_count(ev, 3))} unknown types dropped")
 
 
 @check("silver.price", points=2, title="rule 4: only 0 < price < 10000 kept",
@@ -197,20 +195,17 @@ def price(ev: Evidence) -> Outcome:
     frame = _frame(ev)
     p = frame["price"].astype("float64")
     bad = p[~((p > 0) & (p < 10_000))]
-    problems = []
+    problems: list[str | None] = []
     if len(bad):
         shown = sorted({float(v) for v in bad.dropna()})
         extremes = ([shown[0]] if shown else []) + ([shown[-1]] if len(shown) > 1 else [])
         nulls = int(bad.isna().sum())
         problems.append(f"kept {plural(len(bad), 'row')} outside 0 < price < 10000"
                         + (f" (prices {' … '.join(f'{v:g}' for v in extremes)})" if extremes else "")
-                        + (f", {n(nulls)} of them with no price" if nulls else ""))
-    over = _missing_text(match, "rule4", "whose price is inside 0 < price < 10000")
-    if over:
-        problems.append(over)
-    if problems:
-        return failed("; ".join(problems))
-    return passed(f"every price is in 0 < price < 10000; {n(_drop_count(ev, 4))} rows outside were dropped")
+                        + (f", {thousands(nulls)} of them with no price" if nulls else ""))
+    problems.append(_missing_text(match, "rule4", "whose price is inside 0 < price < 10000"))
+    return verdict(problems, lambda: f"every price is in 0 < price < 10000; {thousands(_drop_count(ev, 4))} rows "
+                                     "outside were dropped")
 
 
 @check("silver.dedup", points=2, title="rule 5: one row per (user_session, event_time, event_type, product_id)",
@@ -220,20 +215,16 @@ def dedup(ev: Evidence) -> Outcome:
     match = shared_match(ev)
     frame = _frame(ev)
     copies = duplicate_copies(frame)
-    problems = []
+    problems: list[str | None] = []
     if copies:
         if match.actual_rows - match.expected_rows == copies:
-            problems.append(f"expected {n(match.expected_rows)} rows, found {n(match.actual_rows)} — "
-                            f"{n(copies)} duplicates on {KEY_TEXT}")
+            problems.append(f"expected {thousands(match.expected_rows)} rows, found {thousands(match.actual_rows)} — "
+                            f"{thousands(copies)} duplicates on {KEY_TEXT}")
         else:
-            problems.append(f"{n(copies)} extra copies of rows sharing {KEY_TEXT}")
-    over = _missing_text(match, "rule5", f"that are not duplicates: rows are duplicates only when all of {KEY_TEXT} "
-                         "are equal")
-    if over:
-        problems.append(over)
-    if problems:
-        return failed("; ".join(problems))
-    return passed(f"one row per {KEY_TEXT}; {n(_drop_count(ev, 5))} duplicates dropped")
+            problems.append(f"{thousands(copies)} extra copies of rows sharing {KEY_TEXT}")
+    problems.append(_missing_text(match, "rule5", "that are not duplicates: rows are duplicates only when all of "
+                                  f"{KEY_TEXT} are equal"))
+    return verdict(problems, lambda: f"one row per {KEY_TEXT}; {thousands(_drop_count(ev, 5))} duplicates dropped")
 
 
 @check("silver.unknown_fill", points=1, title="rule 6: null brand and category_code become 'unknown'",
@@ -244,10 +235,10 @@ def unknown_fill(ev: Evidence) -> Outcome:
     frame = _frame(ev)
     exp = ev.expectations
     assert exp is not None and match.matched is not None
-    problems = []
+    problems: list[str | None] = []
     nulls = null_counts(frame, ("brand", "category_code"))
     if nulls:
-        problems.append("silver still has null " + ", ".join(f"{c} ({n(k)} rows)" for c, k in nulls.items()))
+        problems.append("silver still has null " + ", ".join(f"{c} ({thousands(k)} rows)" for c, k in nulls.items()))
     for column in ("brand", "category_code"):
         want = exp.silver.frame[column].to_numpy()[match.matched["e_pos"].to_numpy(dtype=int)]
         have = frame.loc[match.matched["s_index"], column].to_numpy()
@@ -256,10 +247,8 @@ def unknown_fill(ev: Evidence) -> Outcome:
         if wrong.any():
             problems.append(f"{plural(int(wrong.sum()), 'row')} with no {column} hold {quoted(set(have[wrong]), 3)} "
                             f"instead of {UNKNOWN!r}")
-    if problems:
-        return failed("; ".join(problems))
-    return passed(f"{n(exp.silver.unknown_brands)} null brands and {n(exp.silver.unknown_category_codes)} null "
-                  "category codes became 'unknown'")
+    return verdict(problems, f"{thousands(exp.silver.unknown_brands)} null brands and "
+                             f"{thousands(exp.silver.unknown_category_codes)} null category codes became 'unknown'")
 
 
 @check("silver.derived", points=2, title="rule 7: event_date is the UTC date; price_tier by price",
@@ -267,7 +256,7 @@ def unknown_fill(ev: Evidence) -> Outcome:
             "\"mid\").otherwise(\"premium\").", docs="silver.md", requires=("silver.kept_rows",))
 def derived(ev: Evidence) -> Outcome:
     frame = _frame(ev)
-    problems = []
+    problems: list[str | None] = []
     timed = frame[frame["event_time"].notna()]
     dates = pd.to_datetime(timed["event_time"], utc=True).dt.date
     wrong_dates = (timed["event_date"].astype(object) != dates.astype(object)).to_numpy()
@@ -282,9 +271,7 @@ def derived(ev: Evidence) -> Outcome:
         bad = priced[wrong_tiers].iloc[0]
         problems.append(f"price_tier is wrong in {plural(int(wrong_tiers.sum()), 'row')} (e.g. price "
                         f"{float(bad['price']):g} has {bad['price_tier']!r}, expected {want[wrong_tiers].iloc[0]!r})")
-    if problems:
-        return failed("; ".join(problems))
-    return passed("event_date is the UTC date of event_time and price_tier follows the price in every row")
+    return verdict(problems, "event_date is the UTC date of event_time and price_tier follows the price in every row")
 
 
 @check("silver.values", points=2, title="silver holds exactly the expected rows and values",
@@ -295,7 +282,7 @@ def values(ev: Evidence) -> Outcome:
     frame = _frame(ev)
     exp = ev.expectations
     assert exp is not None and match.matched is not None
-    problems = []
+    problems: list[str | None] = []
     if match.unexplained_extra:
         problems.append(f"{plural(match.unexplained_extra, 'row')} match no raw row (a key column was changed)")
     want = exp.silver.frame.iloc[match.matched["e_pos"].to_numpy(dtype=int)].reset_index(drop=True)
@@ -312,10 +299,8 @@ def values(ev: Evidence) -> Outcome:
             problems.append(f"{column} differs in {plural(int(differs.sum()), 'row')} (e.g. expected "
                             f"{plain(w.iloc[i])!r}, found {plain(h.iloc[i])!r})")
     if not problems and match.actual_rows != match.expected_rows:
-        problems.append(f"expected {n(match.expected_rows)} rows, found {n(match.actual_rows)}")
-    if problems:
-        return failed("; ".join(problems))
-    return passed(f"all {n(match.expected_rows)} rows and their values are as expected")
+        problems.append(f"expected {thousands(match.expected_rows)} rows, found {thousands(match.actual_rows)}")
+    return verdict(problems, f"all {thousands(match.expected_rows)} rows and their values are as expected")
 
 
 @check("silver.task_value", points=1, title="02_silver sets the task value silver_rows",

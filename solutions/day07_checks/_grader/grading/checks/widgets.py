@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from day07_checks._grader.grading.checks.common import n, not_done_hint, plural, quoted
+from day07_checks._grader.grading.checks.common import not_done_hint, plural, quoted, thousands
 from day07_checks._grader.grading.checks.evidence import Evidence, NotebookRun
 from day07_checks._grader.grading.checks.registry import Outcome, check, failed, passed, skipped
 from day07_checks._grader.grading.declared import conflict, describe_recorded
@@ -195,5 +195,5 @@ def parameters_used(ev: Evidence) -> Outcome:
     files = frame["source_file"].dropna().astype(str).map(lambda v: v.rstrip("/").rsplit("/", 1)[-1]).unique() \
         if "source_file" in frame else []
     read = f" (source_file says {quoted(files, 2)})" if len(files) else ""
-    return failed(f"{snap.qualified} holds {n(len(frame))} rows of another file{read}: only "
+    return failed(f"{snap.qualified} holds {thousands(len(frame))} rows of another file{read}: only "
                   f"{share:.0%} of its sessions are in the grader's {ev.source_path.name}, passed as source_path")
