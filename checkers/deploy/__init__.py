@@ -10,6 +10,9 @@
 | ``render`` | console output: dry-run calls, the live run view, the summary |
 
 Importing this package imports the SDK (over a second): the CLI imports it inside its handler.
+
+May import the layers below it (``errors``, ``config``, ``notebooks``, ``jobs``: a project's files are found by
+``checkers.jobs.project``); never ``grading`` (a peer), ``feedback``, ``authoring``, ``workspace`` or ``cli``.
 """
 
 from checkers.deploy.api import DeployProgress, DeployResult, deploy

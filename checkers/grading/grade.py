@@ -128,6 +128,20 @@ def _leave_nothing_behind(spark: Any, before: set[str]) -> None:
         spark.catalog.clearCache()
 
 
+def _kernel_envs(*, base: dict[str, str], options: GradeOptions, work: Path,
+                 data_dir: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """The environment of the job's kernels and of 00_widgets' (which need no Spark and yield the CPU)."""
+    env = {**base, PROGRESS_ENV: "0"}  # headless: no query progress to show anyone
+    if options.rows <= SMALL_ROWS:  # tens of thousands of rows: interpreted execution costs the server less CPU
+        env[SESSION_CONF_ENV] = json.dumps(SMALL_DATA_SQL_CONFS)
+    if options.sandbox != "off":
+        # The kernels may write only their grading folder; the unseen data in it is read-only to them.
+        env.update({SANDBOX_ENV: str(work), SANDBOX_READONLY_ENV: str(data_dir),
+                    SANDBOX_HIDDEN_ENV: os.pathsep.join(str(Path(p).resolve()) for p in options.hidden)})
+    # 00_widgets needs no Spark (its kernels skip loading PySpark) and is off the job's critical path.
+    return env, {**env, PREWARM_ENV: "0", NICE_ENV: str(WIDGET_NICENESS)}
+
+
 # --------------------------------------------------------------------------------------------- the flow
 
 
@@ -166,15 +180,7 @@ def grade_submission(*, folder: Path, options: GradeOptions | None = None, work_
     # from the grading folder. Either way the kernels see it read-only.
     data_dir = server_data / schema if server_data is not None else work / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
-    env = {**kernel_env(endpoint), PROGRESS_ENV: "0"}  # headless: no query progress to show anyone
-    if rows <= SMALL_ROWS:  # tens of thousands of rows: interpreted execution costs the server less CPU
-        env[SESSION_CONF_ENV] = json.dumps(SMALL_DATA_SQL_CONFS)
-    if options.sandbox != "off":
-        # The kernels may write only their grading folder; the unseen data in it is read-only to them.
-        env.update({SANDBOX_ENV: str(work), SANDBOX_READONLY_ENV: str(data_dir),
-                    SANDBOX_HIDDEN_ENV: os.pathsep.join(str(Path(p).resolve()) for p in options.hidden)})
-    # 00_widgets needs no Spark (its kernels skip loading PySpark) and is off the job's critical path.
-    widget_env = {**env, PREWARM_ENV: "0", NICE_ENV: str(WIDGET_NICENESS)}
+    env, widget_env = _kernel_envs(base=kernel_env(endpoint), options=options, work=work, data_dir=data_dir)
     # The kernels start (one after another) while the submission is copied and the data generated.
     prepare_kernels(env=env, kernels=JOB_KERNELS, ahead=kernels_ahead)
     prepare_kernels(env=widget_env, kernels=WIDGET_KERNELS, ahead=kernels_ahead)
@@ -223,9 +229,9 @@ def grade_submission(*, folder: Path, options: GradeOptions | None = None, work_
             reason = job_unrunnable(job)
             say("Running the job" if reason is None else "Running the notebooks (the job cannot run as required)")
             pipeline, notebooks = run_pipeline(job=job, submission=submission, unreadable=unreadable,
-                                                parameters=params, work=work, env=env, reason=reason,
-                                                max_parallel=max_parallel, cell_timeout=cell_timeout,
-                                                skip_kit_checks=not all_cells)
+                                               parameters=params, work=work, env=env, reason=reason,
+                                               max_parallel=max_parallel, cell_timeout=cell_timeout,
+                                               skip_kit_checks=not all_cells)
             say("Running 00_widgets")
             widget_runs = _settle(widgets, lambda exc: {
                 which: NotebookRun(stem="00_widgets", status="not_run", message=f"the grader could not run it: {exc}")

@@ -219,9 +219,9 @@ def run_widgets(*, submission: Submission, unreadable: dict[str, str], parameter
 
 
 def run_pipeline(*, job: JobEvidence, submission: Submission, unreadable: dict[str, str],
-                  parameters: dict[str, str], work: Path, env: dict[str, str], reason: str | None,
-                  max_parallel: int, cell_timeout: float | None,
-                  skip_kit_checks: bool) -> tuple[PipelineRun, dict[str, NotebookRun]]:
+                 parameters: dict[str, str], work: Path, env: dict[str, str], reason: str | None,
+                 max_parallel: int, cell_timeout: float | None,
+                 skip_kit_checks: bool) -> tuple[PipelineRun, dict[str, NotebookRun]]:
     """The job when it can run as required, else the notebooks directly; never raises for the submission's sake."""
     if reason is None:
         serial, wiring = job_notes(job)

@@ -3,6 +3,10 @@
 Each check is a function of one :class:`Evidence` (tables read by the grader, the run record, the runtime
 records, the expectations); :func:`catalogue` lists them with id, group, points, title, hint and
 prerequisites — the docs generator renders that list as the checks page.
+
+Part of :mod:`checkers.grading`. The modules the lessons' feedback needs are copied into ``day07_checks``, so
+what they import when they run is limited to the kit's lower layers and pandas, numpy, pyarrow, pyspark. Nothing
+here imports the grading flow (``grade``, ``runs``, ``quality_run``): those import the checks.
 """
 
 from checkers.grading.checks.evidence import (

@@ -4,6 +4,10 @@
 Each check is a function of one :class:`Evidence` (tables read by the grader, the run record, the runtime
 records, the expectations); :func:`catalogue` lists them with id, group, points, title, hint and
 prerequisites — the docs generator renders that list as the checks page.
+
+Part of :mod:`day07_checks._grader.grading`. The modules the lessons' feedback needs are copied into ``day07_checks``, so
+what they import when they run is limited to the kit's lower layers and pandas, numpy, pyarrow, pyspark. Nothing
+here imports the grading flow (``grade``, ``runs``, ``quality_run``): those import the checks.
 """
 
 from day07_checks._grader.grading.checks.evidence import (
