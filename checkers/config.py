@@ -96,7 +96,8 @@ class Settings:
     disk inside the kit home. A grading worker's own server stays small (768 MB) for the usual unseen data."""
     spark_master: str | None = _setting("DAY07_SPARK_MASTER", None)
     """A Spark cluster the kit's servers run their work on (``DAY07_SPARK_MASTER``, e.g. ``spark://host:7077``);
-    unset: this machine's cores (``local[*]``). Set ``DAY07_SHARED_DIR`` with it: the cluster's nodes must read the data."""
+    unset: this machine's cores (``local[*]``). Set ``DAY07_SHARED_DIR`` with it: the cluster's nodes must read the
+    data."""
     shared_dir: Path | None = _setting("DAY07_SHARED_DIR", None)
     """A folder every node of the cluster reads and writes at the same path (``DAY07_SHARED_DIR``: NFS, or object
     storage mounted as a folder). The warehouse, the volumes and the grader's unseen data go there instead of the
