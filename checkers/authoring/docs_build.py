@@ -204,7 +204,7 @@ def _field_docs(cls: type) -> dict[str, str]:
 
 
 def _type_text(hint: Any) -> str:
-    from checkers.jobs.load import is_enum, is_sdk_dataclass, unwrap_optional
+    from checkers.jobs.sdk_fields import is_enum, is_sdk_dataclass, unwrap_optional
 
     hint = unwrap_optional(hint)
     origin = typing.get_origin(hint)
@@ -221,7 +221,7 @@ def _type_text(hint: Any) -> str:
 
 def _reachable_classes(root: type) -> list[type]:
     """Every SDK dataclass and enum the validator can reach from ``root``, depth first."""
-    from checkers.jobs.load import is_enum, is_sdk_dataclass, sdk_fields, unwrap_optional
+    from checkers.jobs.sdk_fields import is_enum, is_sdk_dataclass, sdk_fields, unwrap_optional
 
     seen: list[type] = []
 
@@ -271,9 +271,10 @@ def _codes_in(node: ast.AST, assigned: Mapping[str, ast.AST]) -> set[str]:
 
 def _finding_codes() -> list[tuple[str, str]]:
     """(code, levels) of every finding the validator can report, read from its source."""
-    import checkers.jobs.validate as validate
+    from checkers.jobs import ref_checks, schema, validate
 
-    tree = ast.parse(inspect.getsource(validate))
+    tree = ast.Module(body=[node for module in (schema, validate, ref_checks)
+                            for node in ast.parse(inspect.getsource(module)).body], type_ignores=[])
     codes: dict[str, set[str]] = {}
     for func in ast.walk(tree):
         if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -299,7 +300,7 @@ def job_fields_reference() -> str:
     """The job settings the validator checks, from the SDK dataclasses it walks, plus its finding codes."""
     from databricks.sdk.service import jobs
 
-    from checkers.jobs.load import is_enum, sdk_fields
+    from checkers.jobs.sdk_fields import is_enum, sdk_fields
 
     classes = _reachable_classes(jobs.JobSettings)
     core = [getattr(jobs, name) for name in CORE_JOB_CLASSES]

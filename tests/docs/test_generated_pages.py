@@ -80,7 +80,7 @@ def test_cli_page_covers_every_command_of_the_real_cli() -> None:
 def test_job_fields_page_lists_the_fields_the_validator_walks() -> None:
     from databricks.sdk.service import jobs
 
-    from checkers.jobs.load import sdk_fields
+    from checkers.jobs.sdk_fields import sdk_fields
 
     page = docs_build.job_fields_reference()
     sections = {chunk.split("\n", 1)[0]: chunk for chunk in page.split("\n## ")[1:]}

@@ -21,8 +21,8 @@ if TYPE_CHECKING:
     from checkers.grading.expect import Expectations
     from checkers.grading.quality_run import QualityRun
     from checkers.grading.submission import Submission
+    from checkers.jobs.findings import Finding
     from checkers.jobs.load import LoadedJob
-    from checkers.jobs.validate import Finding
     from checkers.runtime.context import RuntimeRecord
 
 TABLES = ("bronze_events", "silver_events", "gold_product_metrics", "gold_daily_sales")

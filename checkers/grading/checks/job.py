@@ -12,7 +12,8 @@ from checkers.grading.checks.evidence import Evidence
 from checkers.grading.checks.registry import Outcome, check, failed, passed, skipped
 from checkers.grading.quality_rule import QUALITY_STEM, THRESHOLD
 from checkers.grading.submission import TASK_STEMS
-from checkers.jobs.load import LoadedJob, stem_of
+from checkers.jobs.load import LoadedJob
+from checkers.jobs.notebook_match import stem_of
 
 REQUIRED_PARAMETERS = ("source_path", "schema")
 REQUIRED_EXERCISES = ("job.parameters", "job.schedule", "job.dependencies", "job.fan_out")
