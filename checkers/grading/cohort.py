@@ -52,7 +52,7 @@ from checkers.grading.gradebook import (
 from checkers.grading.report import Report, write_gradescope, write_json, write_junit, write_text_atomic
 
 if TYPE_CHECKING:
-    from checkers.spark.server import ServerSpec
+    from checkers.spark.spec import ServerSpec
 
 SUMMARY_JSON = "summary.json"
 SUMMARY_MD = "summary.md"
@@ -152,7 +152,7 @@ class GradingServers:
     """One Spark server per worker, handed to one grading at a time: gradings running side by side never share a
     live server, so one submission cannot read, copy or drop another's tables while they are graded.
 
-    Each is confined (:class:`~checkers.spark.server.ServerSpec`) when the kernels are: it sees its own warehouse,
+    Each is confined (:class:`~checkers.spark.spec.ServerSpec`) when the kernels are: it sees its own warehouse,
     metastore and the unseen data, read-only, and not the kit home, the cohort's folders or the host's ``/tmp``.
     The servers start on first use, in the worker that uses them (so they live as long as it), and are stopped
     and their folders removed at the end. With ``SPARK_REMOTE`` set, every grading uses that endpoint instead.
@@ -161,7 +161,7 @@ class GradingServers:
     def __init__(self, *, workers: int, confined: bool, hidden: tuple[Path, ...], rows: int | None = None) -> None:
         from checkers.config import settings
         from checkers.spark.memory import grading_sizing
-        from checkers.spark.server import ServerSpec
+        from checkers.spark.spec import ServerSpec
 
         s = settings()
         sizing = grading_sizing(rows, setting=s.spark_memory)

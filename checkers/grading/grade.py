@@ -116,7 +116,7 @@ class GradeOptions:
     hidden: tuple[Path, ...] = ()
     """Folders the submission's kernels must not see (a cohort's submissions and out folder)."""
     server: Any = None
-    """The Spark server to grade on (a :class:`~checkers.spark.server.ServerSpec`; default: the kit's own)."""
+    """The Spark server to grade on (a :class:`~checkers.spark.spec.ServerSpec`; default: the kit's own)."""
 
 
 def choose_seed(seed: int | None = None) -> int:
@@ -530,7 +530,8 @@ def grade_submission(*, folder: Path, options: GradeOptions | None = None, work_
     work.mkdir(parents=True, exist_ok=True)
 
     say("Starting Spark")
-    from checkers.spark.server import connect, ensure_server, kernel_env
+    from checkers.spark.client import kernel_env
+    from checkers.spark.server import connect, ensure_server
 
     sandboxing = sandbox_note(options.sandbox)
     endpoint = ensure_server(options.server)

@@ -71,7 +71,8 @@ def _kernel_env(job: LoadedJob, keys: Iterable[str], *, spark: bool | None,
     if spark is None:
         spark = needs_spark(job, task_keys=keys)
     if spark:
-        from checkers.spark.server import ensure_server, kernel_env
+        from checkers.spark.client import kernel_env
+        from checkers.spark.server import ensure_server
 
         out.update(kernel_env(ensure_server()))
     return out

@@ -82,7 +82,7 @@ def _connect_spark() -> Any:
         compat.install(notice=_show_notice, translate_paths=local)
         session: Any = SparkSession.builder.remote(remote).getOrCreate()
         if local:  # the kit's server: fail in seconds when it died, not after twenty minutes of retries
-            from checkers.spark.server import bounded_retries
+            from checkers.spark.client import bounded_retries
 
             bounded_retries(session=session)
     else:
