@@ -1,8 +1,9 @@
 """The docs site as a whole: the pages that exist only in the build, the screenshots it needs, the mkdocs run.
 
 Reference pages (the CLI, the job fields, the grader's checks, the settings) are written from the code on every
-build, so they cannot drift from it; the lessons are rendered from ``lessons/``. Nothing generated lands in ``docs/``: the pages
-exist only in the build (mkdocs ``File.generated``), so ``mkdocs serve`` never loops on its own output.
+build, so they cannot drift from it; the lessons are rendered from ``lessons/``. Nothing generated lands in
+``docs/``: the pages exist only in the build (mkdocs ``File.generated``), so ``mkdocs serve`` never loops on its
+own output.
 """
 
 from __future__ import annotations
