@@ -139,8 +139,8 @@ def test_cli_defaults_to_the_lessons_folder(monkeypatch: pytest.MonkeyPatch, tmp
 
 def test_grading_a_class_is_refused_without_the_sandbox_and_names_the_way_out(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from checkers.grading.grade import sandbox_note
     from checkers import sandbox as confine
+    from checkers.grading.grade import sandbox_note
 
     missing = confine.SandboxStatus(False, None, "bwrap is not installed (apt-get install bubblewrap)")
     monkeypatch.setattr(confine, "sandbox_status", lambda: missing)
