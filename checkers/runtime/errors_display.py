@@ -24,6 +24,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from checkers.runtime.catalog_names import CATALOG
+
 LOG_NAME = "errors.log"
 """The file in a run's work folder that receives the full trace of each error a cell shows."""
 _JVM = "\n\nJVM stacktrace:"
@@ -43,8 +45,6 @@ _INSTALLED: dict[str, Any] = {}
 
 def workspace_names(text: str) -> str:
     """``spark_catalog``.``s``.``t`` and ``spark_catalog.s.t`` → ``workspace`` names, as the notebook wrote them."""
-    from checkers.runtime.compat import CATALOG
-
     return _PLAIN.sub(CATALOG, _QUOTED.sub(f"`{CATALOG}`.", text))
 
 
@@ -110,24 +110,6 @@ def install() -> None:
         PySparkLogger.getLogger(name).disabled = True
     _INSTALLED["render"] = getattr(PySparkException, "_render_traceback_", None)
     PySparkException._render_traceback_ = render_traceback  # type: ignore[attr-defined]
-
-
-def uninstall() -> None:
-    """Undo :func:`install` (tests)."""
-    if not _INSTALLED:
-        return
-    from pyspark.errors.exceptions.base import PySparkException
-    from pyspark.logger import PySparkLogger
-    from pyspark.sql.connect.client import core
-
-    core.convert_exception = _INSTALLED.pop("convert_exception")
-    render = _INSTALLED.pop("render")
-    if render is None:
-        del PySparkException._render_traceback_  # type: ignore[attr-defined]
-    else:
-        PySparkException._render_traceback_ = render  # type: ignore[attr-defined]
-    for name in ("DataFrameQueryContextLogger", "SQLQueryContextLogger"):
-        PySparkLogger.getLogger(name).disabled = False
 
 
 # --- rendering in a cell ---------------------------------------------------------------------------------------

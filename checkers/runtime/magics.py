@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from checkers.errors import CheckersError, NotebookExecutionError
-from checkers.runtime.compat import split_statements, tokenize
 from checkers.runtime.display import display
 from checkers.runtime.notebook_host import NotebookHost
+from checkers.runtime.sql_tokens import split_statements, tokenize
 
 CELL_MAGICS = ("sql", "md", "md-sandbox", "python", "run", "fs", "pip", "sh", "scala", "r")
 """Magics that, on a cell's first line, take the whole cell (Databricks' cell languages and utilities)."""
