@@ -3,7 +3,7 @@
 A kernel takes 2-3 s to start (Python, ipykernel, then pyspark and the SDK). A job runs its tasks one after
 another, each in a fresh kernel as Databricks gives each task a fresh Python, so without a pool every task
 waits for a start. Pooled kernels start *unbound*: the runtime extension imports everything and connects to
-Spark, and sets up ``dbutils`` for a task only when :func:`checkers.runtime.kernel.bind` hands it the task's
+Spark, and sets up ``dbutils`` for a task only when :func:`checkers.notebooks.extension.bind` hands it the task's
 context. Every kernel runs one notebook and is then shut down: no state leaks from one task to the next.
 
 Kernels are keyed by their environment and sandbox, so a kernel started for one grading never runs another

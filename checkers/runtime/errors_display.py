@@ -41,6 +41,8 @@ KIT_DIFFERENCES = {
 }
 """Spark error classes that come from a difference between the local stand-ins and Databricks → docs anchor."""
 _INSTALLED: dict[str, Any] = {}
+_WORK_DIR: list[Path] = []
+"""The run's work folder (see :func:`log_into`)."""
 
 
 def workspace_names(text: str) -> str:
@@ -144,15 +146,15 @@ def user_frames(tb: types.TracebackType | None) -> types.TracebackType | None:
     return new
 
 
+def log_into(work_dir: str | None) -> None:
+    """Write full traces to ``errors.log`` in ``work_dir``: the kernel passes its run's work folder as it is set up
+    (an interactive kernel has none, and logs nothing)."""
+    _WORK_DIR[:] = [Path(work_dir)] if work_dir else []
+
+
 def log_path() -> Path | None:
     """``errors.log`` in the work folder the runner gave this kernel (None in an interactive kernel)."""
-    try:
-        from checkers.runtime.context import load_context
-
-        work = load_context().work_dir
-    except Exception:  # noqa: BLE001 - no context: an interactive kernel
-        return None
-    return Path(work) / LOG_NAME if work else None
+    return _WORK_DIR[0] / LOG_NAME if _WORK_DIR else None
 
 
 def write_full_trace(exc: BaseException, path: Path) -> bool:

@@ -242,9 +242,8 @@ def bind(context_path: str, cwd: str, *, notebooks: NotebookHost | None) -> None
         raise RuntimeError("this kernel was not started by the day07 executor's pool, or is already bound")
     ip = _POOLED.pop("ip")
     os.chdir(cwd)
-    os.environ[CONTEXT_ENV] = context_path
-    os.environ.pop(POOL_ENV, None)
-    _setup(ip, load_context(), _POOLED.pop("future", None), notebooks)
+    os.environ.pop(POOL_ENV, None)  # a kernel started from this one's environment is not a pooled one
+    _setup(ip, load_context({CONTEXT_ENV: context_path}), _POOLED.pop("future", None), notebooks)
 
 
 def _progress_installer(ip: Any, context: RunContext) -> Callable[[Any], None]:
@@ -289,10 +288,11 @@ def _install_dbruntime(namespace: dict[str, Any]) -> None:
 
 
 def _setup(ip: Any, context: RunContext, future: Future | None, notebooks: NotebookHost | None) -> None:
-    from checkers.runtime import magics
+    from checkers.runtime import errors_display, magics
     from checkers.runtime.fs import LocalFS
 
     _quiet_connect_logging()
+    errors_display.log_into(context.work_dir)
 
     emit = kernel_emitter(ip.kernel) if context.report_events and getattr(ip, "kernel", None) else no_events
     # A person at a notebook gets the widget bar; a job task, a grading or `notebook run` (headless) never does.
