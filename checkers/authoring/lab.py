@@ -81,7 +81,7 @@ def notebook_file(path: Path, cells: Sequence[str]) -> Path:
 @contextmanager
 def jupyterlab(*, root: Path, timeout: float = START_TIMEOUT) -> Iterator[LabServer]:
     """Start JupyterLab serving ``root`` on loopback with the Day 07 kernel; stop it (and its kernels) on exit."""
-    from checkers.runtime.kernel import install_kernel
+    from checkers.kernelspec import install_kernel
 
     port, token = _free_port(), secrets.token_hex(16)
     with tempfile.TemporaryDirectory(prefix="day07-lab-") as scratch:

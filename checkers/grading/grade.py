@@ -58,7 +58,7 @@ from checkers.grading.quality_run import QUALITY_KERNELS, orchestration_trial, t
 from checkers.grading.report import Report, RunSummary, TaskSummary, write_json
 from checkers.grading.submission import TASK_STEMS, Submission, copy_submission, find_submission
 from checkers.notebooks.execute import prepare_kernels, release_kernels
-from checkers.notebooks.kernels import SANDBOX_ENV, SANDBOX_HIDDEN_ENV, SANDBOX_READONLY_ENV
+from checkers.notebooks.sandbox_folders import SANDBOX_ENV, SANDBOX_HIDDEN_ENV, SANDBOX_READONLY_ENV
 from checkers.runtime.context import NICE_ENV, PREWARM_ENV
 from checkers.runtime.kernel import SESSION_CONF_ENV
 from checkers.runtime.progress import PROGRESS_ENV

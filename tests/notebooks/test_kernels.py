@@ -15,7 +15,8 @@ from checkers.notebooks.execute import (
     prepare_kernels,
     release_kernels,
 )
-from checkers.notebooks.kernels import SANDBOX_ENV, kernel_service
+from checkers.notebooks.kernels import kernel_service
+from checkers.notebooks.sandbox_folders import SANDBOX_ENV
 from checkers.runtime.context import NICE_ENV
 from tests.helpers.kernels import own_pool, run
 

@@ -11,14 +11,14 @@ from typing import Any
 import nbformat
 import pytest
 
-from checkers.runtime.compat import (
-    AUTO_LOADER_NOTICE,
+from checkers.runtime.catalog_names import (
     DELTA_NOTICE,
     NotEmulatedError,
     UnsupportedCatalogError,
     rewrite_name,
     rewrite_statement,
 )
+from checkers.runtime.streaming import AUTO_LOADER_NOTICE
 
 
 @pytest.fixture()

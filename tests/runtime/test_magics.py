@@ -10,8 +10,9 @@ import nbformat
 import pytest
 from IPython.core.inputtransformer2 import TransformerManager
 
-from checkers.runtime.compat import DELTA_NOTICE, split_statements
+from checkers.runtime.catalog_names import DELTA_NOTICE
 from checkers.runtime.magics import databricks_cell_transform, parameter_names, pip_notice
+from checkers.runtime.sql_tokens import split_statements
 
 
 def _transform(cell: str) -> list[str]:
