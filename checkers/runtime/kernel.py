@@ -307,3 +307,10 @@ def _setup(ip: Any, context: RunContext, future: Future | None, notebooks: Noteb
     ip.set_custom_exc((NotebookExit,), _on_exit)
     _install_dbruntime(namespace)
     magics.register(ip, dbutils=dbutils, notebooks=notebooks)
+
+
+def load_ipython_extension(ip: Any) -> None:
+    """A kernel spec written by an older kit names this module as its extension. Its notebooks still get ``spark``,
+    ``dbutils`` and ``display``; ``%run`` and ``dbutils.notebook.run`` say to reinstall the kernel, which writes the
+    current spec (:mod:`checkers.kernelspec`)."""
+    load(ip, notebooks=None)

@@ -77,7 +77,7 @@ class DatabricksMagics:
         spark = self.ip.user_ns.get("spark")
         if spark is None:
             raise MagicError("%sql needs `spark`, and this kernel has none.",
-                             hint="Run the notebook with the Day 07 kernel (day07 kernel install).")
+                             hint="Run `day07 kernel install`, then restart the kernel (or pick the Day 07 kernel).")
         frame = None
         for statement in statements:
             if self._widget_statement(statement, spark):
@@ -168,7 +168,7 @@ class DatabricksMagics:
         if self.notebooks is None:
             raise MagicError("%run is not available in this session: the kernel was started without the kit's "
                              "notebook executor.",
-                             hint="Run the notebook with the Day 07 kernel (day07 kernel install).")
+                             hint="Run `day07 kernel install`, then restart the kernel (or pick the Day 07 kernel).")
         return self.notebooks
 
     def _resolve(self, path: str) -> Path:

@@ -40,3 +40,21 @@ def test_an_executor_kernel_is_bound_with_a_host_that_keeps_no_pool(monkeypatch:
     extension.bind("/w/ctx.json", "/w")
     (path, cwd, host), = bound
     assert (path, cwd, host.kernels_ahead) == ("/w/ctx.json", "/w", False)
+
+
+def test_a_kernel_spec_from_an_older_kit_still_loads_the_runtime_without_a_host(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Old specs name ``checkers.runtime.kernel`` as the extension: the notebook keeps spark and dbutils."""
+    loaded: list[Any] = []
+    monkeypatch.setattr(kernel, "load", lambda ip, *, notebooks: loaded.append((ip, notebooks)))
+    kernel.load_ipython_extension("shell")
+    assert loaded == [("shell", None)]
+
+
+def test_without_a_host_nested_runs_say_how_to_get_one() -> None:
+    from checkers.runtime.context import RunContext
+    from checkers.runtime.dbutils import DBUtils, WorkflowException
+
+    dbutils = DBUtils(context=RunContext())  # type: ignore[arg-type]
+    with pytest.raises(WorkflowException, match="day07 kernel install"):
+        dbutils.notebook.run("./child", 60)
