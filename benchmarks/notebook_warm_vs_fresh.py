@@ -32,7 +32,8 @@ def main() -> int:
 
     from checkers.notebooks.execute import execute_notebook
     from checkers.notebooks.formats import read_notebook
-    from checkers.spark.server import ensure_server, kernel_env
+    from checkers.spark.client import kernel_env
+    from checkers.spark.server import ensure_server
 
     work = Path(tempfile.mkdtemp(prefix="day07-bench-"))
     os.environ.setdefault("DAY07_HOME", str(work / "home"))

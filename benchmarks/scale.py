@@ -123,10 +123,10 @@ def run_kit(path: Path, rows: int, schema: str) -> Timing:
 def job_notebooks() -> list[tuple[str, Path]]:
     """The solution job's notebook tasks, in the order the job runs them (one after the other)."""
     from checkers.jobs.load import load_job
-    from checkers.jobs.run import _plan
+    from checkers.jobs.plan import plan_job
 
     job = load_job(path=ROOT / "solutions" / "job.yml")
-    return [(key, Path(job.notebooks[key])) for key in _plan(job).order if key in job.notebooks]
+    return [(key, Path(job.notebooks[key])) for key in plan_job(job).order if key in job.notebooks]
 
 
 def run_plain(path: Path, rows: int, work: Path) -> Timing:

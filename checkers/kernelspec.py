@@ -1,4 +1,8 @@
-"""Installing the learner's "Day 07 (local Databricks)" Jupyter kernel where it belongs.
+"""The kit's Jupyter kernel spec: what it runs, and installing the learner's "Day 07 (local Databricks)" kernel.
+
+Every kit kernel is stock ipykernel plus :data:`EXTENSION` (:mod:`checkers.notebooks.extension`), which sets up
+``spark``, ``dbutils``, ``display`` and the magics. The executor writes the same spec into the kit home for its own
+kernels (:func:`write_kernelspec`).
 
 By default the spec goes into this environment (``<sys.prefix>/share/jupyter/kernels``, like ``--sys-prefix``), so
 ``uv run jupyter lab`` finds it and nothing outside the project changes. A user-wide install (``--user``) is
@@ -15,6 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from checkers.errors import CheckersError
+from checkers.files import atomic_write
+
+KERNEL_NAME = "day07"
+DISPLAY_NAME = "Day 07 (local Databricks)"
+EXTENSION = "checkers.notebooks.extension"
+"""The IPython extension every kit kernel loads: the runtime, given the executor for ``%run`` and nested runs."""
 
 
 class KernelInstallError(CheckersError):
@@ -31,6 +41,36 @@ class KernelInstall:
     """``environment`` (this environment's prefix), ``user`` or ``prefix`` (a prefix that was named)."""
     shadowed_by: Path | None = None
     """Another kernel of the same name that Jupyter finds first and that runs another Python (None: none)."""
+
+
+def kernel_argv(python: str | None = None) -> list[str]:
+    """The command Jupyter runs for our kernel: stock ipykernel plus the extension."""
+    return [python or sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}", f"--ext={EXTENSION}"]
+
+
+def write_kernelspec(folder: Path, *, display_name: str = DISPLAY_NAME, python: str | None = None) -> Path:
+    """Write ``kernel.json`` into ``folder`` (which becomes the kernel's directory)."""
+    spec = {"argv": kernel_argv(python), "display_name": display_name, "language": "python",
+            "metadata": {"debugger": False}}
+    text = json.dumps(spec, indent=2)
+    target = folder / "kernel.json"
+    # Kernels start concurrently: rewrite only when it changed, and atomically, so no reader sees half a file.
+    if not target.is_file() or target.read_text(encoding="utf-8") != text:
+        atomic_write(target, text)
+    return folder
+
+
+def install_kernel(*, user: bool = True, prefix: str | None = None) -> Path:
+    """Install the learner-facing kernelspec into Jupyter's kernel folders; returns where it went."""
+    import tempfile
+
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    with tempfile.TemporaryDirectory() as tmp:
+        source = write_kernelspec(Path(tmp) / KERNEL_NAME)
+        dest = KernelSpecManager().install_kernel_spec(str(source), KERNEL_NAME, user=user and prefix is None,
+                                                       prefix=prefix, replace=True)
+    return Path(dest)
 
 
 def environment_prefix() -> str:
@@ -66,8 +106,6 @@ def _same_python(a: str, b: str) -> bool:
 
 def install(*, user: bool = False, prefix: str | None = None) -> KernelInstall:
     """Install the kernel spec into this environment (default), the user's folder, or ``prefix``."""
-    from checkers.runtime.kernel import KERNEL_NAME, install_kernel
-
     if user and prefix is not None:
         raise KernelInstallError("Choose one place for the kernel: --user or --prefix, not both.",
                                  hint="Leave both out to install it into this environment.")

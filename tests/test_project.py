@@ -154,11 +154,11 @@ def test_without_bwrap_the_sandbox_tests_skip_naming_bubblewrap(monkeypatch: pyt
 
 
 def test_without_chromium_the_browser_tests_skip_naming_it(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from checkers.authoring import screenshots
+    from checkers.authoring import chromium
 
     monkeypatch.delenv("CI", raising=False)
     monkeypatch.setenv("DAY07_CHROMIUM", str(tmp_path / "no-chromium"))
-    monkeypatch.setattr(screenshots, "DEFAULT_CHROMIUM", str(tmp_path / "none"))
+    monkeypatch.setattr(chromium, "DEFAULT_CHROMIUM", str(tmp_path / "none"))
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(pytest.skip.Exception, match="needs chromium.*apt-get install chromium"):
         system.require_chromium()

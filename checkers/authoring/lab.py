@@ -25,9 +25,13 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from checkers.authoring.shot import Shot, png_size
 from checkers.errors import CheckersError
+
+if TYPE_CHECKING:
+    from checkers.authoring.chromium import Camera
 
 START_TIMEOUT = 120.0
 """Seconds JupyterLab may take to answer (two shared cores and a cold start can be slow)."""
@@ -77,7 +81,7 @@ def notebook_file(path: Path, cells: Sequence[str]) -> Path:
 @contextmanager
 def jupyterlab(*, root: Path, timeout: float = START_TIMEOUT) -> Iterator[LabServer]:
     """Start JupyterLab serving ``root`` on loopback with the Day 07 kernel; stop it (and its kernels) on exit."""
-    from checkers.runtime.kernel import install_kernel
+    from checkers.kernelspec import install_kernel
 
     port, token = _free_port(), secrets.token_hex(16)
     with tempfile.TemporaryDirectory(prefix="day07-lab-") as scratch:
@@ -213,10 +217,9 @@ def widget_cells(solution: Path) -> list[str]:
     return [cells[declare], cells[read]]
 
 
-def capture_widget_bar(*, cam: Any, solution: Path, out: Path, scale: float = 1.5) -> Any:
+def capture_widget_bar(*, cam: Camera, solution: Path, out: Path, scale: float = 1.5) -> Shot:
     """Open ``00_widgets``' widget cells in a real JupyterLab, pick a layer in the bar, rerun the reading cell, and
     save the two cells (bar and printed values) as a PNG at ``out``."""
-    from checkers.authoring.screenshots import Shot, png_size
     from checkers.runtime.widget_bar import BAR_CLASS, control_class
 
     with tempfile.TemporaryDirectory(prefix="day07-lab-root-") as tmp:

@@ -53,7 +53,7 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from checkers.authoring.docs_build import build_site
+    from checkers.authoring.site_build import build_site
 
     with console.status("Building the site…"):
         result = build_site(root=PROJECT_ROOT, site_dir=args.site_dir, strict=args.strict)
@@ -63,7 +63,7 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _rubric(args: argparse.Namespace) -> int:
-    from checkers.authoring.docs_build import CONTRACT_PAGE, update_rubric
+    from checkers.authoring.rubric import CONTRACT_PAGE, update_rubric
 
     page = PROJECT_ROOT / "docs" / CONTRACT_PAGE
     stale = update_rubric(page=page, check=args.check)
@@ -79,7 +79,7 @@ def _rubric(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from checkers.authoring.docs_build import require_mkdocs
+    from checkers.authoring.site_build import require_mkdocs
 
     require_mkdocs()
     console.print(f"Serving the guide on http://127.0.0.1:{args.port}/ (Ctrl-C stops it)")

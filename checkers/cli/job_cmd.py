@@ -20,8 +20,8 @@ from checkers.errors import CheckersError
 
 if TYPE_CHECKING:
     from checkers.grading.job_exercise import ExerciseReport
+    from checkers.jobs.findings import Finding
     from checkers.jobs.load import LoadedJob
-    from checkers.jobs.validate import Finding
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -94,8 +94,9 @@ def _describe_job(job: LoadedJob) -> Text:
 
 
 def validate_handler(args: argparse.Namespace) -> int:
+    from checkers.jobs.findings import errors
     from checkers.jobs.load import load_job
-    from checkers.jobs.validate import errors, validate_job
+    from checkers.jobs.validate import validate_job
 
     try:
         job = load_job(path=args.file, job_key=args.job_key)
@@ -208,7 +209,7 @@ def schedule_handler(args: argparse.Namespace) -> int:
 
 
 def export_handler(args: argparse.Namespace) -> int:
-    from checkers.jobs.load import export_job
+    from checkers.jobs.export import export_job
     from checkers.jobs.validate import load_valid_job
 
     try:

@@ -30,8 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _install(args: argparse.Namespace) -> int:
-    from checkers.kernelspec import install
-    from checkers.runtime.kernel import DISPLAY_NAME
+    from checkers.kernelspec import DISPLAY_NAME, install
 
     done = install(user=args.user, prefix=args.prefix)
     show_install(done, display_name=DISPLAY_NAME)

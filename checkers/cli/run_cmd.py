@@ -56,8 +56,9 @@ def _error(message: str, hint: str | None = None) -> None:
 
 def _load_checked(path: Path, job_key: str | None) -> LoadedJob | None:
     """The job, or None after printing one message per problem (load error or validation errors)."""
+    from checkers.jobs.findings import errors
     from checkers.jobs.load import load_job
-    from checkers.jobs.validate import errors, validate_job
+    from checkers.jobs.validate import validate_job
 
     try:
         job = load_job(path=path, job_key=job_key)

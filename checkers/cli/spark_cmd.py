@@ -17,7 +17,7 @@ from rich.table import Table
 
 from checkers.cli import EXIT_FAILED, EXIT_OK, EXIT_UNUSABLE, console
 from checkers.errors import CheckersError
-from checkers.spark.server import DEFAULT_PORT
+from checkers.spark.ports import DEFAULT_PORT
 
 if TYPE_CHECKING:
     from checkers.spark.server import ServerStatus

@@ -38,8 +38,7 @@ def handler(args: argparse.Namespace) -> int:
         console.print(f"[green]{result.feedback}[/green] {result.folder / BUNDLE_DIR}/ (the check cells' code)")
     if args.kernel:
         from checkers.cli.kernel_cmd import show_install
-        from checkers.kernelspec import install
-        from checkers.runtime.kernel import DISPLAY_NAME
+        from checkers.kernelspec import DISPLAY_NAME, install
 
         show_install(install(), display_name=DISPLAY_NAME)
     console.print(f"Work in {result.folder}: open its notebooks in Jupyter (`uv run jupyter lab`) and pick the "

@@ -31,78 +31,12 @@ from typing import TextIO
 import numpy as np
 
 from checkers.data import EVENT_TYPES, RAW_COLUMNS
+from checkers.data.catalog import Catalog, exponential, normal, pick, uniform, unique_ids
 from checkers.errors import DataError
 
 ProgressCallback = Callable[[int, int], None]
 """Called with (rows written so far, rows in total) after each chunk is written."""
 
-# ── catalogue ────────────────────────────────────────────────────────────────────────────────
-# (category_code or None, typical price in USD, share of products, brands sold in it)
-_CATEGORIES: tuple[tuple[str | None, float, float, tuple[str, ...]], ...] = (
-    ("electronics.smartphone", 260.0, 14.0, ("samsung", "apple", "xiaomi", "huawei", "oppo", "meizu", "vivo",
-                                             "honor", "nokia")),
-    ("electronics.audio.headphone", 45.0, 3.0, ("sony", "jbl", "apple", "samsung", "xiaomi", "sennheiser")),
-    ("electronics.audio.subwoofer", 150.0, 0.6, ("pioneer", "jbl", "kenwood", "alpine")),
-    ("electronics.video.tv", 420.0, 3.5, ("samsung", "lg", "sony", "philips", "hisense", "tcl")),
-    ("electronics.clocks", 190.0, 3.0, ("apple", "samsung", "garmin", "casio", "xiaomi", "amazfit")),
-    ("electronics.tablet", 230.0, 1.2, ("apple", "samsung", "lenovo", "huawei")),
-    ("electronics.camera.photo", 520.0, 0.6, ("canon", "nikon", "sony", "fujifilm")),
-    ("electronics.telephone", 28.0, 0.5, ("panasonic", "gigaset", "alcatel")),
-    ("computers.notebook", 640.0, 3.0, ("acer", "asus", "lenovo", "hp", "dell", "apple", "msi")),
-    ("computers.desktop", 720.0, 0.8, ("hp", "lenovo", "acer", "dell")),
-    ("computers.peripherals.mouse", 16.0, 1.0, ("logitech", "a4tech", "defender", "razer")),
-    ("computers.peripherals.printer", 150.0, 0.8, ("hp", "canon", "epson", "brother")),
-    ("computers.components.videocards", 460.0, 0.8, ("msi", "gigabyte", "asus", "palit")),
-    ("appliances.kitchen.washer", 310.0, 2.5, ("lg", "samsung", "indesit", "beko", "bosch", "electrolux")),
-    ("appliances.kitchen.refrigerators", 520.0, 2.5, ("lg", "samsung", "atlant", "indesit", "bosch", "beko")),
-    ("appliances.kitchen.microwave", 95.0, 1.0, ("samsung", "lg", "midea", "gorenje")),
-    ("appliances.kitchen.kettle", 30.0, 1.2, ("tefal", "bosch", "philips", "redmond", "vitek")),
-    ("appliances.kitchen.blender", 48.0, 0.8, ("philips", "bosch", "moulinex", "braun")),
-    ("appliances.kitchen.hood", 160.0, 0.8, ("elikor", "bosch", "krona", "gorenje")),
-    ("appliances.environment.vacuum", 125.0, 2.0, ("samsung", "lg", "philips", "dyson", "xiaomi", "bosch")),
-    ("appliances.environment.water_heater", 120.0, 1.0, ("ariston", "thermex", "electrolux")),
-    ("appliances.environment.air_heater", 45.0, 0.8, ("ballu", "timberk", "electrolux")),
-    ("appliances.iron", 32.0, 0.8, ("tefal", "philips", "braun", "bosch")),
-    ("appliances.personal.hair_cutter", 36.0, 0.6, ("philips", "braun", "panasonic", "remington")),
-    ("apparel.shoes", 75.0, 1.5, ("adidas", "nike", "puma", "reebok", "respect")),
-    ("apparel.shoes.sneakers", 85.0, 0.8, ("nike", "adidas", "puma", "asics")),
-    ("apparel.trousers", 40.0, 0.6, ("levis", "wrangler", "lee")),
-    ("furniture.living_room.sofa", 450.0, 1.0, ("ikea", "brw", "mebelain")),
-    ("furniture.bedroom.bed", 310.0, 0.6, ("ikea", "ormatek", "brw")),
-    ("furniture.kitchen.table", 125.0, 0.6, ("ikea", "stolline", "brw")),
-    ("kids.toys", 26.0, 1.5, ("lego", "hasbro", "mattel", "polesie")),
-    ("kids.carriage", 250.0, 0.5, ("cybex", "tutis", "chicco")),
-    ("sport.bicycle", 310.0, 0.8, ("stels", "forward", "merida", "stern")),
-    ("auto.accessories.player", 70.0, 0.6, ("pioneer", "sony", "kenwood", "jvc")),
-    ("auto.accessories.videoregister", 62.0, 0.6, ("xiaomi", "prology", "neoline")),
-    ("construction.tools.drill", 72.0, 1.0, ("bosch", "makita", "dewalt", "metabo")),
-    ("construction.tools.saw", 95.0, 0.5, ("bosch", "makita", "stihl")),
-    ("accessories.bag", 30.0, 0.8, ("samsonite", "wenger", "xiaomi")),
-    ("country_yard.lawn_mower", 210.0, 0.4, ("huter", "champion", "bosch")),
-    ("medicine.tools.tonometer", 40.0, 0.4, ("omron", "microlife", "and")),
-    ("stationery.cartrige", 21.0, 0.5, ("hp", "canon", "epson")),
-)
-# Categories that have an id but no code (about 30 % of products in the real file).
-_UNCODED_CATEGORIES: tuple[tuple[float, tuple[str, ...]], ...] = (
-    (36.0, ("shiseido", "lovely", "runail", "irisk", "grattol")),
-    (8.5, ("masura", "kapous", "estel", "bpw.style")),
-    (55.0, ("lucente", "karcher", "rondell", "vitek")),
-    (140.0, ("elenberg", "redmond", "polaris", "scarlett")),
-    (24.0, ("cosmoprofi", "ingarden", "uno", "jessnail")),
-    (310.0, ("lg", "samsung", "sony", "philips")),
-    (75.0, ("tefal", "bosch", "moulinex")),
-    (18.0, ("nika", "cnd", "haruyama")),
-    (190.0, ("xiaomi", "huawei", "lenovo")),
-    (450.0, ("samsung", "lg", "haier")),
-    (12.0, ("freedecor", "milv", "domix")),
-    (95.0, ("vitek", "maxwell", "sinbo")),
-)
-_UNCODED_SHARE = 0.30  # of products in a category without a code
-_NO_BRAND_SHARE = 0.14  # of products without a brand
-_PRICE_SIGMA = 0.55  # spread of product prices around their category's typical price
-_PRICE_LEVEL = 1.15  # moves the median row price to about 160, as in the real file
-
-# ── sessions ─────────────────────────────────────────────────────────────────────────────────
 _MEAN_EXTRA_VIEWS = 3.0  # views per session = 1 + geometric with this mean
 _MAX_VIEWS = 60
 _SAME_CATEGORY = 0.6  # chance a later view stays in the first view's category
@@ -193,7 +127,7 @@ def generate_events(*, out: Path, rows: int, seed: int, start: date = date(2019,
     """
     _check_arguments(out=out, rows=rows, seed=seed, start=start, days=days)
     rng = np.random.Generator(np.random.PCG64(seed))
-    catalog = _Catalog.build(rng, n_products=max(40, min(rows // 12, 60_000)))
+    catalog = Catalog.build(rng, n_products=max(40, min(rows // 12, 60_000)))
     span = days * 86_400
     parts = max(1, math.ceil(rows / max(1, part_rows)))
     counts = dict.fromkeys(DIRT_KINDS, 0)
@@ -238,115 +172,6 @@ def _check_arguments(*, out: Path, rows: int, seed: int, start: date, days: int)
         raise DataError(f"--out {out} is a folder; it must be a file path.", hint="Add a file name, e.g. events.csv.")
 
 
-# ── random helpers (everything from Generator.random) ────────────────────────────────────────
-def _uniform(rng: np.random.Generator, n: int | tuple[int, ...]) -> np.ndarray:
-    return rng.random(n)
-
-
-def _exponential(rng: np.random.Generator, mean: float | np.ndarray, n: int) -> np.ndarray:
-    return -np.log1p(-_uniform(rng, n)) * mean
-
-
-def _normal(rng: np.random.Generator, n: int) -> np.ndarray:
-    """Box-Muller, so the stream never depends on numpy's own normal sampler."""
-    u1 = _uniform(rng, n)
-    u2 = _uniform(rng, n)
-    return np.sqrt(-2.0 * np.log1p(-u1)) * np.cos(2.0 * np.pi * u2)
-
-
-def _pick(rng: np.random.Generator, cumulative: np.ndarray, n: int) -> np.ndarray:
-    """Indices drawn with probability proportional to the weights whose running sum is ``cumulative``."""
-    hits = np.searchsorted(cumulative, _uniform(rng, n) * cumulative[-1], side="right")
-    return np.minimum(hits, len(cumulative) - 1)
-
-
-def _unique_ids(rng: np.random.Generator, n: int, low: int, high: int) -> np.ndarray:
-    """``n`` distinct integers in [low, high), in random order."""
-    ids = np.empty(0, dtype=np.int64)
-    while len(ids) < n:
-        draw = low + np.floor(_uniform(rng, 2 * n + 16) * (high - low)).astype(np.int64)
-        merged = np.concatenate([ids, draw])
-        _, first = np.unique(merged, return_index=True)
-        ids = merged[np.sort(first)]
-    return ids[:n]
-
-
-def _stratified_flags(rng: np.random.Generator, order: np.ndarray, share: float, block: int) -> np.ndarray:
-    """Flag ``share`` of the items in every block of ``block`` consecutive items of ``order``.
-
-    Used on products sorted by popularity, so the share of *rows* without a brand or category code
-    stays close to the contract's figure whatever the seed.
-    """
-    flags = np.zeros(len(order), dtype=bool)
-    per_block = round(share * block)
-    for lo in range(0, len(order), block):
-        members = order[lo:lo + block]
-        take = per_block if len(members) == block else int(math.floor(share * len(members) + _uniform(rng, 1)[0]))
-        chosen = np.argsort(_uniform(rng, len(members)), kind="stable")[:take]
-        flags[members[chosen]] = True
-    return flags
-
-
-@dataclass
-class _Catalog:
-    """Products sorted by category, with the text of their five CSV columns pre-joined."""
-
-    category: np.ndarray  # category index per product
-    price: np.ndarray  # stable price per product
-    popularity_cum: np.ndarray  # running sum of popularity, in product order
-    category_range: np.ndarray  # (n_categories, 2): first product, end product
-    product_id: list[str]
-    block: list[str]  # "product_id,category_id,category_code,brand,price" per product
-    block_tail: list[str]  # "category_id,category_code,brand," (for rows whose price or id is dirty)
-
-    @classmethod
-    def build(cls, rng: np.random.Generator, *, n_products: int) -> _Catalog:
-        coded = [(code, price, weight, brands) for code, price, weight, brands in _CATEGORIES]
-        uncoded = [(None, price, 1.0, brands) for price, brands in _UNCODED_CATEGORIES]
-        cats = coded + uncoded
-        n_cat = len(cats)
-        cat_ids = [2_053_013_552_000_000_000 + int(hi) * 1_000_000_000 + int(lo) for hi, lo in
-                   zip(np.floor(_uniform(rng, n_cat) * 170_000_000), np.floor(_uniform(rng, n_cat) * 1e9),
-                       strict=True)]
-        popularity = np.exp(1.0 * _normal(rng, n_products))
-        order_by_pop = np.argsort(-popularity, kind="stable")
-        no_code = _stratified_flags(rng, order_by_pop, _UNCODED_SHARE, 10)
-        no_brand = _stratified_flags(rng, order_by_pop, _NO_BRAND_SHARE, 50)
-
-        coded_w = np.cumsum([w for _, _, w, _ in coded])
-        category = np.where(no_code, len(coded) + np.floor(_uniform(rng, n_products) * len(uncoded)).astype(int),
-                            _pick(rng, coded_w, n_products))
-        typical = _PRICE_LEVEL * np.array([p for _, p, _, _ in cats])[category]
-        price = np.round(np.clip(typical * np.exp(_PRICE_SIGMA * _normal(rng, n_products)), 0.77, 9_800.0), 2)
-        brand_u = _uniform(rng, n_products)
-        pids = _unique_ids(rng, n_products, 1_000_000, 100_000_000)
-
-        order = np.lexsort((pids, category))  # products grouped by category
-        category, price, popularity = category[order], price[order], popularity[order]
-        no_brand, brand_u, pids = no_brand[order], brand_u[order], pids[order]
-        bounds = np.searchsorted(category, np.arange(n_cat + 1))
-        block, tail, product_id = [], [], []
-        for i in range(n_products):
-            code, _, _, brands = cats[category[i]]
-            brand = "" if no_brand[i] else brands[int(brand_u[i] * len(brands))]
-            t = f"{cat_ids[category[i]]},{code or ''},{brand},"
-            pid = str(int(pids[i]))
-            product_id.append(pid)
-            tail.append(t)
-            block.append(f"{pid},{t}{price[i]:.2f}")
-        return cls(category=category, price=price, popularity_cum=np.cumsum(popularity),
-                   category_range=np.stack([bounds[:-1], bounds[1:]], axis=1), product_id=product_id,
-                   block=block, block_tail=tail)
-
-    def pick_in_category(self, rng: np.random.Generator, cat: np.ndarray) -> np.ndarray:
-        """One product per entry of ``cat``, by popularity within that category."""
-        lo, hi = self.category_range[cat, 0], self.category_range[cat, 1]
-        cum = self.popularity_cum
-        below = np.where(lo > 0, cum[np.maximum(lo - 1, 0)], 0.0)
-        target = below + _uniform(rng, len(cat)) * (cum[hi - 1] - below)
-        return np.clip(np.searchsorted(cum, target, side="right"), lo, hi - 1)
-
-
 @dataclass
 class _Events:
     """Raw rows in session order, before times are made absolute."""
@@ -363,28 +188,28 @@ class _Events:
     start: np.ndarray  # first event of each session, seconds after the start day's midnight
 
 
-def _sessions(rng: np.random.Generator, catalog: _Catalog, n: int) -> dict[str, np.ndarray]:
+def _sessions(rng: np.random.Generator, catalog: Catalog, n: int) -> dict[str, np.ndarray]:
     """Events of ``n`` sessions, grouped by session, each in time order."""
-    views = np.minimum(1 + np.floor(_exponential(rng, 1.0 / math.log1p(1.0 / _MEAN_EXTRA_VIEWS), n)), _MAX_VIEWS)
+    views = np.minimum(1 + np.floor(exponential(rng, 1.0 / math.log1p(1.0 / _MEAN_EXTRA_VIEWS), n)), _MAX_VIEWS)
     views = views.astype(np.int64)
     first_view = np.concatenate([[0], np.cumsum(views)[:-1]])
     v_session = np.repeat(np.arange(n), views)
-    anchor = _pick(rng, catalog.popularity_cum, n)
-    v_product = _pick(rng, catalog.popularity_cum, len(v_session))
-    same_cat = _uniform(rng, len(v_session)) < _SAME_CATEGORY
+    anchor = pick(rng, catalog.popularity_cum, n)
+    v_product = pick(rng, catalog.popularity_cum, len(v_session))
+    same_cat = uniform(rng, len(v_session)) < _SAME_CATEGORY
     near = catalog.pick_in_category(rng, catalog.category[anchor[v_session]])
     v_product = np.where(same_cat, near, v_product)
     v_product[first_view] = anchor
     v_seq = np.arange(len(v_session)) - first_view[v_session]
 
-    carting = np.flatnonzero(_uniform(rng, n) < _CART_SESSION)
-    n_carts = 1 + (_uniform(rng, len(carting)) < _SECOND_CART)
+    carting = np.flatnonzero(uniform(rng, n) < _CART_SESSION)
+    n_carts = 1 + (uniform(rng, len(carting)) < _SECOND_CART)
     c_session = np.repeat(carting, n_carts)
-    pick = first_view[c_session] + np.floor(_uniform(rng, len(c_session)) * views[c_session]).astype(np.int64)
-    c_product = v_product[pick]
+    chosen_view = first_view[c_session] + np.floor(uniform(rng, len(c_session)) * views[c_session]).astype(np.int64)
+    c_product = v_product[chosen_view]
     c_seq = np.arange(len(c_session))
-    removed = _uniform(rng, len(c_session)) < _REMOVE
-    bought = ~removed & (_uniform(rng, len(c_session)) < _PURCHASE)
+    removed = uniform(rng, len(c_session)) < _REMOVE
+    bought = ~removed & (uniform(rng, len(c_session)) < _PURCHASE)
 
     session = np.concatenate([v_session, c_session, c_session[removed], c_session[bought]])
     kind = np.concatenate([np.zeros(len(v_session), np.int64), np.full(len(c_session), 1),
@@ -395,7 +220,7 @@ def _sessions(rng: np.random.Generator, catalog: _Catalog, n: int) -> dict[str, 
     session, kind, product = session[order], kind[order], product[order]
 
     gap_mean = np.array([_GAP_MEAN[k] for k in range(4)])[kind]
-    gaps = 1 + np.floor(_exponential(rng, gap_mean, len(kind))).astype(np.int64)
+    gaps = 1 + np.floor(exponential(rng, gap_mean, len(kind))).astype(np.int64)
     first = np.searchsorted(session, np.arange(n))
     gaps[first] = 0
     run = np.cumsum(gaps)
@@ -403,7 +228,7 @@ def _sessions(rng: np.random.Generator, catalog: _Catalog, n: int) -> dict[str, 
     return {"session": session, "kind": kind, "product": product, "offset": offset}
 
 
-def _events(rng: np.random.Generator, catalog: _Catalog, *, rows: int, span_seconds: int) -> _Events:
+def _events(rng: np.random.Generator, catalog: Catalog, *, rows: int, span_seconds: int) -> _Events:
     parts: list[dict[str, np.ndarray]] = []
     have = 0
     n_sessions = 0
@@ -412,14 +237,14 @@ def _events(rng: np.random.Generator, catalog: _Catalog, *, rows: int, span_seco
         n = max(16, int((rows - have) / per_session * 1.03) + 8)
         part = _sessions(rng, catalog, n)
         part["session"] = part["session"] + n_sessions
-        dirt = np.searchsorted(np.cumsum(_DIRT_RATES), _uniform(rng, len(part["kind"])), side="right") + 1
+        dirt = np.searchsorted(np.cumsum(_DIRT_RATES), uniform(rng, len(part["kind"])), side="right") + 1
         dirt[dirt > len(DIRT_KINDS)] = 0
-        funnel = (part["kind"] != 0) & (dirt == 0) & (_uniform(rng, len(dirt)) < _MESSY_FUNNEL_RATE)
+        funnel = (part["kind"] != 0) & (dirt == 0) & (uniform(rng, len(dirt)) < _MESSY_FUNNEL_RATE)
         dirt[funnel] = 1 + DIRT_KINDS.index("messy_event_type")
         part["dirt"] = dirt
-        part["variant"] = _uniform(rng, len(dirt))
+        part["variant"] = uniform(rng, len(dirt))
         dup_ok = (dirt == 0) | (dirt == 1 + DIRT_KINDS.index("messy_event_type"))
-        part["dup"] = dup_ok & (_uniform(rng, len(dirt)) < _DUPLICATE_RATE)
+        part["dup"] = dup_ok & (uniform(rng, len(dirt)) < _DUPLICATE_RATE)
         parts.append(part)
         n_sessions += n
         have += len(dirt) + int(part["dup"].sum())
@@ -440,11 +265,11 @@ def _events(rng: np.random.Generator, catalog: _Catalog, *, rows: int, span_seco
     used = int(expanded["session"][-1]) + 1
     last = np.searchsorted(expanded["session"], np.arange(used), side="right") - 1
     room = np.maximum(span_seconds - expanded["offset"][last], 1)
-    start = np.floor(_uniform(rng, used) * room).astype(np.int64)
+    start = np.floor(uniform(rng, used) * room).astype(np.int64)
     user_count = max(8, used // 2)
-    user_ids = _unique_ids(rng, user_count, 512_000_000, 566_000_000)
-    user_pick = _pick(rng, np.cumsum(np.exp(0.9 * _normal(rng, user_count))), used)
-    words = np.floor(_uniform(rng, (used, 4)) * 2**32).astype(np.int64)
+    user_ids = unique_ids(rng, user_count, 512_000_000, 566_000_000)
+    user_pick = pick(rng, np.cumsum(np.exp(0.9 * normal(rng, user_count))), used)
+    words = np.floor(uniform(rng, (used, 4)) * 2**32).astype(np.int64)
     uuid = [f"{a:08x}-{b >> 16:04x}-{0x4000 | (b & 0x0FFF):04x}-{0x8000 | ((c >> 16) & 0x3FFF):04x}-"
             f"{((c & 0xFFFF) << 32) | d:012x}" for a, b, c, d in words.tolist()]
     return _Events(session=expanded["session"], offset=expanded["offset"], kind=expanded["kind"],
@@ -459,7 +284,7 @@ def _ensure_every_kind(rng: np.random.Generator, dirt: np.ndarray, paired: np.nd
             continue
         candidates = np.flatnonzero((dirt == 0) & ~paired)
         if len(candidates):
-            dirt[candidates[int(_uniform(rng, 1)[0] * len(candidates))]] = i + 1
+            dirt[candidates[int(uniform(rng, 1)[0] * len(candidates))]] = i + 1
 
 
 # ── writing ──────────────────────────────────────────────────────────────────────────────────
@@ -469,7 +294,7 @@ def _messy(kind: str, u: float) -> str:
     return variants[int(u * len(variants))]
 
 
-def _dirty_row(ev: _Events, i: int, iso: str, catalog: _Catalog) -> str:
+def _dirty_row(ev: _Events, i: int, iso: str, catalog: Catalog) -> str:
     kind_name = EVENT_TYPES[int(ev.kind[i])]
     product = int(ev.product[i])
     session = int(ev.session[i])
@@ -502,7 +327,7 @@ def _dirty_row(ev: _Events, i: int, iso: str, catalog: _Catalog) -> str:
     return f"{time_text},{type_text},{block},{user},{sess}\n"
 
 
-def _write(fh: TextIO, ev: _Events, catalog: _Catalog, *, start: date, offset: int = 0, done: int = 0,
+def _write(fh: TextIO, ev: _Events, catalog: Catalog, *, start: date, offset: int = 0, done: int = 0,
            total: int | None = None, progress: ProgressCallback | None) -> None:
     """Write ``ev``'s rows in time order; ``offset`` seconds after ``start``'s midnight (a later part of a file)."""
     seconds = ev.start[ev.session] + ev.offset

@@ -124,7 +124,7 @@ class LocalDeployment:
 
     def job_payload(self, workspace_dir: str) -> dict[str, Any]:
         """The ``jobs/create`` body: the job's settings with absolute, extension-less workspace notebook paths."""
-        from checkers.jobs.load import export_job
+        from checkers.jobs.export import export_job
 
         payload: dict[str, Any] = json.loads(export_job(self.job, to="json", workspace_dir=workspace_dir))
         return payload

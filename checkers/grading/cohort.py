@@ -66,7 +66,7 @@ from checkers.grading.servers import (
 )
 
 if TYPE_CHECKING:
-    from checkers.spark.server import ServerSpec
+    from checkers.spark.spec import ServerSpec
 
 MESSAGE_CHARS = 500
 """A gradebook message is cut (at a word) to this many characters; the report has every message in full."""

@@ -67,7 +67,7 @@ from checkers.grading.runs import read_sources, run_pipeline, run_widgets
 from checkers.grading.submission import copy_submission
 from checkers.jobs.project import find_submission
 from checkers.notebooks.execute import prepare_kernels, release_kernels
-from checkers.notebooks.kernels import SANDBOX_ENV, SANDBOX_HIDDEN_ENV, SANDBOX_READONLY_ENV
+from checkers.notebooks.sandbox_folders import SANDBOX_ENV, SANDBOX_HIDDEN_ENV, SANDBOX_READONLY_ENV
 from checkers.runtime.context import NICE_ENV, PREWARM_ENV
 from checkers.runtime.kernel import SESSION_CONF_ENV
 from checkers.runtime.progress import PROGRESS_ENV
@@ -171,7 +171,8 @@ def grade_submission(*, folder: Path, options: GradeOptions | None = None, work_
     work.mkdir(parents=True, exist_ok=True)
 
     say("Starting Spark")
-    from checkers.spark.server import connect, ensure_server, kernel_env
+    from checkers.spark.client import kernel_env
+    from checkers.spark.server import connect, ensure_server
 
     sandboxing = sandbox_note(options.sandbox)
     endpoint = ensure_server(options.server)

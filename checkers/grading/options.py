@@ -75,7 +75,7 @@ class GradeOptions:
     hidden: tuple[Path, ...] = ()
     """Folders the submission's kernels must not see (a cohort's submissions and out folder)."""
     server: Any = None
-    """The Spark server to grade on (a :class:`~checkers.spark.server.ServerSpec`; default: the kit's own)."""
+    """The Spark server to grade on (a :class:`~checkers.spark.spec.ServerSpec`; default: the kit's own)."""
 
 
 def choose_seed(seed: int | None = None) -> int:

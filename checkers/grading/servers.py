@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from checkers.errors import CheckersError
 
 if TYPE_CHECKING:
-    from checkers.spark.server import ServerSpec
+    from checkers.spark.spec import ServerSpec
 
 GRADING_CATALOG = "in-memory"
 """The catalog of a worker's server: nothing it holds outlives the cohort (see ``ServerSpec.catalog``)."""
@@ -46,7 +46,7 @@ class GradingServers:
     """One Spark server per worker, handed to one grading at a time: gradings running side by side never share a
     live server, so one submission cannot read, copy or drop another's tables while they are graded.
 
-    Each is confined (:class:`~checkers.spark.server.ServerSpec`) when the kernels are: it sees its own warehouse,
+    Each is confined (:class:`~checkers.spark.spec.ServerSpec`) when the kernels are: it sees its own warehouse,
     metastore and the unseen data, read-only, and not the kit home, the cohort's folders or the host's ``/tmp``.
     The servers start on first use, in the worker that uses them (so they live as long as it), and are stopped
     and their folders removed at the end. With ``SPARK_REMOTE`` set, every grading uses that endpoint instead.
@@ -55,7 +55,7 @@ class GradingServers:
     def __init__(self, *, workers: int, confined: bool, hidden: tuple[Path, ...], rows: int | None = None) -> None:
         from checkers.config import settings
         from checkers.spark.memory import grading_sizing
-        from checkers.spark.server import ServerSpec
+        from checkers.spark.spec import ServerSpec
 
         s = settings()
         sizing = grading_sizing(rows, setting=s.spark_memory)

@@ -17,8 +17,8 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from checkers.jobs.events import RunEvent
 from checkers.jobs.record import PENDING, RUNNING, WAITING_FOR_RETRY, RunRecord, TaskRun
-from checkers.jobs.run import RunEvent
 from checkers.runtime.progress import QueryProgress, size_text
 
 STATE_STYLES = {

@@ -39,8 +39,6 @@ DISABLED = "DISABLED"
 SUCCESS_WITH_FAILURES = "SUCCESS_WITH_FAILURES"
 
 TASK_RESULT_STATES = (SUCCESS, FAILED, TIMEDOUT, CANCELED, EXCLUDED, UPSTREAM_FAILED, UPSTREAM_CANCELED, DISABLED)
-#: Results a repair re-runs (with everything downstream of them).
-UNSUCCESSFUL = (FAILED, TIMEDOUT, CANCELED, UPSTREAM_FAILED, UPSTREAM_CANCELED)
 
 # Life-cycle of a task while the run is going (the Jobs API's ``life_cycle_state``, simplified).
 PENDING = "PENDING"

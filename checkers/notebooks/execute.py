@@ -23,7 +23,8 @@ from nbformat import NotebookNode
 from checkers.config import settings
 from checkers.errors import NotebookExecutionError
 from checkers.notebooks.formats import NOTEBOOK_SUFFIXES, read_notebook
-from checkers.notebooks.kernels import SANDBOX_ENV, Kernel, kernel_service
+from checkers.notebooks.kernels import Kernel, kernel_service
+from checkers.notebooks.sandbox_folders import SANDBOX_ENV
 from checkers.notebooks.selfcheck import SKIP_NOTE, skippable_cells
 from checkers.runtime.context import CONTEXT_ENV, RunContext, RuntimeRecord
 from checkers.runtime.progress import QueryProgress
@@ -136,7 +137,7 @@ def _clean(lines: list[str] | str) -> list[str]:
 
 async def _bind(client: Any, *, context_path: Path, cwd: Path) -> str | None:
     """Hand the pooled kernel its task (silently: no output, no execution count); returns why it failed, if so."""
-    code = f"__import__('checkers.runtime.kernel', fromlist=['bind']).bind({str(context_path)!r}, {str(cwd)!r})"
+    code = f"__import__('checkers.notebooks.extension', fromlist=['bind']).bind({str(context_path)!r}, {str(cwd)!r})"
     msg_id = client.kc.execute(code, silent=True, store_history=False, allow_stdin=False)
     reply = await client.async_wait_for_reply(msg_id)
     content = (reply or {}).get("content", {})
@@ -147,7 +148,7 @@ async def _bind(client: Any, *, context_path: Path, cwd: Path) -> str | None:
 
 async def _run(nb: NotebookNode, *, path: Path, env: dict[str, str], writable: list[Path], context_path: Path,
                cell_timeout: float, deadline: float | None, record: RuntimeRecord, skip: set[int],
-               notes: list[str], facts: dict[str, bool],
+               notes: list[str], facts: dict[str, bool], kernels_ahead: bool = True,
                on_progress: Callable[[QueryProgress], None] | None = None,
                ) -> tuple[Status, CellFailure | None, int, str]:
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
@@ -181,7 +182,8 @@ async def _run(nb: NotebookNode, *, path: Path, env: dict[str, str], writable: l
                 if problem is not None:
                     failure = CellFailure(0, "", "KernelStartupError", problem)
                     return "kernel_died", failure, 0, f"the kernel could not be set up: {problem}"
-                service.top_up(env=env, writable=writable)
+                if kernels_ahead:
+                    service.top_up(env=env, writable=writable)
                 for index, cell in enumerate(nb.cells):
                     if cell.cell_type != "code" or not cell.source.strip():
                         continue
@@ -283,7 +285,8 @@ def execute_notebook(*, path: Path, parameters: dict[str, str] | None = None, ou
                      env: dict[str, str] | None = None, work_dir: Path | None = None,
                      skip_kit_checks: bool = False,
                      job_ids: tuple[int | None, int | None, int | None] | None = None,
-                     on_progress: Callable[[QueryProgress], None] | None = None) -> NotebookResult:
+                     on_progress: Callable[[QueryProgress], None] | None = None,
+                     kernels_ahead: bool = True) -> NotebookResult:
     """Run ``path`` in a fresh kernel with ``parameters`` as widget values.
 
     ``timeout`` bounds the whole notebook (a task's ``timeout_seconds``), ``cell_timeout`` each cell.
@@ -292,6 +295,8 @@ def execute_notebook(*, path: Path, parameters: dict[str, str] | None = None, ou
     the kit's unchanged self-check cells (see :mod:`checkers.notebooks.selfcheck`): the grader's choice.
     ``job_ids`` (job id, job run id, task run id) are what the notebook context reports in a job run.
     ``on_progress`` is called (from the executor's thread) with each progress update of a long Spark query.
+    ``kernels_ahead=False`` starts no kernel ahead for the notebooks after this one (a nested run inside an executor's
+    kernel, see :mod:`checkers.notebooks.extension`).
     """
     path = Path(path).resolve()
     started = time.monotonic()
@@ -320,7 +325,7 @@ def execute_notebook(*, path: Path, parameters: dict[str, str] | None = None, ou
     status, failure, cells_run, message = kernel_service().run(_run(
         nb, path=path, env=kernel_env, writable=writable, context_path=context_path, cell_timeout=cell_timeout,
         deadline=deadline, record=record, skip=skippable_cells(nb.cells) if skip_kit_checks else set(),
-        notes=notes, facts=facts, on_progress=on_progress))
+        notes=notes, facts=facts, kernels_ahead=kernels_ahead, on_progress=on_progress))
     if failure is not None and nb.cells:
         _mark_failure(nb, failure, status)
     if output_path is not None:

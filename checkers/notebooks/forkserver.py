@@ -37,10 +37,10 @@ PID_FILE = "kernel.pid"
 """Written by the relay beside the kernel's connection file: the forked kernel's pid as this machine sees it."""
 READY_TIMEOUT = 60.0
 PRELOAD = ("ipykernel.kernelapp", "IPython", "pyspark.sql.connect.session", "pyspark.sql.connect.functions",
-           "pyspark.sql.functions", "pandas", "pyarrow", "checkers.runtime.kernel", "checkers.runtime.compat",
-           "checkers.runtime.dbutils", "checkers.runtime.magics", "checkers.runtime.fs", "checkers.runtime.volumes",
-           "checkers.runtime.widgets", "checkers.runtime.display", "checkers.runtime.progress",
-           "checkers.runtime.delta.importer")
+           "pyspark.sql.functions", "pandas", "pyarrow", "checkers.notebooks.extension", "checkers.runtime.kernel",
+           "checkers.runtime.compat", "checkers.runtime.dbutils", "checkers.runtime.magics", "checkers.runtime.fs",
+           "checkers.runtime.volumes", "checkers.runtime.widgets", "checkers.runtime.display",
+           "checkers.runtime.progress", "checkers.runtime.delta.importer")
 """What a kernel imports on its way to its first cell (a module that cannot be imported is skipped)."""
 SANDBOX_KEYS = ("TMPDIR", "IPYTHONDIR", "JUPYTER_RUNTIME_DIR", "MPLCONFIGDIR", "XDG_CACHE_HOME", "DAY07_SANDBOXED",
                 "JPY_PARENT_PID")
@@ -279,16 +279,16 @@ def sandbox_prefix(folder: Path, *, env: dict[str, str], writable: Sequence[Path
     server: the same folders, plus the fork server's own folder (its socket, its kernels' sockets and connection
     files). Empty when this kernel would not be sandboxed."""
     from checkers.config import settings
-    from checkers.notebooks.kernels import SANDBOX_HIDDEN_ENV, SANDBOX_READONLY_ENV, _paths
+    from checkers.notebooks.sandbox_folders import SANDBOX_HIDDEN_ENV, SANDBOX_READONLY_ENV, env_paths
     from checkers.sandbox import confine_command, sandbox_status
 
     s = settings()
     if not s.sandbox or not sandbox_status().available:
         return []
-    hidden = [s.home, *([s.shared_dir] if s.shared_dir else []), *_paths(env, SANDBOX_HIDDEN_ENV)]
+    hidden = [s.home, *([s.shared_dir] if s.shared_dir else []), *env_paths(env, SANDBOX_HIDDEN_ENV)]
     shown = [p for p in (s.volumes_dir,) if p.exists()]
     command = confine_command([], writable=[*writable, folder], readable=shown,
-                              read_only=_paths(env, SANDBOX_READONLY_ENV), hidden=hidden)
+                              read_only=env_paths(env, SANDBOX_READONLY_ENV), hidden=hidden)
     return command[:command.index("--") + 1]
 
 
@@ -299,7 +299,7 @@ def forked_kernel_manager(sockets: Path, server: Any) -> Any:
     from jupyter_client.manager import AsyncKernelManager
 
     from checkers.config import settings
-    from checkers.runtime.kernel import KERNEL_NAME, write_kernelspec
+    from checkers.kernelspec import KERNEL_NAME, write_kernelspec
 
     class ForkedKernelManager(AsyncKernelManager):
         @property

@@ -199,13 +199,3 @@ def to_source(nb: NotebookNode) -> str:
         else:
             out += source.splitlines()
     return "\n".join(out) + "\n"
-
-
-def write_notebook(nb: NotebookNode, path: Path) -> Path:
-    """Write in the format the suffix names (``.ipynb`` or ``.py``)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.suffix == ".py":
-        path.write_text(to_source(nb), encoding="utf-8")
-    else:
-        nbformat.write(nb, str(path))
-    return path

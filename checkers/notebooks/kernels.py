@@ -3,7 +3,7 @@
 A kernel takes 2-3 s to start (Python, ipykernel, then pyspark and the SDK). A job runs its tasks one after
 another, each in a fresh kernel as Databricks gives each task a fresh Python, so without a pool every task
 waits for a start. Pooled kernels start *unbound*: the runtime extension imports everything and connects to
-Spark, and sets up ``dbutils`` for a task only when :func:`checkers.runtime.kernel.bind` hands it the task's
+Spark, and sets up ``dbutils`` for a task only when :func:`checkers.notebooks.extension.bind` hands it the task's
 context. Every kernel runs one notebook and is then shut down: no state leaks from one task to the next.
 
 Kernels are keyed by their environment and sandbox, so a kernel started for one grading never runs another
@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
-import os
 import shutil
 import sys
 import tempfile
@@ -27,21 +26,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from checkers.config import settings
+from checkers.notebooks.sandbox_folders import SANDBOX_HIDDEN_ENV, SANDBOX_READONLY_ENV, env_paths
 from checkers.runtime.context import CONTEXT_ENV, POOL_ENV
 
 T = TypeVar("T")
-SANDBOX_ENV = "DAY07_SANDBOX_ROOT"
-"""Set in a notebook's ``env`` by the grader: run its kernel in a sandbox where only this folder is writable."""
 KERNEL_LOG = "kernel.log"
 """The kernel process's own stdout/stderr, beside its sockets (removed with them)."""
-SANDBOX_READONLY_ENV = "DAY07_SANDBOX_READONLY"
-"""With :data:`SANDBOX_ENV`: folders (``os.pathsep``-separated) the kernel sees read-only even inside that one."""
-SANDBOX_HIDDEN_ENV = "DAY07_SANDBOX_HIDDEN"
-"""With :data:`SANDBOX_ENV`: folders (``os.pathsep``-separated) the kernel must not see at all."""
-
-
-def _paths(env: dict[str, str], name: str) -> list[Path]:
-    return [Path(p) for p in env.get(name, "").split(os.pathsep) if p]
 _NOT_KEYED = (CONTEXT_ENV, "JPY_PARENT_PID")
 """Environment variables that differ between otherwise identical kernels (set per task, or by jupyter)."""
 Key = tuple[tuple[tuple[str, str], ...], tuple[str, ...]]
@@ -289,8 +279,8 @@ class KernelService:
             return await self._start_forked(server, env=env, key=key)
         sockets = Path(tempfile.mkdtemp(prefix="d7k-"))
         km, sandboxed = _kernel_manager(sockets, writable=[*writable, sockets] if writable else (),
-                                        read_only=_paths(env, SANDBOX_READONLY_ENV),
-                                        hidden=_paths(env, SANDBOX_HIDDEN_ENV))
+                                        read_only=env_paths(env, SANDBOX_READONLY_ENV),
+                                        hidden=env_paths(env, SANDBOX_HIDDEN_ENV))
         await _start_logged(km, sockets, env)
         return Kernel(km=km, sockets=sockets, key=key, sandboxed=sandboxed)
 
@@ -369,7 +359,7 @@ def _kernel_manager(sockets: Path, *, writable: Sequence[Path], read_only: Seque
     from jupyter_client.kernelspec import KernelSpecManager
     from jupyter_client.manager import AsyncKernelManager
 
-    from checkers.runtime.kernel import KERNEL_NAME, write_kernelspec
+    from checkers.kernelspec import KERNEL_NAME, write_kernelspec
 
     spec_root = settings().home / "kernels"
     write_kernelspec(spec_root / KERNEL_NAME, display_name="Day 07 (executor)")

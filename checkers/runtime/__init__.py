@@ -1,4 +1,11 @@
-"""What Databricks injects into a notebook (``spark``, ``dbutils``, ``display``), reproduced locally.
+"""What runs inside a notebook kernel: what Databricks injects into a notebook (``spark``, ``dbutils``, ``display``,
+the magics), reproduced locally, and the emulation that lets Databricks code run on local Spark (Unity Catalog
+names, volumes, Delta).
 
-Nothing here starts Spark on import; the kernel extension (:mod:`checkers.runtime.kernel`) wires it up.
+Nothing here starts Spark on import; :mod:`checkers.runtime.kernel` wires it up as the kernel starts.
+
+May import: the foundation modules (``checkers.errors``, ``checkers.config``, ``checkers.files``), ``checkers.data``
+and the client helpers of ``checkers.spark``. Never ``checkers.notebooks`` or anything above it: the executor starts
+the kernels this package runs in, and hands it what it needs from above (running other notebooks) as a
+:class:`checkers.runtime.notebook_host.NotebookHost`.
 """

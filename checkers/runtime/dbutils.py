@@ -108,7 +108,9 @@ class NotebookUtils:
 
     def run(self, path: str, timeout_seconds: int = 0, arguments: dict[str, Any] | None = None) -> str:
         if self._runner is None:
-            raise WorkflowException("dbutils.notebook.run is not available in this session.")
+            raise WorkflowException("dbutils.notebook.run is not available in this session: the kernel was started "
+                                    "without the kit's notebook executor. Run `day07 kernel install`, then restart "
+                                    "the kernel.")
         args = {str(k): str(v) for k, v in (arguments or {}).items()}
         return self._runner(path, timeout_seconds, args, self._context)
 

@@ -24,6 +24,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from checkers.runtime.catalog_names import CATALOG
+
 LOG_NAME = "errors.log"
 """The file in a run's work folder that receives the full trace of each error a cell shows."""
 _JVM = "\n\nJVM stacktrace:"
@@ -39,12 +41,12 @@ KIT_DIFFERENCES = {
 }
 """Spark error classes that come from a difference between the local stand-ins and Databricks → docs anchor."""
 _INSTALLED: dict[str, Any] = {}
+_WORK_DIR: list[Path] = []
+"""The run's work folder (see :func:`log_into`)."""
 
 
 def workspace_names(text: str) -> str:
     """``spark_catalog``.``s``.``t`` and ``spark_catalog.s.t`` → ``workspace`` names, as the notebook wrote them."""
-    from checkers.runtime.compat import CATALOG
-
     return _PLAIN.sub(CATALOG, _QUOTED.sub(f"`{CATALOG}`.", text))
 
 
@@ -112,24 +114,6 @@ def install() -> None:
     PySparkException._render_traceback_ = render_traceback  # type: ignore[attr-defined]
 
 
-def uninstall() -> None:
-    """Undo :func:`install` (tests)."""
-    if not _INSTALLED:
-        return
-    from pyspark.errors.exceptions.base import PySparkException
-    from pyspark.logger import PySparkLogger
-    from pyspark.sql.connect.client import core
-
-    core.convert_exception = _INSTALLED.pop("convert_exception")
-    render = _INSTALLED.pop("render")
-    if render is None:
-        del PySparkException._render_traceback_  # type: ignore[attr-defined]
-    else:
-        PySparkException._render_traceback_ = render  # type: ignore[attr-defined]
-    for name in ("DataFrameQueryContextLogger", "SQLQueryContextLogger"):
-        PySparkLogger.getLogger(name).disabled = False
-
-
 # --- rendering in a cell ---------------------------------------------------------------------------------------
 
 def _library_roots() -> tuple[str, ...]:
@@ -162,15 +146,15 @@ def user_frames(tb: types.TracebackType | None) -> types.TracebackType | None:
     return new
 
 
+def log_into(work_dir: str | None) -> None:
+    """Write full traces to ``errors.log`` in ``work_dir``: the kernel passes its run's work folder as it is set up
+    (an interactive kernel has none, and logs nothing)."""
+    _WORK_DIR[:] = [Path(work_dir)] if work_dir else []
+
+
 def log_path() -> Path | None:
     """``errors.log`` in the work folder the runner gave this kernel (None in an interactive kernel)."""
-    try:
-        from checkers.runtime.context import load_context
-
-        work = load_context().work_dir
-    except Exception:  # noqa: BLE001 - no context: an interactive kernel
-        return None
-    return Path(work) / LOG_NAME if work else None
+    return _WORK_DIR[0] / LOG_NAME if _WORK_DIR else None
 
 
 def write_full_trace(exc: BaseException, path: Path) -> bool:

@@ -1,7 +1,9 @@
-"""The Jupyter kernel side: an IPython extension that injects ``spark``, ``dbutils`` and ``display``.
+"""The Jupyter kernel side: injects ``spark``, ``dbutils`` and ``display`` into a kernel's namespace.
 
 Every kernel the kit starts (and the "Day 07 (local Databricks)" kernel a learner picks in Jupyter) is a plain
-ipykernel with ``--ext=checkers.runtime.kernel``, so notebook code needs no import or change.
+ipykernel whose extension (:mod:`checkers.notebooks.extension`) calls :func:`load`, so notebook code needs no import
+or change. The extension also hands over the :class:`~checkers.runtime.notebook_host.NotebookHost` that ``%run``
+and ``dbutils.notebook.run`` use: this package never imports the executor.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
-from checkers.files import atomic_write
 from checkers.runtime.context import (
     CONTEXT_ENV,
     NICE_ENV,
@@ -27,43 +28,10 @@ from checkers.runtime.context import (
     RunContext,
     load_context,
 )
-from checkers.runtime.dbutils import DBUtils, NotebookExit, WorkflowException
+from checkers.runtime.dbutils import DBUtils, NotebookExit, NotebookRunner, WorkflowException
 from checkers.runtime.display import display, displayHTML
 from checkers.runtime.events import kernel_emitter, no_events
-
-KERNEL_NAME = "day07"
-DISPLAY_NAME = "Day 07 (local Databricks)"
-EXTENSION = "checkers.runtime.kernel"
-
-
-def kernel_argv(python: str | None = None) -> list[str]:
-    """The command Jupyter runs for our kernel: stock ipykernel plus this extension."""
-    return [python or sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}", f"--ext={EXTENSION}"]
-
-
-def write_kernelspec(folder: Path, *, display_name: str = DISPLAY_NAME, python: str | None = None) -> Path:
-    """Write ``kernel.json`` into ``folder`` (which becomes the kernel's directory)."""
-    spec = {"argv": kernel_argv(python), "display_name": display_name, "language": "python",
-            "metadata": {"debugger": False}}
-    text = json.dumps(spec, indent=2)
-    target = folder / "kernel.json"
-    # Kernels start concurrently: rewrite only when it changed, and atomically, so no reader sees half a file.
-    if not target.is_file() or target.read_text(encoding="utf-8") != text:
-        atomic_write(target, text)
-    return folder
-
-
-def install_kernel(*, user: bool = True, prefix: str | None = None) -> Path:
-    """Install the learner-facing kernelspec into Jupyter's kernel folders; returns where it went."""
-    import tempfile
-
-    from jupyter_client.kernelspec import KernelSpecManager
-
-    with tempfile.TemporaryDirectory() as tmp:
-        source = write_kernelspec(Path(tmp) / KERNEL_NAME)
-        dest = KernelSpecManager().install_kernel_spec(str(source), KERNEL_NAME, user=user and prefix is None,
-                                                       prefix=prefix, replace=True)
-    return Path(dest)
+from checkers.runtime.notebook_host import NotebookHost
 
 
 # --- inside the kernel ------------------------------------------------------------------------------
@@ -82,7 +50,7 @@ def _connect_spark() -> Any:
         compat.install(notice=_show_notice, translate_paths=local)
         session: Any = SparkSession.builder.remote(remote).getOrCreate()
         if local:  # the kit's server: fail in seconds when it died, not after twenty minutes of retries
-            from checkers.spark.server import bounded_retries
+            from checkers.spark.client import bounded_retries
 
             bounded_retries(session=session)
     else:
@@ -185,23 +153,25 @@ def _prewarm() -> Future:
     return future
 
 
-def run_nested_notebook(path: str, timeout_seconds: int, arguments: dict[str, str], context: RunContext) -> Any:
+def _notebook_runner(notebooks: NotebookHost) -> NotebookRunner:
     """``dbutils.notebook.run``: run ``path`` (relative to the caller) in a fresh kernel, return its exit value."""
-    from checkers.notebooks.execute import execute_notebook, resolve_notebook_path
 
-    base = Path(context.notebook_path).parent if context.notebook_path else Path.cwd()
-    target = resolve_notebook_path(path, base=base)
-    work = Path(context.work_dir) if context.work_dir else Path.cwd()
-    nested = work / "nested"
-    count = len(list(nested.glob("*.ipynb"))) if nested.exists() else 0
-    # The executor runs kernels on its own event loop thread, so this kernel's running loop is no obstacle.
-    result = execute_notebook(
-        path=target, parameters=arguments, output_path=nested / f"{count + 1:02d}_{target.stem}.ipynb",
-        timeout=timeout_seconds or None, cell_timeout=context.cell_timeout,
-        in_job=context.in_job, task_values=context.task_values)
-    if not result.ok:
-        raise WorkflowException(f"Notebook {target.name} failed: {result.message}")
-    return result.exit_value
+    def run(path: str, timeout_seconds: int, arguments: dict[str, str], context: RunContext) -> Any:
+        base = Path(context.notebook_path).parent if context.notebook_path else Path.cwd()
+        target = notebooks.resolve(path, base=base)
+        work = Path(context.work_dir) if context.work_dir else Path.cwd()
+        nested = work / "nested"
+        count = len(list(nested.glob("*.ipynb"))) if nested.exists() else 0
+        # The executor runs kernels on its own event loop thread, so this kernel's running loop is no obstacle.
+        result = notebooks.execute(
+            path=target, parameters=arguments, output_path=nested / f"{count + 1:02d}_{target.stem}.ipynb",
+            timeout=timeout_seconds or None, cell_timeout=context.cell_timeout,
+            in_job=context.in_job, task_values=context.task_values)
+        if not result.ok:
+            raise WorkflowException(f"Notebook {target.name} failed: {result.message}")
+        return result.exit_value
+
+    return run
 
 
 def _on_exit(shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: int | None = None) -> None:
@@ -229,7 +199,9 @@ def _prepare_delta_module() -> None:
     install_delta_module()
 
 
-def load_ipython_extension(ip: Any) -> None:
+def load(ip: Any, *, notebooks: NotebookHost | None) -> None:
+    """Set the kernel up as it starts. A pooled kernel only prepares, and gets its task (and ``notebooks``) from
+    :func:`bind`; any other gets ``notebooks`` now: what ``%run`` and ``dbutils.notebook.run`` run notebooks with."""
     _lower_priority(os.environ.get(NICE_ENV, ""))
     if os.environ.get(POOL_ENV):
         _preload(ip)
@@ -238,7 +210,7 @@ def load_ipython_extension(ip: Any) -> None:
     _prepare_volumes(ip.user_ns)
     _prepare_delta_module()
     future = _prewarm() if os.environ.get("SPARK_REMOTE") and context.report_events else None
-    _setup(ip, context, future)
+    _setup(ip, context, future, notebooks)
 
 
 def _lower_priority(nice: str) -> None:
@@ -256,7 +228,6 @@ def _preload(ip: Any) -> None:
     """A kernel started ahead of need: import and connect now, so its task starts at once when bound."""
     from checkers.runtime import fs, magics  # noqa: F401 - imported now so binding costs nothing
 
-    os.environ["DAY07_KERNEL_POOL"] = "0"  # a nested dbutils.notebook.run starts its kernel when needed
     _prepare_volumes(ip.user_ns)
     _prepare_delta_module()
     _POOLED["ip"] = ip
@@ -264,15 +235,15 @@ def _preload(ip: Any) -> None:
     _POOLED["future"] = _prewarm() if wanted else None
 
 
-def bind(context_path: str, cwd: str) -> None:
-    """Give a pooled kernel its task. The executor calls this once, silently, before the notebook's first cell."""
+def bind(context_path: str, cwd: str, *, notebooks: NotebookHost | None) -> None:
+    """Give a pooled kernel its task. The executor calls this once, silently, before the notebook's first cell,
+    with the host its nested runs (``%run``, ``dbutils.notebook.run``) go through."""
     if "ip" not in _POOLED:
         raise RuntimeError("this kernel was not started by the day07 executor's pool, or is already bound")
     ip = _POOLED.pop("ip")
     os.chdir(cwd)
-    os.environ[CONTEXT_ENV] = context_path
-    os.environ.pop(POOL_ENV, None)
-    _setup(ip, load_context(), _POOLED.pop("future", None))
+    os.environ.pop(POOL_ENV, None)  # a kernel started from this one's environment is not a pooled one
+    _setup(ip, load_context({CONTEXT_ENV: context_path}), _POOLED.pop("future", None), notebooks)
 
 
 def _progress_installer(ip: Any, context: RunContext) -> Callable[[Any], None]:
@@ -316,16 +287,18 @@ def _install_dbruntime(namespace: dict[str, Any]) -> None:
     sys.modules.setdefault("dbruntime", module)
 
 
-def _setup(ip: Any, context: RunContext, future: Future | None) -> None:
-    from checkers.runtime import magics
+def _setup(ip: Any, context: RunContext, future: Future | None, notebooks: NotebookHost | None) -> None:
+    from checkers.runtime import errors_display, magics
     from checkers.runtime.fs import LocalFS
 
     _quiet_connect_logging()
+    errors_display.log_into(context.work_dir)
 
     emit = kernel_emitter(ip.kernel) if context.report_events and getattr(ip, "kernel", None) else no_events
     # A person at a notebook gets the widget bar; a job task, a grading or `notebook run` (headless) never does.
     interactive = not context.report_events and not context.in_job and getattr(ip, "kernel", None) is not None
-    dbutils = DBUtils(context=context, notebook_runner=run_nested_notebook, fs=LocalFS(), emit=emit, shell=ip,
+    runner = _notebook_runner(notebooks) if notebooks is not None else None
+    dbutils = DBUtils(context=context, notebook_runner=runner, fs=LocalFS(), emit=emit, shell=ip,
                       widget_bar=interactive)
     _NOTICES[:] = [dbutils.notice]
     namespace = ip.user_ns
@@ -333,4 +306,11 @@ def _setup(ip: Any, context: RunContext, future: Future | None) -> None:
              "spark": LazySpark(namespace, future, on_ready=_progress_installer(ip, context))})
     ip.set_custom_exc((NotebookExit,), _on_exit)
     _install_dbruntime(namespace)
-    magics.register(ip, dbutils=dbutils)
+    magics.register(ip, dbutils=dbutils, notebooks=notebooks)
+
+
+def load_ipython_extension(ip: Any) -> None:
+    """A kernel spec written by an older kit names this module as its extension. Its notebooks still get ``spark``,
+    ``dbutils`` and ``display``; ``%run`` and ``dbutils.notebook.run`` say to reinstall the kernel, which writes the
+    current spec (:mod:`checkers.kernelspec`)."""
+    load(ip, notebooks=None)

@@ -18,9 +18,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from checkers.errors import CheckersError
-from checkers.runtime.compat import split_statements, tokenize
+from checkers.errors import CheckersError, NotebookExecutionError
 from checkers.runtime.display import display
+from checkers.runtime.notebook_host import NotebookHost
+from checkers.runtime.sql_tokens import split_statements, tokenize
 
 CELL_MAGICS = ("sql", "md", "md-sandbox", "python", "run", "fs", "pip", "sh", "scala", "r")
 """Magics that, on a cell's first line, take the whole cell (Databricks' cell languages and utilities)."""
@@ -60,9 +61,10 @@ def databricks_cell_transform(lines: list[str]) -> list[str]:
 class DatabricksMagics:
     """The magic functions of one kernel, bound to its shell and ``dbutils``."""
 
-    def __init__(self, *, ip: Any, dbutils: Any) -> None:
+    def __init__(self, *, ip: Any, dbutils: Any, notebooks: NotebookHost | None = None) -> None:
         self.ip = ip
         self.dbutils = dbutils
+        self.notebooks = notebooks
         self._run_stack: list[Path] = []
 
     # --- %sql ------------------------------------------------------------------------------------------
@@ -75,7 +77,7 @@ class DatabricksMagics:
         spark = self.ip.user_ns.get("spark")
         if spark is None:
             raise MagicError("%sql needs `spark`, and this kernel has none.",
-                             hint="Run the notebook with the Day 07 kernel (day07 kernel install).")
+                             hint="Run `day07 kernel install`, then restart the kernel (or pick the Day 07 kernel).")
         frame = None
         for statement in statements:
             if self._widget_statement(statement, spark):
@@ -150,38 +152,40 @@ class DatabricksMagics:
             chain = " → ".join(p.name for p in [*self._run_stack, target])
             raise MagicError(f"%run {argv[0]} would run {target.name} inside itself ({chain}).",
                              hint="Remove the circular %run.")
-        from checkers.notebooks.formats import read_notebook
-
-        notebook = read_notebook(target)
+        cells = self._host().code_cells(target)
         if params:
             passed = getattr(getattr(self.dbutils, "widgets", None), "_passed", None)
             if isinstance(passed, dict):
                 passed.update(params)
         self._run_stack.append(target)
         try:
-            for index, nb_cell in enumerate(notebook.cells):
-                if nb_cell.cell_type == "code" and nb_cell.source.strip():
-                    self._exec_cell(nb_cell.source, target=target, number=index + 1, call=argv[0])
+            for index, source in cells:
+                self._exec_cell(source, target=target, number=index + 1, call=argv[0])
         finally:
             self._run_stack.pop()
 
-    def _resolve(self, path: str) -> Path:
-        from checkers.errors import NotebookExecutionError
-        from checkers.notebooks.execute import resolve_notebook_path
+    def _host(self) -> NotebookHost:
+        if self.notebooks is None:
+            raise MagicError("%run is not available in this session: the kernel was started without the kit's "
+                             "notebook executor.",
+                             hint="Run `day07 kernel install`, then restart the kernel (or pick the Day 07 kernel).")
+        return self.notebooks
 
+    def _resolve(self, path: str) -> Path:
+        resolve = self._host().resolve
         if self._run_stack:
             base = self._run_stack[-1].parent
         else:
             caller = getattr(getattr(self.dbutils, "context", None), "notebook_path", None)
             base = Path(caller).parent if caller else Path.cwd()
         try:
-            return resolve_notebook_path(path, base=base)
+            return resolve(path, base=base)
         except NotebookExecutionError:
             if not path.startswith("/"):
                 raise
             # A workspace path (/Users/me/day07/utils): the notebook sits next to this one locally.
             try:
-                return resolve_notebook_path(Path(path).name, base=base)
+                return resolve(Path(path).name, base=base)
             except NotebookExecutionError:
                 raise MagicError(f"%run {path}: no notebook '{Path(path).name}' (.ipynb, .py or .sql) in {base}.",
                                  hint="Paths are relative to the calling notebook, e.g. %run ./utils") from None
@@ -331,9 +335,10 @@ def _verbatim(func: Callable[..., Any]) -> Callable[..., Any]:
     return no_var_expand(magic)
 
 
-def register(ip: Any, *, dbutils: Any) -> DatabricksMagics:
-    """Install the magics and the first-line transform into the kernel's shell (idempotent)."""
-    magics = DatabricksMagics(ip=ip, dbutils=dbutils)
+def register(ip: Any, *, dbutils: Any, notebooks: NotebookHost | None = None) -> DatabricksMagics:
+    """Install the magics and the first-line transform into the kernel's shell (idempotent); ``%run`` reads notebooks
+    through ``notebooks``."""
+    magics = DatabricksMagics(ip=ip, dbutils=dbutils, notebooks=notebooks)
     functions: dict[str, Callable[..., Any]] = {
         "sql": magics.sql, "md": magics.md, "md-sandbox": magics.md, "run": magics.run, "fs": magics.fs,
         "pip": magics.pip, "sh": magics.sh, "scala": magics.unsupported_language("scala"),

@@ -17,20 +17,24 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import socket
 import subprocess
 import time
 import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
+from checkers.config import settings
 from checkers.errors import ConfigError, SparkServerError
+from checkers.spark.java import check_java, module_options, spark_classpath, spark_home
 from checkers.spark.memory import ServerSizing
+from checkers.spark.ports import LOOPBACK, any_free_port, port_open
 
 MASTER_CLASS = "org.apache.spark.deploy.master.Master"
 WORKER_CLASS = "org.apache.spark.deploy.worker.Worker"
-LOOPBACK = "127.0.0.1"
 DAEMON_HEAP = "256m"
 """Heap of a master or worker daemon: they only schedule; the executors they launch have their own."""
 STATE_FILE = "cluster.json"
@@ -100,8 +104,6 @@ def cluster_cores(master: str, *, web_port: int | None = None, timeout: float = 
     own loopback cluster recorded); None when it cannot be read."""
     host, _ = master_address(master)
     if web_port is None:
-        from checkers.config import settings
-
         local = LocalCluster.load(settings().home / "cluster")
         web_port = local.web_port if local is not None and local.master == master else 8080
     try:
@@ -128,7 +130,7 @@ class LocalCluster:
     pids: list[int] = field(default_factory=list)
     """Master first, then the workers."""
 
-    def status(self, *, timeout: float = 3.0) -> dict[str, object]:
+    def status(self, *, timeout: float = 3.0) -> dict[str, Any]:
         """The master's own view (workers, cores, applications), or ``{}`` when it does not answer."""
         try:
             with urllib.request.urlopen(f"http://{LOOPBACK}:{self.web_port}/json/", timeout=timeout) as resp:  # noqa: S310
@@ -155,8 +157,6 @@ class LocalCluster:
 
     def stop(self) -> None:
         """Stop the workers, then the master (their executors go with the workers)."""
-        import signal
-
         for pid in reversed(self.pids):
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(pid, signal.SIGTERM)
@@ -179,23 +179,13 @@ def _daemon_alive(pid: int, root: Path) -> bool:
     return state not in ("Z", "X") and str(root) in cmd
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((LOOPBACK, 0))
-        return int(sock.getsockname()[1])
-
-
 def _daemon_command(main_class: str, args: list[str], *, root: Path) -> tuple[list[str], dict[str, str]]:
-    from checkers.spark.server import _module_options, _spark_home, check_java
-
     java = check_java()
-    home = _spark_home()
+    home = spark_home()
     conf_dir = root / "conf"
     conf_dir.mkdir(parents=True, exist_ok=True)
-    jars = home / "jars"
-    classpath = os.pathsep.join([f"{conf_dir}/", *sorted(str(p) for p in jars.glob("slf4j-api-*.jar")), f"{jars}/*"])
-    cmd = [str(java.path), "-cp", classpath, f"-Xmx{DAEMON_HEAP}", "-XX:+UseSerialGC", "-Duser.timezone=UTC",
-           f"-Dspark.cluster.root={root}", *_module_options(java), main_class, *args]
+    cmd = [str(java.path), "-cp", spark_classpath(conf_dir), f"-Xmx{DAEMON_HEAP}", "-XX:+UseSerialGC",
+           "-Duser.timezone=UTC", f"-Dspark.cluster.root={root}", *module_options(java), main_class, *args]
     env = {k: v for k, v in os.environ.items() if not k.startswith("SPARK_") and k != "PYSPARK_SUBMIT_ARGS"}
     env.update({"SPARK_HOME": str(home), "SPARK_CONF_DIR": str(conf_dir), "JAVA_HOME": str(java.home),
                 "SPARK_LOCAL_IP": LOOPBACK, "SPARK_SCALA_VERSION": "2.13", "MALLOC_ARENA_MAX": "2"})
@@ -221,20 +211,20 @@ def start_local_cluster(*, root: Path, workers: int = 2, cores: int = 1, memory:
         raise SparkServerError(f"A local Spark cluster already runs from {root} ({existing.master}).",
                                hint="Stop it first: day07 spark cluster stop")
     root.mkdir(parents=True, exist_ok=True)
-    port, web_port = _free_port(), _free_port()
+    port, web_port = any_free_port(), any_free_port()
     master = f"spark://{LOOPBACK}:{port}"
     cluster = LocalCluster(root=root, master=master, web_port=web_port)
     procs = [_spawn("master", MASTER_CLASS, ["--host", LOOPBACK, "--port", str(port), "--webui-port", str(web_port)],
                     root=root)]
     cluster.pids.append(procs[0].pid)
     try:
-        _wait(lambda: _port_open(port), procs, what="the master to listen", timeout=timeout, root=root)
+        _wait(lambda: port_open(port), procs, what="the master to listen", timeout=timeout, root=root)
         for i in range(workers):
             work = root / f"worker{i + 1}"
             (work / "local").mkdir(parents=True, exist_ok=True)
             procs.append(_spawn(f"worker{i + 1}", WORKER_CLASS,
                                 ["--host", LOOPBACK, "--cores", str(cores), "--memory", memory, "--work-dir",
-                                 str(work), "--webui-port", str(_free_port()), master], root=root))
+                                 str(work), "--webui-port", str(any_free_port()), master], root=root))
             cluster.pids.append(procs[-1].pid)
         _wait(lambda: len([w for w in cluster.status().get("workers", []) or []
                            if isinstance(w, dict) and w.get("state") == "ALIVE"]) >= workers,
@@ -244,14 +234,6 @@ def start_local_cluster(*, root: Path, workers: int = 2, cores: int = 1, memory:
         raise
     cluster.save()
     return cluster
-
-
-def _port_open(port: int) -> bool:
-    try:
-        with socket.create_connection((LOOPBACK, port), timeout=0.5):
-            return True
-    except OSError:
-        return False
 
 
 def _wait(ready: object, procs: list[subprocess.Popen[bytes]], *, what: str, timeout: float, root: Path) -> None:

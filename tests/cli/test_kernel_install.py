@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from checkers import kernelspec
-from checkers.runtime.kernel import KERNEL_NAME
+from checkers.kernelspec import KERNEL_NAME
 
 Day07 = Callable[..., tuple[int, str, str]]
 

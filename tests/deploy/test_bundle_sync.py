@@ -8,8 +8,9 @@ from typing import Any
 import yaml
 
 from checkers.config import PROJECT_ROOT
+from checkers.jobs.findings import errors
 from checkers.jobs.load import LoadedJob, load_job
-from checkers.jobs.validate import errors, validate_job
+from checkers.jobs.validate import validate_job
 
 BUNDLE = PROJECT_ROOT / "databricks.yml"
 SOLUTION_JOB = PROJECT_ROOT / "solutions" / "job.yml"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from checkers.authoring.docs_build import BuildResult, build_site
+from checkers.authoring.site_build import BuildResult, build_site
 from checkers.config import PROJECT_ROOT
 
 
@@ -23,7 +23,7 @@ def built_site(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
 @pytest.fixture(scope="session")
 def cam(chromium: Path) -> Iterator[object]:
     """One headless Chromium for every browser test (Playwright's sync API cannot open two at once)."""
-    from checkers.authoring.screenshots import camera
+    from checkers.authoring.chromium import camera
 
     with camera() as opened:
         yield opened

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import argparse
 import re
-import sys
-import types
-from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-from checkers.authoring import docs_build
+from checkers.authoring import (
+    checks_page,
+    cli_page,
+    job_fields_page,
+    lesson_pages,
+    markdown_text,
+    rubric,
+    site,
+    site_hooks,
+)
 from checkers.config import PROJECT_ROOT
 
 
@@ -44,7 +50,7 @@ def _toy_parser(root: Path) -> argparse.ArgumentParser:
 
 
 def test_cli_page_documents_each_command_option_and_default(tmp_path: Path) -> None:
-    page = docs_build.cli_reference(parser=_toy_parser(tmp_path), root=tmp_path)
+    page = cli_page.cli_reference(parser=_toy_parser(tmp_path), root=tmp_path)
 
     for heading in ("## `toy grade`", "## `toy cohort`", "### `toy cohort summary`"):
         assert heading in page
@@ -64,7 +70,7 @@ def test_cli_page_covers_every_command_of_the_real_cli() -> None:
     from checkers.cli import build_parser
 
     parser = build_parser()
-    page = docs_build.cli_reference(parser=parser, root=PROJECT_ROOT)
+    page = cli_page.cli_reference(parser=parser, root=PROJECT_ROOT)
     for sub in _all_parsers(parser)[1:]:
         assert f"`{sub.prog}`" in page, f"{sub.prog} has no section"
         for action in sub._actions:
@@ -80,9 +86,9 @@ def test_cli_page_covers_every_command_of_the_real_cli() -> None:
 def test_job_fields_page_lists_the_fields_the_validator_walks() -> None:
     from databricks.sdk.service import jobs
 
-    from checkers.jobs.load import sdk_fields
+    from checkers.jobs.sdk_fields import sdk_fields
 
-    page = docs_build.job_fields_reference()
+    page = job_fields_page.job_fields_reference()
     sections = {chunk.split("\n", 1)[0]: chunk for chunk in page.split("\n## ")[1:]}
     for cls in (jobs.JobSettings, jobs.Task, jobs.TaskDependency, jobs.CronSchedule, jobs.ConditionTask):
         for name in sdk_fields(cls):
@@ -102,7 +108,7 @@ def test_job_fields_page_lists_each_finding_code_the_validator_reports(files: Pa
 
     findings = validate_job(load_job(path=files / "jobs" / job_file))
     assert findings, f"{job_file} should give findings"
-    page = docs_build.job_fields_reference()
+    page = job_fields_page.job_fields_reference()
     for finding in findings:
         assert f"| `{finding.code}` | " in page, f"code {finding.code} ({job_file}) is not documented"
 
@@ -110,32 +116,15 @@ def test_job_fields_page_lists_each_finding_code_the_validator_reports(files: Pa
 # ------------------------------------------------------------------------------------------------ checks page
 
 
-@dataclass(frozen=True)
-class _Spec:
-    id: str
-    group: str
-    points: float
-    title: str
-    hint: str
-    docs: str = ""
-    requires: tuple[str, ...] = ()
-
-
-def _fake_grader(monkeypatch: pytest.MonkeyPatch, specs: list[_Spec]) -> None:
-    module = types.ModuleType("checkers.grading.checks")
-    module.all_checks = lambda: specs  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "checkers.grading.checks", module)
-
-
-def test_checks_page_is_generated_from_the_grader_registry(monkeypatch: pytest.MonkeyPatch) -> None:
-    _fake_grader(monkeypatch, [
-        _Spec("job.schedule", "job", 10, "daily at 02:00", "Use 0 0 2 * * ?"),
-        _Spec("silver.no_duplicates", "silver", 5, "one row per event", "dropDuplicates on the key",
-              docs="silver.md", requires=("silver.table", "bronze.rows")),
-        _Spec("widgets.declared", "widgets", 4, "widgets | declared", "declare them"),
-        _Spec("stretch.retries", "stretch", 2, "bronze retries", "max_retries: 1"),
-    ])
-    page = docs_build.checks_reference(solutions=PROJECT_ROOT / "solutions")
+def test_checks_page_is_generated_from_the_grader_registry() -> None:
+    rows = [
+        checks_page.CheckRow("job.schedule", "job", 10, "daily at 02:00", "Use 0 0 2 * * ?"),
+        checks_page.CheckRow("silver.no_duplicates", "silver", 5, "one row per event", "dropDuplicates on the key",
+                             docs="silver.md", requires=("silver.table", "bronze.rows")),
+        checks_page.CheckRow("widgets.declared", "widgets", 4, "widgets | declared", "declare them"),
+        checks_page.CheckRow("stretch.retries", "stretch", 2, "bronze retries", "max_retries: 1"),
+    ]
+    page = checks_page.checks_reference(solutions=PROJECT_ROOT / "solutions", rows=rows)
 
     order = [page.index(f"\n## {group}\n") for group in ("widgets", "silver", "job", "stretch")]
     assert order == sorted(order), "groups follow the contract's order"
@@ -144,22 +133,12 @@ def test_checks_page_is_generated_from_the_grader_registry(monkeypatch: pytest.M
             "| dropDuplicates on the key ([silver](../silver.md)) |") in page
     assert "| `job.schedule`<br>10 points | daily at 02:00. | Use 0 0 2 * * ? |" in page
     assert "widgets \\| declared" in page
-    assert "not part of this build yet" not in page
-
-
-def test_checks_page_without_a_grader_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "checkers.grading.checks", None)  # import fails as if absent
-    assert docs_build.grader_checks() is None
-    page = docs_build.checks_reference(solutions=PROJECT_ROOT / "solutions")
-    assert "not part of this build yet" in page
-    for group in ("widgets", "bronze", "silver", "gold", "job", "run", "stretch"):
-        assert f"| `{group}` |" in page
 
 
 def test_checks_page_lists_every_exercise_with_its_page() -> None:
     from checkers.authoring.lessons import find_exercises
 
-    page = docs_build.checks_reference(solutions=PROJECT_ROOT / "solutions")
+    page = checks_page.checks_reference(solutions=PROJECT_ROOT / "solutions")
     exercises = find_exercises(solutions=PROJECT_ROOT / "solutions")
     assert exercises
     for ex in exercises:
@@ -180,11 +159,11 @@ def test_checks_page_lists_every_exercise_with_its_page() -> None:
     ("../README.md", "../README.md"),
 ])
 def test_lesson_links_point_inside_the_site(target: str, expected: str) -> None:
-    assert docs_build._rewrite_link(target) == expected
+    assert lesson_pages._rewrite_link(target) == expected
 
 
 def test_lesson_notebook_renders_with_exercises_and_checks(docs_files: Path) -> None:
-    page = docs_build.lesson_page(path=docs_files / "tiny_lesson.ipynb")
+    page = lesson_pages.lesson_page(path=docs_files / "tiny_lesson.ipynb")
 
     assert page.startswith("# Tiny lesson: links and exercises\n")
     assert "[Download the notebook](tiny_lesson.ipynb)" in page
@@ -197,7 +176,7 @@ def test_lesson_notebook_renders_with_exercises_and_checks(docs_files: Path) -> 
 
 
 def test_lesson_in_databricks_source_format_renders(docs_files: Path) -> None:
-    page = docs_build.lesson_page(path=docs_files / "tiny_lesson.py")
+    page = lesson_pages.lesson_page(path=docs_files / "tiny_lesson.py")
     assert page.startswith("# Tiny source lesson\n")
     assert "[Silver](../silver.md)" in page
     assert "```python\ndf = spark.range(3)\ndisplay(df)\n```" in page
@@ -205,14 +184,16 @@ def test_lesson_in_databricks_source_format_renders(docs_files: Path) -> None:
 
 def test_missing_lesson_names_the_file_and_the_fix(tmp_path: Path) -> None:
     (tmp_path / "00_widgets.ipynb").write_text("{}", encoding="utf-8")
-    with pytest.raises(docs_build.DocsError) as info:
-        docs_build.lesson_files(lessons=tmp_path)
+    with pytest.raises(markdown_text.DocsError) as info:
+        lesson_pages.lesson_files(lessons=tmp_path)
     assert "01_bronze" in info.value.message and "day07 lessons build" in (info.value.hint or "")
 
 
 def test_every_lesson_of_the_kit_becomes_a_page_and_a_download() -> None:
-    pages = {p.uri: p for p in docs_build.generated_pages(root=PROJECT_ROOT)}
-    for stem in docs_build.LESSON_STEMS:
+    from checkers.cli import build_parser
+
+    pages = {p.uri: p for p in site.generated_pages(root=PROJECT_ROOT, parser=build_parser())}
+    for stem in lesson_pages.LESSON_STEMS:
         assert f"lessons/{stem}.md" in pages
         assert any(uri.startswith(f"lessons/{stem}.") and page.source is not None for uri, page in pages.items())
     assert "# TODO" in (pages["lessons/job.md"].content or "")
@@ -227,30 +208,30 @@ def test_build_stops_when_a_screenshot_is_missing(tmp_path: Path) -> None:
 
     images = tmp_path / "images"
     images.mkdir()
-    for name in docs_build.REQUIRED_IMAGES[1:]:
+    for name in site.REQUIRED_IMAGES[1:]:
         (images / name).write_bytes(b"\x89PNG not empty")
-    (images / docs_build.REQUIRED_IMAGES[2]).write_bytes(b"")  # an empty file is as good as none
+    (images / site.REQUIRED_IMAGES[2]).write_bytes(b"")  # an empty file is as good as none
 
-    assert docs_build.missing_images(docs_dir=tmp_path) == [docs_build.REQUIRED_IMAGES[0],
-                                                            docs_build.REQUIRED_IMAGES[2]]
+    assert site.missing_images(docs_dir=tmp_path) == [site.REQUIRED_IMAGES[0],
+                                                            site.REQUIRED_IMAGES[2]]
     with pytest.raises(PluginError) as info:
-        docs_build.on_pre_build(SimpleNamespace(docs_dir=str(tmp_path)))
-    assert docs_build.REQUIRED_IMAGES[0] in str(info.value) and "day07 docs screenshots" in str(info.value)
+        site_hooks.on_pre_build(SimpleNamespace(docs_dir=str(tmp_path)))
+    assert site.REQUIRED_IMAGES[0] in str(info.value) and "day07 docs screenshots" in str(info.value)
 
 
 def test_the_kit_ships_every_screenshot() -> None:
-    assert docs_build.missing_images(docs_dir=PROJECT_ROOT / "docs") == []
+    assert site.missing_images(docs_dir=PROJECT_ROOT / "docs") == []
 
 
 # ------------------------------------------------------------------------------------------------ contract page
 
 
-CONTRACT = PROJECT_ROOT / "docs" / docs_build.CONTRACT_PAGE
+CONTRACT = PROJECT_ROOT / "docs" / rubric.CONTRACT_PAGE
 
 
 def test_the_committed_rubric_is_the_grader_registrys() -> None:
     """docs/contract.md carries the rubric for GitHub readers; a change to the checks must reach it."""
-    assert not docs_build.update_rubric(page=CONTRACT, check=True), (
+    assert not rubric.update_rubric(page=CONTRACT, check=True), (
         "The rubric in docs/contract.md differs from the grader's checks: run `day07 docs rubric` and commit it.")
 
 
@@ -258,35 +239,35 @@ def test_the_rubric_lists_every_check_with_its_points() -> None:
     from checkers.grading.checks import catalogue
 
     specs = catalogue()
-    rubric = docs_build.rubric_markdown()
+    text = rubric.rubric_markdown()
     for spec in specs:
-        assert f"| `{spec.id}` | {spec.points:g} |" in rubric
+        assert f"| `{spec.id}` | {spec.points:g} |" in text
     required = sum(s.points for s in specs if s.required)
     stretch = sum(s.points for s in specs if not s.required)
-    assert f"**{required:g} points** for the required checks" in rubric and f"**{stretch:g} more**" in rubric
+    assert f"**{required:g} points** for the required checks" in text and f"**{stretch:g} more**" in text
     for group in {s.group for s in specs}:
-        assert f"### Rubric: {group}\n" in rubric and f"(#rubric-{group})" in rubric
+        assert f"### Rubric: {group}\n" in text and f"(#rubric-{group})" in text
 
 
 def test_a_drifted_rubric_is_found_and_rewritten_between_its_markers(tmp_path: Path) -> None:
     page = tmp_path / "contract.md"
-    text = docs_build.with_rubric(CONTRACT.read_text(encoding="utf-8"), docs_build.rubric_markdown())
+    text = rubric.with_rubric(CONTRACT.read_text(encoding="utf-8"), rubric.rubric_markdown())
     stale = text.replace("| `silver.dedup` |", "| `silver.dedup_old` |")
     assert stale != text
     page.write_text(stale, encoding="utf-8")
-    assert docs_build.update_rubric(page=page, check=True) is True
+    assert rubric.update_rubric(page=page, check=True) is True
     assert page.read_text(encoding="utf-8") == stale  # --check changes nothing
-    assert docs_build.update_rubric(page=page) is True
+    assert rubric.update_rubric(page=page) is True
     assert page.read_text(encoding="utf-8") == text
-    assert docs_build.update_rubric(page=page) is False
+    assert rubric.update_rubric(page=page) is False
 
 
 def test_a_contract_page_without_markers_names_them(tmp_path: Path) -> None:
     page = tmp_path / "contract.md"
     page.write_text("# The contract\n\nNo rubric here.\n", encoding="utf-8")
-    with pytest.raises(docs_build.DocsError) as err:
-        docs_build.update_rubric(page=page)
-    assert docs_build.RUBRIC_BEGIN in err.value.message and str(page) in err.value.message
+    with pytest.raises(markdown_text.DocsError) as err:
+        rubric.update_rubric(page=page)
+    assert rubric.RUBRIC_BEGIN in err.value.message and str(page) in err.value.message
 
 
 def test_rubric_command_checks_and_reports(day07: Any) -> None:
@@ -300,7 +281,7 @@ def test_every_lesson_links_the_contract_in_its_first_cell() -> None:
     from checkers.notebooks.formats import find_notebook
 
     for folder in ("solutions", "lessons"):
-        for stem in docs_build.LESSON_STEMS:
+        for stem in lesson_pages.LESSON_STEMS:
             path = find_notebook(PROJECT_ROOT / folder, stem)
             assert path is not None
             first = next(c for c in nbformat.read(str(path), as_version=4).cells if c.cell_type == "markdown")
@@ -318,7 +299,7 @@ def test_every_lesson_links_the_contract_in_its_first_cell() -> None:
     ("https://example.com/lessons/x.ipynb", "", "https://example.com/lessons/x.ipynb"),
 ])
 def test_links_to_lesson_files_become_the_lessons_pages(target: str, page_dir: str, expected: str) -> None:
-    assert docs_build.site_link(target, page_dir=page_dir) == expected
+    assert lesson_pages.site_link(target, page_dir=page_dir) == expected
 
 
 def _markdown_links(text: str) -> list[str]:
@@ -340,7 +321,7 @@ def test_links_between_docs_and_lessons_work_on_github_too() -> None:
                 continue
             if not (source.parent / path).exists():
                 broken.append(f"{source.relative_to(PROJECT_ROOT)} → {target}")
-    for stem in docs_build.LESSON_STEMS:
+    for stem in lesson_pages.LESSON_STEMS:
         notebook = PROJECT_ROOT / "lessons" / f"{stem}.ipynb"
         for target in _markdown_links(notebook.read_text(encoding="utf-8").replace("\\n", "\n")):
             if not (notebook.parent / target.partition("#")[0]).exists():

@@ -12,7 +12,7 @@ from typing import Any
 import nbformat
 import pytest
 
-from checkers.authoring import screenshots
+from checkers.authoring import chromium, frame, graph_drawing, notebook_drawing, screenshots, shot, timeline_drawing
 from checkers.config import PROJECT_ROOT
 from checkers.jobs.load import load_job
 from checkers.jobs.record import RunRecord
@@ -27,10 +27,10 @@ def _record(docs_files: Path) -> RunRecord:
 
 def test_every_drawing_says_it_is_the_kit_s_not_the_databricks_ui(docs_files: Path) -> None:
     nb = nbformat.read(str(docs_files / "executed_bronze.ipynb"), as_version=4)
-    pages = [screenshots.notebook_html(notebook=nb, name="01_bronze"),
-             screenshots.job_graph_html(job=load_job(path=docs_files / "fanout_job.yml")),
-             screenshots.run_timeline_html(record=_record(docs_files))]
-    assert all(html.escape(screenshots.KIT_LABEL) in page for page in pages)
+    pages = [notebook_drawing.notebook_html(notebook=nb, name="01_bronze"),
+             graph_drawing.job_graph_html(job=load_job(path=docs_files / "fanout_job.yml")),
+             timeline_drawing.run_timeline_html(record=_record(docs_files))]
+    assert all(html.escape(frame.KIT_LABEL) in page for page in pages)
     assert "<script" not in pages[0] and "http" not in pages[0].replace('xmlns="http://www.w3.org/2000/svg"', "")
 
 
@@ -53,15 +53,15 @@ def test_the_docs_run_uses_the_schema_the_docs_teach() -> None:
     (1, 5, "", "1 row"),
 ])
 def test_a_preview_states_how_many_rows_it_shows(rows: int, max_rows: int, note: str, expected: str) -> None:
-    assert screenshots.rows_note(rows, max_rows, note) == expected
+    assert notebook_drawing.rows_note(rows, max_rows, note) == expected
 
 
 def test_notebook_picks_the_cells_that_show_a_table(docs_files: Path) -> None:
     nb = nbformat.read(str(docs_files / "executed_bronze.ipynb"), as_version=4)
-    chosen = screenshots.key_cells(nb)
+    chosen = notebook_drawing.key_cells(nb)
     assert chosen and all(nb.cells[i].cell_type == "code" for i in chosen)
     assert all("check" not in nb.cells[i].metadata.get("tags", []) for i in chosen)
-    page = screenshots.notebook_html(notebook=nb, name="01_bronze", state="SUCCESS", duration=12.0)
+    page = notebook_drawing.notebook_html(notebook=nb, name="01_bronze", state="SUCCESS", duration=12.0)
     assert "BEGIN SOLUTION" not in page and "END SOLUTION" not in page
     assert page.count('<td class="n">') == 5  # the preview's five rows, numbered
     assert "Succeeded" in page and "ran in 12.0 s" in page
@@ -71,18 +71,18 @@ def test_notebook_picks_the_cells_that_show_a_table(docs_files: Path) -> None:
 def test_tagged_cells_win_over_table_cells(docs_files: Path) -> None:
     nb = nbformat.read(str(docs_files / "executed_bronze.ipynb"), as_version=4)
     last_code = max(i for i, c in enumerate(nb.cells) if c.cell_type == "code")
-    nb.cells[last_code].metadata.setdefault("tags", []).append(screenshots.SCREENSHOT_TAG)
-    assert screenshots.key_cells(nb) == [last_code]
+    nb.cells[last_code].metadata.setdefault("tags", []).append(notebook_drawing.SCREENSHOT_TAG)
+    assert notebook_drawing.key_cells(nb) == [last_code]
 
 
 def test_table_preview_is_cut_to_max_rows(docs_files: Path) -> None:
     nb = nbformat.read(str(docs_files / "executed_bronze.ipynb"), as_version=4)
-    page = screenshots.notebook_html(notebook=nb, name="01_bronze", max_rows=2)
+    page = notebook_drawing.notebook_html(notebook=nb, name="01_bronze", max_rows=2)
     assert page.count('<td class="n">') == 2 and "Showing 2 of 5 rows" in page
 
 
 def test_job_graph_places_a_fan_out_in_columns(docs_files: Path) -> None:
-    nodes, edges = screenshots.job_graph(load_job(path=docs_files / "fanout_job.yml"))
+    nodes, edges = graph_drawing.job_graph(load_job(path=docs_files / "fanout_job.yml"))
     place = {n.key: (n.column, n.row) for n in nodes}
     assert place["bronze"][0] == 0 and place["summary"][0] == 2
     assert place["report_a"][0] == place["report_b"][0] == 1 and place["report_a"][1] != place["report_b"][1]
@@ -93,23 +93,23 @@ def test_job_graph_places_a_fan_out_in_columns(docs_files: Path) -> None:
 
 def test_job_graph_of_the_solution_shows_the_condition_branch() -> None:
     job = load_job(path=PROJECT_ROOT / "solutions" / "job.yml")
-    nodes, edges = screenshots.job_graph(job)
+    nodes, edges = graph_drawing.job_graph(job)
     conditions = [n for n in nodes if n.kind == "condition"]
     assert conditions and all(">" in n.detail or "=" in n.detail or "<" in n.detail for n in conditions)
     assert any(e.outcome == "true" for e in edges)
-    page = screenshots.job_graph_html(job=job)
+    page = graph_drawing.job_graph_html(job=job)
     assert "Every day at 02:00" in page and ">true<" in page
 
 
 def test_job_graph_refuses_a_cycle(files: Path) -> None:
-    with pytest.raises(screenshots.ScreenshotError) as info:
-        screenshots.job_graph(load_job(path=files / "jobs" / "bad_cycle.yml"))
+    with pytest.raises(shot.ScreenshotError) as info:
+        graph_drawing.job_graph(load_job(path=files / "jobs" / "bad_cycle.yml"))
     assert "cycle" in info.value.message
 
 
 def test_timeline_draws_every_attempt_of_a_repaired_run(docs_files: Path) -> None:
     record = _record(docs_files)
-    page = screenshots.run_timeline_html(record=record)
+    page = timeline_drawing.run_timeline_html(record=record)
     attempts = sum(len(t.attempts) for t in record.tasks)
     assert page.count('class="tl-bar"') == attempts
     assert "3 attempts" in page  # bronze: failed, retried, then repaired
@@ -126,19 +126,19 @@ def test_timeline_of_an_unfinished_run_is_refused(docs_files: Path) -> None:
     for task in record.tasks:
         for attempt in task.attempts:
             attempt.start_time = None
-    with pytest.raises(screenshots.ScreenshotError):
-        screenshots.run_timeline_html(record=record)
+    with pytest.raises(shot.ScreenshotError):
+        timeline_drawing.run_timeline_html(record=record)
 
 
 def test_png_size_rejects_a_file_that_is_not_a_png(tmp_path: Path) -> None:
     fake = tmp_path / "fake.png"
     fake.write_bytes(b"GIF89a not a png at all")
-    with pytest.raises(screenshots.ScreenshotError):
-        screenshots.png_size(fake)
+    with pytest.raises(shot.ScreenshotError):
+        shot.png_size(fake)
 
 
 def test_unknown_image_name_is_refused_before_anything_runs(tmp_path: Path) -> None:
-    with pytest.raises(screenshots.ScreenshotError) as info:
+    with pytest.raises(shot.ScreenshotError) as info:
         screenshots.generate_screenshots(root=PROJECT_ROOT, out_dir=tmp_path, only=["nope.png"])
     assert "nope.png" in info.value.message and "widgets.png" in (info.value.hint or "")
     assert not list(tmp_path.iterdir())
@@ -146,10 +146,10 @@ def test_unknown_image_name_is_refused_before_anything_runs(tmp_path: Path) -> N
 
 def test_missing_chromium_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("DAY07_CHROMIUM", str(tmp_path / "no-chromium"))
-    monkeypatch.setattr(screenshots, "DEFAULT_CHROMIUM", str(tmp_path / "none"))
-    monkeypatch.setattr(screenshots.shutil, "which", lambda _name: None)
-    with pytest.raises(screenshots.ScreenshotError) as info:
-        screenshots.chromium_path()
+    monkeypatch.setattr(chromium, "DEFAULT_CHROMIUM", str(tmp_path / "none"))
+    monkeypatch.setattr(chromium.shutil, "which", lambda _name: None)
+    with pytest.raises(shot.ScreenshotError) as info:
+        chromium.chromium_path()
     assert "DAY07_CHROMIUM" in info.value.message
 
 
@@ -160,9 +160,9 @@ def test_missing_chromium_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_
 def test_each_drawing_is_captured_as_a_real_image(cam: Any, docs_files: Path, tmp_path: Path) -> None:
     nb = nbformat.read(str(docs_files / "executed_bronze.ipynb"), as_version=4)
     pages = {
-        "layer.png": screenshots.notebook_html(notebook=nb, name="01_bronze"),
-        "graph.png": screenshots.job_graph_html(job=load_job(path=docs_files / "fanout_job.yml")),
-        "timeline.png": screenshots.run_timeline_html(record=_record(docs_files)),
+        "layer.png": notebook_drawing.notebook_html(notebook=nb, name="01_bronze"),
+        "graph.png": graph_drawing.job_graph_html(job=load_job(path=docs_files / "fanout_job.yml")),
+        "timeline.png": timeline_drawing.run_timeline_html(record=_record(docs_files)),
     }
     for name, page in pages.items():
         shot = cam.capture(page_html=page, out=tmp_path / name, source="test")
@@ -176,7 +176,7 @@ def test_each_drawing_is_captured_as_a_real_image(cam: Any, docs_files: Path, tm
 
 @pytest.mark.browser
 def test_a_page_cannot_reach_the_network(cam: Any, tmp_path: Path) -> None:
-    page = screenshots._page('<p>offline</p><img id="remote" src="https://example.com/x.png">')
+    page = frame.framed_page('<p>offline</p><img id="remote" src="https://example.com/x.png">')
     shot = cam.capture(page_html=page, out=tmp_path / "offline.png", source="test")
     assert shot.blocked == ("https://example.com/x.png",)  # refused, not fetched and not waited for
     assert shot.width > 0

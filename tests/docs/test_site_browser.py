@@ -14,7 +14,7 @@ from urllib.parse import urldefrag, urlsplit
 
 import pytest
 
-from checkers.authoring.docs_build import BuildResult
+from checkers.authoring.site_build import BuildResult
 
 pytestmark = pytest.mark.browser
 

@@ -10,7 +10,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from checkers.authoring.docs_build import LESSON_STEMS, REQUIRED_IMAGES, BuildResult, DocsError, build_site
+from checkers.authoring.lesson_pages import LESSON_STEMS
+from checkers.authoring.markdown_text import DocsError
+from checkers.authoring.site import REQUIRED_IMAGES
+from checkers.authoring.site_build import BuildResult, build_site
 from checkers.config import PROJECT_ROOT
 
 

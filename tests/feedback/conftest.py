@@ -10,6 +10,6 @@ import pytest
 @pytest.fixture(scope="session")
 def notebook_env(spark_endpoint: Any) -> dict[str, str]:
     """Kernel environment that points notebooks at the session's Spark server."""
-    from checkers.spark.server import kernel_env
+    from checkers.spark.client import kernel_env
 
     return kernel_env(spark_endpoint)

@@ -58,7 +58,7 @@ def test_prerequisites_exist_and_come_first_when_run() -> None:
 
 
 def test_the_docs_generator_renders_this_catalogue() -> None:
-    from checkers.authoring.docs_build import checks_reference, grader_checks
+    from checkers.authoring.checks_page import checks_reference, grader_checks
 
     rows = grader_checks()
     assert rows is not None and [r.id for r in rows] == [s.id for s in catalogue()]

@@ -19,15 +19,9 @@ import pytest
 
 from checkers.grading.cohort import grade_cohort
 from checkers.grading.gradebook import Gradebook
-from checkers.spark.server import (
-    Endpoint,
-    ServerSpec,
-    bounded_retries,
-    connect,
-    ensure_server,
-    server_status,
-    stop_server,
-)
+from checkers.spark.client import Endpoint, bounded_retries
+from checkers.spark.server import connect, ensure_server, server_status, stop_server
+from checkers.spark.spec import ServerSpec
 
 SOLUTIONS = Path(__file__).parents[2] / "solutions"
 ROWS = 2000

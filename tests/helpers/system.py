@@ -48,7 +48,8 @@ def require_bwrap() -> str:
 
 def require_chromium() -> Path:
     """The Chromium binary the screenshots and browser tests drive, or skip / fail."""
-    from checkers.authoring.screenshots import ScreenshotError, chromium_path
+    from checkers.authoring.chromium import chromium_path
+    from checkers.authoring.shot import ScreenshotError
 
     try:
         return chromium_path()

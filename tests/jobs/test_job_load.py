@@ -10,7 +10,9 @@ import pytest
 from databricks.sdk.service import jobs
 
 from checkers.errors import CheckersError, JobDefinitionError
-from checkers.jobs.load import export_job, load_job, match_notebook
+from checkers.jobs.export import export_job
+from checkers.jobs.load import load_job
+from checkers.jobs.notebook_match import match_notebook
 
 FILES = Path(__file__).resolve().parent.parent / "files" / "jobs"
 NOTEBOOKS = ("01_bronze.py", "02_silver.py", "03_gold.py")

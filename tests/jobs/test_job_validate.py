@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from checkers.errors import JobDefinitionError
+from checkers.jobs.findings import Finding, errors
 from checkers.jobs.load import load_job
-from checkers.jobs.validate import Finding, errors, load_valid_job, raise_for_errors, validate_job
+from checkers.jobs.validate import load_valid_job, raise_for_errors, validate_job
 
 FILES = Path(__file__).resolve().parent.parent / "files" / "jobs"
 

@@ -21,9 +21,11 @@ import pytest
 import yaml
 
 from checkers.errors import JobDefinitionError, JobRunError
+from checkers.jobs.events import RunEvent
 from checkers.jobs.load import load_job
 from checkers.jobs.record import RunRecord, load_run, new_run_dir
-from checkers.jobs.run import RunEvent, repair_run, run_if_decision, run_job
+from checkers.jobs.rules import run_if_decision
+from checkers.jobs.run import repair_run, run_job
 
 JOB_FILES = Path(__file__).resolve().parent.parent / "files" / "jobs"
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-import checkers.jobs.run as run_module
+import checkers.jobs.rules as rules_module
 from checkers.jobs.load import load_job
 from checkers.jobs.record import RunRecord, load_run
 from checkers.jobs.run import repair_run, run_job
@@ -115,7 +115,7 @@ def test_disabled_tasks_never_start_and_disable_what_needs_them(fan_run: RunReco
 def retries_run(tmp_path_factory: pytest.TempPathFactory) -> RunRecord:
     markers = tmp_path_factory.mktemp("markers")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(run_module, "FOREVER_RETRIES_CAP", 1)  # so `forever` costs two kernels, not six
+        patch.setattr(rules_module, "FOREVER_RETRIES_CAP", 1)  # so `forever` costs two kernels, not six
         return _run("retries.yml", tmp_path_factory.mktemp("runs"), max_parallel=2, max_retry_interval=1.0,
                     parameters={"fail_marker": str(markers / "failed_once")})
 

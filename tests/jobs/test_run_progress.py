@@ -10,9 +10,9 @@ from pathlib import Path
 import nbformat
 from rich.console import Console
 
+from checkers.jobs.events import RunEvent
 from checkers.jobs.live import LiveView, graph_table
 from checkers.jobs.record import RUNNING, RunRecord, TaskRun
-from checkers.jobs.run import RunEvent
 from checkers.runtime.progress import QueryProgress
 
 FILES = Path(__file__).resolve().parent.parent / "files"

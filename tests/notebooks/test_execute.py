@@ -110,7 +110,8 @@ def test_notebook_run_runs_a_child_with_arguments(nbdir: Path, tmp_path: Path) -
 
 @pytest.mark.spark
 def test_two_notebooks_share_one_spark_server(nbdir: Path, spark_endpoint: Any, spark: Any) -> None:
-    from checkers.spark.server import kernel_env, server_status
+    from checkers.spark.client import kernel_env
+    from checkers.spark.server import server_status
 
     before = server_status()
     env = kernel_env(spark_endpoint)

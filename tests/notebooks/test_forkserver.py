@@ -12,7 +12,8 @@ import psutil
 import pytest
 
 from checkers.notebooks.execute import execute_notebook, release_kernels
-from checkers.notebooks.kernels import SANDBOX_ENV, kernel_service
+from checkers.notebooks.kernels import kernel_service
+from checkers.notebooks.sandbox_folders import SANDBOX_ENV
 from tests.helpers.kernels import own_pool, run
 
 pytestmark = [pytest.mark.kernel,

@@ -15,7 +15,8 @@ from checkers.notebooks.execute import (
     prepare_kernels,
     release_kernels,
 )
-from checkers.notebooks.kernels import SANDBOX_ENV, kernel_service
+from checkers.notebooks.kernels import kernel_service
+from checkers.notebooks.sandbox_folders import SANDBOX_ENV
 from checkers.runtime.context import NICE_ENV
 from tests.helpers.kernels import own_pool, run
 
@@ -150,7 +151,7 @@ def test_a_kernel_asked_to_yield_the_cpu_runs_nicer(notebook: Path, env: dict[st
 def test_a_pooled_kernel_loads_pyspark_ahead_unless_told_its_notebook_needs_no_spark(
         notebook: Path, env: dict[str, str], spark_endpoint: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     from checkers.runtime.context import PREWARM_ENV
-    from checkers.spark.server import kernel_env
+    from checkers.spark.client import kernel_env
 
     monkeypatch.setenv("DAY07_KERNEL_POOL", "1")
     with_spark = {**env, **kernel_env(spark_endpoint)}

@@ -15,9 +15,10 @@ from typing import Any
 
 import pytest
 
-from checkers.runtime import compat
+from checkers.runtime.catalog_names import DELTA_NOTICE
 from checkers.runtime.delta.importer import install_delta_module, uninstall_delta_module
 from checkers.runtime.delta.state import NOTICES
+from tests.helpers.client_patches import kernel_patches
 
 pytestmark = pytest.mark.spark
 SCHEMA = "delta_api"
@@ -27,12 +28,11 @@ SCHEMA = "delta_api"
 def notices(spark: Any) -> Iterator[list[str]]:
     """The kernel's patches, in the test process: compat (names, Delta → parquet) and the Delta emulation."""
     shown: list[str] = []
-    compat.install(translate_paths=True, notice=shown.append)
-    install_delta_module()
-    spark.sql(f"CREATE SCHEMA IF NOT EXISTS workspace.{SCHEMA}")
-    yield shown
-    uninstall_delta_module()
-    compat.uninstall()
+    with kernel_patches(translate_paths=True, notice=shown.append):
+        install_delta_module()
+        spark.sql(f"CREATE SCHEMA IF NOT EXISTS workspace.{SCHEMA}")
+        yield shown
+        uninstall_delta_module()
 
 
 @pytest.fixture()
@@ -247,7 +247,7 @@ def test_a_table_built_at_a_path_restored_in_sql(spark: Any, notices: list[str])
     csv = f"/Volumes/workspace/{SCHEMA}/files/plain_{uuid.uuid4().hex[:6]}"
     spark.range(2).write.csv(csv)
     assert not DeltaTable.isDeltaTable(spark, csv)
-    assert compat.DELTA_NOTICE in notices
+    assert DELTA_NOTICE in notices
 
 
 def test_a_dropped_table_starts_a_new_history(spark: Any, table: str) -> None:

@@ -60,8 +60,6 @@ def test_the_cli_prints_a_spark_error_in_one_message(monkeypatch: pytest.MonkeyP
 
 def test_a_cell_shows_its_own_frames_and_the_log_gets_the_full_trace(tmp_path: Path,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    from checkers.runtime.context import CONTEXT_ENV, RunContext
-
     def library_call() -> None:
         raise connect_error("TABLE_OR_VIEW_NOT_FOUND", "The table or view `spark_catalog`.`s`.`t` cannot be found.")
 
@@ -77,8 +75,8 @@ def test_a_cell_shows_its_own_frames_and_the_log_gets_the_full_trace(tmp_path: P
         func.__code__ = func.__code__.replace(co_filename=str(Path(sys.prefix) / "lib" / name))
     cell = compile("def report():\n    library_call()\nreport()\n", "<ipython-cell-7>", "exec")
     error = run_code(cell, {"library_call": library_call})
-    context = RunContext(work_dir=str(tmp_path)).write(tmp_path / "context.json")
-    monkeypatch.setenv(CONTEXT_ENV, str(context))
+    monkeypatch.setattr(errors_display, "_WORK_DIR", [])
+    errors_display.log_into(str(tmp_path))  # as the kernel does with its run's work folder
     lines = errors_display.render_traceback(error)
     shown = "\n".join(lines)
     assert '"<ipython-cell-7>", line 2, in report' in shown

@@ -11,14 +11,14 @@ from typing import Any
 import nbformat
 import pytest
 
-from checkers.runtime.compat import (
-    AUTO_LOADER_NOTICE,
+from checkers.runtime.catalog_names import (
     DELTA_NOTICE,
     NotEmulatedError,
     UnsupportedCatalogError,
     rewrite_name,
     rewrite_statement,
 )
+from checkers.runtime.streaming import AUTO_LOADER_NOTICE
 
 
 @pytest.fixture()
@@ -131,7 +131,7 @@ def test_dataframe_api_names() -> None:
 
 def _run(path: Path, endpoint: Any, out: Path) -> Any:
     from checkers.notebooks.execute import execute_notebook
-    from checkers.spark.server import kernel_env
+    from checkers.spark.client import kernel_env
 
     return execute_notebook(path=path, output_path=out, env=kernel_env(endpoint))
 

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from checkers.runtime.kernel import DISPLAY_NAME, EXTENSION, KERNEL_NAME, install_kernel
+from checkers.kernelspec import DISPLAY_NAME, EXTENSION, KERNEL_NAME, install_kernel
 
 
 def test_install_writes_a_kernelspec_that_loads_the_extension(tmp_path: Path) -> None:
@@ -20,29 +24,51 @@ def test_install_writes_a_kernelspec_that_loads_the_extension(tmp_path: Path) ->
     assert f"--ext={EXTENSION}" in spec["argv"]
 
 
-@pytest.mark.kernel
-def test_installed_kernel_provides_dbutils_with_widget_defaults(tmp_path: Path) -> None:
+@pytest.fixture()
+def installed_kernel(tmp_path: Path) -> Iterator[Any]:
+    """A client of the learner's kernel, started from its installed spec in ``tmp_path`` (as Jupyter starts it)."""
     from jupyter_client.kernelspec import KernelSpecManager
     from jupyter_client.manager import KernelManager
 
     dest = install_kernel(prefix=str(tmp_path))
     ksm = KernelSpecManager(kernel_dirs=[str(dest.parent)])
     km = KernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=ksm)
-    km.start_kernel(cwd=str(tmp_path))
+    km.start_kernel(cwd=str(tmp_path), env={**os.environ, "DAY07_KERNEL_POOL": "0"})  # nested runs: no kernel ahead
     kc = km.client()
     kc.start_channels()
     try:
         kc.wait_for_ready(timeout=60)
-        outputs: list[str] = []
-        reply = kc.execute_interactive(
-            'dbutils.widgets.text("schema", "day07")\n'
-            'print(dbutils.widgets.get("schema"), type(display).__name__, "sc" in globals())',
-            timeout=60, output_hook=lambda msg: outputs.append(msg["content"].get("text", "")))
-        assert reply["content"]["status"] == "ok"
-        assert "".join(outputs).split() == ["day07", "function", "False"]
+        yield kc
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
+
+
+def printed(kc: Any, code: str) -> str:
+    outputs: list[str] = []
+    reply = kc.execute_interactive(code, timeout=120,
+                                   output_hook=lambda msg: outputs.append(msg["content"].get("text", "")))
+    assert reply["content"]["status"] == "ok", reply["content"]
+    return "".join(outputs)
+
+
+@pytest.mark.kernel
+def test_installed_kernel_provides_dbutils_with_widget_defaults(installed_kernel: Any) -> None:
+    out = printed(installed_kernel, 'dbutils.widgets.text("schema", "day07")\n'
+                                    'print(dbutils.widgets.get("schema"), type(display).__name__, "sc" in globals())')
+    assert out.split() == ["day07", "function", "False"]
+
+
+@pytest.mark.kernel
+def test_installed_kernel_runs_other_notebooks(installed_kernel: Any, files: Path, tmp_path: Path) -> None:
+    """``%run`` and ``dbutils.notebook.run`` reach the executor in a learner's kernel too (not only in the executor's
+    own, which get it when bound)."""
+    shutil.copy(files / "notebooks" / "child.py", tmp_path / "child.py")
+    (tmp_path / "defines.py").write_text("# Databricks notebook source\ngreeting = 'hi from defines'\n")
+    printed(installed_kernel, "%run ./defines")
+    assert printed(installed_kernel, "print(greeting)").strip() == "hi from defines"
+    out = printed(installed_kernel, 'print(dbutils.notebook.run("./child", 60, {"name": "learner"}))')
+    assert out.strip() == "hello learner"
 
 
 def test_a_logging_set_up_after_pyspark_does_not_turn_its_connect_logger_on(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,8 +10,9 @@ import nbformat
 import pytest
 from IPython.core.inputtransformer2 import TransformerManager
 
-from checkers.runtime.compat import DELTA_NOTICE, split_statements
+from checkers.runtime.catalog_names import DELTA_NOTICE
 from checkers.runtime.magics import databricks_cell_transform, parameter_names, pip_notice
+from checkers.runtime.sql_tokens import split_statements
 
 
 def _transform(cell: str) -> list[str]:
@@ -86,7 +87,7 @@ def _find(nb: Any, needle: str) -> int:
 @pytest.mark.kernel
 def test_every_magic_runs_in_an_exported_ipynb(files: Path, spark_endpoint: Any, tmp_path: Path) -> None:
     from checkers.notebooks.execute import execute_notebook
-    from checkers.spark.server import kernel_env
+    from checkers.spark.client import kernel_env
 
     out = tmp_path / "magics_tour.ipynb"
     result = execute_notebook(path=files / "databricks" / "magics_tour.ipynb", output_path=out,
@@ -113,7 +114,7 @@ def test_every_magic_runs_in_an_exported_ipynb(files: Path, spark_endpoint: Any,
 def test_a_sql_source_notebook_declares_and_removes_widgets_as_on_databricks(files: Path, spark_endpoint: Any,
                                                                 tmp_path: Path) -> None:
     from checkers.notebooks.execute import execute_notebook
-    from checkers.spark.server import kernel_env
+    from checkers.spark.client import kernel_env
 
     result = execute_notebook(path=files / "databricks" / "sql_widgets.sql", output_path=tmp_path / "out.ipynb",
                               parameters={"schema": "from_the_job"}, env=kernel_env(spark_endpoint))

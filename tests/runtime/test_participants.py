@@ -41,7 +41,7 @@ def raw(corpus: Path) -> pd.DataFrame:
 
 def run(path: Path, endpoint: Any, out: Path, **parameters: str) -> Any:
     from checkers.notebooks.execute import execute_notebook
-    from checkers.spark.server import kernel_env
+    from checkers.spark.client import kernel_env
 
     return execute_notebook(path=path, parameters=parameters, output_path=out, env=kernel_env(endpoint),
                             work_dir=out.with_suffix(""))

@@ -103,7 +103,7 @@ def interactive_kernel(tmp_path: Path) -> Any:
     from jupyter_client.kernelspec import KernelSpecManager
     from jupyter_client.manager import KernelManager
 
-    from checkers.runtime.kernel import KERNEL_NAME, install_kernel
+    from checkers.kernelspec import KERNEL_NAME, install_kernel
 
     dest = install_kernel(prefix=str(tmp_path))
     km = KernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(dest.parent)]))

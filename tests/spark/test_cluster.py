@@ -60,13 +60,14 @@ def test_a_relative_shared_folder_is_refused(monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_the_server_command_runs_on_the_master(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from checkers.spark import server as spark_server
+    from checkers.spark.java import check_java
+    from checkers.spark.launch import server_command
+    from checkers.spark.spec import ServerPaths
 
     monkeypatch.setenv("DAY07_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("DAY07_SPARK_MASTER", "spark://127.0.0.1:7077")
     monkeypatch.setenv("DAY07_SHARED_DIR", str(tmp_path / "shared"))
-    command = spark_server._server_command(spark_server._Paths.of(settings()), port=15999,
-                                           java=spark_server.check_java())
+    command = server_command(ServerPaths.of(settings()), port=15999, java=check_java())
     assert command[command.index("--master") + 1] == "spark://127.0.0.1:7077"
     assert f"spark.sql.warehouse.dir={tmp_path / 'shared' / 'warehouse'}" in command
     assert "spark.dynamicAllocation.enabled=true" in command

@@ -59,17 +59,19 @@ def test_a_grading_server_stays_small_unless_the_unseen_data_is_large(monkeypatc
 
 def test_the_server_command_carries_the_size(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # noqa: ANN001
     from checkers.config import settings
-    from checkers.spark import server as spark_server
+    from checkers.spark.java import check_java
+    from checkers.spark.launch import server_command
+    from checkers.spark.spec import ServerPaths, ServerSpec
 
     monkeypatch.setenv("DAY07_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("DAY07_SPARK_MEMORY", "3g")
-    java = spark_server.check_java()
-    command = spark_server._server_command(spark_server._Paths.of(settings()), port=15999, java=java)
+    java = check_java()
+    command = server_command(ServerPaths.of(settings()), port=15999, java=java)
     assert "-Xmx3072m" in command
     assert command[command.index("--driver-memory") + 1] == "3072m"
     assert f"spark.local.dir={tmp_path / 'home' / 'spark' / 'local'}" in command  # spill stays in the kit home
-    worker = spark_server.ServerSpec(root=tmp_path / "w1")
-    command = spark_server._server_command(spark_server._Paths.of(settings(), worker), port=15999, java=java)
+    worker = ServerSpec(root=tmp_path / "w1")
+    command = server_command(ServerPaths.of(settings(), worker), port=15999, java=java)
     assert f"-Xmx{sm.SMALL_HEAP_MB}m" in command and "-XX:TieredStopAtLevel=1" in command
 
 

@@ -21,9 +21,9 @@ if TYPE_CHECKING:
 
     from checkers.grading.declared import WrittenDecl
     from checkers.grading.expect import Expectations
+    from checkers.jobs.findings import Finding
     from checkers.jobs.load import LoadedJob
     from checkers.jobs.project import Submission
-    from checkers.jobs.validate import Finding
     from checkers.runtime.context import RuntimeRecord
 
 TABLES = ("bronze_events", "silver_events", "gold_product_metrics", "gold_daily_sales")

@@ -13,7 +13,8 @@ from checkers.grading.checks.common import plural, verdict
 from checkers.grading.checks.evidence import Evidence
 from checkers.grading.checks.registry import Outcome, check, failed, passed, skipped
 from checkers.grading.quality_rule import QUALITY_STEM, THRESHOLD
-from checkers.jobs.load import LoadedJob, stem_of
+from checkers.jobs.load import LoadedJob
+from checkers.jobs.notebook_match import stem_of
 from checkers.jobs.project import TASK_STEMS
 
 REQUIRED_PARAMETERS = ("source_path", "schema")

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from checkers.runtime import compat
+from checkers.runtime import catalog_names, sql_tokens
 from checkers.runtime.delta import history, log, state, storage
-from checkers.runtime.delta.hooks import _exists, _self_overwrite
 from checkers.runtime.delta.statement import QUERY_WORDS, Statement, split, syntax_error
 
 
@@ -23,7 +22,7 @@ def create(session: Any, st: Statement, args: Any, inner: Any) -> Any:
     as_query = next((i for i in st.top_level(after) if w(i) == "AS" and w(i + 1) in QUERY_WORDS), None)
     using = st.find(after, "USING", stop=as_query)
     stored = st.find(after, "STORED", stop=as_query)
-    if stored is not None or (using is not None and w(using + 1) not in ("DELTA", compat.LOCAL_FORMAT.upper())):
+    if stored is not None or (using is not None and w(using + 1) not in ("DELTA", catalog_names.LOCAL_FORMAT.upper())):
         return inner(st.text, args)
     kind, target = storage.split_identifier(name)
     suffix = " AS SELECT" if as_query is not None else ""
@@ -31,15 +30,15 @@ def create(session: Any, st: Statement, args: Any, inner: Any) -> Any:
         return _create_path(session, st, name, target, after, as_query)
     info = storage.info_from_name(session, target)
     reads_itself = as_query is not None and any(t.value.lower() == info.table for t in st.sig[as_query:])
-    if replace and reads_itself and _exists(session, target):  # the query reads the table it replaces: stage
+    if replace and reads_itself and storage.table_exists(session, target):  # it reads what it replaces: stage
         current = storage.describe_table(session, target)
         assert current is not None
-        stage = storage.quote(compat.SESSION_CATALOG, current.database or "default",
+        stage = storage.quote(catalog_names.SESSION_CATALOG, current.database or "default",
                               storage._fresh(current.table or "t", "stage"))
         result = inner(f"CREATE TABLE {stage} {st.slice(after)}", args)
         storage.swap_in(session, current, stage)
     else:
-        existed = guard and _exists(session, target)
+        existed = guard and storage.table_exists(session, target)
         result = inner(st.text, args)
         if existed:
             return result
@@ -66,7 +65,7 @@ def _create_path(session: Any, st: Statement, name: str, path: str, after: int, 
     info = storage.path_info(path, display=name)
     info.partition_columns = cols
     with state.internal():
-        writer = frame.write.format(compat.LOCAL_FORMAT).mode("error")
+        writer = frame.write.format(catalog_names.LOCAL_FORMAT).mode("error")
         (writer.partitionBy(*cols) if cols else writer).save(path)
     history.record(session, info, "CREATE TABLE" + (" AS SELECT" if as_query is not None else ""),
                    {"isManaged": "false", "description": None, "partitionBy": "[]", "properties": "{}"},
@@ -82,7 +81,7 @@ def insert(session: Any, st: Statement, args: Any, inner: Any) -> Any:
     try:
         result = inner(st.text, args)
     except Exception as exc:
-        if not (overwrite and kind == "table" and _self_overwrite(exc)):
+        if not (overwrite and kind == "table" and storage.is_self_overwrite(exc)):
             raise
         result = _insert_through_stage(session, st, args, inner, target, after)
     mode = {"mode": "Overwrite" if overwrite else "Append", "partitionBy": "[]"}
@@ -101,7 +100,8 @@ def _insert_through_stage(session: Any, st: Statement, args: Any, inner: Any, ta
         k = st.closing(k) + 1
     info = storage.describe_table(session, target)
     assert info is not None
-    stage = storage.quote(compat.SESSION_CATALOG, info.database or "default", storage._fresh(info.table or "t", "q"))
+    stage = storage.quote(catalog_names.SESSION_CATALOG, info.database or "default",
+                          storage._fresh(info.table or "t", "q"))
     inner(f"CREATE TABLE {stage} AS {st.slice(k)}", args)
     try:
         result = inner(f"{st.slice(0, k)} SELECT * FROM {stage}")
@@ -118,14 +118,15 @@ def after_ddl(session: Any, st: Statement) -> None:
         w = st.word
         if w(0) == "DROP" and w(1) in ("SCHEMA", "DATABASE", "NAMESPACE"):
             name, _ = st.name_at(4 if w(2) == "IF" else 2)
-            parts = [t.value for t in compat.tokenize(compat.rewrite_name(name, kind="schema")) if t.kind != "op"]
-            log.drop_schema_logs(f"{compat.SESSION_CATALOG}.{parts[-1]}")
+            schema = catalog_names.rewrite_name(name, kind="schema")
+            parts = [t.value for t in sql_tokens.tokenize(schema) if t.kind != "op"]
+            log.drop_schema_logs(f"{catalog_names.SESSION_CATALOG}.{parts[-1]}")
         elif w(0) == "DROP" and w(1) == "TABLE":
             name, _ = st.name_at(4 if w(2) == "IF" else 2)
             storage.info_from_name(session, name).log().drop()
         elif w(0) == "TRUNCATE":
             name, _ = st.name_at(2)
-            history.record(session, compat.rewrite_name(name), "TRUNCATE", {})
+            history.record(session, catalog_names.rewrite_name(name), "TRUNCATE", {})
         elif w(0) == "ALTER":
             old, k = st.name_at(2)
             if w(k) == "RENAME" and w(k + 1) == "TO":

@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any
 
-from checkers.runtime import compat
+from checkers.runtime import catalog_names
 from checkers.runtime.delta import errors, state, storage
 from checkers.runtime.delta.log import Commit, DeltaLog, data_files, local_folder, parse_timestamp
 from checkers.runtime.delta.storage import TableInfo, refresh
@@ -192,4 +192,4 @@ def version_frame(session: Any, info: TableInfo, *, version: Any = None, timesta
         raise errors.version_not_kept(wanted, sorted({*kept, latest}) if found else [], info.display)
     schema = StructType.fromJson(json.loads(entry["schema"]))
     with state.internal():
-        return session.read.schema(schema).format(compat.LOCAL_FORMAT).load(str(folder))
+        return session.read.schema(schema).format(catalog_names.LOCAL_FORMAT).load(str(folder))

@@ -1,6 +1,6 @@
 """Patches on the Spark Connect client: every Delta write is logged, self-overwrites work, old versions read.
 
-They sit on top of :mod:`checkers.runtime.compat`'s patches (names, paths, Delta → parquet) and call through to
+They sit on top of :mod:`checkers.runtime.readers_writers`' patches (names, paths, Delta → parquet) and call through to
 them. A write the emulation makes itself (inside :func:`state.internal`) passes straight through.
 """
 
@@ -10,21 +10,16 @@ import functools
 import json
 from typing import Any
 
-from checkers.runtime import compat
+from checkers.runtime import catalog_names, client_patches
 from checkers.runtime.delta import history, state, storage
 
-_DELTA_SOURCES = (None, "", "delta", compat.LOCAL_FORMAT)
+_DELTA_SOURCES = (None, "", "delta", catalog_names.LOCAL_FORMAT)
 """Writer formats that make a Delta table: none named (Databricks' default is Delta), Delta, or the stand-in."""
 _ORIGINALS: dict[tuple[Any, str], Any] = {}
 
 
 def _is_delta(source: Any) -> bool:
     return source is None or (isinstance(source, str) and source.strip().lower() in _DELTA_SOURCES)
-
-
-def _self_overwrite(exc: BaseException) -> bool:
-    getter = getattr(exc, "getCondition", None)
-    return bool(getter and (getter() or "").startswith("UNSUPPORTED_OVERWRITE"))
 
 
 def _patch(owner: Any, name: str, make: Any) -> None:
@@ -57,29 +52,15 @@ def install(*, notice: Any = None, local_disk: bool = False) -> None:
     _patch(SparkSession, "sql", sql.wrap_sql)
 
 
-def uninstall() -> None:
-    """Undo :func:`install` (tests; compat's own uninstall restores the classes it patched)."""
-    for (owner, name), original in _ORIGINALS.items():
-        setattr(owner, name, original)
-    _ORIGINALS.clear()
-    state.STATE.notice = None
-    state.STATE.local_disk = False
-
-
 def _frame(writer: Any) -> Any:
     from pyspark.sql.connect.dataframe import DataFrame
 
     return DataFrame(writer._df, writer._spark)
 
 
-def _exists(session: Any, name: str) -> bool:
-    with state.internal():
-        return bool(session.catalog.tableExists(name))
-
-
 def _written(session: Any, name: str) -> bool:
     """After ``mode("ignore")``: did the write create the table (no log yet) or leave an existing one alone?"""
-    return storage.info_from_name(session, name).log().latest() is None and _exists(session, name)
+    return storage.info_from_name(session, name).log().latest() is None and storage.table_exists(session, name)
 
 
 def _partition_json(cols: Any) -> str:
@@ -98,12 +79,12 @@ def _wrap_save_as_table(original: Any) -> Any:
         if state.is_internal() or not _is_delta(self._write.source):
             return original(self, name)
         session = self._spark
-        local = compat.rewrite_name(name)
+        local = catalog_names.rewrite_name(name)
         how = (self._write.mode or "errorifexists").lower()
         try:
             original(self, name)
         except Exception as exc:
-            if not (how == "overwrite" and _self_overwrite(exc)):
+            if not (how == "overwrite" and storage.is_self_overwrite(exc)):
                 raise
             _overwrite_through_stage(self, session, local, original)
         if how == "ignore" and not _written(session, local):
@@ -128,7 +109,7 @@ def _overwrite_through_stage(writer: Any, session: Any, local: str, original: An
     info = storage.describe_table(session, local)
     if info is None:
         raise RuntimeError(f"table {local} vanished during the write")
-    stage = storage.quote(compat.SESSION_CATALOG, info.database or "default",
+    stage = storage.quote(catalog_names.SESSION_CATALOG, info.database or "default",
                           storage._fresh(info.table or "t", "stage"))
     writer.mode("error")
     with state.internal():
@@ -147,12 +128,12 @@ def _wrap_insert_into(original: Any) -> Any:
         if state.is_internal():
             return original(self, tableName)
         session = self._spark
-        local = compat.rewrite_name(tableName)
+        local = catalog_names.rewrite_name(tableName)
         how = "Overwrite" if (self._write.mode or "").lower() == "overwrite" else "Append"
         try:
             original(self, tableName)
         except Exception as exc:
-            if how != "Overwrite" or not _self_overwrite(exc):
+            if how != "Overwrite" or not storage.is_self_overwrite(exc):
                 raise
             info = storage.describe_table(session, local)
             if info is None:
@@ -175,14 +156,14 @@ def _wrap_save(original: Any) -> Any:
         if state.is_internal() or path is None or not _is_delta(self._write.source):
             return original(self, path)
         session = self._spark
-        local = str(compat._path(path)).rstrip("/") or "/"
+        local = str(client_patches.translated_path(path)).rstrip("/") or "/"
         info = storage.path_info(local, display=path)
         info.partition_columns = [str(c) for c in (self._write.partitioning_cols or [])]
         how = (self._write.mode or "errorifexists").lower()
         try:
             original(self, path)
         except Exception as exc:
-            if how != "overwrite" or not _self_overwrite(exc):
+            if how != "overwrite" or not storage.is_self_overwrite(exc):
                 raise
             storage.replace_path(session, info, _frame(self), partition_columns=info.partition_columns)
         mode = {"append": "Append", "overwrite": "Overwrite", "ignore": "Ignore"}.get(how, "ErrorIfExists")
@@ -199,7 +180,7 @@ def _wrap_v2_create(original: Any) -> Any:
         if state.is_internal() or not _is_delta(self._write.provider):
             return original(self)
         original(self)
-        history.record(self._spark, compat.rewrite_name(self._table_name), "CREATE TABLE AS SELECT",
+        history.record(self._spark, catalog_names.rewrite_name(self._table_name), "CREATE TABLE AS SELECT",
                        {"isManaged": "true", "description": None, "partitionBy": "[]", "properties": "{}"},
                        new_table=True)
 
@@ -213,12 +194,12 @@ def _wrap_v2_replace(original: Any) -> Any:
         if state.is_internal() or not _is_delta(self._write.provider):
             return original(self)
         session = self._spark
-        local = compat.rewrite_name(self._table_name)
+        local = catalog_names.rewrite_name(self._table_name)
         info = storage.describe_table(session, local)
         if info is None:
             original(self)
         else:
-            stage = storage.quote(compat.SESSION_CATALOG, info.database or "default",
+            stage = storage.quote(catalog_names.SESSION_CATALOG, info.database or "default",
                                   storage._fresh(info.table or "t", "stage"))
             self._write.table_name = stage
             try:
@@ -263,7 +244,8 @@ def _wrap_reader_load(original: Any) -> Any:
         named_delta = isinstance(self._format, str) and self._format.strip().lower() == "delta"
         if travel is None and named_delta and schema is None and self._schema is None and isinstance(path, str) \
                 and not state.is_internal():
-            schema = storage.logged_schema(storage.path_info(str(compat._path(path)).rstrip("/"), display=path))
+            local = str(client_patches.translated_path(path)).rstrip("/")
+            schema = storage.logged_schema(storage.path_info(local, display=path))
         if travel is None or not isinstance(path, str) or not _is_delta(self._format):
             return original(self, path, schema=schema)
         info = storage.resolve(self._client, path, kind="path")

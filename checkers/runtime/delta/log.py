@@ -29,8 +29,8 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 SANDBOX_ENV = "DAY07_SANDBOX_ROOT"
-"""Set by the grader for sandboxed kernels (the same name as :data:`checkers.notebooks.kernels.SANDBOX_ENV`; the
-kernel side may not import the executor's package)."""
+"""Set by the grader for sandboxed kernels (the same name as
+:data:`checkers.notebooks.sandbox_folders.SANDBOX_ENV`; the kernel side may not import the executor's package)."""
 COPY_LIMIT_BYTES = 256 * 2**20
 """When hard links are impossible (another filesystem, a sandbox mount), a version is copied only up to this size."""
 

@@ -60,7 +60,7 @@ def describe(value: Any) -> str:
 
 def target_column(name: str, columns: list[str]) -> str:
     """``target.lastSeen`` or ``lastSeen`` → the table's column (case-insensitive, like Spark)."""
-    from checkers.runtime.compat import tokenize
+    from checkers.runtime.sql_tokens import tokenize
 
     parts = [t.value for t in tokenize(name) if t.kind in ("word", "qident")]
     wanted = (parts[-1] if parts else name).lower()

@@ -1,8 +1,9 @@
 """Delta's SQL on the stand-in: ``MERGE INTO``, ``UPDATE``, ``DELETE``, ``DESCRIBE HISTORY|DETAIL``, ``OPTIMIZE``,
 ``VACUUM``, ``RESTORE`` and ``VERSION|TIMESTAMP AS OF``; and a history entry for every ``CREATE``/``INSERT``.
 
-Statements are read with :mod:`compat`'s quote-aware tokenizer; conditions and expressions are handed to Spark
-as written (``F.expr``), so only the statement's frame is parsed here. Everything else goes on to ``compat``.
+Statements are read with the quote-aware tokenizer (:mod:`checkers.runtime.sql_tokens`); conditions and
+expressions are handed to Spark as written (``F.expr``), so only the statement's frame is parsed here. Everything
+else goes on to the name rewriting (:mod:`checkers.runtime.readers_writers`).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ def wrap_sql(original: Any) -> Any:
 
 
 def run_statement(session: Any, text: str, args: Any, inner: Any) -> Any:
-    """Run one statement: the Delta ones here, the rest through ``inner`` (compat's ``spark.sql``)."""
+    """Run one statement: the Delta ones here, the rest through ``inner`` (the name rewriting's ``spark.sql``)."""
     st = Statement(text)
     w = st.word
     if not st.words:

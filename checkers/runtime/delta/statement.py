@@ -1,11 +1,12 @@
-"""A SQL statement read token by token (with :mod:`compat`'s quote-aware tokenizer), for the Delta statements the
-kernel runs itself: the statement's frame is parsed here; conditions and expressions stay SQL text for Spark."""
+"""A SQL statement read token by token (with the quote-aware tokenizer of :mod:`checkers.runtime.sql_tokens`), for
+the Delta statements the kernel runs itself: the statement's frame is parsed here; conditions and expressions stay
+SQL text for Spark."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from checkers.runtime import compat
+from checkers.runtime import sql_tokens
 from checkers.runtime.delta import errors
 
 CLAUSE_WORDS = {"USING", "SET", "WHERE", "ON", "WHEN", "LIMIT", "TO", "ZORDER", "RETAIN", "DRY", "FULL", "LITE"}
@@ -17,7 +18,7 @@ class Statement:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        tokens = compat.tokenize(text)
+        tokens = sql_tokens.tokenize(text)
         starts, at = [], 0
         for token in tokens:
             starts.append(at)
@@ -103,7 +104,7 @@ def inline_parameters(text: str, args: Any) -> str:
     """Named (``:name``) and positional (``?``) markers as literals, for statements run piece by piece here."""
     if not args:
         return text
-    tokens = compat.tokenize(text)
+    tokens = sql_tokens.tokenize(text)
     out, position = [], 0
     skip = False
     for i, token in enumerate(tokens):

@@ -20,18 +20,30 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from checkers.runtime import compat
+from checkers.runtime import catalog_names, client_patches, sql_tokens
 from checkers.runtime.delta import errors, state
 from checkers.runtime.delta.log import DeltaLog, data_files, local_folder
 
 
 def raw_sql(session: Any, statement: str) -> Any:
     """Run SQL on Spark as is: no name rewriting and no Delta hooks (the statement is already local)."""
-    return compat._original_sql(session)(statement)
+    return client_patches.original_sql(session)(statement)
+
+
+def table_exists(session: Any, name: str) -> bool:
+    """Whether the catalog has table ``name`` (asked as the emulation: no hook sees the call)."""
+    with state.internal():
+        return bool(session.catalog.tableExists(name))
+
+
+def is_self_overwrite(exc: BaseException) -> bool:
+    """Spark refused to overwrite a table or path that the written query reads (the emulation stages it)."""
+    getter = getattr(exc, "getCondition", None)
+    return bool(getter and (getter() or "").startswith("UNSUPPORTED_OVERWRITE"))
 
 
 def quote(*parts: str) -> str:
-    return ".".join(compat._quote_ident(p) for p in parts)
+    return ".".join(catalog_names.quote_ident(p) for p in parts)
 
 
 @dataclass
@@ -57,12 +69,12 @@ class TableInfo:
     def spark_name(self) -> str:
         """The quoted ``spark_catalog`` name for SQL (catalog tables only)."""
         assert self.database is not None and self.table is not None
-        return quote(compat.SESSION_CATALOG, self.database, self.table)
+        return quote(catalog_names.SESSION_CATALOG, self.database, self.table)
 
     @property
     def key(self) -> str:
         if self.kind == "table":
-            return f"table:{compat.SESSION_CATALOG}.{self.database}.{self.table}"
+            return f"table:{catalog_names.SESSION_CATALOG}.{self.database}.{self.table}"
         return f"path:{self.path}"
 
     def log(self) -> DeltaLog:
@@ -78,7 +90,7 @@ class TableInfo:
         with state.internal():
             if self.kind == "table":
                 return session.table(self.spark_name)
-            reader = session.read.format(compat.LOCAL_FORMAT)
+            reader = session.read.format(catalog_names.LOCAL_FORMAT)
             schema = logged_schema(self)
             return (reader.schema(schema) if schema is not None else reader).load(self.path)
 
@@ -98,13 +110,13 @@ def logged_schema(info: TableInfo) -> Any:
 
 def info_from_name(session: Any, name: str) -> TableInfo:
     """A catalog table known only by its name (``spark_catalog.s.t``, ``s.t`` or ``t``): no ``DESCRIBE`` needed."""
-    parts = [t.value for t in compat.tokenize(compat.rewrite_name(name)) if t.kind in ("word", "qident")]
+    parts = [t.value for t in sql_tokens.tokenize(catalog_names.rewrite_name(name)) if t.kind in ("word", "qident")]
     if len(parts) == 1:
         with state.internal():
             parts = [session.catalog.currentDatabase(), *parts]
     database, table = parts[-2].lower(), parts[-1].lower()
-    return TableInfo(kind="table", display=f"{compat.CATALOG}.{database}.{table}", database=database, table=table,
-                     provider=compat.LOCAL_FORMAT)
+    return TableInfo(kind="table", display=f"{catalog_names.CATALOG}.{database}.{table}", database=database,
+                     table=table, provider=catalog_names.LOCAL_FORMAT)
 
 
 def refresh(session: Any, info: TableInfo) -> TableInfo:
@@ -119,11 +131,11 @@ def refresh(session: Any, info: TableInfo) -> TableInfo:
 
 def split_identifier(text: str) -> tuple[str, str]:
     """``delta.`/path``` → (``path``, local path); a table name → (``table``, its ``spark_catalog`` name)."""
-    tokens = [t for t in compat.tokenize(text.strip()) if t.significant]
+    tokens = [t for t in sql_tokens.tokenize(text.strip()) if t.significant]
     if len(tokens) == 3 and tokens[0].kind == "word" and tokens[0].upper in ("DELTA", "PARQUET") \
             and tokens[1].text == "." and tokens[2].kind == "qident":
-        return "path", compat._path(tokens[2].value)
-    return "table", compat.rewrite_name(text.strip(), where="the Delta Lake API")
+        return "path", client_patches.translated_path(tokens[2].value)
+    return "table", catalog_names.rewrite_name(text.strip(), where="the Delta Lake API")
 
 
 def describe_table(session: Any, name: str, *, display: str | None = None) -> TableInfo | None:
@@ -151,7 +163,7 @@ def describe_table(session: Any, name: str, *, display: str | None = None) -> Ta
             facts[key] = value
     database, table = facts.get("Database", ""), facts.get("Table", "")
     properties = _properties(facts.get("Table Properties", ""))
-    return TableInfo(kind="table", display=display or f"{compat.CATALOG}.{database}.{table}", database=database,
+    return TableInfo(kind="table", display=display or f"{catalog_names.CATALOG}.{database}.{table}", database=database,
                      table=table, location=facts.get("Location"), created=facts.get("Created Time"),
                      provider=facts.get("Provider"), table_type=facts.get("Type"), partition_columns=partitions,
                      properties=properties)
@@ -166,7 +178,7 @@ def _properties(text: str) -> dict[str, str]:
 
 def path_info(path: str, *, display: str) -> TableInfo:
     """A path table; its partition columns come from the log, or from ``name=value`` folders on disk."""
-    info = TableInfo(kind="path", display=display, path=path, location=path, provider=compat.LOCAL_FORMAT)
+    info = TableInfo(kind="path", display=display, path=path, location=path, provider=catalog_names.LOCAL_FORMAT)
     last = info.log().latest()
     if last is not None:
         info.partition_columns = list(last.get("partitionColumns") or [])
@@ -194,7 +206,7 @@ def path_exists(session: Any, info: TableInfo) -> bool:
 
     try:
         with state.internal():
-            session.read.format(compat.LOCAL_FORMAT).load(info.path).schema  # noqa: B018 - a probe
+            session.read.format(catalog_names.LOCAL_FORMAT).load(info.path).schema  # noqa: B018 - a probe
         return True
     except PySparkException:
         return False
@@ -203,9 +215,9 @@ def path_exists(session: Any, info: TableInfo) -> bool:
 def resolve(session: Any, identifier: str, *, kind: str | None = None) -> TableInfo:
     """The Delta table a notebook names (``workspace.s.t``, ``s.t``, ``delta.`/path```, or a path with
     ``kind="path"``); raises Delta's 'not a Delta table' error when there is none."""
-    state.show_notice(compat.DELTA_NOTICE)
+    state.show_notice(catalog_names.DELTA_NOTICE)
     if kind == "path":
-        where, value = "path", compat._path(identifier)
+        where, value = "path", client_patches.translated_path(identifier)
     else:
         where, value = split_identifier(identifier)
     if where == "path":
@@ -216,10 +228,10 @@ def resolve(session: Any, identifier: str, *, kind: str | None = None) -> TableI
     info = describe_table(session, value)
     if info is None:
         raise errors.not_a_delta_table(f"`{identifier}`", why="no such table exists.")
-    if info.table_type == "VIEW" or (info.provider or "").lower() not in (compat.LOCAL_FORMAT, "delta"):
+    if info.table_type == "VIEW" or (info.provider or "").lower() not in (catalog_names.LOCAL_FORMAT, "delta"):
         raise errors.not_a_delta_table(
             f"`{identifier}`", why=f"it is a {(info.provider or 'view').lower()} table, and only tables in the "
-            f"Delta stand-in format ({compat.LOCAL_FORMAT}) are Delta tables here.")
+            f"Delta stand-in format ({catalog_names.LOCAL_FORMAT}) are Delta tables here.")
     return info
 
 
@@ -236,7 +248,7 @@ def replace_contents(session: Any, info: TableInfo, frame: Any) -> TableInfo:
     if info.kind == "path":
         replace_path(session, info, frame, partition_columns=info.partition_columns)
         return info
-    stage = quote(compat.SESSION_CATALOG, info.database or "default", _fresh(info.table or "t", "stage"))
+    stage = quote(catalog_names.SESSION_CATALOG, info.database or "default", _fresh(info.table or "t", "stage"))
     raw_sql(session, f"CREATE TABLE {stage} LIKE {info.spark_name}")
     try:
         with state.internal():
@@ -260,7 +272,7 @@ def swap_in(session: Any, info: TableInfo, stage: str) -> None:
         return
     database = info.database or "default"
     backup_name = _fresh(info.table or "t", "old")
-    backup = quote(compat.SESSION_CATALOG, database, backup_name)
+    backup = quote(catalog_names.SESSION_CATALOG, database, backup_name)
     here = quote(database, info.table or "")  # RENAME TO takes at most two name parts
     try:
         raw_sql(session, f"ALTER TABLE {info.spark_name} RENAME TO {quote(database, backup_name)}")
@@ -283,7 +295,7 @@ def swap_in(session: Any, info: TableInfo, stage: str) -> None:
 
 
 def replace_path(session: Any, info: TableInfo, frame: Any, *, partition_columns: list[str],
-                 fmt: str = compat.LOCAL_FORMAT) -> None:
+                 fmt: str = catalog_names.LOCAL_FORMAT) -> None:
     """Make ``frame`` the files of the path table ``info`` (staged in a hidden sibling folder first)."""
     assert info.path is not None
     parent, _, name = info.path.rstrip("/").rpartition("/")

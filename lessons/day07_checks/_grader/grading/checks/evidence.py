@@ -22,9 +22,9 @@ if TYPE_CHECKING:
 
     from day07_checks._grader.grading.declared import WrittenDecl
     from day07_checks._grader.grading.expect import Expectations
+    from day07_checks._grader.jobs.findings import Finding
     from day07_checks._grader.jobs.load import LoadedJob
     from day07_checks._grader.jobs.project import Submission
-    from day07_checks._grader.jobs.validate import Finding
     from day07_checks._grader.runtime.context import RuntimeRecord
 
 TABLES = ("bronze_events", "silver_events", "gold_product_metrics", "gold_daily_sales")

@@ -1,0 +1,110 @@
+"""Which local notebook file a task's ``notebook_path`` runs, the way the contract matches them (by stem).
+
+Both the loader (to fill ``LoadedJob.notebook_matches``) and the validator (to explain a path that found
+nothing) need the match, with what was searched and what is worth a warning.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from checkers.jobs.bundle import bundle_root
+from checkers.notebooks.formats import NOTEBOOK_SUFFIXES, SOURCE_HEADER, SQL_SOURCE_HEADER, find_notebooks_below
+
+
+@dataclass(frozen=True)
+class NotebookMatch:
+    """How one task's ``notebook_path`` was matched to a local file."""
+
+    notebook_path: str
+    """The path as written in the job (after bundle substitutions)."""
+    file: Path | None
+    """The local notebook file, or None when none was found."""
+    searched: tuple[Path, ...]
+    """The files that were looked for, in order (for the 'not found' message)."""
+    note: str | None = None
+    """A remark worth a warning (both .ipynb and .py exist; a .py without the Databricks header)."""
+    suggestion: Path | None = None
+    """A file with the same stem elsewhere next to the job file, when the path itself found nothing."""
+
+
+
+def _is_workspace_path(notebook_path: str) -> bool:
+    return notebook_path.startswith("/") or notebook_path.startswith("${")
+
+
+def stem_of(notebook_path: str) -> str:
+    """The notebook name a task path runs: `/Users/me/day07/02_silver` or `../src/02_silver.ipynb` → `02_silver`."""
+    name = PurePosixPath(notebook_path.replace("\\", "/")).name
+    for suffix in NOTEBOOK_SUFFIXES:
+        if name.lower().endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def _note_for(file: Path, others: list[Path]) -> str | None:
+    if len(others) > 1:
+        return f"both {others[0].name} and {others[1].name} exist; using {file.name}"
+    if file.suffix in (".py", ".sql"):
+        header = SOURCE_HEADER if file.suffix == ".py" else SQL_SOURCE_HEADER
+        try:
+            with file.open(encoding="utf-8") as fh:
+                first = fh.readline().strip()
+        except (OSError, UnicodeDecodeError):
+            return None
+        if first != header:
+            return f"{file.name} does not start with `{header}`, so Databricks treats it as a plain file"
+    return None
+
+
+def match_notebook(*, notebook_path: str, job_path: Path) -> NotebookMatch:
+    """Find the local file a ``notebook_path`` runs.
+
+    Relative paths resolve against the job file's folder (bundle semantics); absolute workspace paths have no
+    local meaning, so they match ``<stem>.ipynb`` / ``<stem>.py`` in the job file's folder (docs/contract.md).
+    """
+    base = job_path.parent
+    stem = stem_of(notebook_path)
+    if _is_workspace_path(notebook_path):
+        folder = base
+    else:
+        folder = (base / notebook_path.replace("\\", "/")).parent
+    exact = folder / PurePosixPath(notebook_path.replace("\\", "/")).name
+    candidates: list[Path] = []
+    if exact.suffix.lower() in NOTEBOOK_SUFFIXES and not _is_workspace_path(notebook_path):
+        candidates.append(exact)
+    candidates += [folder / f"{stem}{suffix}" for suffix in NOTEBOOK_SUFFIXES if folder / f"{stem}{suffix}"
+                   not in candidates]
+    existing = [c for c in candidates if c.is_file()]
+    if existing:
+        file = existing[0]
+        same_stem = [c for c in existing if c.stem == stem]
+        return NotebookMatch(notebook_path, file, tuple(candidates), _note_for(file, same_stem))
+    if _is_workspace_path(notebook_path):
+        # A workspace path has no local folder: the notebook of that name below the job file's folder (or below
+        # its bundle's root, as a bundle's resources/ sits beside src/) is the one it runs.
+        root_file = bundle_root(job_path)
+        for root in dict.fromkeys([base, *([root_file.parent] if root_file else [])]):
+            nearby = find_notebooks_below(root, stem)
+            if nearby:
+                where = os.path.relpath(nearby[0], base)
+                return NotebookMatch(notebook_path, nearby[0], tuple(candidates),
+                                     f"{notebook_path} matched {where} by its name")
+    suggestion = next((base / f"{stem}{s}" for s in NOTEBOOK_SUFFIXES if (base / f"{stem}{s}").is_file()), None)
+    return NotebookMatch(notebook_path, None, tuple(candidates), None, suggestion)
+
+
+def match_task_notebooks(*, raw: dict[str, Any], job_path: Path) -> dict[str, NotebookMatch]:
+    """task_key → how its notebook path was matched, for the notebook tasks of the raw settings."""
+    out: dict[str, NotebookMatch] = {}
+    for task in raw.get("tasks") or []:
+        if not isinstance(task, dict) or not isinstance(task.get("task_key"), str):
+            continue
+        nb = task.get("notebook_task")
+        if isinstance(nb, dict) and isinstance(nb.get("notebook_path"), str) and nb["notebook_path"]:
+            out.setdefault(task["task_key"], match_notebook(notebook_path=nb["notebook_path"], job_path=job_path))
+    return out
+

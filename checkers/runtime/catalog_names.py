@@ -1,0 +1,285 @@
+"""Databricks names as local Spark knows them: pure rewriting of SQL statements and table names.
+
+* ``workspace.<schema>.<table>`` (also ``main``, ``hive_metastore``) → ``spark_catalog.<schema>.<table>``, and
+  ``workspace.<schema>`` where SQL expects a schema, ``workspace`` where it expects a catalog; any other catalog
+  is a clear error.
+* Delta (``USING DELTA``, ``delta.`path```) → the local table format.
+* ``/Volumes/...`` and ``dbfs:/...`` in names and string literals → the kit's local folders (when asked to).
+* ``CREATE OR REPLACE TABLE`` → drop, then create; ``CREATE VOLUME`` / ``DROP VOLUME`` → folder actions;
+  ``OPTIMIZE`` / ``VACUUM`` → no-ops.
+
+No Spark is needed here, so all of it is tested on its own; the client patches apply it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from checkers.errors import CheckersError
+from checkers.runtime.sql_tokens import Token, join_tokens, tokenize
+from checkers.runtime.volumes import is_volume_path, local_path
+
+CATALOG = "workspace"
+"""The Unity Catalog catalog emulated locally (Free Edition's default)."""
+CATALOG_ALIASES = frozenset({CATALOG, "main", "hive_metastore"})
+"""Catalogs a participant's notebook names that are the one local catalog here: Free Edition's ``workspace``, a Unity
+Catalog workspace's usual default ``main``, and the legacy ``hive_metastore`` of older workspaces."""
+SESSION_CATALOG = "spark_catalog"
+"""Spark's built-in catalog, where the local tables live."""
+LOCAL_FORMAT = "parquet"
+"""The table format that stands in for Delta (Spark's default data source)."""
+DELTA_NOTICE = ("Delta Lake is not available locally: tables and paths written or read as Delta use the local "
+                f"{LOCAL_FORMAT} format instead. Query results are the same; the kit keeps each table's history "
+                "and emulates MERGE, UPDATE, DELETE, DESCRIBE HISTORY, time travel and the DeltaTable API on top. "
+                "See docs/emulation.md#delta-lake.")
+_KNOWN_DATABRICKS_CATALOGS = ("samples", "system")
+
+
+class UnsupportedCatalogError(CheckersError):
+    """A Unity Catalog catalog other than ``workspace`` (only that one exists locally)."""
+
+    def __init__(self, catalog: str, *, where: str) -> None:
+        known = " (a Databricks catalog that does not exist here)" if catalog.lower() in _KNOWN_DATABRICKS_CATALOGS \
+            else ""
+        super().__init__(
+            f"Catalog '{catalog}' is not available locally{known}: the Day 07 kit emulates only the "
+            f"'{CATALOG}' catalog, also known here as main and hive_metastore (in {where}).",
+            hint=f"Use {CATALOG}.<schema>.<table>, or <schema>.<table> without a catalog.")
+        self.catalog = catalog
+
+
+class NotEmulatedError(CheckersError):
+    """A Databricks-only statement the local runtime does not emulate (e.g. ``DESCRIBE HISTORY``)."""
+
+
+@dataclass
+class Rewrite:
+    """How one SQL statement runs locally."""
+
+    sql: str | None
+    """The statement for Spark, or None when it is handled here (see ``action``)."""
+    before: list[str] = field(default_factory=list)
+    """Statements to run first (the ``DROP TABLE`` of an emulated ``CREATE OR REPLACE TABLE``)."""
+    action: tuple[str, ...] | None = None
+    """Client-side work instead of ``sql``: ``("create_volume", name, if_not_exists)``,
+    ``("drop_volume", name, if_exists)`` or ``("noop",)``."""
+    delta: bool = False
+    """The statement asked for Delta (show the one-time notice)."""
+
+
+_SCHEMA_WORDS = {"SCHEMA", "DATABASE", "NAMESPACE", "USE"}
+_TABLE_WORDS = {"FROM", "JOIN", "TABLE", "INTO", "UPDATE", "VIEW", "DESCRIBE", "DESC", "EXTENDED", "FORMATTED",
+                "CLONE"}
+_SKIP_WORDS = {"IF", "NOT", "EXISTS"}
+
+
+def _chains(tokens: list[Token]) -> list[list[int]]:
+    """Indexes of the name tokens of each dotted identifier chain (``a.b.c`` → three indexes)."""
+    chains: list[list[int]] = []
+    i = 0
+    while i < len(tokens):
+        if tokens[i].kind in ("word", "qident") and not (i and tokens[i - 1].text == "." and
+                                                          tokens[i - 1].kind == "op"):
+            chain = [i]
+            while (i + 2 < len(tokens) and tokens[i + 1].kind == "op" and tokens[i + 1].text == "."
+                   and tokens[i + 2].kind in ("word", "qident")):
+                i += 2
+                chain.append(i)
+            chains.append(chain)
+        i += 1
+    return chains
+
+
+def _previous_word(tokens: list[Token], index: int) -> str:
+    """The keyword before ``index``, skipping ``IF [NOT] EXISTS``; an operator counts as itself."""
+    j = index - 1
+    while j >= 0:
+        token = tokens[j]
+        if token.significant:
+            if token.kind == "word" and token.upper in _SKIP_WORDS:
+                j -= 1
+                continue
+            return token.upper or token.text
+        j -= 1
+    return ""
+
+
+def _head(tokens: list[Token], count: int = 4) -> list[str]:
+    return [t.upper or t.text for t in tokens if t.significant][:count]
+
+
+def _context(tokens: list[Token], start: int, head: list[str]) -> str:
+    prev = _previous_word(tokens, start)
+    show = head[0] == "SHOW" if head else False
+    if prev == "CATALOG" or (show and len(head) > 1 and head[1] in ("SCHEMAS", "DATABASES", "NAMESPACES")
+                             and prev in ("IN", "FROM")):
+        return "catalog"
+    if prev in _SCHEMA_WORDS or (show and len(head) > 1 and head[1] in ("TABLES", "VIEWS", "FUNCTIONS", "TABLE")
+                                 and prev in ("IN", "FROM")):
+        return "schema"
+    if prev in _TABLE_WORDS:
+        return "table"
+    return ""
+
+
+def storage_path(path: str) -> str | None:
+    """A local path for a ``/Volumes/...`` or ``dbfs:/...`` location, else None."""
+    if is_volume_path(path):
+        return str(local_path(path))
+    if path.startswith("dbfs:/"):
+        from checkers.runtime.fs import resolve
+
+        return str(resolve(path)[0])
+    return None
+
+
+def _quote_string(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def quote_ident(text: str) -> str:
+    return "`" + text.replace("`", "``") + "`"
+
+
+def rewrite_tokens(tokens: list[Token], *, translate_paths: bool, where: str = "SQL") -> tuple[list[Token], bool]:
+    """Rewrite names (and paths) in one statement's tokens; returns (tokens, Delta was asked for)."""
+    out = list(tokens)
+    head = _head(tokens)
+    delta = False
+    for chain in _chains(tokens):
+        first = tokens[chain[0]]
+        name = first.value.lower()
+        ctx = _context(tokens, chain[0], head)
+        size = len(chain)
+        if name in CATALOG_ALIASES:
+            if size >= 3 or (size == 2 and ctx == "schema") or (size == 1 and ctx == "catalog"):
+                out[chain[0]] = Token("word", SESSION_CATALOG)
+        elif name == "delta" and size == 2 and tokens[chain[1]].kind == "qident":
+            out[chain[0]] = Token("word", LOCAL_FORMAT)
+            delta = True
+        elif name != SESSION_CATALOG and ((ctx == "catalog" and size == 1) or (ctx == "schema" and size == 2)
+                                          or (ctx == "table" and size >= 3)):
+            raise UnsupportedCatalogError(first.value, where=where)
+        if size == 2 and tokens[chain[1]].kind == "qident" and translate_paths:
+            local = storage_path(tokens[chain[1]].value)
+            if local is not None:
+                out[chain[1]] = Token("qident", quote_ident(local))
+    significant = [i for i, t in enumerate(tokens) if t.significant]
+    for pos, index in enumerate(significant):
+        token = tokens[index]
+        if token.upper == "USING" and pos + 1 < len(significant):
+            nxt = significant[pos + 1]
+            if tokens[nxt].upper == "DELTA":
+                out[nxt] = Token("word", LOCAL_FORMAT)
+                delta = True
+        elif token.kind == "string" and translate_paths and "\\" not in token.value:
+            local = storage_path(token.value)
+            if local is not None:
+                out[index] = Token("string", _quote_string(local))
+    return out, delta
+
+
+def _chain_text(tokens: list[Token], start: int) -> tuple[str, int]:
+    """The dotted name starting at ``start`` and the index after it."""
+    for chain in _chains(tokens):
+        if chain[0] == start:
+            return join_tokens(tokens[chain[0]:chain[-1] + 1]), chain[-1] + 1
+    return tokens[start].text, start + 1
+
+
+def _catalog_name(token: Token) -> str:
+    return token.value if token.kind in ("qident", "string") else token.text
+
+
+def rewrite_statement(sql: str, *, translate_paths: bool = False) -> Rewrite:
+    """Plan one statement for local Spark (pure: no Spark needed, so it is tested on its own)."""
+    tokens = tokenize(sql)
+    sig = [i for i, t in enumerate(tokens) if t.significant]
+    words = [tokens[i].upper or tokens[i].text for i in sig]
+
+    def at(*expected: str) -> bool:
+        return words[:len(expected)] == list(expected)
+
+    if (at("USE", "CATALOG") or at("SET", "CATALOG")) and len(sig) >= 3:
+        name = _catalog_name(tokens[sig[2]])
+        if name.lower() not in (*CATALOG_ALIASES, SESSION_CATALOG) or len(sig) > 3:
+            raise UnsupportedCatalogError(name, where=" ".join(words[:2]))
+        return Rewrite(sql=f"SET CATALOG '{SESSION_CATALOG}'")
+    if at("CREATE", "CATALOG"):
+        name = _catalog_name(tokens[sig[-1]])
+        if name.lower() not in CATALOG_ALIASES:
+            raise UnsupportedCatalogError(name, where="CREATE CATALOG")
+        return Rewrite(sql=None, action=("noop",))
+    volume = _volume_statement(tokens, sig, words)
+    if volume is not None:
+        return volume
+    if words and words[0] in ("OPTIMIZE", "VACUUM"):
+        return Rewrite(sql=None, action=("noop",), delta=True)
+    if at("DESCRIBE", "HISTORY") or at("DESCRIBE", "DETAIL") or at("DESC", "HISTORY") or at("DESC", "DETAIL") \
+            or at("RESTORE"):
+        what = " ".join(words[:2]) if words[0] != "RESTORE" else "RESTORE"
+        raise NotEmulatedError(f"{what} is a Delta Lake command, and Delta is not available locally.",
+                               hint="Run it on Databricks; locally, tables have no versions or history.")
+    short = " ".join(sql.split())
+    where = f'the SQL statement "{short[:80]}{"…" if len(short) > 80 else ""}"'
+    rewritten, delta = rewrite_tokens(tokens, translate_paths=translate_paths, where=where)
+    delta = delta or bool(words) and words[0] in ("DESCRIBE", "DESC")
+    replace_at = None
+    if at("CREATE", "OR", "REPLACE", "TABLE"):
+        replace_at = 3
+    elif at("REPLACE", "TABLE"):
+        replace_at = 1
+    if replace_at is not None and len(sig) > replace_at + 1:
+        name, _ = _chain_text(rewritten, sig[replace_at + 1])
+        body = join_tokens(rewritten[sig[replace_at]:])
+        return Rewrite(sql=f"CREATE {body}", before=[f"DROP TABLE IF EXISTS {name}"], delta=delta)
+    return Rewrite(sql=join_tokens(rewritten), delta=delta)
+
+
+def _volume_statement(tokens: list[Token], sig: list[int], words: list[str]) -> Rewrite | None:
+    if len(words) < 3 or words[0] not in ("CREATE", "DROP"):
+        return None
+    k = 1
+    if words[0] == "CREATE" and words[1] in ("EXTERNAL", "MANAGED"):
+        if words[1] == "EXTERNAL" and words[2] == "VOLUME":
+            raise NotEmulatedError("External volumes are not emulated locally.",
+                                   hint="Create a managed volume (CREATE VOLUME <catalog>.<schema>.<name>) and "
+                                        "copy files in with `day07 volumes cp`.")
+        k = 2
+    if words[k] != "VOLUME":
+        return None
+    k += 1
+    guard = False
+    while k < len(words) and words[k] in _SKIP_WORDS:
+        guard = True
+        k += 1
+    if k >= len(words):
+        return None
+    rewritten, _ = rewrite_tokens(tokens, translate_paths=False, where=f"{words[0]} VOLUME")
+    name, _ = _chain_text(rewritten, sig[k])
+    return Rewrite(sql=None, action=(f"{words[0].lower()}_volume", name, "1" if guard else ""))
+
+
+def rewrite_name(name: str, *, kind: str = "table", where: str = "the DataFrame API") -> str:
+    """A table (``kind="table"``), schema or catalog name as local Spark knows it.
+
+    ``workspace.s.t`` → ``spark_catalog.s.t``; other catalogs raise :class:`UnsupportedCatalogError`;
+    names without a catalog are unchanged.
+    """
+    if not isinstance(name, str):
+        return name
+    tokens = tokenize(name)
+    sig = [t for t in tokens if t.significant]
+    chains = _chains([t for t in tokens if t.significant])
+    if len(chains) != 1 or len(chains[0]) * 2 - 1 != len(sig):
+        return name  # not a plain dotted name: leave it to Spark's own error
+    parts = [sig[i] for i in chains[0]]
+    size = {"table": 3, "schema": 2, "catalog": 1}[kind]
+    if len(parts) < size:
+        return name
+    first = parts[0].value
+    if first.lower() in CATALOG_ALIASES:
+        return ".".join([SESSION_CATALOG] + [p.text for p in parts[1:]])
+    if first.lower() == SESSION_CATALOG:
+        return name
+    raise UnsupportedCatalogError(first, where=where)

@@ -1,0 +1,99 @@
+"""Structured Streaming on local Spark: Delta sinks and sources, ``/Volumes`` locations, and Auto Loader.
+
+Auto Loader (``format("cloudFiles")``) is not available locally: the stream becomes a plain file stream of
+``cloudFiles.format``, with the schema inferred once from the files there now. Table names go through
+:mod:`.readers_writers`' rewriting like any read.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from checkers.runtime.catalog_names import LOCAL_FORMAT, NotEmulatedError, rewrite_name
+from checkers.runtime.client_patches import STATE, delta_notice, is_delta, patch, translated_path
+
+
+def install() -> None:
+    """Patch the streaming reader and writer (once: :func:`~checkers.runtime.client_patches.patch` skips a second)."""
+    from pyspark.sql.connect.streaming.readwriter import DataStreamReader, DataStreamWriter
+
+    patch(DataStreamReader, "load", _wrap_stream_load)
+    patch(DataStreamWriter, "toTable", _wrap_stream_to_table)
+    patch(DataStreamWriter, "format", _wrap_stream_format)
+    patch(DataStreamWriter, "_start_internal", _wrap_stream_start)
+
+
+AUTO_LOADER_NOTICE = ("Auto Loader (cloudFiles) is not available locally: the kit reads the folder as a plain "
+                      "file stream of cloudFiles.format, with the schema inferred from the files there now. "
+                      "See docs/emulation.md#auto-loader.")
+
+
+def _auto_loader(source: Any, session: Any) -> None:
+    """``format("cloudFiles")`` → a file stream of ``cloudFiles.format``, schema inferred once from the files there
+    (Auto Loader's default: every column a string unless ``cloudFiles.inferColumnTypes`` is true)."""
+    options = dict(source._options or {})
+    fmt = next((v for k, v in options.items() if k.lower() == "cloudfiles.format"), None)
+    if not fmt:
+        raise NotEmulatedError("Auto Loader needs the files' format: .option(\"cloudFiles.format\", \"csv\").",
+                               hint="Add the cloudFiles.format option, as Databricks also requires.")
+    infer = next((v for k, v in options.items() if k.lower() == "cloudfiles.infercolumntypes"), "false")
+    kept = {k: v for k, v in options.items() if not k.lower().startswith("cloudfiles.")}
+    if str(infer).lower() == "true":
+        kept.setdefault("inferSchema", "true")
+    source._format, source._options = fmt, kept
+    if not source._schema and source._paths:
+        source._schema = session.read.format(fmt).options(**kept).load(source._paths).schema.json()
+    if STATE.notice is not None:
+        STATE.notice(AUTO_LOADER_NOTICE)
+
+
+def _wrap_stream_load(original: Any) -> Any:
+    @functools.wraps(original)
+    def load(self: Any, *args: Any, **kwargs: Any) -> Any:
+        frame = original(self, *args, **kwargs)
+        source = frame._plan
+        if isinstance(source._format, str) and source._format.strip().lower() == "cloudfiles":
+            _auto_loader(source, self._client)
+        return frame
+
+    return load
+
+
+def _wrap_stream_format(original: Any) -> Any:
+    @functools.wraps(original)
+    def format(self: Any, source: str) -> Any:  # noqa: A001 - PySpark's name
+        if is_delta(source):
+            delta_notice()
+            return original(self, LOCAL_FORMAT)
+        return original(self, source)
+
+    return format
+
+
+def _wrap_stream_start(original: Any) -> Any:
+    @functools.wraps(original)
+    def start(self: Any, path: str | None = None, tableName: str | None = None,  # noqa: N803 - PySpark's name
+              format: str | None = None, outputMode: str | None = None,  # noqa: A002, N803 - PySpark's names
+              partitionBy: Any = None, queryName: str | None = None, **options: Any) -> Any:  # noqa: N803
+        """A stream's sink path and checkpoint in ``/Volumes`` or ``dbfs:/`` land in the kit home, like a batch
+        write's; before, Spark took ``/Volumes/...`` as a folder at the root of this machine."""
+        self.options(**options)
+        for key in list(self._write_proto.options):
+            if key.lower() in ("path", "checkpointlocation"):
+                self._write_proto.options[key] = translated_path(self._write_proto.options[key])
+        if is_delta(format):
+            format = LOCAL_FORMAT  # noqa: A001 - PySpark's name
+            delta_notice()
+        return original(self, path=translated_path(path) if path else path, tableName=tableName, format=format,
+                        outputMode=outputMode, partitionBy=partitionBy, queryName=queryName)
+
+    return start
+
+
+def _wrap_stream_to_table(original: Any) -> Any:
+    @functools.wraps(original)
+    def to_table(self: Any, tableName: str, *args: Any, **kwargs: Any) -> Any:  # noqa: N803 - PySpark's name
+        return original(self, rewrite_name(tableName), *args, **kwargs)  # a Delta format: see _wrap_stream_start
+
+    return to_table
