@@ -160,6 +160,11 @@ def settings() -> Settings:
     return Settings(**values)
 
 
+def env_name(setting: str) -> str:
+    """The environment variable of the setting named ``setting`` (a field of :class:`Settings`)."""
+    return next(spec.metadata["env"] for spec in fields(Settings) if spec.name == setting)
+
+
 def knobs() -> list[tuple[str, str, Any, str]]:
     """Every setting as (environment variable, type, default, field name), for the docs' settings page."""
     out = []

@@ -22,12 +22,11 @@ from pathlib import Path
 
 from checkers.config import PROJECT_ROOT
 from checkers.errors import CheckersError
+from checkers.signals import IN_SANDBOX
 
 PRIVATE_TMP = "/tmp"
 """Inside the sandbox this is an empty tmpfs of its own: other kernels' sockets and files in the real /tmp are
 hidden, and what the notebook writes there disappears with the kernel."""
-SANDBOXED_ENV = "DAY07_SANDBOXED"
-"""Set to ``1`` inside the sandbox, so code there can tell it already runs confined (nested kernels inherit it)."""
 _PROBE_TIMEOUT = 10.0
 
 
@@ -129,7 +128,7 @@ def confine_command(cmd: list[str], *, writable: Sequence[Path], tool: str | Non
             "--setenv", "JUPYTER_RUNTIME_DIR", f"{PRIVATE_TMP}/jupyter",  # a nested kernel's connection file
             "--setenv", "MPLCONFIGDIR", f"{PRIVATE_TMP}/matplotlib",   # no "not writable" warning in outputs
             "--setenv", "XDG_CACHE_HOME", f"{PRIVATE_TMP}/cache",
-            "--setenv", SANDBOXED_ENV, "1",
+            "--setenv", IN_SANDBOX, "1",
             # ipykernel watches its parent (JPY_PARENT_PID, the grader). In the pid namespace its parent is bwrap's
             # pid 1, which it would take for "my parent died"; 1 tells it not to watch (--die-with-parent does).
             "--setenv", "JPY_PARENT_PID", "1"]

@@ -10,11 +10,12 @@ from __future__ import annotations
 RUN_CONTEXT = "_DAY07_RUN_CONTEXT"
 """Path of the JSON run context a kernel reads at start: its job, task, parameters and run ids."""
 KERNEL_NICE = "_DAY07_KERNEL_NICE"
-"""A niceness the kernel applies to itself at start (the grader lowers the priority of ``00_widgets``)."""
+"""A niceness the kernel takes as it starts (e.g. ``10``): work off the critical path yields the CPU to the rest."""
 POOLED_KERNEL = "_DAY07_POOLED_KERNEL"
-"""``1`` in a kernel started ahead of need by a pool: it binds to its run later, when it is handed out."""
+"""``1`` in a kernel started ahead of need by a pool: it gets its run context later, from ``bind``. A kernel does
+not pass it on to the kernels it starts."""
 SPARK_PREWARM = "_DAY07_SPARK_PREWARM"
-"""``1``: the kernel opens its Spark session while it waits to be handed out."""
+"""``0``: a pooled kernel does not connect to Spark while it waits (its notebook is not expected to use it)."""
 SPARK_SESSION_CONF = "_DAY07_SPARK_SESSION_CONF"
 """JSON object of Spark SQL confs the kernel sets on its session (the grader's small-data confs)."""
 IN_SANDBOX = "_DAY07_IN_SANDBOX"
@@ -26,7 +27,8 @@ SANDBOX_READONLY = "_DAY07_SANDBOX_READONLY"
 SANDBOX_HIDDEN = "_DAY07_SANDBOX_HIDDEN"
 """Folders the sandboxed kernel must not see at all (``os.pathsep``-separated)."""
 KIT_SERVER = "_DAY07_KIT_SERVER"
-"""``1`` when ``SPARK_REMOTE`` names a server the kit started itself (so it speaks the kit's local dialect)."""
+"""``1`` in a kernel whose ``SPARK_REMOTE`` is one of the kit's own servers: they share this machine's disk, so
+``/Volumes`` paths may become local paths there."""
 
 ALL = (RUN_CONTEXT, KERNEL_NICE, POOLED_KERNEL, SPARK_PREWARM, SPARK_SESSION_CONF, IN_SANDBOX, SANDBOX_ROOT,
        SANDBOX_READONLY, SANDBOX_HIDDEN, KIT_SERVER)

@@ -6,7 +6,6 @@ a drawing that needs something from outside is found, not silently fetched.
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from checkers.authoring.shot import ScreenshotError, Shot, png_size
+from checkers.config import settings
 
 #: Chromium flags: headless, no sandbox (containers), and nothing that phones home.
 CHROMIUM_ARGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -24,7 +24,7 @@ DEFAULT_CHROMIUM = "/usr/bin/chromium"
 
 def chromium_path() -> Path:
     """The Chromium binary: ``DAY07_CHROMIUM``, else Debian's, else ``chromium`` on the PATH."""
-    configured = os.environ.get("DAY07_CHROMIUM")
+    configured = settings().chromium
     for candidate in (configured, DEFAULT_CHROMIUM, shutil.which("chromium"), shutil.which("chromium-browser")):
         if candidate and Path(candidate).is_file():
             return Path(candidate)

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from checkers import signals
 from checkers.authoring.shot import Shot, png_size
 from checkers.errors import CheckersError
 
@@ -37,7 +38,7 @@ START_TIMEOUT = 120.0
 """Seconds JupyterLab may take to answer (two shared cores and a cold start can be slow)."""
 CELL_TIMEOUT = 90.0
 """Seconds one cell may take in the browser (the first one waits for the kernel to start)."""
-_KERNEL_ENV = ("DAY07_CONTEXT", "DAY07_POOLED_KERNEL", "DAY07_KERNEL_NICE", "DAY07_SPARK_PREWARM")
+_KERNEL_ENV = signals.ALL
 """Set only for the kit's own headless kernels; a person's kernel has none of them."""
 
 

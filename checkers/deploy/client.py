@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from checkers.config import settings
 from checkers.deploy.errors import (
     AuthenticationError,
     NoCredentialsError,
@@ -22,14 +23,9 @@ from checkers.deploy.errors import (
     WorkspaceApiError,
     WorkspaceUnreachableError,
 )
-from checkers.errors import ConfigError
 
 if TYPE_CHECKING:
     from databricks.sdk import WorkspaceClient
-
-RETRY_TIMEOUT_ENV = "DAY07_DEPLOY_RETRY_TIMEOUT"
-"""Seconds the client keeps retrying a host that does not answer (or answers 429/503)."""
-DEFAULT_RETRY_TIMEOUT = 30
 
 CREDENTIALS_HINT = (
     "Set DATABRICKS_HOST (your workspace URL, https://...) and DATABRICKS_TOKEN (a personal access token), "
@@ -38,17 +34,8 @@ CREDENTIALS_HINT = (
 
 
 def retry_timeout() -> int:
-    raw = os.environ.get(RETRY_TIMEOUT_ENV)
-    if raw is None or raw == "":
-        return DEFAULT_RETRY_TIMEOUT
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise ConfigError(f"Environment variable {RETRY_TIMEOUT_ENV}={raw!r} is not a whole number of seconds.",
-                          hint=f"Set {RETRY_TIMEOUT_ENV} to e.g. 30, or unset it.")
-    return value
+    """Seconds the client keeps retrying a host that does not answer (or answers 429/503)."""
+    return settings().deploy_retry_timeout
 
 
 def config_file() -> Path:

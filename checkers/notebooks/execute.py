@@ -24,10 +24,10 @@ from checkers.config import settings
 from checkers.errors import NotebookExecutionError
 from checkers.notebooks.formats import NOTEBOOK_SUFFIXES, read_notebook
 from checkers.notebooks.kernels import Kernel, kernel_service
-from checkers.notebooks.sandbox_folders import SANDBOX_ENV
 from checkers.notebooks.selfcheck import SKIP_NOTE, skippable_cells
-from checkers.runtime.context import CONTEXT_ENV, RunContext, RuntimeRecord
+from checkers.runtime.context import RunContext, RuntimeRecord
 from checkers.runtime.progress import QueryProgress
+from checkers.signals import POOLED_KERNEL, RUN_CONTEXT, SANDBOX_ROOT
 
 Status = Literal["success", "failed", "timeout", "kernel_died"]
 FAILED_TAG = "day07-failed"
@@ -243,11 +243,13 @@ async def _run(nb: NotebookNode, *, path: Path, env: dict[str, str], writable: l
 
 
 def _kernel_environment(env: dict[str, str] | None) -> tuple[dict[str, str], list[Path]]:
-    """A kernel's environment (ours plus ``env``) and the folders it may write when sandboxed."""
-    kernel_env = {**os.environ, **(env or {})}
-    kernel_env.pop("JPY_PARENT_PID", None)
-    kernel_env.pop(CONTEXT_ENV, None)
-    sandbox = kernel_env.get(SANDBOX_ENV)
+    """A kernel's environment (ours plus ``env``) and the folders it may write when sandboxed.
+
+    What this process was told about itself (its run context, that it was pooled) is not passed on: a notebook run
+    from inside a kernel gets its own."""
+    inherited = {k: v for k, v in os.environ.items() if k not in ("JPY_PARENT_PID", RUN_CONTEXT, POOLED_KERNEL)}
+    kernel_env = {**inherited, **(env or {})}
+    sandbox = kernel_env.get(SANDBOX_ROOT)
     return kernel_env, [Path(sandbox)] if sandbox else []
 
 
@@ -309,7 +311,7 @@ def execute_notebook(*, path: Path, parameters: dict[str, str] | None = None, ou
                                                                  dir=writable[0] if writable else None))
     if writable and not work.resolve().is_relative_to(writable[0].resolve()):
         raise NotebookExecutionError(f"work folder {work} is outside the sandbox folder {writable[0]}.",
-                                     hint=f"Pass a work_dir inside {SANDBOX_ENV}, or leave it out.")
+                                     hint=f"Pass a work_dir inside {SANDBOX_ROOT}, or leave it out.")
     work.mkdir(parents=True, exist_ok=True)
     record = RuntimeRecord()
     job_id, job_run_id, task_run_id = job_ids or (None, None, None)

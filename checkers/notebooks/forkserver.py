@@ -32,6 +32,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from checkers.signals import IN_SANDBOX
+
 SOCKET_NAME = "fork.sock"
 PID_FILE = "kernel.pid"
 """Written by the relay beside the kernel's connection file: the forked kernel's pid as this machine sees it."""
@@ -42,7 +44,7 @@ PRELOAD = ("ipykernel.kernelapp", "IPython", "pyspark.sql.connect.session", "pys
            "checkers.runtime.volumes", "checkers.runtime.widgets", "checkers.runtime.display",
            "checkers.runtime.progress", "checkers.runtime.delta.importer")
 """What a kernel imports on its way to its first cell (a module that cannot be imported is skipped)."""
-SANDBOX_KEYS = ("TMPDIR", "IPYTHONDIR", "JUPYTER_RUNTIME_DIR", "MPLCONFIGDIR", "XDG_CACHE_HOME", "DAY07_SANDBOXED",
+SANDBOX_KEYS = ("TMPDIR", "IPYTHONDIR", "JUPYTER_RUNTIME_DIR", "MPLCONFIGDIR", "XDG_CACHE_HOME", IN_SANDBOX,
                 "JPY_PARENT_PID")
 """Variables the sandbox sets for the fork server; its kernels get the same, whatever the relay's environment."""
 _INTERRUPT, _TERMINATE = b"I", b"T"
@@ -62,7 +64,7 @@ def serve(path: Path) -> None:
     if threading.active_count() != 1:
         sys.exit(f"fork server: an import started a thread ({threading.enumerate()}); forking is unsafe")
     overrides = {k: os.environ[k] for k in SANDBOX_KEYS if k in os.environ} if os.environ.get(
-        "DAY07_SANDBOXED") == "1" else {}
+        IN_SANDBOX) == "1" else {}
     parent = os.getppid()
     signal.signal(signal.SIGCHLD, _reap)
     signal.signal(signal.SIGTERM, lambda _s, _f: sys.exit(0))
@@ -279,16 +281,17 @@ def sandbox_prefix(folder: Path, *, env: dict[str, str], writable: Sequence[Path
     server: the same folders, plus the fork server's own folder (its socket, its kernels' sockets and connection
     files). Empty when this kernel would not be sandboxed."""
     from checkers.config import settings
-    from checkers.notebooks.sandbox_folders import SANDBOX_HIDDEN_ENV, SANDBOX_READONLY_ENV, env_paths
+    from checkers.notebooks.sandbox_folders import env_paths
     from checkers.sandbox import confine_command, sandbox_status
+    from checkers.signals import SANDBOX_HIDDEN, SANDBOX_READONLY
 
     s = settings()
     if not s.sandbox or not sandbox_status().available:
         return []
-    hidden = [s.home, *([s.shared_dir] if s.shared_dir else []), *env_paths(env, SANDBOX_HIDDEN_ENV)]
+    hidden = [s.home, *([s.shared_dir] if s.shared_dir else []), *env_paths(env, SANDBOX_HIDDEN)]
     shown = [p for p in (s.volumes_dir,) if p.exists()]
     command = confine_command([], writable=[*writable, folder], readable=shown,
-                              read_only=env_paths(env, SANDBOX_READONLY_ENV), hidden=hidden)
+                              read_only=env_paths(env, SANDBOX_READONLY), hidden=hidden)
     return command[:command.index("--") + 1]
 
 

@@ -26,13 +26,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from checkers.config import settings
-from checkers.notebooks.sandbox_folders import SANDBOX_HIDDEN_ENV, SANDBOX_READONLY_ENV, env_paths
-from checkers.runtime.context import CONTEXT_ENV, POOL_ENV
+from checkers.notebooks.sandbox_folders import env_paths
+from checkers.signals import POOLED_KERNEL, RUN_CONTEXT, SANDBOX_HIDDEN, SANDBOX_READONLY
 
 T = TypeVar("T")
 KERNEL_LOG = "kernel.log"
 """The kernel process's own stdout/stderr, beside its sockets (removed with them)."""
-_NOT_KEYED = (CONTEXT_ENV, "JPY_PARENT_PID")
+_NOT_KEYED = (RUN_CONTEXT, "JPY_PARENT_PID")
 """Environment variables that differ between otherwise identical kernels (set per task, or by jupyter)."""
 Key = tuple[tuple[tuple[str, str], ...], tuple[str, ...]]
 
@@ -279,8 +279,8 @@ class KernelService:
             return await self._start_forked(server, env=env, key=key)
         sockets = Path(tempfile.mkdtemp(prefix="d7k-"))
         km, sandboxed = _kernel_manager(sockets, writable=[*writable, sockets] if writable else (),
-                                        read_only=env_paths(env, SANDBOX_READONLY_ENV),
-                                        hidden=env_paths(env, SANDBOX_HIDDEN_ENV))
+                                        read_only=env_paths(env, SANDBOX_READONLY),
+                                        hidden=env_paths(env, SANDBOX_HIDDEN))
         await _start_logged(km, sockets, env)
         return Kernel(km=km, sockets=sockets, key=key, sandboxed=sandboxed)
 
@@ -381,7 +381,7 @@ async def _start_logged(km: Any, sockets: Path, env: dict[str, str]) -> None:
     """Start ``km``'s kernel as a pooled one. Its own output (ipykernel's log: a shutdown mid-message prints a ZMQError
     traceback) goes to a file beside its sockets, never to the console of the command that runs the notebook."""
     kernel_env = {k: v for k, v in env.items() if k not in _NOT_KEYED}
-    kernel_env[POOL_ENV] = "1"
+    kernel_env[POOLED_KERNEL] = "1"
     log = open(sockets / KERNEL_LOG, "ab")  # noqa: SIM115 - the kernel (or its relay) keeps a copy; closed below
     try:
         await km.start_kernel(env=kernel_env, cwd=str(sockets), stdout=log, stderr=log)

@@ -7,13 +7,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-SANDBOX_ENV = "DAY07_SANDBOX_ROOT"
-"""Set in a notebook's ``env`` by the grader: run its kernel in a sandbox where only this folder is writable."""
-SANDBOX_READONLY_ENV = "DAY07_SANDBOX_READONLY"
-"""With :data:`SANDBOX_ENV`: folders (``os.pathsep``-separated) the kernel sees read-only even inside that one."""
-SANDBOX_HIDDEN_ENV = "DAY07_SANDBOX_HIDDEN"
-"""With :data:`SANDBOX_ENV`: folders (``os.pathsep``-separated) the kernel must not see at all."""
-
 
 def env_paths(env: dict[str, str], name: str) -> list[Path]:
     """The folders listed in ``env[name]`` (none when it is unset)."""

@@ -31,6 +31,7 @@ from checkers.runtime.catalog_names import CATALOG, SESSION_CATALOG, quote_ident
 from checkers.runtime.client_patches import STATE, installed, original_sql
 from checkers.runtime.delta import hooks
 from checkers.runtime.volumes import pickle_open_as
+from checkers.signals import KIT_SERVER
 
 
 def is_kit_server(url: str) -> bool:
@@ -46,7 +47,7 @@ def is_kit_server(url: str) -> bool:
 
     if not url.startswith("sc://"):
         return False
-    if os.environ.get("DAY07_KIT_SERVER") == "1" and url == os.environ.get("SPARK_REMOTE"):
+    if os.environ.get(KIT_SERVER) == "1" and url == os.environ.get("SPARK_REMOTE"):
         return True  # the runner said so (a sandboxed kernel cannot read the kit home's server state)
     try:
         parts = urlsplit("//" + url[len("sc://"):].split("/", 1)[0].split(";", 1)[0])

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import html
-import os
 from typing import Any
-
-DEFAULT_ROWS = 100
-"""Rows rendered per ``display`` (``DAY07_DISPLAY_ROWS``); Databricks shows more, but saved notebooks stay small."""
 
 
 def _max_rows() -> int:
-    try:
-        return max(1, int(os.environ.get("DAY07_DISPLAY_ROWS", DEFAULT_ROWS)))
-    except ValueError:
-        return DEFAULT_ROWS
+    """Rows rendered per ``display`` (``DAY07_DISPLAY_ROWS``); Databricks shows more, but saved notebooks stay small."""
+    from checkers.config import settings
+
+    return settings().display_rows
 
 
 def _is_spark_dataframe(obj: Any) -> bool:

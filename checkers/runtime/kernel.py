@@ -20,18 +20,12 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
-from checkers.runtime.context import (
-    CONTEXT_ENV,
-    NICE_ENV,
-    POOL_ENV,
-    PREWARM_ENV,
-    RunContext,
-    load_context,
-)
+from checkers.runtime.context import RunContext, load_context
 from checkers.runtime.dbutils import DBUtils, NotebookExit, NotebookRunner, WorkflowException
 from checkers.runtime.display import display, displayHTML
 from checkers.runtime.events import kernel_emitter, no_events
 from checkers.runtime.notebook_host import NotebookHost
+from checkers.signals import KERNEL_NICE, POOLED_KERNEL, RUN_CONTEXT, SPARK_PREWARM, SPARK_SESSION_CONF
 
 
 # --- inside the kernel ------------------------------------------------------------------------------
@@ -73,14 +67,11 @@ def _connect_spark() -> Any:
 
 _SESSIONS: list[Any] = []
 """Spark sessions this kernel opened; released when it exits, so the server does not keep them for an hour."""
-SESSION_CONF_ENV = "DAY07_SPARK_SESSION_CONF"
-"""A JSON object of Spark SQL settings the runner wants on this kernel's session (the grader: interpreted execution
-for its small tables, see :data:`checkers.spark.memory.SMALL_DATA_SQL_CONFS`)."""
 
 
 def _apply_session_confs(session: Any) -> None:
     try:
-        confs = json.loads(os.environ.get(SESSION_CONF_ENV) or "{}")
+        confs = json.loads(os.environ.get(SPARK_SESSION_CONF) or "{}")
     except ValueError:
         return
     for key, value in confs.items() if isinstance(confs, dict) else ():
@@ -202,8 +193,8 @@ def _prepare_delta_module() -> None:
 def load(ip: Any, *, notebooks: NotebookHost | None) -> None:
     """Set the kernel up as it starts. A pooled kernel only prepares, and gets its task (and ``notebooks``) from
     :func:`bind`; any other gets ``notebooks`` now: what ``%run`` and ``dbutils.notebook.run`` run notebooks with."""
-    _lower_priority(os.environ.get(NICE_ENV, ""))
-    if os.environ.get(POOL_ENV):
+    _lower_priority(os.environ.get(KERNEL_NICE, ""))
+    if os.environ.get(POOLED_KERNEL):
         _preload(ip)
         return
     context = load_context()
@@ -231,7 +222,7 @@ def _preload(ip: Any) -> None:
     _prepare_volumes(ip.user_ns)
     _prepare_delta_module()
     _POOLED["ip"] = ip
-    wanted = os.environ.get("SPARK_REMOTE") and os.environ.get(PREWARM_ENV) != "0"
+    wanted = os.environ.get("SPARK_REMOTE") and os.environ.get(SPARK_PREWARM) != "0"
     _POOLED["future"] = _prewarm() if wanted else None
 
 
@@ -242,8 +233,7 @@ def bind(context_path: str, cwd: str, *, notebooks: NotebookHost | None) -> None
         raise RuntimeError("this kernel was not started by the day07 executor's pool, or is already bound")
     ip = _POOLED.pop("ip")
     os.chdir(cwd)
-    os.environ.pop(POOL_ENV, None)  # a kernel started from this one's environment is not a pooled one
-    _setup(ip, load_context({CONTEXT_ENV: context_path}), _POOLED.pop("future", None), notebooks)
+    _setup(ip, load_context({RUN_CONTEXT: context_path}), _POOLED.pop("future", None), notebooks)
 
 
 def _progress_installer(ip: Any, context: RunContext) -> Callable[[Any], None]:

@@ -17,14 +17,12 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-PROGRESS_ENV = "DAY07_PROGRESS"
 """``0``: register no progress handler in this kernel (the grader's kernels); see ``Settings.progress``."""
 PROGRESS_MSG_TYPE = "day07_progress"
 """The IOPub message type of a progress update; front-ends ignore message types they do not know."""
@@ -179,10 +177,11 @@ def executor_messages(kernel: Any) -> Show:
     return show
 
 
-def wanted(environ: dict[str, str] | None = None) -> bool:
+def wanted() -> bool:
     """False when this kernel must show no progress (``DAY07_PROGRESS=0``: the grader's kernels)."""
-    raw = (os.environ if environ is None else environ).get(PROGRESS_ENV, "").strip().lower()
-    return raw not in ("0", "false", "no", "off")
+    from checkers.config import settings
+
+    return settings().progress
 
 
 def install(session: Any, *, kernel: Any = None, to_executor: bool = False) -> ProgressLine | None:

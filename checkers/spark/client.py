@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from checkers.errors import ConfigError
+from checkers.signals import KIT_SERVER
 
 if TYPE_CHECKING:
     from pyspark.sql.connect.session import SparkSession
@@ -166,14 +167,11 @@ def _grpc_details(text: str) -> str:
 
 # ------------------------------------------------------------------------------------------- kernels
 
-KIT_SERVER_ENV = "DAY07_KIT_SERVER"
-"""Set to ``1`` in a kernel whose ``SPARK_REMOTE`` is one of the kit's own servers (they share this machine's disk,
-so ``/Volumes`` paths may become local paths there). A signal from the runner, not a setting."""
 
 
 def kernel_env(endpoint: Endpoint) -> dict[str, str]:
     """Environment for a notebook kernel, so ``SparkSession.builder.getOrCreate()`` there connects."""
     env = {"SPARK_REMOTE": endpoint.url, "SPARK_CONNECT_MODE_ENABLED": "1"}
     if endpoint.managed:
-        env[KIT_SERVER_ENV] = "1"
+        env[KIT_SERVER] = "1"
     return env

@@ -62,7 +62,7 @@ SMALL_DATA_SQL_CONFS = {"spark.sql.codegen.wholeStage": "false", "spark.sql.code
 """Interpreted execution: compiling each query's generated Java (Janino, then the JIT) costs more CPU than it saves
 on tens of thousands of rows (server CPU per warm grading, paired runs: -17 %). Results are the same. And few
 shuffle partitions. Set on a grading worker's server, and on the sessions of a grading's kernels on the shared
-server (see ``SESSION_CONF_ENV`` in :mod:`checkers.runtime.kernel`)."""
+server (see :data:`checkers.signals.SPARK_SESSION_CONF`)."""
 
 Profile = Literal["small", "large"]
 

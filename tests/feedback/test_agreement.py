@@ -40,7 +40,7 @@ from checkers.grading.declared import written_declarations
 from checkers.grading.expect import compute_expectations
 from checkers.jobs.project import BUNDLE_DIR
 from checkers.notebooks.execute import NotebookResult, execute_notebook, prepare_kernels
-from checkers.runtime.context import PREWARM_ENV
+from checkers.signals import SPARK_PREWARM
 
 pytestmark = [pytest.mark.spark, pytest.mark.kernel]
 
@@ -225,7 +225,7 @@ def corpus(spark: Any, notebook_env: dict[str, str], tmp_path_factory: pytest.Te
     base = "agree_base"
     spark.sql(f"CREATE SCHEMA IF NOT EXISTS {base}")
     base_runs: dict[str, NotebookRun] = {}
-    widget_env = {**notebook_env, PREWARM_ENV: "0"}  # 00_widgets needs no Spark, as when the grader runs it
+    widget_env = {**notebook_env, SPARK_PREWARM: "0"}  # 00_widgets needs no Spark, as when the grader runs it
     widgets = sum(v.stem == "00_widgets" for v in VARIANTS)
     prepare_kernels(env=widget_env, kernels=widgets)
     prepare_kernels(env=notebook_env, kernels=2 + len(VARIANTS) - widgets)

@@ -13,7 +13,7 @@ import pytest
 
 from checkers.notebooks.execute import execute_notebook, release_kernels
 from checkers.notebooks.kernels import kernel_service
-from checkers.notebooks.sandbox_folders import SANDBOX_ENV
+from checkers.signals import SANDBOX_ROOT
 from tests.helpers.kernels import own_pool, run
 
 pytestmark = [pytest.mark.kernel,
@@ -53,7 +53,7 @@ def test_a_grading_gets_a_confined_fork_server_of_its_own_that_stops_with_it(fil
     inside, outside = tmp_path / "grading", tmp_path / "elsewhere"
     inside.mkdir()
     outside.mkdir()
-    graded = {**env, SANDBOX_ENV: str(inside)}
+    graded = {**env, SANDBOX_ROOT: str(inside)}
     result, out = run(files / "notebooks" / "fresh_kernel.py", graded, write_to=str(inside), also_to=str(outside))
     assert result.sandboxed
     assert out["wrote"]["write_to"] == "ok" and out["wrote"]["also_to"].startswith("refused")

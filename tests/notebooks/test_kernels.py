@@ -16,8 +16,7 @@ from checkers.notebooks.execute import (
     release_kernels,
 )
 from checkers.notebooks.kernels import kernel_service
-from checkers.notebooks.sandbox_folders import SANDBOX_ENV
-from checkers.runtime.context import NICE_ENV
+from checkers.signals import KERNEL_NICE, SANDBOX_ROOT
 from tests.helpers.kernels import own_pool, run
 
 pytestmark = pytest.mark.kernel
@@ -101,7 +100,7 @@ def test_a_grading_kernel_writes_only_in_its_sandbox(notebook: Path, env: dict[s
     inside, outside = tmp_path / "grading", tmp_path / "elsewhere"
     inside.mkdir()
     outside.mkdir()
-    result, out = run(notebook, {**env, SANDBOX_ENV: str(inside)}, write_to=str(inside), also_to=str(outside))
+    result, out = run(notebook, {**env, SANDBOX_ROOT: str(inside)}, write_to=str(inside), also_to=str(outside))
     assert result.sandboxed
     assert out["wrote"]["write_to"] == "ok" and (inside / "written.txt").is_file()
     assert out["wrote"]["also_to"].startswith("refused") and not (outside / "written.txt").exists()
@@ -111,7 +110,7 @@ def test_the_pool_starts_a_gradings_kernels_one_after_another(env: dict[str, str
                                                               monkeypatch: pytest.MonkeyPatch, bwrap: str) -> None:
     # Side by side on two cores, every kernel comes late, the one the first task waits for too.
     monkeypatch.setenv("DAY07_KERNEL_POOL", "3")
-    sandboxed = {**env, SANDBOX_ENV: str(tmp_path)}
+    sandboxed = {**env, SANDBOX_ROOT: str(tmp_path)}
     prepare_kernels(env=sandboxed, kernels=3)
     try:
         kernels = _wait_for_pool(sandboxed, 3)
@@ -140,8 +139,8 @@ def test_a_kernel_asked_to_yield_the_cpu_runs_nicer(notebook: Path, env: dict[st
     monkeypatch.setenv("DAY07_KERNEL_POOL", "1")
     ours = os.getpriority(os.PRIO_PROCESS, 0)
     _, plain = run(notebook, env)
-    _, nicer = run(notebook, {**env, NICE_ENV: "10"})
-    ahead, pooled = run(notebook, {**env, NICE_ENV: "10"})
+    _, nicer = run(notebook, {**env, KERNEL_NICE: "10"})
+    ahead, pooled = run(notebook, {**env, KERNEL_NICE: "10"})
     assert ahead.kernel_ahead  # the pool's kernel for that env, started ahead, yields too
     assert plain["nice"] == ours
     assert nicer["nice"] == pooled["nice"] == min(19, ours + 10)
@@ -150,12 +149,12 @@ def test_a_kernel_asked_to_yield_the_cpu_runs_nicer(notebook: Path, env: dict[st
 @pytest.mark.spark
 def test_a_pooled_kernel_loads_pyspark_ahead_unless_told_its_notebook_needs_no_spark(
         notebook: Path, env: dict[str, str], spark_endpoint: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from checkers.runtime.context import PREWARM_ENV
+    from checkers.runtime.context import SPARK_PREWARM
     from checkers.spark.client import kernel_env
 
     monkeypatch.setenv("DAY07_KERNEL_POOL", "1")
     with_spark = {**env, **kernel_env(spark_endpoint)}
-    without = {**with_spark, PREWARM_ENV: "0"}
+    without = {**with_spark, SPARK_PREWARM: "0"}
     for kernel_env_ in (with_spark, without):
         prepare_kernels(env=kernel_env_, kernels=1)
         _wait_for_pool(kernel_env_, 1)

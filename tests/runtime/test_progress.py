@@ -93,9 +93,13 @@ def test_progress_crosses_the_wire_intact_and_rejects_anything_else() -> None:
 
 
 @pytest.mark.parametrize(("value", "expected"), [(None, True), ("1", True), ("0", False), ("off", False)])
-def test_the_grader_turns_progress_off_in_its_kernels(value: str | None, expected: bool) -> None:
-    env = {} if value is None else {"DAY07_PROGRESS": value}
-    assert wanted(env) is expected
+def test_the_grader_turns_progress_off_in_its_kernels(monkeypatch: pytest.MonkeyPatch, value: str | None,
+                                                      expected: bool) -> None:
+    if value is None:
+        monkeypatch.delenv("DAY07_PROGRESS", raising=False)
+    else:
+        monkeypatch.setenv("DAY07_PROGRESS", value)
+    assert wanted() is expected
 
 
 def test_install_registers_a_handler_only_when_wanted(monkeypatch: pytest.MonkeyPatch) -> None:

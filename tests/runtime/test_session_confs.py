@@ -27,7 +27,7 @@ class Session:
 
 
 def test_the_settings_the_runner_asks_for_are_set_on_the_session(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(kernel.SESSION_CONF_ENV, json.dumps(SMALL_DATA_SQL_CONFS))
+    monkeypatch.setenv(kernel.SPARK_SESSION_CONF, json.dumps(SMALL_DATA_SQL_CONFS))
     session = Session()
     kernel._apply_session_confs(session)
     assert session.conf.values == SMALL_DATA_SQL_CONFS
@@ -35,14 +35,14 @@ def test_the_settings_the_runner_asks_for_are_set_on_the_session(monkeypatch: py
 
 @pytest.mark.parametrize("raw", ["", "not json", "[1, 2]"])
 def test_nothing_or_nonsense_sets_nothing(monkeypatch: pytest.MonkeyPatch, raw: str) -> None:
-    monkeypatch.setenv(kernel.SESSION_CONF_ENV, raw)
+    monkeypatch.setenv(kernel.SPARK_SESSION_CONF, raw)
     session = Session()
     kernel._apply_session_confs(session)
     assert session.conf.values == {}
 
 
 def test_a_refused_setting_never_costs_the_notebook_its_spark(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(kernel.SESSION_CONF_ENV, json.dumps({"a": "1", "b": "2"}))
+    monkeypatch.setenv(kernel.SPARK_SESSION_CONF, json.dumps({"a": "1", "b": "2"}))
     session = Session(refuse="a")
     kernel._apply_session_confs(session)
     assert session.conf.values == {"b": "2"}

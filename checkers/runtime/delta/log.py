@@ -28,16 +28,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
 
-SANDBOX_ENV = "DAY07_SANDBOX_ROOT"
-"""Set by the grader for sandboxed kernels (the same name as
-:data:`checkers.notebooks.sandbox_folders.SANDBOX_ENV`; the kernel side may not import the executor's package)."""
+from checkers.signals import SANDBOX_ROOT
+
 COPY_LIMIT_BYTES = 256 * 2**20
 """When hard links are impossible (another filesystem, a sandbox mount), a version is copied only up to this size."""
 
 
 def logs_root() -> Path:
     """Where the logs live: the kit home, or the grading folder of a sandboxed kernel."""
-    sandbox = os.environ.get(SANDBOX_ENV)
+    sandbox = os.environ.get(SANDBOX_ROOT)
     if sandbox:
         return Path(sandbox) / "delta"
     from checkers.config import settings
