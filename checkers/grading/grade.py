@@ -33,7 +33,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from checkers.config import settings
+from checkers.config import env_name, settings
 from checkers.errors import GradingError
 from checkers.grading.checks import (
     Evidence,
@@ -67,10 +67,14 @@ from checkers.grading.runs import read_sources, run_pipeline, run_widgets
 from checkers.grading.submission import copy_submission
 from checkers.jobs.project import find_submission
 from checkers.notebooks.execute import prepare_kernels, release_kernels
-from checkers.notebooks.sandbox_folders import SANDBOX_ENV, SANDBOX_HIDDEN_ENV, SANDBOX_READONLY_ENV
-from checkers.runtime.context import NICE_ENV, PREWARM_ENV
-from checkers.runtime.kernel import SESSION_CONF_ENV
-from checkers.runtime.progress import PROGRESS_ENV
+from checkers.signals import (
+    KERNEL_NICE,
+    SANDBOX_HIDDEN,
+    SANDBOX_READONLY,
+    SANDBOX_ROOT,
+    SPARK_PREWARM,
+    SPARK_SESSION_CONF,
+)
 from checkers.spark.memory import SMALL_DATA_SQL_CONFS, SMALL_ROWS
 
 REPORT_NAME = "report.json"
@@ -131,15 +135,15 @@ def _leave_nothing_behind(spark: Any, before: set[str]) -> None:
 def _kernel_envs(*, base: dict[str, str], options: GradeOptions, work: Path,
                  data_dir: Path) -> tuple[dict[str, str], dict[str, str]]:
     """The environment of the job's kernels and of 00_widgets' (which need no Spark and yield the CPU)."""
-    env = {**base, PROGRESS_ENV: "0"}  # headless: no query progress to show anyone
+    env = {**base, env_name("progress"): "0"}  # headless: no query progress to show anyone
     if options.rows <= SMALL_ROWS:  # tens of thousands of rows: interpreted execution costs the server less CPU
-        env[SESSION_CONF_ENV] = json.dumps(SMALL_DATA_SQL_CONFS)
+        env[SPARK_SESSION_CONF] = json.dumps(SMALL_DATA_SQL_CONFS)
     if options.sandbox != "off":
         # The kernels may write only their grading folder; the unseen data in it is read-only to them.
-        env.update({SANDBOX_ENV: str(work), SANDBOX_READONLY_ENV: str(data_dir),
-                    SANDBOX_HIDDEN_ENV: os.pathsep.join(str(Path(p).resolve()) for p in options.hidden)})
+        env.update({SANDBOX_ROOT: str(work), SANDBOX_READONLY: str(data_dir),
+                    SANDBOX_HIDDEN: os.pathsep.join(str(Path(p).resolve()) for p in options.hidden)})
     # 00_widgets needs no Spark (its kernels skip loading PySpark) and is off the job's critical path.
-    return env, {**env, PREWARM_ENV: "0", NICE_ENV: str(WIDGET_NICENESS)}
+    return env, {**env, SPARK_PREWARM: "0", KERNEL_NICE: str(WIDGET_NICENESS)}
 
 
 # --------------------------------------------------------------------------------------------- the flow

@@ -18,14 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from day07_checks._grader.files import atomic_write
-
-CONTEXT_ENV = "DAY07_CONTEXT"
-PREWARM_ENV = "DAY07_SPARK_PREWARM"
-"""``0``: a pooled kernel does not connect to Spark ahead (its notebook is not expected to use it; it still can)."""
-NICE_ENV = "DAY07_KERNEL_NICE"
-"""A niceness the kernel takes as it starts (e.g. ``10``): work off the critical path yields the CPU to the rest."""
-POOL_ENV = "DAY07_POOLED_KERNEL"
-"""Set for a kernel started ahead of need: it waits for :func:`day07_checks._grader.runtime.kernel.bind` to get its context."""
+from day07_checks._grader.signals import RUN_CONTEXT
 
 
 @dataclass
@@ -71,7 +64,7 @@ class RunContext:
 def load_context(environ: dict[str, str] | None = None) -> RunContext:
     """The context this kernel was started with; an interactive session (no file) gets an empty one."""
     env = os.environ if environ is None else environ
-    raw = env.get(CONTEXT_ENV)
+    raw = env.get(RUN_CONTEXT)
     if not raw:
         return RunContext()
     return RunContext.from_dict(json.loads(Path(raw).read_text(encoding="utf-8")))
