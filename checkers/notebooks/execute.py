@@ -293,7 +293,7 @@ def execute_notebook(*, path: Path, parameters: dict[str, str] | None = None, ou
 
     ``timeout`` bounds the whole notebook (a task's ``timeout_seconds``), ``cell_timeout`` each cell.
     ``env`` adds to the kernel's environment (the runner passes ``SPARK_REMOTE`` there; the grader
-    ``DAY07_SANDBOX_ROOT``, the one folder a sandboxed kernel may write). ``skip_kit_checks`` leaves out
+    ``checkers.signals.SANDBOX_ROOT``, the one folder a sandboxed kernel may write). ``skip_kit_checks`` leaves out
     the kit's unchanged self-check cells (see :mod:`checkers.notebooks.selfcheck`): the grader's choice.
     ``job_ids`` (job id, job run id, task run id) are what the notebook context reports in a job run.
     ``on_progress`` is called (from the executor's thread) with each progress update of a long Spark query.
