@@ -27,10 +27,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from checkers.signals import KIT_SERVER
+
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_10M_SECONDS = 120.0
 """Issue 19: the solution job on 10 M generated rows in 2 minutes or less, feedback cells included."""
-CONNECT_ENV = ("SPARK_REMOTE", "SPARK_CONNECT_MODE_ENABLED", "SPARK_LOCAL_REMOTE", "SPARK_API_MODE", "DAY07_KIT_SERVER")
+CONNECT_ENV = ("SPARK_REMOTE", "SPARK_CONNECT_MODE_ENABLED", "SPARK_LOCAL_REMOTE", "SPARK_API_MODE", KIT_SERVER)
 PLAIN_SESSION = """\
 from pyspark.sql import SparkSession
 spark = (SparkSession.builder.master("local[*]").appName("plain")

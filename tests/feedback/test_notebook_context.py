@@ -13,6 +13,7 @@ from checkers.feedback import JOB_RUN_NOTE, feedback, in_job_run
 from checkers.runtime.context import RunContext
 from checkers.runtime.dbutils import DBUtils
 from checkers.runtime.notebook_context import NoSuchElementException
+from checkers.signals import SPARK_PREWARM
 
 
 def _context(dbutils: DBUtils) -> Any:
@@ -127,7 +128,7 @@ def test_the_runner_gives_a_task_its_ids_and_the_kernel_shows_them(tmp_path: Pat
         "print(ctx.tags().get('jobId').getOrElse('-'), ctx.currentRunId().getOrElse('-'), ctx.safeToJson())")]
     path = tmp_path / "ids.ipynb"
     nbformat.write(nb, str(path))
-    env = {"DAY07_SPARK_PREWARM": "0"}
+    env = {SPARK_PREWARM: "0"}
     job = execute_notebook(path=path, in_job=True, task_key="gold", job_ids=(11, 22, 33), env=env,
                            output_path=tmp_path / "job.ipynb")
     by_hand = execute_notebook(path=path, env=env, output_path=tmp_path / "hand.ipynb")

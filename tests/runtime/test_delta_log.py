@@ -8,12 +8,13 @@ from pathlib import Path
 import pytest
 
 from checkers.runtime.delta.log import Commit, DeltaLog, drop_schema_logs, local_folder
+from checkers.signals import SANDBOX_ROOT
 
 
 @pytest.fixture()
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("DAY07_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("DAY07_SANDBOX_ROOT", raising=False)
+    monkeypatch.delenv(SANDBOX_ROOT, raising=False)
     return tmp_path
 
 
@@ -72,7 +73,7 @@ def test_drop_rename_and_drop_schema(home: Path) -> None:
 
 
 def test_a_sandboxed_kernel_keeps_its_logs_in_the_sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DAY07_SANDBOX_ROOT", str(tmp_path / "grading"))
+    monkeypatch.setenv(SANDBOX_ROOT, str(tmp_path / "grading"))
     assert DeltaLog("path:/x").folder.parent == tmp_path / "grading" / "delta"
 
 

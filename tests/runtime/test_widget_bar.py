@@ -17,6 +17,7 @@ import pytest
 
 from checkers.runtime.widget_bar import BAR_CLASS, control_class
 from checkers.runtime.widgets import LocalWidgets
+from checkers.signals import RUN_CONTEXT
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
@@ -108,7 +109,7 @@ def interactive_kernel(tmp_path: Path) -> Any:
     dest = install_kernel(prefix=str(tmp_path))
     km = KernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(dest.parent)]))
     km.start_kernel(cwd=str(tmp_path), env={k: v for k, v in __import__("os").environ.items()
-                                            if k != "DAY07_CONTEXT"})
+                                            if k != RUN_CONTEXT})
     kc = km.client()
     kc.start_channels()
     try:
