@@ -2,6 +2,9 @@
 
 Each command group lives in its own module with a ``register(subparsers)`` function; this module
 owns what they share: the console, the error boundary and the exit codes.
+
+The top of the house: may import every other package of the kit; nothing imports it (``checkers/cli/mkdocs_hook.py``
+composes the docs site's hook from it and :mod:`checkers.authoring`).
 """
 
 from __future__ import annotations

@@ -6,6 +6,8 @@ The shipped sample is exactly what the generator writes for the ``SAMPLE_*`` arg
 
     day07 data generate --rows 15000 --seed 20191001 --start 2019-10-01 --days 7 \\
         --out checkers/data/sample/events_sample.csv
+
+May import only ``checkers.errors``: the grader, the runtime and the CLI all stand on it.
 """
 
 from __future__ import annotations

@@ -10,6 +10,10 @@ the notebook reads. So a ✅ in the notebook means the grader's check passes on 
 lesson notebooks (see :mod:`day07_checks._grader.authoring.checks_bundle`): the same cells then run on Databricks.
 Importing this module is cheap (the standard library only): in a job run a check cell prints one line and does
 nothing else.
+
+May import the layers below it (``grading``'s checks and expectations, ``runtime``, ``data``, the foundation);
+never ``authoring``, ``workspace`` or ``cli``. What it imports is copied into the bundle, so it must import nothing
+but pandas, numpy, pyarrow and pyspark besides the kit.
 """
 
 from __future__ import annotations

@@ -46,7 +46,7 @@ def precompute(exp: Expectations) -> Expectations:
 
 
 def all_checks() -> list[CheckSpec]:
-    """The checks catalogue (what ``checkers.authoring.docs_build`` renders as the checks page)."""
+    """The checks catalogue (what ``checkers.authoring.checks_page`` renders as the checks page)."""
     return catalogue()
 
 

@@ -2,11 +2,11 @@
 """The bridge between a runner and the notebook kernel it starts.
 
 The runner writes a :class:`RunContext` to a JSON file and passes its path in the signal
-:data:`day07_checks._grader.signals.RUN_CONTEXT`; the kernel extension reads it. The kernel reports back as it goes: each ``dbutils`` call (a widget declared or read, a task
-value set, the exit value) is sent to the executor as a Jupyter message the moment it happens (see
-:mod:`day07_checks._grader.runtime.events`), and the executor builds the :class:`RuntimeRecord` from those messages. Nothing
-the notebook writes later (a file, an object in the kernel) can change what was already reported, and the
-record survives a kernel that dies.
+:data:`day07_checks._grader.signals.RUN_CONTEXT`; the kernel extension reads it. The kernel reports back as it goes: each
+``dbutils`` call (a widget declared or read, a task value set, the exit value) is sent to the executor as a Jupyter
+message the moment it happens (see :mod:`day07_checks._grader.runtime.events`), and the executor builds the
+:class:`RuntimeRecord` from those messages. Nothing the notebook writes later (a file, an object in the kernel) can
+change what was already reported, and the record survives a kernel that dies.
 """
 
 from __future__ import annotations

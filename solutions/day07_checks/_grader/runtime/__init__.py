@@ -5,8 +5,9 @@ names, volumes, Delta).
 
 Nothing here starts Spark on import; :mod:`day07_checks._grader.runtime.kernel` wires it up as the kernel starts.
 
-May import: the foundation modules (``day07_checks._grader.errors``, ``day07_checks._grader.config``, ``day07_checks._grader.files``), ``day07_checks._grader.data``
-and the client helpers of ``day07_checks._grader.spark``. Never ``day07_checks._grader.notebooks`` or anything above it: the executor starts
-the kernels this package runs in, and hands it what it needs from above (running other notebooks) as a
+May import: the foundation modules (``day07_checks._grader.errors``, ``day07_checks._grader.config``, ``day07_checks._grader.signals``,
+``day07_checks._grader.files``), ``day07_checks._grader.data`` and ``day07_checks._grader.spark`` (to connect; a kernel started without an endpoint
+starts the shared server). Never ``day07_checks._grader.notebooks`` or anything above it: the executor starts the kernels this
+package runs in, and hands it what it needs from above (running other notebooks) as a
 :class:`day07_checks._grader.runtime.notebook_host.NotebookHost`.
 """

@@ -47,7 +47,7 @@ def precompute(exp: Expectations) -> Expectations:
 
 
 def all_checks() -> list[CheckSpec]:
-    """The checks catalogue (what ``day07_checks._grader.authoring.docs_build`` renders as the checks page)."""
+    """The checks catalogue (what ``day07_checks._grader.authoring.checks_page`` renders as the checks page)."""
     return catalogue()
 
 
