@@ -149,7 +149,7 @@ def test_a_kernel_asked_to_yield_the_cpu_runs_nicer(notebook: Path, env: dict[st
 @pytest.mark.spark
 def test_a_pooled_kernel_loads_pyspark_ahead_unless_told_its_notebook_needs_no_spark(
         notebook: Path, env: dict[str, str], spark_endpoint: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from checkers.runtime.context import SPARK_PREWARM
+    from checkers.signals import SPARK_PREWARM
     from checkers.spark.client import kernel_env
 
     monkeypatch.setenv("DAY07_KERNEL_POOL", "1")
