@@ -19,15 +19,19 @@ from checkers.errors import ConfigError
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
-def _setting(env: str, default: Any = MISSING, *, factory: Any = MISSING, minimum: float | None = None) -> Any:
-    """A field of :class:`Settings`, read from the environment variable ``env``."""
-    meta = {"env": env, "minimum": minimum}
+def _setting(env: str, default: Any = MISSING, *, factory: Any = MISSING, minimum: float | None = None,
+             relative_ok: bool = False, shown: str | None = None) -> Any:
+    """A field of :class:`Settings`, read from the environment variable ``env``.
+
+    ``relative_ok``: a relative path is taken from the current folder (else it is refused). ``shown``: the default as
+    the docs show it, for one computed by ``factory``."""
+    meta = {"env": env, "minimum": minimum, "relative_ok": relative_ok, "shown": shown}
     if factory is not MISSING:
         return field(default_factory=factory, metadata=meta)
     return field(default=default, metadata=meta)
 
 
-def _parse(name: str, kind: str, raw: str, minimum: float | None) -> Any:
+def _parse(name: str, kind: str, raw: str, *, minimum: float | None, relative_ok: bool) -> Any:
     """One environment value as the field's type, or a :class:`ConfigError` that names the variable."""
     raw = raw.strip()
     base = kind.replace(" | None", "")
@@ -51,8 +55,8 @@ def _parse(name: str, kind: str, raw: str, minimum: float | None) -> Any:
         return value
     if base == "Path":
         path = Path(raw).expanduser()
-        if name == "DAY07_HOME":
-            return path.absolute()  # every process of the kit (kernels run elsewhere) must find the same home
+        if relative_ok:
+            return path.absolute()  # every process of the kit (kernels run elsewhere) must find the same folder
         if not path.is_absolute():
             raise ConfigError(f"Environment variable {name}={raw!r} is not an absolute path.",
                               hint=f"Set {name} to an absolute path (e.g. /mnt/day07), or unset it.")
@@ -68,7 +72,7 @@ def _default_home() -> Path:
 class Settings:
     """Resolved settings; build with :func:`settings` so environment overrides apply."""
 
-    home: Path = _setting("DAY07_HOME", factory=_default_home)
+    home: Path = _setting("DAY07_HOME", factory=_default_home, relative_ok=True, shown="~/.day07")
     """Kit home: Spark server state, warehouse, volumes, runs."""
     spark_remote: str | None = _setting("SPARK_REMOTE", None)
     """A Spark Connect endpoint (``sc://host:port``) to use instead of the kit's own server (``SPARK_REMOTE``)."""
@@ -156,7 +160,8 @@ def settings() -> Settings:
     for spec in fields(Settings):
         raw = os.environ.get(spec.metadata["env"])
         if raw is not None and raw.strip():
-            values[spec.name] = _parse(spec.metadata["env"], str(spec.type), raw, spec.metadata["minimum"])
+            values[spec.name] = _parse(spec.metadata["env"], str(spec.type), raw, minimum=spec.metadata["minimum"],
+                                       relative_ok=spec.metadata["relative_ok"])
     return Settings(**values)
 
 
@@ -169,6 +174,6 @@ def knobs() -> list[tuple[str, str, Any, str]]:
     """Every setting as (environment variable, type, default, field name), for the docs' settings page."""
     out = []
     for spec in fields(Settings):
-        default = spec.default if spec.default is not MISSING else "~/.day07"
+        default = spec.metadata["shown"] if spec.default is MISSING else spec.default
         out.append((spec.metadata["env"], str(spec.type), default, spec.name))
     return out

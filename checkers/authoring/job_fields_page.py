@@ -7,16 +7,14 @@ upgrade or a new check without anyone editing it.
 from __future__ import annotations
 
 import ast
-import functools
 import inspect
 import re
 import typing
 from collections.abc import Iterable, Mapping
 from enum import Enum
-from pathlib import Path
 from typing import Any
 
-from checkers.authoring.markdown_text import table_cell
+from checkers.authoring.markdown_text import attribute_docs, table_cell
 
 #: The SDK dataclasses a Day 07 job uses, documented field by field (the rest is listed by name).
 CORE_JOB_CLASSES = ("JobSettings", "Task", "TaskDependency", "NotebookTask", "ConditionTask", "CronSchedule",
@@ -37,30 +35,6 @@ def _first_sentence_block(doc: str | None, *, sentences: int = 2) -> str:
     return " ".join(parts[:sentences])
 
 
-@functools.cache
-def _module_field_docs(path: str) -> dict[str, dict[str, str]]:
-    """class name → attribute → docstring for every class in a source file (parsed once: the SDK's are big)."""
-    tree = ast.parse(Path(path).read_text(encoding="utf-8"))
-    out: dict[str, dict[str, str]] = {}
-    for node in tree.body:
-        if not isinstance(node, ast.ClassDef):
-            continue
-        docs = out.setdefault(node.name, {})
-        for stmt, after in zip(node.body, node.body[1:], strict=False):
-            if (isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)
-                    and isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant)
-                    and isinstance(after.value.value, str)):
-                docs[stmt.target.id] = after.value.value
-    return out
-
-
-def _field_docs(cls: type) -> dict[str, str]:
-    """Attribute docstrings of an SDK dataclass, read from its source (they are not kept at run time)."""
-    try:
-        path = inspect.getsourcefile(cls)
-    except TypeError:
-        return {}
-    return _module_field_docs(path).get(cls.__name__, {}) if path else {}
 
 
 def _type_text(hint: Any) -> str:
@@ -175,7 +149,7 @@ def job_fields_reference() -> str:
            f"{sum(len(sdk_fields(c)) for c in classes if not is_enum(c))} fields. "
            "The ones a Day 07 job uses come first, field by field; the rest are listed by name at the end.", ""]
     for cls in core:
-        docs = _field_docs(cls)
+        docs = attribute_docs(cls)
         out += [f"## {cls.__name__}", ""]
         intro = _first_sentence_block(cls.__doc__) if cls.__doc__ and not cls.__doc__.startswith(cls.__name__) \
             else ""

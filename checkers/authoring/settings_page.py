@@ -2,23 +2,8 @@
 
 from __future__ import annotations
 
-import ast
-import inspect
-from pathlib import Path
-
 from checkers import config
-
-
-def _field_docs() -> dict[str, str]:
-    """Attribute docstrings of ``Settings``, read from its source (Python does not keep them at run time)."""
-    tree = ast.parse(Path(inspect.getfile(config)).read_text(encoding="utf-8"))
-    cls = next(node for node in tree.body if isinstance(node, ast.ClassDef) and node.name == "Settings")
-    docs: dict[str, str] = {}
-    for stmt, after in zip(cls.body, cls.body[1:], strict=False):
-        if (isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and isinstance(after, ast.Expr)
-                and isinstance(after.value, ast.Constant) and isinstance(after.value.value, str)):
-            docs[stmt.target.id] = inspect.cleandoc(after.value.value)
-    return docs
+from checkers.authoring.markdown_text import attribute_docs, table_cell
 
 
 def _default_text(value: object) -> str:
@@ -33,15 +18,15 @@ def _default_text(value: object) -> str:
 
 def _one_line(text: str, env: str) -> str:
     """The docstring on one table line, without the variable's own name (it is in the first column)."""
-    text = " ".join(text.split())
+    text = table_cell(text)
     text = text.replace(f" (``{env}``)", "").replace(f"(``{env}``; ", "(").replace(f"(``{env}``, ", "(")
     text = text.replace(f"(``{env}``: ", "(").replace(f"``{env}``: ", "").replace(f"; ``{env}``)", ")")
-    return text.replace("``", "`").replace("|", "\\|")
+    return text.replace("``", "`")
 
 
 def settings_reference() -> str:
     """Every setting: its environment variable, type, default and meaning, as a markdown page."""
-    docs = _field_docs()
+    docs = attribute_docs(config.Settings)
     out = ["# Settings", "",
            "<!-- Generated from checkers.config.Settings (checkers/authoring/settings_page.py). -->", "",
            "Every knob of the kit is an environment variable. Set it in your shell before a command, for example "
