@@ -149,3 +149,19 @@ def test_concurrent_starts_never_see_a_half_written_kernelspec(tmp_path: Path) -
     for thread in threads:
         thread.join()
     assert errors == []
+
+
+def test_a_kernel_does_not_pass_its_own_run_context_or_pooled_flag_to_the_kernels_it_starts(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A notebook run from inside a pooled, bound kernel gets a context of its own and is not taken for a pooled one."""
+    from checkers.notebooks import execute
+    from checkers.signals import POOLED_KERNEL, RUN_CONTEXT, SANDBOX_ROOT
+
+    monkeypatch.setenv(POOLED_KERNEL, "1")
+    monkeypatch.setenv(RUN_CONTEXT, "/parent/context.json")
+    monkeypatch.setenv(SANDBOX_ROOT, str(tmp_path))  # a sandboxed parent's children stay sandboxed
+    env, writable = execute._kernel_environment({"EXTRA": "x"})
+    assert POOLED_KERNEL not in env and RUN_CONTEXT not in env
+    assert env["EXTRA"] == "x" and writable == [tmp_path]
+    env, _ = execute._kernel_environment({POOLED_KERNEL: "1"})  # the pool sets it on purpose for its own kernels
+    assert env[POOLED_KERNEL] == "1"
