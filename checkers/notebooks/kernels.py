@@ -82,6 +82,8 @@ class KernelService:
         self._starting: dict[Key, int] = {}
         self._budget: dict[Key, int] = {}
         self._ahead: dict[Key, int] = {}
+        self._demanded: dict[Key, float] = {}
+        """When each key last asked for a kernel: the pool keeps the kernels of the keys in use."""
         self._changed: asyncio.Condition | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._gates: dict[tuple[str, ...], asyncio.Semaphore] = {}
@@ -131,6 +133,7 @@ class KernelService:
     async def acquire(self, *, env: dict[str, str], writable: Sequence[Path] = ()) -> Kernel:
         """A started kernel for ``env``: a pooled one (waiting for one being started), else a new one."""
         key = kernel_key(env, writable)
+        self._demanded[key] = time.monotonic()
         if key in self._budget:
             self._budget[key] = max(0, self._budget[key] - 1)
         changed = self._condition()
@@ -163,6 +166,7 @@ class KernelService:
         key = kernel_key(env, writable)
 
         def start() -> None:
+            self._demanded[key] = time.monotonic()
             self._budget[key] = kernels
             if ahead is not None:
                 self._ahead[key] = ahead
@@ -177,7 +181,12 @@ class KernelService:
         side only delay the one a task is waiting for).
         """
         key = kernel_key(env, writable)
-        self.loop().call_soon_threadsafe(lambda: self._top_up(env=env, writable=writable, key=key))
+
+        def start() -> None:
+            self._demanded[key] = time.monotonic()
+            self._top_up(env=env, writable=writable, key=key)
+
+        self.loop().call_soon_threadsafe(start)
 
     def discard(self, *, writable: Sequence[Path]) -> None:
         """Stop the idle kernels started for a sandbox that is no longer needed (a finished grading)."""
@@ -239,9 +248,8 @@ class KernelService:
                 self._condition().notify_all()
 
     def _evict(self) -> None:
-        """Keep at most two pools' worth of idle kernels: the oldest go first (a finished grading's)."""
-        idle = sorted((k for kernels in self._idle.values() for k in kernels), key=lambda k: k.started)
-        for kernel in idle[:max(0, len(idle) - 2 * max(1, self.pool_size()))]:
+        """Keep at most two pools' worth of idle kernels (see :func:`surplus`)."""
+        for kernel in surplus(self._idle, self._demanded, keep=2 * max(1, self.pool_size())):
             self._idle[kernel.key].remove(kernel)
             self.retire(kernel)
 
@@ -325,6 +333,17 @@ class KernelService:
         with contextlib.suppress(Exception):
             asyncio.run_coroutine_threadsafe(stop_all(), loop).result(timeout=20)
         loop.call_soon_threadsafe(loop.stop)
+
+
+def surplus(idle: dict[Key, list[Kernel]], demanded: dict[Key, float], *, keep: int) -> list[Kernel]:
+    """The idle kernels beyond ``keep``: those of the key asked for longest ago go first (a finished grading's).
+
+    Ranked by the key's last demand, not by the kernel's start: a kernel that a finished run's top-up started
+    late must not push out the kernel a run in progress is about to take.
+    """
+    ranked = sorted((k for kernels in idle.values() for k in kernels),
+                    key=lambda k: (demanded.get(k.key, float("-inf")), k.started))
+    return ranked[:max(0, len(ranked) - keep)]
 
 
 async def _until_ready(kernel: Kernel, *, timeout: float) -> None:
