@@ -177,6 +177,7 @@ async def _confined_kernel_session(*, spec_root: Path, sockets: Path, grading: P
     km = ConfinedKernelManager(kernel_name="plain", kernel_spec_manager=ksm, transport="ipc",
                                ip=str(sockets / "k"), writable=[sockets, grading])
     seen: dict[str, Any] = {}
+    inside: list[psutil.Process] = []
     await km.start_kernel(cwd=str(grading))
     kc = km.client()
     kc.start_channels()
@@ -195,7 +196,8 @@ async def _confined_kernel_session(*, spec_root: Path, sockets: Path, grading: P
                 f"print('cwd:', os.getcwd())")
         seen["write"] = await _execute(kc, code)
         sandbox = psutil.Process(process.pid)
-        seen["inside"] = [p.pid for p in sandbox.children(recursive=True)]
+        inside = sandbox.children(recursive=True)
+        seen["inside"] = [p.pid for p in inside]
 
         # stop_on_error=False: the error must not make ipykernel drop the next request (nbclient does the same)
         kc.execute("import time\nprint('sleeping', flush=True)\ntime.sleep(60)", stop_on_error=False)
@@ -207,8 +209,10 @@ async def _confined_kernel_session(*, spec_root: Path, sockets: Path, grading: P
     finally:
         kc.stop_channels()
         await km.shutdown_kernel(now=False)
-    seen["left"] = [pid for pid in seen.get("inside", []) if psutil.pid_exists(pid)
-                    and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE]
+    # The sandbox's pid namespace ends with bwrap; its processes may take a moment to go. psutil.Process objects
+    # know their start time, so a pid the system has given to another process since does not count.
+    _, alive = psutil.wait_procs(inside, timeout=10)
+    seen["left"] = [p.pid for p in alive if p.status() != psutil.STATUS_ZOMBIE]
     return seen
 
 

@@ -114,7 +114,10 @@ class LazySpark:
     def _real(self) -> Any:
         with self._lock:
             if self._session is None:
-                self._session = self._future.result() if self._future is not None else _connect_spark()
+                session = self._future.result() if self._future is not None else None
+                if session is not None and not _still_served(session):
+                    session = None
+                self._session = session if session is not None else _connect_spark()
                 if self._on_ready is not None:
                     self._on_ready(self._session)
                 if self._namespace.get("spark") is self:
@@ -128,6 +131,24 @@ class LazySpark:
 
     def __repr__(self) -> str:
         return "<SparkSession: local Spark Connect, connects on first use>"
+
+
+def _still_served(session: Any) -> bool:
+    """Whether a session connected ahead (a pooled kernel's) still has its server; one round trip.
+
+    A server restarted on the same port refuses the old session (``SESSION_CHANGED``) and the client closes it:
+    the notebook would fail with ``NO_ACTIVE_SESSION``. Such a session is stopped and forgotten, and the caller
+    connects afresh.
+    """
+    try:
+        session.version  # noqa: B018 - an RPC: the server answers for this session, or it does not
+        return True
+    except Exception:  # noqa: BLE001 - any failure: connect again, whose error (if any) is the one to show
+        with contextlib.suppress(Exception):
+            session.stop()
+        if session in _SESSIONS:
+            _SESSIONS.remove(session)
+        return False
 
 
 def _prewarm() -> Future:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import re
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -187,20 +188,35 @@ def test_another_catalog_fails_the_cell_with_a_clear_error(files: Path, spark_en
 @pytest.mark.spark
 @pytest.mark.kernel
 def test_tables_survive_a_spark_server_restart(files: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Its own kit home and server, so the shared test server keeps running."""
-    from checkers.spark.server import ensure_server, stop_server
+    """Its own kit home and server, so the shared test server keeps running.
+
+    A kernel the pool connected to the first server waits across the restart (same port, same token): the
+    notebook it gets must reach the new server, not fail on the old session.
+    """
+    from checkers.notebooks.execute import pooled_kernels, prepare_kernels
+    from checkers.spark.client import kernel_env
+    from checkers.spark.server import ensure_server, start_server, stop_server
 
     monkeypatch.setenv("DAY07_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("DAY07_KERNEL_POOL", "1")
     monkeypatch.delenv("SPARK_REMOTE", raising=False)
     try:
         first = ensure_server()
         written = _run(files / "databricks" / "persist_write.py", first, tmp_path / "write.ipynb")
         assert written.ok, (written.message, written.failure and written.failure.traceback[-5:])
+        prepare_kernels(env=kernel_env(first), kernels=1)
+        deadline = time.monotonic() + 90
+        while not [k for k in pooled_kernels(env=kernel_env(first)) if k.ready] and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert pooled_kernels(env=kernel_env(first)), "the pool started no kernel for the first server"
+        time.sleep(1.0)  # the pooled kernel connects in the background once ready
         assert stop_server()
+        start_server(port=first.port)
         second = ensure_server()
-        assert second.pid != first.pid
+        assert second.pid != first.pid and second.url == first.url
         read = _run(files / "databricks" / "persist_read.ipynb", second, tmp_path / "read.ipynb")
         assert read.ok, (read.message, read.failure and read.failure.traceback[-5:])
+        assert read.kernel_ahead  # the kernel that waited across the restart
         assert read.exit_value == "7,11"
     finally:
         stop_server()
