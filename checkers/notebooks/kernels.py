@@ -198,6 +198,8 @@ class KernelService:
             for key in [k for k in self._budget if k[1] == wanted]:
                 self._budget[key] = 0
                 self._ahead.pop(key, None)
+            for key in [k for k in self._demanded if k[1] == wanted]:
+                del self._demanded[key]
             for key in [k for k in self._idle if k[1] == wanted]:
                 for kernel in self._idle.pop(key):
                     self.retire(kernel)
