@@ -30,9 +30,15 @@ def _fork_servers() -> dict[tuple[str, ...], Any]:
 
 
 def _serve_processes() -> list[psutil.Process]:
-    me = psutil.Process()
-    return [p for p in me.children(recursive=True)
-            if p.name() != "bwrap" and "checkers.notebooks.forkserver" in p.cmdline() and "serve" in p.cmdline()]
+    return [p for p in psutil.Process().children(recursive=True) if _is_fork_server(p)]
+
+
+def _is_fork_server(process: psutil.Process) -> bool:
+    try:
+        argv = process.cmdline()
+        return process.name() != "bwrap" and "checkers.notebooks.forkserver" in argv and "serve" in argv
+    except psutil.Error:  # gone, or a zombie: another test's kernel on its way out
+        return False
 
 
 def test_notebooks_run_in_kernels_forked_from_one_server(files: Path, env: dict[str, str]) -> None:
