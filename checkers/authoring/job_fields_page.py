@@ -35,8 +35,6 @@ def _first_sentence_block(doc: str | None, *, sentences: int = 2) -> str:
     return " ".join(parts[:sentences])
 
 
-
-
 def _type_text(hint: Any) -> str:
     from checkers.jobs.sdk_fields import is_enum, is_sdk_dataclass, unwrap_optional
 

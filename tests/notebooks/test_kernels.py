@@ -17,7 +17,7 @@ from checkers.notebooks.execute import (
 )
 from checkers.notebooks.kernels import kernel_service
 from checkers.signals import KERNEL_NICE, SANDBOX_ROOT
-from tests.helpers.kernels import own_pool, run
+from tests.helpers.kernels import own_pool, run, wait_for_pool
 
 pytestmark = pytest.mark.kernel
 
@@ -43,7 +43,7 @@ def test_each_notebook_gets_a_fresh_kernel_that_the_pool_started_ahead(notebook:
     assert one["cwd"] == two["cwd"] == str(notebook.parent)  # a pooled kernel moves to the notebook's folder
     assert not psutil.pid_exists(one["pid"]) or psutil.Process(one["pid"]).status() == psutil.STATUS_ZOMBIE \
         or _gone_soon(one["pid"])
-    assert len(_wait_for_pool(env, 1)) == 1  # topped up again after the second run took its kernel
+    assert len(wait_for_pool(env, 1)) == 1  # topped up again after the second run took its kernel
 
 
 def _gone_soon(pid: int) -> bool:
@@ -77,7 +77,7 @@ def test_a_pooled_kernel_that_died_is_replaced(notebook: Path, env: dict[str, st
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DAY07_KERNEL_POOL", "1")
     run(notebook, env)
-    (waiting,) = _wait_for_pool(env, 1)
+    (waiting,) = wait_for_pool(env, 1)
     waiting.km.provisioner.process.kill()
     waiting.km.provisioner.process.wait()
     result, _ = run(notebook, env)
@@ -88,7 +88,7 @@ def test_closing_the_service_stops_every_kernel_it_started(notebook: Path, env: 
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DAY07_KERNEL_POOL", "1")
     run(notebook, env)
-    pids = [k.km.provisioner.pid for k in _wait_for_pool(env, 1)]
+    pids = [k.km.provisioner.pid for k in wait_for_pool(env, 1)]
     assert pids and all(psutil.pid_exists(p) for p in pids)
     kernel_service().close()
     assert all(_gone_soon(p) for p in pids)
@@ -113,23 +113,11 @@ def test_the_pool_starts_a_gradings_kernels_one_after_another(env: dict[str, str
     sandboxed = {**env, SANDBOX_ROOT: str(tmp_path)}
     prepare_kernels(env=sandboxed, kernels=3)
     try:
-        kernels = _wait_for_pool(sandboxed, 3)
+        kernels = wait_for_pool(sandboxed, 3)
         first, second, third = sorted(kernels, key=lambda k: k.started)
         assert second.started >= first.ready and third.started >= second.ready
     finally:
         release_kernels(env=sandboxed)
-
-
-def _wait_for_pool(env: dict[str, str], count: int, timeout: float = 90) -> list[Any]:
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        kernels = pooled_kernels(env=env)
-        if len(kernels) == count and all(k.ready is not None for k in kernels):
-            return kernels
-        time.sleep(0.2)
-    raise AssertionError(f"the pool did not start {count} kernels in {timeout:.0f} s: {pooled_kernels(env=env)}")
 
 
 def test_a_kernel_asked_to_yield_the_cpu_runs_nicer(notebook: Path, env: dict[str, str],
@@ -157,7 +145,7 @@ def test_a_pooled_kernel_loads_pyspark_ahead_unless_told_its_notebook_needs_no_s
     without = {**with_spark, SPARK_PREWARM: "0"}
     for kernel_env_ in (with_spark, without):
         prepare_kernels(env=kernel_env_, kernels=1)
-        _wait_for_pool(kernel_env_, 1)
+        wait_for_pool(kernel_env_, 1)
     warm, ready = run(notebook, with_spark)
     light, bare = run(notebook, without)
     assert warm.kernel_ahead and light.kernel_ahead

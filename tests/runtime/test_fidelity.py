@@ -20,6 +20,7 @@ from checkers.runtime.catalog_names import (
     rewrite_statement,
 )
 from checkers.runtime.streaming import AUTO_LOADER_NOTICE
+from tests.helpers.kernels import wait_for_pool
 
 
 @pytest.fixture()
@@ -193,7 +194,7 @@ def test_tables_survive_a_spark_server_restart(files: Path, tmp_path: Path, monk
     A kernel the pool connected to the first server waits across the restart (same port, same token): the
     notebook it gets must reach the new server, not fail on the old session.
     """
-    from checkers.notebooks.execute import pooled_kernels, prepare_kernels
+    from checkers.notebooks.execute import prepare_kernels
     from checkers.spark.client import kernel_env
     from checkers.spark.server import ensure_server, start_server, stop_server
 
@@ -205,10 +206,7 @@ def test_tables_survive_a_spark_server_restart(files: Path, tmp_path: Path, monk
         written = _run(files / "databricks" / "persist_write.py", first, tmp_path / "write.ipynb")
         assert written.ok, (written.message, written.failure and written.failure.traceback[-5:])
         prepare_kernels(env=kernel_env(first), kernels=1)
-        deadline = time.monotonic() + 90
-        while not [k for k in pooled_kernels(env=kernel_env(first)) if k.ready] and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert pooled_kernels(env=kernel_env(first)), "the pool started no kernel for the first server"
+        wait_for_pool(kernel_env(first), 1)
         time.sleep(1.0)  # the pooled kernel connects in the background once ready
         assert stop_server()
         start_server(port=first.port)
