@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from checkers.runtime.catalog_names import DELTA_NOTICE, storage_path
+from checkers.runtime.sql_inline import inline_sql
 
 _PATH_OPTIONS = ("path", "checkpointLocation")
 
@@ -71,3 +72,10 @@ def original_sql(session: Any) -> Callable[..., Any]:
 
     original = STATE.originals.get((SparkSession, "sql"), SparkSession.sql)
     return functools.partial(original, session)
+
+
+def inlined(session: Any, sql: Any, args: Any) -> Any:
+    """``sql`` with ``IDENTIFIER(...)`` and ``read_files(...)`` written out (:mod:`.sql_inline`), before anything
+    else reads the statement."""
+    return inline_sql(sql, args, translate=translated_path,
+                      columns_of=lambda query: original_sql(session)(query).columns)

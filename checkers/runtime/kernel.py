@@ -211,6 +211,13 @@ def _prepare_delta_module() -> None:
     install_delta_module()
 
 
+def _prepare_legacy_names() -> None:
+    """``from pyspark.sql.functions import *`` gives ``countDistinct`` again, as on Spark 3 runtimes."""
+    from checkers.runtime import legacy_names
+
+    legacy_names.install()
+
+
 def load(ip: Any, *, notebooks: NotebookHost | None) -> None:
     """Set the kernel up as it starts. A pooled kernel only prepares, and gets its task (and ``notebooks``) from
     :func:`bind`; any other gets ``notebooks`` now: what ``%run`` and ``dbutils.notebook.run`` run notebooks with."""
@@ -221,6 +228,7 @@ def load(ip: Any, *, notebooks: NotebookHost | None) -> None:
     context = load_context()
     _prepare_volumes(ip.user_ns)
     _prepare_delta_module()
+    _prepare_legacy_names()
     future = _prewarm() if os.environ.get("SPARK_REMOTE") and context.report_events else None
     _setup(ip, context, future, notebooks)
 
@@ -242,6 +250,7 @@ def _preload(ip: Any) -> None:
 
     _prepare_volumes(ip.user_ns)
     _prepare_delta_module()
+    _prepare_legacy_names()
     _POOLED["ip"] = ip
     wanted = os.environ.get("SPARK_REMOTE") and os.environ.get(SPARK_PREWARM) != "0"
     _POOLED["future"] = _prewarm() if wanted else None
@@ -313,7 +322,9 @@ def _setup(ip: Any, context: RunContext, future: Future | None, notebooks: Noteb
                       widget_bar=interactive)
     _NOTICES[:] = [dbutils.notice]
     namespace = ip.user_ns
+    # getArgument: the legacy notebook global that older notebooks still call (getArgument("schema")).
     ip.push({"dbutils": dbutils, "display": display, "displayHTML": displayHTML,
+             "getArgument": dbutils.widgets.getArgument,
              "spark": LazySpark(namespace, future, on_ready=_progress_installer(ip, context))})
     ip.set_custom_exc((NotebookExit,), _on_exit)
     _install_dbruntime(namespace)

@@ -24,6 +24,7 @@ from checkers.runtime.client_patches import (
     STATE,
     delta_notice,
     fix_path_options,
+    inlined,
     is_delta,
     original_sql,
     patch,
@@ -153,6 +154,7 @@ def _wrap_sql(original: Any) -> Any:
     def sql(self: Any, sqlQuery: str, args: Any = None, **kwargs: Any) -> Any:  # noqa: N803 - PySpark's name
         if not isinstance(sqlQuery, str):
             return original(self, sqlQuery, args, **kwargs)
+        sqlQuery = inlined(self, sqlQuery, args)
         if kwargs and not _has_frames(kwargs):
             from pyspark.sql.connect.sql_formatter import SQLStringFormatter
 

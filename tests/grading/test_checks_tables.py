@@ -133,6 +133,19 @@ def test_bronze_without_source_file(spark: Any, layers: Layers, exp: Expectation
                         "no column source_file")
 
 
+def test_bronze_may_keep_the_rescued_data_column_of_read_files_but_no_other_extra(spark: Any, layers: Layers,
+                                                                                  exp: Expectations, raw: Path) -> None:
+    from pyspark.sql import functions as F
+
+    rescued = bronze_df(spark, raw).withColumn("_rescued_data", F.lit(None).cast("string"))
+    results = _bronze_results(layers, exp, raw, layers.bronze(rescued))
+    assert all(r.status == "passed" for r in results.values()), [r.message for r in results.values()
+                                                                 if r.status != "passed"]
+    extra = rescued.withColumn("note", F.lit("x"))
+    assert_only_failure(_bronze_results(layers, exp, raw, layers.bronze(extra)), "bronze.columns",
+                        "extra column note")
+
+
 def test_bronze_reading_another_file_fails_parameters_used(spark: Any, layers: Layers, exp: Expectations,
                                                           raw: Path) -> None:
     df = bronze_df(spark, sample_path())

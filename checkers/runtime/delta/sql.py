@@ -12,6 +12,7 @@ import functools
 import hashlib
 from typing import Any
 
+from checkers.runtime import client_patches
 from checkers.runtime.delta import ddl, errors, history, state, storage
 from checkers.runtime.delta.merge import Clause, run_merge
 from checkers.runtime.delta.statement import Statement, assignments, inline_parameters, split, syntax_error
@@ -26,7 +27,8 @@ def wrap_sql(original: Any) -> Any:
     def sql(self: Any, sqlQuery: str, args: Any = None, **kwargs: Any) -> Any:  # noqa: N803 - PySpark's name
         if state.is_internal() or not isinstance(sqlQuery, str) or kwargs:
             return original(self, sqlQuery, args, **kwargs)
-        return run_statement(self, sqlQuery, args, functools.partial(original, self))
+        text = client_patches.inlined(self, sqlQuery, args)
+        return run_statement(self, text, args, functools.partial(original, self))
 
     return sql
 

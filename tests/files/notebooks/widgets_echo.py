@@ -13,7 +13,7 @@ dbutils.widgets.dropdown("layer", "bronze", ["bronze", "silver", "gold"])
 
 # DBTITLE 1,Read the widgets
 layer = dbutils.widgets.get("layer")
-source_path = dbutils.widgets.get("source_path")
+source_path = getArgument("source_path")  # the legacy notebook global, still in older notebooks
 extra = dbutils.widgets.getAll()
 
 # COMMAND ----------

@@ -15,6 +15,9 @@ from day07_checks._grader.grading.checks.registry import Outcome, check, failed,
 from day07_checks._grader.grading.expect import Expectations, parse_event_time
 
 BRONZE_COLUMNS = (*RAW_COLUMNS, "ingestion_ts", "source_file")
+READER_COLUMNS = ("_rescued_data",)
+"""Columns Databricks' own file readers add to a raw read (``read_files`` and Auto Loader's rescued-data column): a
+bronze table may carry them, since the learner did not choose them."""
 TIMESTAMP_TYPES = ("timestamp", "timestamp_ntz")
 _ID_COLUMNS = ("product_id", "category_id", "user_id")
 
@@ -31,7 +34,7 @@ def table(ev: Evidence) -> Outcome:
             "(_metadata.file_path).", docs="bronze.md", requires=("bronze.table",))
 def columns(ev: Evidence) -> Outcome:
     snap = ev.table("bronze_events")
-    problem = columns_problem(snap, BRONZE_COLUMNS, what="bronze")
+    problem = columns_problem(snap, BRONZE_COLUMNS, what="bronze", allowed=READER_COLUMNS)
     if problem:
         return failed(problem)
     return passed("the 9 raw columns plus ingestion_ts and source_file")

@@ -62,12 +62,14 @@ def plain(value: Any) -> Any:
     return value
 
 
-def columns_problem(snap: TableSnapshot, expected: Iterable[str], *, what: str) -> str | None:
-    """Missing / extra columns in words, or None when the columns are exactly ``expected``."""
+def columns_problem(snap: TableSnapshot, expected: Iterable[str], *, what: str,
+                    allowed: Iterable[str] = ()) -> str | None:
+    """Missing / extra columns in words, or None when the columns are exactly ``expected`` (plus any of
+    ``allowed``)."""
     expected = list(expected)
     have = snap.columns
     missing = [c for c in expected if c not in have]
-    extra = [c for c in have if c not in expected]
+    extra = [c for c in have if c not in expected and c not in allowed]
     parts = []
     if missing:
         parts.append(f"it has no column {', '.join(missing)}")
