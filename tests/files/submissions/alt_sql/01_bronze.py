@@ -1,6 +1,6 @@
 # Databricks notebook source
 # MAGIC %md
-# MAGIC # 01 Bronze, in Spark SQL (inferred column types are fine in bronze)
+# MAGIC # 01 Bronze, in Spark SQL: read_files lands the file (inferred column types and its _rescued_data are fine in bronze)
 
 # COMMAND ----------
 
@@ -10,21 +10,11 @@ schema = dbutils.widgets.get("schema")
 
 # COMMAND ----------
 
-(spark.read.option("header", "true").option("inferSchema", "true")
- .csv(dbutils.widgets.get("source_path"))
- .selectExpr("*", "_metadata.file_path AS source_file")
- .createOrReplaceTempView("raw_events"))
-
-# COMMAND ----------
-
-spark.sql(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-spark.sql(f"DROP TABLE IF EXISTS {schema}.bronze_events")
-spark.sql(f"""
-CREATE TABLE {schema}.bronze_events AS
-SELECT event_time, event_type, product_id, category_id, category_code, brand, price, user_id, user_session,
-       current_timestamp() AS ingestion_ts, source_file
-FROM raw_events
-""")
+# MAGIC %sql
+# MAGIC CREATE SCHEMA IF NOT EXISTS IDENTIFIER(:schema);
+# MAGIC CREATE OR REPLACE TABLE IDENTIFIER(:schema || '.bronze_events') AS
+# MAGIC SELECT *, current_timestamp() AS ingestion_ts, _metadata.file_path AS source_file
+# MAGIC FROM read_files(:source_path, format => 'csv', header => true)
 
 # COMMAND ----------
 
