@@ -212,7 +212,7 @@ def _read_files(inner: list[Token], named: Mapping[str, Any], *, translate: Call
             shown = join_tokens(piece).strip()
             raise ReadFilesError(f"read_files: '{shown}' is not a constant the local runtime can evaluate.",
                                  hint="Write the path and every option as a literal or a :parameter (|| joins "
-                                      "them); see docs/emulation.md#read_files.") from None
+                                      "them); see docs/emulation.md#reading-files-in-sql.") from None
         if key.lower() == "path":
             path = value
         else:
