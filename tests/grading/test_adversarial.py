@@ -21,9 +21,10 @@ pytestmark = [pytest.mark.spark, pytest.mark.kernel]
 
 CELL_TIMEOUT = 30.0
 """Short, so the infinite loop costs little; the solutions' slowest cell needs far less on 2 cores."""
-VARIANTS = ("infinite_loop", "os_exit_and_forge_record", "memory_hog", "flood_and_drop_schema", "bad_json",
-            "missing_notebook_and_forge_event", "job_cycle", "fake_report", "copier", "escapes")
-"""Two hostile acts in different notebooks share a submission where neither hides the other (one grading each)."""
+VARIANTS = ("infinite_loop", "os_exit", "memory_hog", "flood_and_drop_schema", "bad_json",
+            "missing_notebook_and_forge_event", "job_cycle", "fake_report", "forge_record", "copier", "escapes")
+"""Two hostile acts share a submission where neither can touch what the other's test reads (one grading for both).
+``forge_record`` stays alone: it overwrites every JSON file it reaches, the job's task contexts too."""
 HOST_TMP_FILE = Path("/tmp/day07_udf_escape.txt")
 """Where the hostile UDF tries to write on the host (a grading server's /tmp is its own)."""
 KERNEL_MEMORY_MB = 700
@@ -84,7 +85,7 @@ def test_an_infinite_loop_is_a_timed_out_task(cohort: CohortResult) -> None:
 
 
 def test_os_exit_is_a_dead_kernel(cohort: CohortResult) -> None:
-    _, data = graded_failed(cohort, "os_exit_and_forge_record")
+    _, data = graded_failed(cohort, "os_exit")
     gold = next(t for t in data["run"]["tasks"] if t["task_key"] == "gold")
     assert gold["result_state"] == "FAILED" and "kernel died" in gold["message"], gold
     assert check(data, "silver.table")["status"] == "passed"
@@ -169,7 +170,7 @@ def printed(data: dict[str, Any], task_dir: str, folder: Path | None = None) -> 
 
 def test_rewriting_the_widget_record_lowers_the_score(cohort: CohortResult) -> None:
     """The record file rewritten and the record object mutated: the executor kept what was reported as it happened."""
-    _, data = graded_failed(cohort, "os_exit_and_forge_record")
+    _, data = graded_failed(cohort, "forge_record")
     declared = check(data, "widgets.declared")
     assert declared["status"] == "failed" and "layer is a text widget, not a dropdown" in declared["message"]
     assert declared["score"] == 0 < declared["max_score"]  # the forgery costs the declaration its points

@@ -89,9 +89,27 @@ def _assert_gradebook_matches(out: Path, entries: list[Any]) -> None:
         assert f",{e.status}," in csv_rows[e.id]
 
 
-def test_a_server_killed_mid_grading_is_restarted_and_that_submission_graded_again(own_server: Endpoint,
-                                                                                  tmp_path: Path) -> None:
-    cohort = _cohort(tmp_path / "cohort", "a_hit", "b_after")
+def test_a_killed_server_is_restarted_and_its_grading_repeated_and_one_dying_every_time_is_an_infrastructure_error(
+        own_server: Endpoint, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One cohort, one worker, graded in id order:
+
+    * ``a_doomed``: the grader kills the server from inside each of its gradings (deterministic);
+    * ``a_hit``: a thread SIGKILLs the server once a task of its job runs (a real crash mid-grading);
+    * ``b_after``: graded as usual on the restarted server.
+    """
+    import checkers.grading.grade as grade_module
+
+    real = grade_module.grade_submission
+    doomed_kills: list[int] = []
+
+    def server_dies_for_a_doomed(*, name: str, **kwargs: Any) -> Any:
+        if name == "a_doomed":
+            doomed_kills.append(_kill_server(kwargs["options"].server))
+            raise ConnectionError("the Spark Connect server went away")  # what its session would report
+        return real(name=name, **kwargs)
+
+    monkeypatch.setattr(grade_module, "grade_submission", server_dies_for_a_doomed)
+    cohort = _cohort(tmp_path / "cohort", "a_doomed", "a_hit", "b_after")
     out = tmp_path / "out"
     first_attempt = out / "submissions" / "a_hit" / "attempt-1"
     killed: list[int] = []
@@ -113,6 +131,14 @@ def test_a_server_killed_mid_grading_is_restarted_and_that_submission_graded_aga
         killer.join(60)
     assert len(killed) == 1, "the job of a_hit never started a task, so the server was never killed"
 
+    # Killed at every attempt: graded twice, each time on a restarted server, then an infrastructure error.
+    doomed = result.entry("a_doomed")
+    assert len(doomed_kills) == 2 and doomed_kills[0] != doomed_kills[1]
+    assert doomed.status == "infrastructure_error" and doomed.attempts == 2
+    assert doomed.score is None and doomed.report is None
+    assert "Spark server died while grading it" in doomed.message and "died again" in doomed.message
+    assert "went away" in doomed.message
+    # Killed once mid-grading: graded again on the restarted server, with full marks; the next one once.
     hit, after = result.entry("a_hit"), result.entry("b_after")
     assert hit.status == "passed" and hit.attempts == 2, hit.message
     assert hit.max_score and hit.score == hit.max_score and hit.failed_checks == []
@@ -123,41 +149,10 @@ def test_a_server_killed_mid_grading_is_restarted_and_that_submission_graded_aga
     assert hit.report is not None
     assert "graded a second time: the Spark server died while grading it" in (out / hit.report).read_text()
     _assert_gradebook_matches(out, result.entries)
-    assert result.summary["statuses"] == {"passed": 2}  # the second grading ran on a restarted server
-    assert not list(Path(os.environ["DAY07_HOME"]).glob("graders/*/w1"))  # stopped and removed at the end
-
-
-def test_a_server_dying_at_every_attempt_is_an_infrastructure_error_and_the_cohort_goes_on(
-        own_server: Endpoint, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The grader kills the server from inside each grading of ``a_doomed`` (deterministic); the rest is real."""
-    import checkers.grading.grade as grade_module
-
-    real = grade_module.grade_submission
-    killed: list[int] = []
-
-    def server_dies_for_a_doomed(*, name: str, **kwargs: Any) -> Any:
-        if name == "a_doomed":
-            killed.append(_kill_server(kwargs["options"].server))
-            raise ConnectionError("the Spark Connect server went away")  # what its session would report
-        return real(name=name, **kwargs)
-
-    monkeypatch.setattr(grade_module, "grade_submission", server_dies_for_a_doomed)
-    cohort = _cohort(tmp_path / "cohort", "a_doomed", "b_next")
-    out = tmp_path / "out"
-    result = grade_cohort(cohort_dir=cohort, out_dir=out, workers=1, rows=ROWS)
-
-    doomed, following = result.entry("a_doomed"), result.entry("b_next")
-    assert len(killed) == 2 and killed[0] != killed[1]  # graded twice, each time on a restarted server
-    assert doomed.status == "infrastructure_error" and doomed.attempts == 2
-    assert doomed.score is None and doomed.report is None
-    assert "Spark server died while grading it" in doomed.message and "died again" in doomed.message
-    assert "went away" in doomed.message
-    assert following.status == "passed" and following.attempts == 1, following.message
-    assert following.max_score and following.score == following.max_score
-    _assert_gradebook_matches(out, result.entries)
-    assert result.summary["statuses"] == {"infrastructure_error": 1, "passed": 1}
+    assert result.summary["statuses"] == {"infrastructure_error": 1, "passed": 2}
     assert [e["id"] for e in result.summary["not_graded"]] == ["a_doomed"]
     assert "infrastructure_error" in (out / "summary.md").read_text()
+    assert not list(Path(os.environ["DAY07_HOME"]).glob("graders/*/w1"))  # stopped and removed at the end
 
 
 def test_sessions_to_a_dead_server_fail_with_a_clear_error_instead_of_retrying_for_minutes(

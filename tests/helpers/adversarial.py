@@ -94,12 +94,6 @@ def forge_event(folder: Path) -> None:
     replace_notebook(folder, "00_widgets", hostile_cells.FORGE_EVENT)
 
 
-def os_exit_and_forge_record(folder: Path) -> None:
-    """A kernel that dies in gold, and a forged widget record in 00_widgets: apart, so one grading covers both."""
-    os_exit(folder)
-    forge_record(folder)
-
-
 def missing_notebook_and_forge_event(folder: Path) -> None:
     """No 02_silver, and a forged widget event in 00_widgets: apart, so one grading covers both."""
     missing_notebook(folder)
@@ -138,8 +132,8 @@ VARIANTS: dict[str, Callable[[Path], None]] = {
     "infinite_loop": infinite_loop, "os_exit": os_exit, "flood": flood, "memory_hog": memory_hog, "bad_json": bad_json,
     "missing_notebook": missing_notebook, "job_cycle": job_cycle, "fake_report": fake_report,
     "drop_schema": drop_schema, "flood_and_drop_schema": flood_and_drop_schema, "forge_record": forge_record,
-    "forge_event": forge_event, "os_exit_and_forge_record": os_exit_and_forge_record,
-    "missing_notebook_and_forge_event": missing_notebook_and_forge_event, "copier": copier, "write_data": write_data,
+    "forge_event": forge_event, "missing_notebook_and_forge_event": missing_notebook_and_forge_event,
+    "copier": copier, "write_data": write_data,
     "udf_escape": udf_escape,
     "read_outside": read_outside, "drop_neighbours": drop_neighbours, "escapes": escapes,
 }
