@@ -133,7 +133,7 @@ def storage_path(path: str) -> str | None:
     return None
 
 
-def _quote_string(text: str) -> str:
+def quote_string(text: str) -> str:
     return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
@@ -175,7 +175,7 @@ def rewrite_tokens(tokens: list[Token], *, translate_paths: bool, where: str = "
         elif token.kind == "string" and translate_paths and "\\" not in token.value:
             local = storage_path(token.value)
             if local is not None:
-                out[index] = Token("string", _quote_string(local))
+                out[index] = Token("string", quote_string(local))
     return out, delta
 
 

@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from checkers.errors import CheckersError
+from checkers.runtime.catalog_names import quote_ident, quote_string
 from checkers.runtime.sql_tokens import Token, join_tokens, tokenize
 
 RESCUED_COLUMN = "_rescued_data"
@@ -167,15 +168,7 @@ def _identifier(inner: list[Token], named: Mapping[str, Any]) -> str | None:
         return None
     if "`" in value:  # already quoted the SQL way
         return value
-    return ".".join(p if _SIMPLE_NAME.fullmatch(p) else quote(p) for p in value.split("."))
-
-
-def quote(name: str) -> str:
-    return "`" + name.replace("`", "``") + "`"
-
-
-def _sql_string(value: Any) -> str:
-    return "'" + _text(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
+    return ".".join(p if _SIMPLE_NAME.fullmatch(p) else quote_ident(p) for p in value.split("."))
 
 
 def _arguments(inner: list[Token]) -> list[list[Token]]:
@@ -241,14 +234,15 @@ def _read_files(inner: list[Token], named: Mapping[str, Any], *, translate: Call
     rescued = lowered.get("rescueddatacolumn", RESCUED_COLUMN)
     if fmt in ("text", "parquet", "orc", "avro") or not rescued:
         return f"(SELECT * FROM {relation})"
-    return f"(SELECT *, CAST(NULL AS STRING) AS {quote(str(rescued))} FROM {relation})"
+    return f"(SELECT *, CAST(NULL AS STRING) AS {quote_ident(str(rescued))} FROM {relation})"
 
 
 def _relation(fmt: str, path: str, options: Mapping[str, Any]) -> str:
     """``csv.`path` WITH ('header' = 'true', ...)``: a file read with options, which keeps ``_metadata``."""
-    relation = f"{fmt}.{quote(path)}"
+    relation = f"{fmt}.{quote_ident(path)}"
     if options:
-        relation += " WITH (" + ", ".join(f"{_sql_string(k)} = {_sql_string(v)}" for k, v in options.items()) + ")"
+        pairs = (f"{quote_string(k)} = {quote_string(_text(v))}" for k, v in options.items())
+        relation += " WITH (" + ", ".join(pairs) + ")"
     return relation
 
 
@@ -275,8 +269,8 @@ def _with_schema(relation: str, schema: str, columns_of: Callable[[str], list[st
     for position, field in enumerate(f.strip() for f in _split_schema(schema) if f.strip()):
         name, _, kind = field.partition(" ")
         kind = kind.strip() or "STRING"
-        source = quote(found[position]) if position < len(found) else "NULL"
-        select.append(f"CAST({source} AS {kind}) AS {quote(name.strip('`'))}")
+        source = quote_ident(found[position]) if position < len(found) else "NULL"
+        select.append(f"CAST({source} AS {kind}) AS {quote_ident(name.strip('`'))}")
     return f"(SELECT {', '.join(select)} FROM {relation})"
 
 

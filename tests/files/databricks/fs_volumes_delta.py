@@ -105,9 +105,11 @@ else:
 
 # DBTITLE 1,The SDK's runtime module gives a helper module this notebook's own spark and dbutils
 from databricks.sdk.runtime import dbutils as runtime_dbutils
+from databricks.sdk.runtime import getArgument as runtime_get_argument
 from databricks.sdk.runtime import spark as runtime_spark
 
 assert runtime_dbutils is dbutils
+assert runtime_get_argument("no_such_widget", "fallback") == "fallback"  # the legacy global, as on Databricks
 assert runtime_spark.range(3).count() == 3
 
 # COMMAND ----------
