@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from checkers.runtime import errors_display, readers_writers, streaming
+from checkers.runtime import errors_display, readers_writers, session_extras, streaming
 from checkers.runtime.catalog_names import CATALOG, SESSION_CATALOG, quote_ident
 from checkers.runtime.client_patches import STATE, installed, original_sql
 from checkers.runtime.delta import hooks
@@ -69,6 +69,7 @@ def install(*, notice: Callable[[str], None] | None = None, translate_paths: boo
     if not installed():
         readers_writers.install()
         streaming.install()
+        session_extras.install()
     # The Delta emulation and Databricks-shaped errors, layered on these patches (so installed after them).
     errors_display.install()
     hooks.install(notice=notice, local_disk=translate_paths)

@@ -117,6 +117,14 @@ def test_delta_only_commands_say_so() -> None:
     assert rewrite_statement("DESCRIBE TABLE EXTENDED workspace.s.t").delta
 
 
+def test_copy_into_is_a_clear_error_that_names_what_to_use_instead() -> None:
+    sql = ("COPY INTO workspace.day07.bronze_events FROM '/Volumes/workspace/ecommerce/ecommerce_data/2019-Oct.csv' "
+           "FILEFORMAT = CSV FORMAT_OPTIONS ('header' = 'true')")
+    with pytest.raises(NotEmulatedError, match="COPY INTO") as info:
+        rewrite_statement(sql)
+    assert "read_files" in (info.value.hint or "")
+
+
 def test_dataframe_api_names() -> None:
     assert rewrite_name("workspace.ecommerce.bronze_events") == "spark_catalog.ecommerce.bronze_events"
     assert rewrite_name("`workspace`.ecommerce.`bronze events`") == "spark_catalog.ecommerce.`bronze events`"

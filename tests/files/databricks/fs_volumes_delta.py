@@ -123,3 +123,15 @@ except Exception as exc:
     assert "Catalog 'samples'" in str(exc), exc
 else:
     raise AssertionError("samples.default.events must not resolve locally")
+
+# COMMAND ----------
+
+# DBTITLE 1,What the Databricks runtime adds to PySpark: df.display() and shuffle partitions set to auto
+shown = spark.createDataFrame([(1, "view")], "n INT, event_type STRING")
+assert shown.display() is None  # renders like display(shown); plain Spark Connect reads `display` as a column
+before = spark.conf.get("spark.sql.shuffle.partitions")
+spark.conf.set("spark.sql.shuffle.partitions", "auto")  # Databricks' auto-optimized shuffle; Spark 4 adapts anyway
+assert spark.conf.get("spark.sql.shuffle.partitions") == before
+spark.conf.set("spark.sql.shuffle.partitions", "7")
+assert spark.conf.get("spark.sql.shuffle.partitions") == "7"
+spark.conf.set("spark.sql.shuffle.partitions", before)
