@@ -43,6 +43,7 @@ from checkers.grading.checks import (
     run_checks,
     snapshot_tables,
 )
+from checkers.grading.checks.widgets import DEFAULT_SCHEMA
 from checkers.grading.expect import Expectations
 from checkers.grading.job_evidence import job_unrunnable, load_job_evidence
 from checkers.grading.options import (
@@ -63,7 +64,7 @@ from checkers.grading.options import (
 )
 from checkers.grading.quality_run import QUALITY_KERNELS, orchestration_trial, trial_wanted
 from checkers.grading.report import Report, RunSummary, TaskSummary, write_json
-from checkers.grading.runs import read_sources, run_pipeline, run_widgets
+from checkers.grading.runs import read_sources, run_pipeline, run_widgets, widget_reruns
 from checkers.grading.submission import copy_submission
 from checkers.jobs.project import find_submission
 from checkers.notebooks.execute import prepare_kernels, release_kernels
@@ -72,6 +73,7 @@ from checkers.signals import (
     SANDBOX_HIDDEN,
     SANDBOX_READONLY,
     SANDBOX_ROOT,
+    SCHEMA_ALIASES,
     SPARK_PREWARM,
     SPARK_SESSION_CONF,
 )
@@ -132,9 +134,13 @@ def _leave_nothing_behind(spark: Any, before: set[str]) -> None:
         spark.catalog.clearCache()
 
 
-def _kernel_envs(*, base: dict[str, str], options: GradeOptions, work: Path,
-                 data_dir: Path) -> tuple[dict[str, str], dict[str, str]]:
-    """The environment of the job's kernels and of 00_widgets' (which need no Spark and yield the CPU)."""
+def _kernel_envs(*, base: dict[str, str], options: GradeOptions, work: Path, data_dir: Path,
+                 widget_schema: str) -> tuple[dict[str, str], dict[str, str]]:
+    """The environment of the job's kernels and of 00_widgets' (which need no Spark and yield the CPU).
+
+    In 00_widgets' kernels the contract's default schema names the grading's widget schema: a ``run_layer`` that
+    really runs a layer writes there, never into a ``day07`` schema of the learner's own on a shared server.
+    """
     env = {**base, env_name("progress"): "0"}  # headless: no query progress to show anyone
     if options.rows <= SMALL_ROWS:  # tens of thousands of rows: interpreted execution costs the server less CPU
         env[SPARK_SESSION_CONF] = json.dumps(SMALL_DATA_SQL_CONFS)
@@ -143,7 +149,8 @@ def _kernel_envs(*, base: dict[str, str], options: GradeOptions, work: Path,
         env.update({SANDBOX_ROOT: str(work), SANDBOX_READONLY: str(data_dir),
                     SANDBOX_HIDDEN: os.pathsep.join(str(Path(p).resolve()) for p in options.hidden)})
     # 00_widgets needs no Spark (its kernels skip loading PySpark) and is off the job's critical path.
-    return env, {**env, SPARK_PREWARM: "0", KERNEL_NICE: str(WIDGET_NICENESS)}
+    return env, {**env, SPARK_PREWARM: "0", KERNEL_NICE: str(WIDGET_NICENESS),
+                 SCHEMA_ALIASES: json.dumps({DEFAULT_SCHEMA: widget_schema})}
 
 
 # --------------------------------------------------------------------------------------------- the flow
@@ -185,7 +192,8 @@ def grade_submission(*, folder: Path, options: GradeOptions | None = None, work_
     # from the grading folder. Either way the kernels see it read-only.
     data_dir = server_data / schema if server_data is not None else work / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
-    env, widget_env = _kernel_envs(base=kernel_env(endpoint), options=options, work=work, data_dir=data_dir)
+    env, widget_env = _kernel_envs(base=kernel_env(endpoint), options=options, work=work, data_dir=data_dir,
+                                   widget_schema=widget_schema)
     # The kernels start (one after another) while the submission is copied and the data generated.
     prepare_kernels(env=env, kernels=JOB_KERNELS, ahead=kernels_ahead)
     prepare_kernels(env=widget_env, kernels=WIDGET_KERNELS, ahead=kernels_ahead)
@@ -245,6 +253,13 @@ def grade_submission(*, folder: Path, options: GradeOptions | None = None, work_
 
         say("Reading the tables")
         tables = snapshot_tables(spark, schema=schema)
+        again = widget_reruns(widget_runs)
+        if again:
+            say("Running 00_widgets again, with the job's tables in place")
+            widget_runs = _rerun_widgets(again, widget_runs, spark=spark, schema=schema, widget_schema=widget_schema,
+                                         submission=submission, unreadable=unreadable, parameters=widget_params,
+                                         out_dir=work / "widgets_again", env=widget_env, cell_timeout=cell_timeout,
+                                         skip_kit_checks=not all_cells, notes=notes)
         # Only now, with the graded run's tables read, the grader's own run on its failing file: nothing the job does
         # there (it sees this grading's schema on the server) can change what was graded.
         quality = None
@@ -289,6 +304,37 @@ def grade_submission(*, folder: Path, options: GradeOptions | None = None, work_
                      duration=time.monotonic() - started)
     write_json(report, work / REPORT_NAME)
     return report
+
+
+def _rerun_widgets(which: tuple[str, ...], runs: dict[str, NotebookRun], *, spark: Any, schema: str,
+                   widget_schema: str, submission: Any, unreadable: dict[str, str], parameters: dict[str, str],
+                   out_dir: Path, env: dict[str, str], cell_timeout: float | None, skip_kit_checks: bool,
+                   notes: list[str]) -> dict[str, NotebookRun]:
+    """A second run of the failed ``00_widgets`` runs, as a learner would run it on Databricks after the job: the
+    widget schema (the default schema's stand-in) holds copies of the tables the job wrote, already read for
+    grading, so nothing this run does can change them."""
+    try:
+        spark.sql(f"DROP SCHEMA IF EXISTS `{widget_schema}` CASCADE")
+        spark.sql(f"CREATE SCHEMA `{widget_schema}`")
+        for table in spark.catalog.listTables(schema):
+            if not table.isTemporary:
+                spark.sql(f"CREATE TABLE `{widget_schema}`.`{table.name}` AS SELECT * FROM `{schema}`.`{table.name}`")
+        second = run_widgets(submission=submission, unreadable=unreadable, parameters=parameters,
+                             defaults_parameters={"schema": widget_schema}, out_dir=out_dir, env=env,
+                             cell_timeout=cell_timeout, skip_kit_checks=skip_kit_checks, only=which,
+                             kernels_ahead=False)
+    except Exception as exc:  # noqa: BLE001 - the first runs stand; a second chance must never cost the grading
+        notes.append(f"00_widgets could not be run again after the job ({type(exc).__name__}: {exc})")
+        return runs
+    finally:
+        release_kernels(env=env)
+    for name, run in second.items():
+        first = runs[name].message.splitlines()[0] if runs[name].message else "no message"
+        first = first if len(first) <= 240 else first[:239] + "…"
+        notes.append(f"00_widgets ({'with values passed' if name == 'passed' else 'without values'}) failed beside "
+                     f"the job ({first}); run again after it, with the job's tables under schema {DEFAULT_SCHEMA}: "
+                     f"{'it succeeded' if run.ok else run.message}")
+    return {**runs, **second}
 
 
 def _settle(future: Future[Any], fallback: Callable[[BaseException], Any]) -> Any:

@@ -193,10 +193,12 @@ def _task_notebook_run(stem: str, task: Any, run_dir: Path, unreadable: dict[str
 
 def run_widgets(*, submission: Submission, unreadable: dict[str, str], parameters: dict[str, str],
                 defaults_parameters: dict[str, str], out_dir: Path, env: dict[str, str],
-                cell_timeout: float | None = None, skip_kit_checks: bool = False) -> dict[str, NotebookRun]:
+                cell_timeout: float | None = None, skip_kit_checks: bool = False,
+                only: tuple[str, ...] = ("passed", "defaults"), kernels_ahead: bool = True) -> dict[str, NotebookRun]:
     """Run ``00_widgets`` with ``parameters``, then with none of its widgets (it is not part of the job).
 
     One after the other, beside the job: on two cores, more kernels starting at once only slow the job down.
+    ``only`` names the runs wanted (``passed``, ``defaults``).
     """
     from checkers.notebooks.execute import execute_notebook
 
@@ -210,12 +212,23 @@ def run_widgets(*, submission: Submission, unreadable: dict[str, str], parameter
     def one(which: str, params: dict[str, str]) -> NotebookRun:
         result = execute_notebook(path=path, parameters=params, output_path=out_dir / f"00_widgets_{which}.ipynb",
                                   cell_timeout=cell_timeout, env=env, work_dir=out_dir / which,
-                                  skip_kit_checks=skip_kit_checks)
+                                  skip_kit_checks=skip_kit_checks, kernels_ahead=kernels_ahead)
         run = _from_result(stem, result)
         run.parameters = dict(params)
         return run
 
-    return {"passed": one("passed", parameters), "defaults": one("defaults", defaults_parameters)}
+    wanted = {"passed": parameters, "defaults": defaults_parameters}
+    return {which: one(which, wanted[which]) for which in ("passed", "defaults") if which in only}
+
+
+def widget_reruns(runs: dict[str, NotebookRun]) -> tuple[str, ...]:
+    """The runs of ``00_widgets`` worth a second try with the job's tables in place: those whose code raised.
+
+    ``00_widgets`` may dispatch for real (``run_layer`` runs the layer, or ``dbutils.notebook.run``s its notebook).
+    On Databricks it then reads the tables the job left under the default schema; beside the grader's job run there
+    are none yet. A run that timed out, or a notebook that is missing or unreadable, gets no second try.
+    """
+    return tuple(which for which, run in runs.items() if run.status == "failed")
 
 
 def run_pipeline(*, job: JobEvidence, submission: Submission, unreadable: dict[str, str],

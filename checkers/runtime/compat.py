@@ -27,11 +27,11 @@ from collections.abc import Callable
 from typing import Any
 
 from checkers.runtime import errors_display, readers_writers, session_extras, streaming
-from checkers.runtime.catalog_names import CATALOG, SESSION_CATALOG, quote_ident
+from checkers.runtime.catalog_names import CATALOG, SESSION_CATALOG, quote_ident, set_schema_aliases
 from checkers.runtime.client_patches import STATE, installed, original_sql
 from checkers.runtime.delta import hooks
 from checkers.runtime.volumes import pickle_open_as
-from checkers.signals import KIT_SERVER
+from checkers.signals import KIT_SERVER, SCHEMA_ALIASES
 
 
 def is_kit_server(url: str) -> bool:
@@ -66,6 +66,7 @@ def install(*, notice: Callable[[str], None] | None = None, translate_paths: boo
     """
     STATE.notice = notice
     STATE.translate_paths = translate_paths
+    set_schema_aliases(_schema_aliases())
     if not installed():
         readers_writers.install()
         streaming.install()
@@ -74,6 +75,18 @@ def install(*, notice: Callable[[str], None] | None = None, translate_paths: boo
     errors_display.install()
     hooks.install(notice=notice, local_disk=translate_paths)
     pickle_open_as(kit_server=translate_paths)
+
+
+def _schema_aliases() -> dict[str, str]:
+    """The schema aliases the grader passed (:data:`~checkers.signals.SCHEMA_ALIASES`); none when it passed none."""
+    import json
+    import os
+
+    try:
+        aliases = json.loads(os.environ.get(SCHEMA_ALIASES) or "{}")
+    except ValueError:
+        return {}
+    return {str(k): str(v) for k, v in aliases.items()} if isinstance(aliases, dict) else {}
 
 
 def sync_volume_schemas(session: Any) -> list[str]:

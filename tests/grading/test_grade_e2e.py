@@ -104,12 +104,32 @@ def test_grading_leaves_the_run_folder_and_drops_its_schema(solutions_cli: tuple
     assert not [d.name for d in spark.catalog.listDatabases() if d.name.startswith("grade_")]
 
 
-def test_a_solution_in_spark_sql_source_notebooks_and_jobs_get_json_gets_full_marks() -> None:
-    report = grade_submission(folder=ALT, options=GradeOptions(rows=ROWS), name="alt_sql")
+def test_a_solution_in_spark_sql_source_notebooks_and_jobs_get_json_gets_full_marks(spark: Any) -> None:
+    """Its 00_widgets really runs the layer it is given (dbutils.notebook.run): silver or gold finds no tables
+    beside the job, so the grader runs it again after the job, with the job's tables under the default schema.
+    Without values it runs bronze into the default schema: the grading's own, never a day07 schema on the server."""
+    made = not spark.catalog.databaseExists("day07")
+    spark.sql("CREATE SCHEMA IF NOT EXISTS day07")
+    if made:
+        spark.sql("CREATE TABLE day07.bronze_events AS SELECT 'mine' AS event_type")
+    before = sorted(map(tuple, spark.table("day07.bronze_events").collect())) \
+        if spark.catalog.tableExists("day07.bronze_events") else None
+    try:
+        report = grade_submission(folder=ALT, options=GradeOptions(rows=ROWS), name="alt_sql")
+        after = sorted(map(tuple, spark.table("day07.bronze_events").collect())) \
+            if spark.catalog.tableExists("day07.bronze_events") else None
+    finally:
+        if made:
+            spark.sql("DROP SCHEMA IF EXISTS day07 CASCADE")
+    assert after == before, "the grading wrote into the server's own day07 schema"
     assert not_passed(report) == {}
     assert report.submission == "alt_sql"
     assert report.score == report.max_score == 100
     assert report.stretch_score == report.stretch_max_score
+    again = [n for n in report.notes if n.startswith("00_widgets (with values passed) failed beside the job")]
+    assert len(again) == 1 and again[0].endswith("it succeeded"), report.notes
+    assert "SCHEMA_NOT_FOUND" in again[0] or "TABLE_OR_VIEW_NOT_FOUND" in again[0], again[0]
+    assert not [n for n in report.notes if n.startswith("00_widgets (without values)")], report.notes
 
 
 def test_untouched_lessons_get_zero_with_not_done_yet_messages() -> None:

@@ -6,6 +6,7 @@ import csv
 import re
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from checkers.runtime.catalog_names import (
     UnsupportedCatalogError,
     rewrite_name,
     rewrite_statement,
+    set_schema_aliases,
 )
 from checkers.runtime.streaming import AUTO_LOADER_NOTICE
 from tests.helpers.kernels import wait_for_pool
@@ -115,6 +117,37 @@ def test_delta_only_commands_say_so() -> None:
         with pytest.raises(NotEmulatedError, match="Delta"):
             rewrite_statement(sql)
     assert rewrite_statement("DESCRIBE TABLE EXTENDED workspace.s.t").delta
+
+
+@pytest.fixture()
+def day07_stands_for_another_schema() -> Iterator[None]:
+    set_schema_aliases({"Day07": "g_1_w"})
+    yield
+    set_schema_aliases({})
+
+
+@pytest.mark.parametrize(("sql", "expected"), [
+    ("SELECT * FROM day07.silver_events s JOIN workspace.day07.bronze_events b ON s.k = b.k",
+     "SELECT * FROM `g_1_w`.silver_events s JOIN spark_catalog.`g_1_w`.bronze_events b ON s.k = b.k"),
+    ("CREATE SCHEMA IF NOT EXISTS workspace.day07", "CREATE SCHEMA IF NOT EXISTS spark_catalog.`g_1_w`"),
+    ("USE day07", "USE `g_1_w`"),
+    ("SHOW TABLES IN `day07`", "SHOW TABLES IN `g_1_w`"),
+    ("INSERT OVERWRITE day07.t SELECT day07.k FROM other.t", "INSERT OVERWRITE `g_1_w`.t SELECT day07.k FROM other.t"),
+    ("SELECT 'day07.t' AS s FROM day07", "SELECT 'day07.t' AS s FROM day07"),  # a string, and a table named day07
+])
+def test_a_schema_alias_renames_the_schema_wherever_sql_names_one(day07_stands_for_another_schema: None, sql: str,
+                                                                   expected: str) -> None:
+    assert rewrite_statement(sql).sql == expected
+
+
+def test_a_schema_alias_renames_api_names_and_nothing_without_one(day07_stands_for_another_schema: None) -> None:
+    assert rewrite_name("day07.gold_daily_sales") == "`g_1_w`.gold_daily_sales"
+    assert rewrite_name("workspace.day07.t") == "spark_catalog.`g_1_w`.t"
+    assert rewrite_name("day07", kind="schema") == "`g_1_w`"
+    assert rewrite_name("ecommerce.t") == "ecommerce.t" and rewrite_name("day07") == "day07"
+    set_schema_aliases({})
+    assert rewrite_name("day07.t") == "day07.t"
+    assert rewrite_statement("CREATE OR REPLACE TABLE day07.t AS SELECT 1").before == ["DROP TABLE IF EXISTS day07.t"]
 
 
 def test_copy_into_is_a_clear_error_that_names_what_to_use_instead() -> None:

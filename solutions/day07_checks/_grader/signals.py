@@ -31,6 +31,10 @@ KIT_SERVER = "_DAY07_KIT_SERVER"
 """``1`` in a kernel whose ``SPARK_REMOTE`` is one of the kit's own servers: they share this machine's disk, so
 ``/Volumes`` paths may become local paths there."""
 
+SCHEMA_ALIASES = "_DAY07_SCHEMA_ALIASES"
+"""JSON object of schema names that stand for other schemas in this kernel's SQL and table names (the grader's
+second run of ``00_widgets``: the contract's default schema names the schema holding the job's tables)."""
+
 ALL = (RUN_CONTEXT, KERNEL_NICE, POOLED_KERNEL, SPARK_PREWARM, SPARK_SESSION_CONF, IN_SANDBOX, SANDBOX_ROOT,
-       SANDBOX_READONLY, SANDBOX_HIDDEN, KIT_SERVER)
+       SANDBOX_READONLY, SANDBOX_HIDDEN, KIT_SERVER, SCHEMA_ALIASES)
 """Every signal, so a process that starts another can clear the ones it does not mean to pass on."""

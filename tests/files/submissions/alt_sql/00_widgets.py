@@ -1,13 +1,13 @@
 # Databricks notebook source
 # MAGIC %md
-# MAGIC # 00 Widgets (written differently: widgets declared in one cell, values read with getArgument-free gets)
+# MAGIC # 00 Widgets (written differently: widgets declared in one cell, and run_layer really runs the layer's notebook)
 
 # COMMAND ----------
 
 import json
 
 dbutils.widgets.dropdown("layer", "bronze", ["gold", "silver", "bronze"], "Layer")
-dbutils.widgets.text("source_path", "/Volumes/workspace/day07/raw/events.csv", "Source file")
+dbutils.widgets.text("source_path", "/Volumes/workspace/ecommerce/ecommerce_data/2019-Oct.csv", "Source file")
 
 # COMMAND ----------
 
@@ -15,10 +15,13 @@ params = {name: dbutils.widgets.get(name) for name in ("layer", "source_path")}
 
 
 def run_layer(layer, source_path):
+    """Run the layer's notebook, as a person would from here on Databricks: silver and gold read the tables that
+    the layers before them left in the default schema."""
     notebooks = {"bronze": "./01_bronze", "silver": "./02_silver", "gold": "./03_gold"}
     if layer not in notebooks:
         raise ValueError(f"unknown layer {layer}")
-    return notebooks[layer]
+    arguments = {"source_path": source_path} if layer == "bronze" else {}
+    return dbutils.notebook.run(notebooks[layer], 600, arguments)
 
 
 run_layer(params["layer"], params["source_path"])
