@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from day07_checks._grader.grading.checks.common import as_count
 from day07_checks._grader.grading.quality_rule import TASK_VALUE, THRESHOLD, count_bad_rows, gate_fails, verdict
 
 GATE_CASES = ((0, 0, 5.0), (10, 100, 5.0), (5, 100, 5.0), (1, 100, 5.0), (30, 100, 50.0), (51, 100, 50.0),
@@ -85,8 +86,8 @@ def _task_value(namespace: dict[str, Any], expected: int) -> Finding:
         return (BAD, f"no task value {TASK_VALUE} yet: dbutils.jobs.taskValues.set(key=\"{TASK_VALUE}\", "
                        "value=bad_rows)")
     value = values[TASK_VALUE]
-    if value == expected and not isinstance(value, bool):
-        return (GOOD, f"the task value {TASK_VALUE} is {value:,}")
+    if as_count(value) == expected:
+        return (GOOD, f"the task value {TASK_VALUE} is {as_count(value):,}")
     return (BAD, f"the task value {TASK_VALUE} is {value!r}; set it to bad_rows ({expected:,})")
 
 

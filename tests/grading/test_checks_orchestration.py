@@ -108,6 +108,8 @@ def test_the_task_value_must_be_set_before_the_gate_fails_and_be_right() -> None
     assert missing.status == "failed" and "without setting the task value bad_rows" in missing.message
     wrong = judge(trial(first_values={"bad_rows": 17}))["run.quality_gate"]
     assert wrong.status == "failed" and "bad_rows was 17, but bronze has 400 rows missing one of" in wrong.message
+    assert judge(trial(first_values={"bad_rows": "400"}))["run.quality_gate"].status == "passed"  # JSON text
+    assert judge(trial(first_values={"bad_rows": "four hundred"}))["run.quality_gate"].status == "failed"
 
 
 def test_bad_rows_are_counted_in_the_learners_own_bronze() -> None:

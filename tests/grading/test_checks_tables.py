@@ -184,6 +184,19 @@ def test_bronze_task_value_must_be_the_row_count(layers: Layers, exp: Expectatio
     unset = NotebookRun(stem="01_bronze", status="success", record=RuntimeRecord())
     assert_only_failure(_bronze_results(layers, exp, raw, layers.bronze(), runs={"01_bronze": unset}),
                         "bronze.task_value", "set no task value bronze_rows")
+    as_bool = NotebookRun(stem="01_bronze", status="success", record=RuntimeRecord(task_values={"bronze_rows": True}))
+    assert_only_failure(_bronze_results(layers, exp, raw, layers.bronze(), runs={"01_bronze": as_bool}),
+                        "bronze.task_value", "it must be the row count, a number")
+
+
+def test_a_row_count_set_as_text_is_a_count(layers: Layers, exp: Expectations, raw: Path) -> None:
+    """Databricks keeps task values as JSON; a condition task compares "30000" with "0" as numbers."""
+    results = {}
+    for text in (f"{exp.bronze.rows}", f" {exp.bronze.rows} ", f"{exp.bronze.rows + 1}", f"{exp.bronze.rows}.5"):
+        run = NotebookRun(stem="01_bronze", status="success", record=RuntimeRecord(task_values={"bronze_rows": text}))
+        results[text] = _bronze_results(layers, exp, raw, layers.bronze(), runs={"01_bronze": run})[
+            "bronze.task_value"].status
+    assert list(results.values()) == ["passed", "passed", "failed", "failed"], results
 
 
 # --------------------------------------------------------------------------------------------- silver

@@ -8,7 +8,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from checkers.data import RAW_COLUMNS
-from checkers.grading.checks.common import columns_problem, plural, quoted, table_written, thousands, verdict
+from checkers.grading.checks.common import as_count, columns_problem, plural, quoted, table_written, thousands, verdict
 from checkers.grading.checks.evidence import Evidence
 from checkers.grading.checks.registry import Outcome, check, failed, passed, skipped
 from checkers.grading.expect import Expectations, parse_event_time
@@ -223,8 +223,9 @@ def task_value_outcome(ev: Evidence, *, stem: str, key: str, table_name: str) ->
     if key not in values:
         where = "" if run.ok else f" ({run.explain()})"
         return failed(f"{stem} set no task value {key}{where}")
-    value = values[key]
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    value = as_count(values[key])
+    if value is None:
+        value = values[key]
         return failed(f"task value {key} is {value!r} ({type(value).__name__}); it must be the row count, a number")
     if value != snap.rows:
         return failed(f"task value {key} is {thousands(value)}, but {snap.qualified} has {thousands(snap.rows)} rows")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from checkers.data import SAMPLE_SEED
-from checkers.grading.checks.common import thousands
+from checkers.grading.checks.common import as_count, thousands
 from checkers.grading.checks.evidence import Evidence
 from checkers.grading.checks.registry import Outcome, check, failed, passed, skipped
 from checkers.grading.checks.widgets import TASK_WIDGETS
@@ -162,14 +162,14 @@ def quality_gate(ev: Evidence) -> Outcome:
     if value is None:
         return failed(f"{where}, task {q.quality_key} failed without setting the task value {TASK_VALUE}: set it "
                       "before the check raises")
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != expected:
+    if as_count(value) is None or as_count(value) != expected:
         return failed(f"{where}, {TASK_VALUE} was {value!r}, but bronze has {thousands(expected)} rows missing one of "
                       "event_time, event_type, product_id, user_id, user_session")
     gold = q.task("first", q.gold_key)
     if gold is not None and gold.start_time is not None:
         return failed(f"{where}, {q.quality_key} failed but gold ({q.gold_key}) ran anyway ({_state(gold)}): gold "
                       "must depend on the quality task, with the default run_if (ALL_SUCCESS)")
-    return passed(f"{where}: {q.quality_key} set {TASK_VALUE}={thousands(int(value))} and failed; gold "
+    return passed(f"{where}: {q.quality_key} set {TASK_VALUE}={thousands(int(as_count(value) or 0))} and failed; gold "
                   f"({q.gold_key}) did not run ({gold.result_state if gold is not None else 'not run'})")
 
 

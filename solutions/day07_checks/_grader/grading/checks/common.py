@@ -109,3 +109,18 @@ def not_done_hint(exercise: str) -> str:
     """The hint for a lesson exercise that still raises its placeholder."""
     return (f"Do exercise {exercise}: replace its `raise NotImplementedError(...)` line with your code, "
             "run the notebook, then grade again.")
+
+
+def as_count(value: Any) -> int | float | None:
+    """A task value that holds a count: a number, or the text of a whole number (``"30000"``); else None.
+
+    Databricks keeps a task value as JSON and a condition task compares ``"30000"`` with ``"0"`` as numbers, so a
+    count set as text works there as well as an int does. ``True`` is not a count.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+        return int(value.strip())
+    return None
