@@ -26,6 +26,7 @@ from checkers.jobs.task_graph import TaskEntry, TaskGraph, cycle_through, strong
 #: Databricks' limit on tasks per job.
 MAX_TASKS = 1000
 _NUMERIC_OPS = ("GREATER_THAN", "GREATER_THAN_OR_EQUAL", "LESS_THAN", "LESS_THAN_OR_EQUAL")
+_TRIGGER_KEYS = ("schedule", "trigger", "continuous")
 _COMMON_TASK_TYPES = ("notebook_task", "condition_task", "spark_python_task", "run_job_task", "for_each_task")
 
 
@@ -53,6 +54,7 @@ class _Checker(FindingCollector):
         self.check_cycles()
         self.check_isolated()
         self.refs.check_parameters()
+        self.check_one_trigger()
         self.check_schedule()
         return self.findings
 
@@ -206,6 +208,16 @@ class _Checker(FindingCollector):
                          hint="If it belongs in the chain, add a `depends_on` entry.")
 
     # -- job level
+    def check_one_trigger(self) -> None:
+        """Databricks keeps one trigger per job: a schedule, a ``trigger`` (periodic, file arrival, table update) or
+        ``continuous``; the Jobs API refuses settings with more than one."""
+        given = [key for key in _TRIGGER_KEYS if self.raw.get(key) is not None]
+        if len(given) > 1:
+            self.add("error", "several_triggers",
+                     f"the job has {' and '.join(f'`{k}`' for k in given)}; a job can have only one trigger.",
+                     key=given[1], hint="Keep `schedule` (a Quartz cron expression) for a run at a fixed time each "
+                                        "day, and remove the others.")
+
     def check_schedule(self) -> None:
         sched = self.raw.get("schedule")
         if not isinstance(sched, dict):

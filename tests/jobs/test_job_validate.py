@@ -129,6 +129,23 @@ resources:
     assert "bronze → bronze" in finding.message
 
 
+@pytest.mark.parametrize("other", ["trigger: {periodic: {interval: 1, unit: DAYS}}", "continuous: {}"])
+def test_a_schedule_and_another_trigger_is_one_trigger_too_many(tmp_path: Path, other: str) -> None:
+    path = _write(tmp_path, "job.yml", f"""
+resources:
+  jobs:
+    j:
+      schedule: {{quartz_cron_expression: "0 0 2 * * ?", timezone_id: UTC}}
+      {other}
+      tasks:
+        - task_key: bronze
+          notebook_task: {{notebook_path: ./01_bronze.py}}
+""")
+    (finding,) = errors(validate_job(load_job(path=path)))
+    assert finding.code == "several_triggers" and "only one trigger" in finding.message
+    assert finding.key == other.split(":")[0]
+
+
 def test_only_the_tasks_in_a_cycle_are_reported_once(tmp_path: Path) -> None:
     path = _write(tmp_path, "job.yml", """
 resources:
