@@ -14,6 +14,7 @@ from checkers.grading.checks.registry import (
     Outcome,
     execution_order,
     failed,
+    failed_alone,
     passed,
     skipped,
 )
@@ -96,6 +97,16 @@ def test_a_failed_prerequisite_skips_its_dependents_naming_the_root_cause() -> N
         assert results[dependent].status == "skipped"
         assert "needs silver.a (title of silver.a), which failed" in results[dependent].message
     assert results["silver.d"].status == "passed" and results["silver.d"].score == 1
+
+
+def test_a_failure_that_does_not_gate_lets_its_dependents_run() -> None:
+    """An extra column fails the columns check, and the rows are still judged: one mistake, marked down once."""
+    specs = [_spec("silver.a", failed_alone("extra column x")), _spec("silver.b", passed("rows fine"), ("silver.a",)),
+             _spec("silver.c", failed("a rule is wrong"), ("silver.a",)), _spec("silver.d", passed("x"), ("silver.c",))]
+    results = {r.id: r for r in run_checks(_ev(), specs=specs)}
+    assert [(r.id, r.status) for r in results.values()] == [
+        ("silver.a", "failed"), ("silver.b", "passed"), ("silver.c", "failed"), ("silver.d", "skipped")]
+    assert results["silver.a"].score == 0 and results["silver.b"].score == 1
 
 
 def test_a_skipped_check_passes_its_reason_on() -> None:

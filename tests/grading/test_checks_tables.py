@@ -142,8 +142,12 @@ def test_bronze_may_keep_the_rescued_data_column_of_read_files_but_no_other_extr
     assert all(r.status == "passed" for r in results.values()), [r.message for r in results.values()
                                                                  if r.status != "passed"]
     extra = rescued.withColumn("note", F.lit("x"))
+    # An extra column costs bronze.columns only: the rows, values and metadata are still judged, and pass.
     assert_only_failure(_bronze_results(layers, exp, raw, layers.bronze(extra)), "bronze.columns",
-                        "extra column note")
+                        "extra column note", dependents_run=True)
+    missing = rescued.drop("source_file").withColumn("note", F.lit("x"))
+    assert_only_failure(_bronze_results(layers, exp, raw, layers.bronze(missing)), "bronze.columns",
+                        "no column source_file", "extra column note")
 
 
 def test_bronze_reading_another_file_fails_parameters_used(spark: Any, layers: Layers, exp: Expectations,
@@ -219,7 +223,6 @@ def test_every_reasonable_parse_of_the_real_time_shape_passes(layers: Layers, ex
         k: r.message for k, r in results.items() if r.status != "passed"}
 
 SILVER_VARIANTS = [
-    ("silver.columns", {"extra": ", current_date() AS loaded_on"}, ("extra column loaded_on",)),
     ("silver.columns", {"price_cast": "try_cast(price AS DECIMAL(10, 2))"}, ("price is decimal(10,2)",)),
     ("silver.parse_time", {"time": f"to_utc_timestamp({SILVER['time']}, 'Asia/Tokyo')"}, ("-9 h off",)),
     ("silver.not_null", {"required": "event_time IS NOT NULL AND event_type IS NOT NULL"},
@@ -249,6 +252,20 @@ SILVER_VARIANTS = [
 def test_silver_mistakes_fail_their_own_rule(layers: Layers, exp: Expectations, raw: Path, check_id: str,
                                              changes: dict[str, str], phrases: tuple[str, ...]) -> None:
     assert_only_failure(with_silver(layers, exp, raw, **changes), check_id, *phrases)
+
+
+def test_an_extra_silver_column_costs_the_columns_check_only(layers: Layers, exp: Expectations, raw: Path) -> None:
+    """Lineage columns kept in silver are against the contract (2 points), but every rule is still judged."""
+    results = with_gold(layers, exp, raw, silver={"extra": ", current_date() AS loaded_on, 'x' AS source_file"})
+    assert_only_failure(results, "silver.columns", "extra columns loaded_on, source_file", dependents_run=True)
+    wrong_type = with_silver(layers, exp, raw, extra=", 'x' AS source_file",
+                             price_cast="try_cast(price AS DECIMAL(10, 2))")
+    assert_only_failure(wrong_type, "silver.columns", "extra column source_file", "price is decimal(10,2)")
+
+
+def test_an_extra_gold_column_costs_the_table_check_only(layers: Layers, exp: Expectations, raw: Path) -> None:
+    results = with_gold(layers, exp, raw, pm_extra=", {conversion} AS conversion_rate, current_date() AS as_of")
+    assert_only_failure(results, "gold.product_metrics.table", "extra column as_of", dependents_run=True)
 
 
 def test_silver_with_a_time_format_that_never_matches_is_empty(layers: Layers, exp: Expectations,

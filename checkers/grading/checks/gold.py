@@ -15,9 +15,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from checkers.grading.checks.common import MONEY_TOLERANCE, columns_problem, plural, table_written, thousands, verdict
+from checkers.grading.checks.common import (
+    MONEY_TOLERANCE,
+    columns_problem,
+    only_extra_columns,
+    plural,
+    table_written,
+    thousands,
+    verdict,
+)
 from checkers.grading.checks.evidence import Evidence
-from checkers.grading.checks.registry import Outcome, check, failed, skipped
+from checkers.grading.checks.registry import Outcome, check, failed, failed_alone, skipped
 from checkers.grading.expect import (
     DAILY_SALES_COLUMNS,
     PRODUCT_METRICS_COLUMNS,
@@ -109,7 +117,7 @@ def _table_check(ev: Evidence, name: str, expected: tuple[str, ...], keys: dict[
         return first
     snap = ev.table(name)
     problem = columns_problem(snap, expected, what=name)
-    if problem:
+    if problem and not only_extra_columns(snap, expected):
         return failed(problem)
     wrong = []
     for column in expected:
@@ -118,8 +126,12 @@ def _table_check(ev: Evidence, name: str, expected: tuple[str, ...], keys: dict[
         ok = have == "date" if want == "date" else (have in _NUMERIC or have.startswith("decimal("))
         if not ok:
             wrong.append(f"{column} is {have}, expected {'a date' if want == 'date' else 'a number'}")
+    if problem and not wrong:  # extra columns only: its rows and values are still judged on the contract's columns
+        return failed_alone(problem)
+    if problem:
+        wrong.insert(0, problem)
     return verdict(wrong, f"{snap.qualified} exists with {', '.join(expected)} ({plural(snap.rows, 'row')})",
-                   prefix=f"{snap.qualified}: ")
+                   prefix="" if problem else f"{snap.qualified}: ")
 
 
 def _aligned(ev: Evidence, name: str, key: str, expected: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -40,6 +40,9 @@ class Outcome:
     """What was found, with numbers."""
     hint: str | None = None
     """A hint for this case, replacing the check's standing hint."""
+    gates: bool = True
+    """Whether a failure skips the checks that need this one. False for a failure that leaves them something to
+    judge: a table with every column of the contract and extras beside them (one mistake, marked down once)."""
 
 
 def passed(message: str) -> Outcome:
@@ -48,6 +51,11 @@ def passed(message: str) -> Outcome:
 
 def failed(message: str, hint: str | None = None) -> Outcome:
     return Outcome("failed", message, hint)
+
+
+def failed_alone(message: str, hint: str | None = None) -> Outcome:
+    """Failed, but the checks that need this one still run (see :attr:`Outcome.gates`)."""
+    return Outcome("failed", message, hint, gates=False)
 
 
 def skipped(message: str) -> Outcome:
@@ -166,8 +174,10 @@ def run_checks(evidence: Evidence, *, specs: list[CheckSpec] | None = None) -> l
     specs = catalogue() if specs is None else specs
     results: dict[str, CheckResult] = {}
     causes: dict[str, str] = {}
+    open_failures: set[str] = set()  # failed without gating (Outcome.gates): their dependents still run
     for s in _runnable_order(specs):
-        blocker = next((r for r in s.requires if r in results and results[r].status != "passed"), None)
+        blocker = next((r for r in s.requires if r in results and results[r].status != "passed"
+                        and r not in open_failures), None)
         if blocker is not None:
             root = causes.get(blocker, blocker)
             root_result = results[root]
@@ -186,6 +196,8 @@ def run_checks(evidence: Evidence, *, specs: list[CheckSpec] | None = None) -> l
                                   hint="This is a problem in the grader, not in your work: please report it.")
         if outcome.status == "skipped" and s.id not in causes:
             causes[s.id] = s.id
+        if outcome.status == "failed" and not outcome.gates:
+            open_failures.add(s.id)
         results[s.id] = _result(s, outcome)
     return [results[s.id] for s in specs]
 

@@ -12,9 +12,18 @@ import pandas as pd
 
 from day07_checks._grader.data import EVENT_TYPES, RAW_COLUMNS
 from day07_checks._grader.grading.checks.bronze import TIMESTAMP_TYPES, task_value_outcome
-from day07_checks._grader.grading.checks.common import columns_problem, plain, plural, quoted, table_written, thousands, verdict
+from day07_checks._grader.grading.checks.common import (
+    columns_problem,
+    only_extra_columns,
+    plain,
+    plural,
+    quoted,
+    table_written,
+    thousands,
+    verdict,
+)
 from day07_checks._grader.grading.checks.evidence import Evidence
-from day07_checks._grader.grading.checks.registry import Outcome, check, failed, passed
+from day07_checks._grader.grading.checks.registry import Outcome, check, failed, failed_alone, passed
 from day07_checks._grader.grading.checks.silver_match import SilverMatch, duplicate_copies, match_silver, null_counts, tiers
 from day07_checks._grader.grading.expect import DEDUP_KEY, SILVER_COLUMNS, UNKNOWN
 
@@ -68,7 +77,7 @@ def table(ev: Evidence) -> Outcome:
 def columns(ev: Evidence) -> Outcome:
     snap = ev.table("silver_events")
     problem = columns_problem(snap, SILVER_COLUMNS, what="silver")
-    if problem:
+    if problem and not only_extra_columns(snap, SILVER_COLUMNS):
         return failed(problem)
     wrong = []
     for column in SILVER_COLUMNS:
@@ -78,8 +87,12 @@ def columns(ev: Evidence) -> Outcome:
             words = {"integral": "a whole-number type (BIGINT)", "floating": "floating point (DOUBLE)",
                      "timestamp": "a timestamp", "date": "a date", "string": "a string"}[kind]
             wrong.append(f"{column} is {have}, expected {words}")
+    if problem and not wrong:  # extra columns only: the rules and values are still judged on the contract's columns
+        return failed_alone(problem)
+    if problem:
+        wrong.insert(0, problem)
     return verdict(wrong, "the 11 columns, event_time a timestamp, event_date a date, ids whole numbers, price a "
-                          "double", prefix="silver types: ")
+                          "double", prefix="" if problem else "silver types: ")
 
 
 @check("silver.kept_rows", points=2, title="silver keeps every row that passes the rules",
