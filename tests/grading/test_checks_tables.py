@@ -223,7 +223,7 @@ def test_every_reasonable_parse_of_the_real_time_shape_passes(layers: Layers, ex
         k: r.message for k, r in results.items() if r.status != "passed"}
 
 SILVER_VARIANTS = [
-    ("silver.columns", {"price_cast": "try_cast(price AS DECIMAL(10, 2))"}, ("price is decimal(10,2)",)),
+    ("silver.columns", {"category_cast": "category_id"}, ("category_id is string",)),
     ("silver.parse_time", {"time": f"to_utc_timestamp({SILVER['time']}, 'Asia/Tokyo')"}, ("-9 h off",)),
     ("silver.not_null", {"required": "event_time IS NOT NULL AND event_type IS NOT NULL"},
      ("nulls in", "user_session")),
@@ -254,13 +254,17 @@ def test_silver_mistakes_fail_their_own_rule(layers: Layers, exp: Expectations, 
     assert_only_failure(with_silver(layers, exp, raw, **changes), check_id, *phrases)
 
 
-def test_an_extra_silver_column_costs_the_columns_check_only(layers: Layers, exp: Expectations, raw: Path) -> None:
+def test_an_extra_silver_column_or_a_decimal_price_costs_the_columns_check_only(layers: Layers, exp: Expectations,
+                                                                                raw: Path) -> None:
     """Lineage columns kept in silver are against the contract (2 points), but every rule is still judged."""
     results = with_gold(layers, exp, raw, silver={"extra": ", current_date() AS loaded_on, 'x' AS source_file"})
     assert_only_failure(results, "silver.columns", "extra columns loaded_on, source_file", dependents_run=True)
-    wrong_type = with_silver(layers, exp, raw, extra=", 'x' AS source_file",
-                             price_cast="try_cast(price AS DECIMAL(10, 2))")
-    assert_only_failure(wrong_type, "silver.columns", "extra column source_file", "price is decimal(10,2)")
+    decimal = with_silver(layers, exp, raw, extra=", 'x' AS source_file",
+                          price_cast="try_cast(price AS DECIMAL(10, 2))")
+    assert_only_failure(decimal, "silver.columns", "extra column source_file", "price is decimal(10,2)",
+                        dependents_run=True)  # money as a decimal holds the same amounts: the rules are judged
+    text_ids = with_silver(layers, exp, raw, extra=", 'x' AS source_file", category_cast="category_id")
+    assert_only_failure(text_ids, "silver.columns", "extra column source_file", "category_id is string")
 
 
 def test_an_extra_gold_column_costs_the_table_check_only(layers: Layers, exp: Expectations, raw: Path) -> None:
