@@ -128,9 +128,17 @@ def test_a_bronze_table_written_elsewhere_points_at_the_schema_widget(layers: La
 
 
 def test_bronze_without_source_file(spark: Any, layers: Layers, exp: Expectations, raw: Path) -> None:
+    """The rows and values are still judged; only the checks about source_file lose their points."""
     df = bronze_df(spark, raw).drop("source_file")
-    assert_only_failure(_bronze_results(layers, exp, raw, layers.bronze(df)), "bronze.columns",
-                        "no column source_file")
+    results = _bronze_results(layers, exp, raw, layers.bronze(df))
+    assert results["bronze.columns"].status == "failed" and "no column source_file" in results["bronze.columns"].message
+    assert results["bronze.metadata"].status == "skipped", results["bronze.metadata"].message
+    assert "no column source_file" in results["bronze.metadata"].message
+    others = {k: r.status for k, r in results.items() if k not in ("bronze.columns", "bronze.metadata")}
+    assert set(others.values()) == {"passed"}, others
+    no_ids = bronze_df(spark, raw).drop("user_id")
+    assert_only_failure(_bronze_results(layers, exp, raw, layers.bronze(no_ids)), "bronze.columns",
+                        "no column user_id")
 
 
 def test_bronze_may_keep_the_rescued_data_column_of_read_files_but_no_other_extra(spark: Any, layers: Layers,
@@ -145,9 +153,9 @@ def test_bronze_may_keep_the_rescued_data_column_of_read_files_but_no_other_extr
     # An extra column costs bronze.columns only: the rows, values and metadata are still judged, and pass.
     assert_only_failure(_bronze_results(layers, exp, raw, layers.bronze(extra)), "bronze.columns",
                         "extra column note", dependents_run=True)
-    missing = rescued.drop("source_file").withColumn("note", F.lit("x"))
+    missing = rescued.drop("user_session").withColumn("note", F.lit("x"))
     assert_only_failure(_bronze_results(layers, exp, raw, layers.bronze(missing)), "bronze.columns",
-                        "no column source_file", "extra column note")
+                        "no column user_session", "extra column note")
 
 
 def test_bronze_reading_another_file_fails_parameters_used(spark: Any, layers: Layers, exp: Expectations,
@@ -272,6 +280,18 @@ def test_an_extra_gold_column_costs_the_table_check_only(layers: Layers, exp: Ex
     assert_only_failure(results, "gold.product_metrics.table", "extra column as_of", dependents_run=True)
 
 
+def test_a_missing_gold_column_costs_its_table_check_and_the_check_of_that_column(layers: Layers, exp: Expectations,
+                                                                                  raw: Path) -> None:
+    results = with_gold(layers, exp, raw, pm_extra="")
+    assert results["gold.product_metrics.table"].status == "failed"
+    assert "no column conversion_rate" in results["gold.product_metrics.table"].message
+    conversion = results["gold.product_metrics.conversion"]
+    assert conversion.status == "skipped" and "no column conversion_rate" in conversion.message
+    others = {k: r.status for k, r in results.items()
+              if k not in ("gold.product_metrics.table", "gold.product_metrics.conversion")}
+    assert set(others.values()) == {"passed"}, others
+
+
 def test_silver_with_a_time_format_that_never_matches_is_empty(layers: Layers, exp: Expectations,
                                                                raw: Path) -> None:
     results = with_gold(layers, exp, raw, silver={"time": "try_to_timestamp(event_time, 'yyyy-MM-dd HH:mm:ss')"})
@@ -317,7 +337,6 @@ def test_a_missing_silver_table_after_bronze_failed_is_skipped_not_failed(layers
 # --------------------------------------------------------------------------------------------- gold
 
 GOLD_VARIANTS = [
-    ("gold.product_metrics.table", {"pm_extra": ""}, ("no column conversion_rate",)),
     ("gold.product_metrics.rows", {"pm_filter": "WHERE event_type = 'purchase'"}, ("expected product", "missing")),
     ("gold.product_metrics.counts", {"views": "count(IF(event_type = 'view', user_id, NULL))"}, ("views differs",)),
     ("gold.product_metrics.revenue", {"revenue": "round(sum(IF(event_type = 'purchase', price, NULL)), 2)"},

@@ -44,8 +44,8 @@ def table(ev: Evidence) -> Outcome:
 def columns(ev: Evidence) -> Outcome:
     snap = ev.table("bronze_events")
     problem = columns_problem(snap, BRONZE_COLUMNS, what="bronze", allowed=READER_COLUMNS)
-    if problem:  # extra columns only: the rows and values are still judged (one mistake, marked down once)
-        return failed_alone(problem) if only_extra_columns(snap, BRONZE_COLUMNS) else failed(problem)
+    if problem:  # the 9 raw columns are there: the rows and values are still judged (one mistake, marked once)
+        return failed_alone(problem) if only_extra_columns(snap, RAW_COLUMNS) else failed(problem)
     return passed("the 9 raw columns plus ingestion_ts and source_file")
 
 
@@ -198,6 +198,9 @@ def metadata(ev: Evidence) -> Outcome:
     snap = ev.table("bronze_events")
     frame = snap.frame
     assert frame is not None
+    lacking = [c for c in ("ingestion_ts", "source_file") if c not in snap.columns]
+    if lacking:
+        return skipped(f"bronze has no column {' or '.join(lacking)} (bronze.columns says so)")
     problems = []
     ts_type = snap.dtypes.get("ingestion_ts")
     if ts_type not in TIMESTAMP_TYPES:
