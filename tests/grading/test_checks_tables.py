@@ -16,7 +16,7 @@ import pytest
 
 from checkers.data import sample_path
 from checkers.data.generate import generate_events
-from checkers.grading.checks import NotebookRun, TableSnapshot
+from checkers.grading.checks import NotebookRun, TableSnapshot, snapshot_frame
 from checkers.grading.expect import Expectations, compute_expectations
 from checkers.grading.report import CheckResult
 from checkers.runtime.context import RuntimeRecord
@@ -231,7 +231,7 @@ def test_every_reasonable_parse_of_the_real_time_shape_passes(layers: Layers, ex
         k: r.message for k, r in results.items() if r.status != "passed"}
 
 SILVER_VARIANTS = [
-    ("silver.columns", {"category_cast": "category_id"}, ("category_id is string",)),
+    ("silver.columns", {"time": "replace(event_time, ' UTC', '')"}, ("event_time is string",)),
     ("silver.parse_time", {"time": f"to_utc_timestamp({SILVER['time']}, 'Asia/Tokyo')"}, ("-9 h off",)),
     ("silver.not_null", {"required": "event_time IS NOT NULL AND event_type IS NOT NULL"},
      ("nulls in", "user_session")),
@@ -272,7 +272,26 @@ def test_an_extra_silver_column_or_a_decimal_price_costs_the_columns_check_only(
     assert_only_failure(decimal, "silver.columns", "extra column source_file", "price is decimal(10,2)",
                         dependents_run=True)  # money as a decimal holds the same amounts: the rules are judged
     text_ids = with_silver(layers, exp, raw, extra=", 'x' AS source_file", category_cast="category_id")
-    assert_only_failure(text_ids, "silver.columns", "extra column source_file", "category_id is string")
+    assert text_ids["silver.columns"].status == "failed"
+    assert "category_id is string" in text_ids["silver.columns"].message
+    assert text_ids["silver.values"].status == "skipped" and "category_id" in text_ids["silver.values"].message
+    others = {k: r.status for k, r in text_ids.items() if k not in ("silver.columns", "silver.values")}
+    assert set(others.values()) == {"passed"}, others
+
+
+def test_a_missing_derived_column_costs_the_checks_that_need_it(layers: Layers, exp: Expectations,
+                                                                raw: Path) -> None:
+    """No price_tier: silver.columns and rule 7 lose their points (and silver.values, which needs every rule);
+    rules 1-6 are still judged."""
+    silver = snapshot_frame(layers._silver_view({}).drop("price_tier"), name="silver_events",
+                            qualified="t.silver_events")
+    results = grade(evidence(exp, raw, bronze=layers.bronze(), silver=silver, product_metrics=None,
+                             daily_sales=None), NO_GOLD)
+    assert results["silver.columns"].status == "failed" and "no column price_tier" in results["silver.columns"].message
+    assert results["silver.derived"].status == "skipped" and "price_tier" in results["silver.derived"].message
+    assert results["silver.values"].status == "skipped"
+    others = {k: r.status for k, r in results.items() if k not in ("silver.columns", "silver.derived", "silver.values")}
+    assert set(others.values()) == {"passed"}, others
 
 
 def test_an_extra_gold_column_costs_the_table_check_only(layers: Layers, exp: Expectations, raw: Path) -> None:

@@ -8,13 +8,15 @@ reported once, by the rule that explains it; what no rule explains is reported b
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 import pandas as pd
 
 from day07_checks._grader.data import EVENT_TYPES, RAW_COLUMNS
 from day07_checks._grader.grading.checks.bronze import TIMESTAMP_TYPES, task_value_outcome
 from day07_checks._grader.grading.checks.common import (
     columns_problem,
-    only_extra_columns,
     plain,
     plural,
     quoted,
@@ -23,7 +25,7 @@ from day07_checks._grader.grading.checks.common import (
     verdict,
 )
 from day07_checks._grader.grading.checks.evidence import Evidence
-from day07_checks._grader.grading.checks.registry import Outcome, check, failed, failed_alone, passed
+from day07_checks._grader.grading.checks.registry import Outcome, check, failed, failed_alone, passed, skipped
 from day07_checks._grader.grading.checks.silver_match import SilverMatch, duplicate_copies, match_silver, null_counts, tiers
 from day07_checks._grader.grading.expect import DEDUP_KEY, SILVER_COLUMNS, UNKNOWN
 
@@ -33,6 +35,8 @@ COLUMN_KINDS = {"event_time": "timestamp", "event_date": "date", "product_id": "
                 "category_id": "integral", "user_id": "integral", "price": "floating"}
 """Silver column types (docs/contract.md); every other column is a string."""
 KEY_TEXT = "(" + ", ".join(DEDUP_KEY) + ")"
+MATCH_COLUMNS = (*DEDUP_KEY, "price")
+"""What matching silver rows to the expected ones reads: without them (in a usable type) no rule can be judged."""
 RULES = ("silver.parse_time", "silver.not_null", "silver.event_type", "silver.price", "silver.dedup",
          "silver.unknown_fill", "silver.derived")
 
@@ -51,6 +55,31 @@ def _frame(ev: Evidence) -> pd.DataFrame:
     frame = ev.table("silver_events").frame
     assert frame is not None
     return frame
+
+
+def _usable(snap_types: dict[str, str], column: str) -> bool:
+    """The column is there, in the contract's type (a decimal price too: it holds the same amounts)."""
+    have = snap_types.get(column)
+    return _kind_ok(have, COLUMN_KINDS.get(column, "string")) or (
+        column == "price" and have is not None and have.startswith("decimal("))
+
+
+def _needs(*columns: str) -> Callable[[Callable[[Evidence], Outcome]], Callable[[Evidence], Outcome]]:
+    """A check of ``columns``: skipped, naming them, when silver lacks one or holds it in another type
+    (``silver.columns`` marks that down; it does not stop the checks of the columns silver has)."""
+
+    def wrap(judge: Callable[[Evidence], Outcome]) -> Callable[[Evidence], Outcome]:
+        @functools.wraps(judge)
+        def run(ev: Evidence) -> Outcome:
+            types = ev.table("silver_events").dtypes
+            lacking = [c for c in columns if not _usable(types, c)]
+            if lacking:
+                return skipped(f"silver has no usable column {', '.join(lacking)} (silver.columns says so)")
+            return judge(ev)
+
+        return run
+
+    return wrap
 
 
 def _kind_ok(spark_type: str | None, kind: str) -> bool:
@@ -77,19 +106,16 @@ def table(ev: Evidence) -> Outcome:
 def columns(ev: Evidence) -> Outcome:
     snap = ev.table("silver_events")
     problem = columns_problem(snap, SILVER_COLUMNS, what="silver")
-    if problem and not only_extra_columns(snap, SILVER_COLUMNS):
-        return failed(problem)
     wrong = []
-    judgeable = True  # the rules and values can still be judged: every contract column is there, in a usable type
-    for column in SILVER_COLUMNS:
+    for column in (c for c in SILVER_COLUMNS if c in snap.columns):
         kind = COLUMN_KINDS.get(column, "string")
         have = snap.dtypes.get(column)
         if not _kind_ok(have, kind):
             words = {"integral": "a whole-number type (BIGINT)", "floating": "floating point (DOUBLE)",
                      "timestamp": "a timestamp", "date": "a date", "string": "a string"}[kind]
             wrong.append(f"{column} is {have}, expected {words}")
-            # A decimal price holds the same amounts: the price rule and the values are still judged on it.
-            judgeable = judgeable and column == "price" and str(have).startswith("decimal(")
+    # Rows can still be matched (so the rules judged, each on the columns it needs) when the match columns are usable.
+    judgeable = all(_usable(snap.dtypes, c) for c in MATCH_COLUMNS)
     if problem:
         wrong.insert(0, problem)
     if wrong and judgeable:  # one mistake, marked down once: the other silver checks still judge the table
@@ -166,6 +192,7 @@ def _parsed_message(ev: Evidence) -> str:
        hint="dropna(subset=[\"event_time\", \"event_type\", \"product_id\", \"user_id\", \"user_session\"]): only "
             "these five are required; brand and category_code may be null (rule 6 fills them).", docs="silver.md",
        requires=("silver.kept_rows",))
+@_needs("event_type", "product_id", "user_id", "user_session")
 def not_null(ev: Evidence) -> Outcome:
     match = shared_match(ev)
     frame = _frame(ev)
@@ -246,6 +273,7 @@ def dedup(ev: Evidence) -> Outcome:
 @check("silver.unknown_fill", points=1, title="rule 6: null brand and category_code become 'unknown'",
        hint="fillna(\"unknown\", subset=[\"brand\", \"category_code\"]): exactly the text unknown, nothing else "
             "changed.", docs="silver.md", requires=("silver.kept_rows",))
+@_needs("brand", "category_code")
 def unknown_fill(ev: Evidence) -> Outcome:
     match = shared_match(ev)
     frame = _frame(ev)
@@ -270,6 +298,7 @@ def unknown_fill(ev: Evidence) -> Outcome:
 @check("silver.derived", points=2, title="rule 7: event_date is the UTC date; price_tier by price",
        hint="event_date = F.to_date(\"event_time\"); price_tier = F.when(price < 10, \"budget\").when(price < 50, "
             "\"mid\").otherwise(\"premium\").", docs="silver.md", requires=("silver.kept_rows",))
+@_needs("event_time", "price", "event_date", "price_tier")
 def derived(ev: Evidence) -> Outcome:
     frame = _frame(ev)
     problems: list[str | None] = []
@@ -293,6 +322,7 @@ def derived(ev: Evidence) -> Outcome:
 @check("silver.values", points=2, title="silver holds exactly the expected rows and values",
        hint="Change nothing but what a rule says: keep ids, category_id, brand and price as the raw values.",
        docs="silver.md", requires=RULES)
+@_needs(*RAW_COLUMNS)
 def values(ev: Evidence) -> Outcome:
     match = shared_match(ev)
     frame = _frame(ev)
