@@ -226,9 +226,11 @@ def widget_reruns(runs: dict[str, NotebookRun]) -> tuple[str, ...]:
 
     ``00_widgets`` may dispatch for real (``run_layer`` runs the layer, or ``dbutils.notebook.run``s its notebook).
     On Databricks it then reads the tables the job left under the default schema; beside the grader's job run there
-    are none yet. A run that timed out, or a notebook that is missing or unreadable, gets no second try.
+    are none yet. A run that timed out, stopped at a lesson exercise or before declaring its widgets, or a notebook
+    that is missing or unreadable, gets no second try: the job's tables would change nothing.
     """
-    return tuple(which for which, run in runs.items() if run.status == "failed")
+    return tuple(which for which, run in runs.items()
+                 if run.status == "failed" and run.exercise is None and run.record is not None and run.record.widgets)
 
 
 def run_pipeline(*, job: JobEvidence, submission: Submission, unreadable: dict[str, str],

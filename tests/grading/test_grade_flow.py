@@ -221,3 +221,26 @@ def test_a_broken_link_below_the_folder_is_not_a_job_candidate(tmp_path: Path) -
     os.symlink(tmp_path / "gone.yml", tmp_path / "resources" / "job.yml")
     found = find_submission(folder=tmp_path)
     assert found.job_file is None and "no job definition file" in (found.job_problem or "")
+
+
+def test_only_a_run_that_failed_after_declaring_its_widgets_is_run_again_after_the_job() -> None:
+    """The second run gives 00_widgets the job's tables: it can only help a run that got past its widgets."""
+    from checkers.grading.checks import CellError, NotebookRun
+    from checkers.grading.runs import widget_reruns
+    from checkers.runtime.context import RuntimeRecord, WidgetDecl
+
+    declared = RuntimeRecord(widgets=[WidgetDecl(name="layer", kind="dropdown", default="bronze")])
+
+    def run(status: str, record: RuntimeRecord | None, ename: str = "AnalysisException", evalue: str = "") -> Any:
+        return NotebookRun(stem="00_widgets", status=status, record=record,  # type: ignore[arg-type]
+                           error=CellError(ename=ename, evalue=evalue, cell=3) if status == "failed" else None)
+
+    runs = {
+        "dispatch": run("failed", declared, evalue="[TABLE_OR_VIEW_NOT_FOUND] day07.silver_events"),
+        "ok": run("success", declared),
+        "before_widgets": run("failed", RuntimeRecord()),
+        "exercise": run("failed", declared, "NotImplementedError", "Exercise widgets.read: read both widgets"),
+        "slow": run("timeout", declared),
+        "missing": run("missing", None),
+    }
+    assert widget_reruns(runs) == ("dispatch",)
