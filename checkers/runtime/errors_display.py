@@ -8,7 +8,7 @@ and the SQLSTATE, under the notebook's own code. In a kit kernel:
   as the notebook wrote them (``workspace.ecommerce.x``, not ``spark_catalog``.``ecommerce``.``x``). Where the
   kit differs from Databricks, the message links the docs/emulation.md section. The exception's type and
   message stay what ``except`` and the executor (``ename``/``evalue``) see.
-* PySpark exceptions render in a cell as the notebook's frames and the message (IPython's
+* PySpark exceptions, and the kit's own errors, render in a cell as the notebook's frames and the message (IPython's
   ``_render_traceback_``); the full Python and Java trace goes to ``errors.log`` in the run's work folder.
 """
 
@@ -112,6 +112,13 @@ def install() -> None:
         PySparkLogger.getLogger(name).disabled = True
     _INSTALLED["render"] = getattr(PySparkException, "_render_traceback_", None)
     PySparkException._render_traceback_ = render_traceback  # type: ignore[attr-defined]
+    # The kit's own errors in a cell (a catalog that does not exist here, a statement it does not emulate, a failed
+    # dbutils.notebook.run) show the notebook's frames and the message with its hint, not the kit's code.
+    from checkers.errors import CheckersError
+    from checkers.runtime.dbutils import WorkflowException
+
+    for kind in (CheckersError, WorkflowException):
+        kind._render_traceback_ = render_traceback  # type: ignore[attr-defined]
 
 
 # --- rendering in a cell ---------------------------------------------------------------------------------------

@@ -224,7 +224,11 @@ def test_another_catalog_fails_the_cell_with_a_clear_error(files: Path, spark_en
     assert result.status == "failed" and result.failure is not None
     assert result.failure.ename == "UnsupportedCatalogError"
     assert "Catalog 'samples' is not available locally" in result.failure.evalue
-    assert "(in uses_samples.py, cell 2, run by %run ./helpers/uses_samples)" in "\n".join(result.failure.traceback)
+    shown = "\n".join(result.failure.traceback)
+    assert "(in uses_samples.py, cell 2, run by %run ./helpers/uses_samples)" in shown
+    # Shown like a Spark error: the notebook's own code and the message with its hint, not the kit's frames.
+    assert "Use workspace.<schema>.<table>" in shown
+    assert "catalog_names.py" not in shown and "readers_writers.py" not in shown, shown
 
 
 @pytest.mark.spark
