@@ -68,9 +68,9 @@ class Rewrite:
 
 
 SCHEMA_ALIASES: dict[str, str] = {}
-"""Schema names that stand for another schema here (lower-case name → schema). Empty except in the grader's second
-run of ``00_widgets``, where the contract's default schema names the schema that holds the job's tables (see
-:func:`checkers.grading.runs.rerun_widgets`)."""
+"""Schema names that stand for another schema here (lower-case name → schema). Empty except in the kernels of a
+grading's ``00_widgets`` runs, where the contract's default schema names the grading's own widget schema (see
+:mod:`checkers.grading.grade`)."""
 
 _SCHEMA_WORDS = {"SCHEMA", "DATABASE", "NAMESPACE", "USE"}
 _TABLE_WORDS = {"FROM", "JOIN", "TABLE", "INTO", "UPDATE", "VIEW", "DESCRIBE", "DESC", "EXTENDED", "FORMATTED",

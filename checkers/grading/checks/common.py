@@ -61,9 +61,9 @@ def plain(value: Any) -> Any:
     return value
 
 
-def only_extra_columns(snap: TableSnapshot, expected: Iterable[str]) -> bool:
-    """True when ``snap`` has every column of ``expected`` (so the checks of their values can still judge it)."""
-    return all(c in snap.columns for c in expected)
+def has_columns(snap: TableSnapshot, columns: Iterable[str]) -> bool:
+    """True when ``snap`` has every one of ``columns`` (so the checks of their values can still judge it)."""
+    return all(c in snap.columns for c in columns)
 
 
 def columns_problem(snap: TableSnapshot, expected: Iterable[str], *, what: str,

@@ -32,8 +32,8 @@ KIT_SERVER = "_DAY07_KIT_SERVER"
 ``/Volumes`` paths may become local paths there."""
 
 SCHEMA_ALIASES = "_DAY07_SCHEMA_ALIASES"
-"""JSON object of schema names that stand for other schemas in this kernel's SQL and table names (the grader's
-second run of ``00_widgets``: the contract's default schema names the schema holding the job's tables)."""
+"""JSON object of schema names that stand for other schemas in this kernel's SQL and table names (a grading's
+``00_widgets`` runs: the contract's default schema names the grading's own widget schema)."""
 
 ALL = (RUN_CONTEXT, KERNEL_NICE, POOLED_KERNEL, SPARK_PREWARM, SPARK_SESSION_CONF, IN_SANDBOX, SANDBOX_ROOT,
        SANDBOX_READONLY, SANDBOX_HIDDEN, KIT_SERVER, SCHEMA_ALIASES)

@@ -12,7 +12,7 @@ from day07_checks._grader.data import RAW_COLUMNS
 from day07_checks._grader.grading.checks.common import (
     as_count,
     columns_problem,
-    only_extra_columns,
+    has_columns,
     plural,
     quoted,
     table_written,
@@ -45,7 +45,7 @@ def columns(ev: Evidence) -> Outcome:
     snap = ev.table("bronze_events")
     problem = columns_problem(snap, BRONZE_COLUMNS, what="bronze", allowed=READER_COLUMNS)
     if problem:  # the 9 raw columns are there: the rows and values are still judged (one mistake, marked once)
-        return failed_alone(problem) if only_extra_columns(snap, RAW_COLUMNS) else failed(problem)
+        return failed_alone(problem) if has_columns(snap, RAW_COLUMNS) else failed(problem)
     return passed("the 9 raw columns plus ingestion_ts and source_file")
 
 

@@ -19,7 +19,7 @@ import pandas as pd
 from day07_checks._grader.grading.checks.common import (
     MONEY_TOLERANCE,
     columns_problem,
-    only_extra_columns,
+    has_columns,
     plural,
     table_written,
     thousands,
@@ -118,7 +118,7 @@ def _table_check(ev: Evidence, name: str, expected: tuple[str, ...], keys: dict[
         return first
     snap = ev.table(name)
     problem = columns_problem(snap, expected, what=name)
-    if problem and not only_extra_columns(snap, expected[:1]):  # no key column: nothing else can be judged
+    if problem and not has_columns(snap, expected[:1]):  # no key column: nothing else can be judged
         return failed(problem)
     wrong = []
     for column in (c for c in expected if c in snap.columns):
