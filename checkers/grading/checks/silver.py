@@ -7,7 +7,6 @@ reported once, by the rule that explains it; what no rule explains is reported b
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 
 import pandas as pd
@@ -16,6 +15,7 @@ from checkers.data import EVENT_TYPES, RAW_COLUMNS
 from checkers.grading.checks.bronze import TIMESTAMP_TYPES, task_value_outcome
 from checkers.grading.checks.common import (
     columns_problem,
+    needs_columns,
     plain,
     plural,
     quoted,
@@ -24,7 +24,7 @@ from checkers.grading.checks.common import (
     verdict,
 )
 from checkers.grading.checks.evidence import Evidence
-from checkers.grading.checks.registry import Outcome, check, failed, failed_alone, passed, skipped
+from checkers.grading.checks.registry import CheckFunc, Outcome, check, failed, failed_alone, passed
 from checkers.grading.checks.silver_match import SilverMatch, duplicate_copies, match_silver, null_counts, tiers
 from checkers.grading.expect import DEDUP_KEY, SILVER_COLUMNS, UNKNOWN
 
@@ -63,22 +63,10 @@ def _usable(snap_types: dict[str, str], column: str) -> bool:
         column == "price" and have is not None and have.startswith("decimal("))
 
 
-def _needs(*columns: str) -> Callable[[Callable[[Evidence], Outcome]], Callable[[Evidence], Outcome]]:
-    """A check of ``columns``: skipped, naming them, when silver lacks one or holds it in another type
-    (``silver.columns`` marks that down; it does not stop the checks of the columns silver has)."""
-
-    def wrap(judge: Callable[[Evidence], Outcome]) -> Callable[[Evidence], Outcome]:
-        @functools.wraps(judge)
-        def run(ev: Evidence) -> Outcome:
-            types = ev.table("silver_events").dtypes
-            lacking = [c for c in columns if not _usable(types, c)]
-            if lacking:
-                return skipped(f"silver has no usable column {', '.join(lacking)} (silver.columns says so)")
-            return judge(ev)
-
-        return run
-
-    return wrap
+def _needs(*columns: str) -> Callable[[CheckFunc], CheckFunc]:
+    """A check of silver's ``columns``: skipped when silver lacks one or holds it in another type."""
+    return needs_columns("silver_events", *columns, usable=lambda snap, column: _usable(snap.dtypes, column),
+                         says="silver.columns")
 
 
 def _kind_ok(spark_type: str | None, kind: str) -> bool:

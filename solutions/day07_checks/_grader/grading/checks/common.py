@@ -4,6 +4,7 @@ the "was the table written" check."""
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from day07_checks._grader.grading.checks.evidence import Evidence, TableSnapshot
-from day07_checks._grader.grading.checks.registry import Outcome, errored, failed, passed, skipped
+from day07_checks._grader.grading.checks.registry import CheckFunc, Outcome, errored, failed, passed, skipped
 
 MONEY_TOLERANCE = 0.01 + 1e-6
 """Money compares within a cent, plus a margin for floating-point noise."""
@@ -129,3 +130,25 @@ def as_count(value: Any) -> int | float | None:
     if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
         return int(value.strip())
     return None
+
+
+def needs_columns(table: str, *columns: str, usable: Callable[[TableSnapshot, str], bool] | None = None,
+                  says: str = "its table check") -> Callable[[CheckFunc], CheckFunc]:
+    """A check of ``columns`` of ``table``: skipped, naming them, when the table lacks one (or, with ``usable``, holds
+    it in a type the check cannot judge). The table's columns check marks that down once, and does not stop the
+    checks of the columns the table has."""
+
+    def wrap(judge: CheckFunc) -> CheckFunc:
+        @functools.wraps(judge)
+        def run(ev: Evidence) -> Outcome:
+            snap = ev.table(table)
+            fit = usable or (lambda s, c: c in s.columns)
+            lacking = [c for c in columns if not fit(snap, c)]
+            if lacking:
+                return skipped(f"{snap.qualified} has no {'usable ' if usable else ''}column {', '.join(lacking)} "
+                               f"({says} says so)")
+            return judge(ev)
+
+        return run
+
+    return wrap

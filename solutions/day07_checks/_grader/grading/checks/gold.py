@@ -20,6 +20,7 @@ from day07_checks._grader.grading.checks.common import (
     MONEY_TOLERANCE,
     columns_problem,
     has_columns,
+    needs_columns,
     plural,
     table_written,
     thousands,
@@ -227,24 +228,6 @@ def _unrounded(values: pd.Series, column: str, what: str) -> str | None:
             f"{what}s (e.g. {what} {first}: {values[first]!r}): use F.round(..., 2)")
 
 
-def _needs(name: str, *columns: str) -> Callable[[Callable[[Evidence], Outcome]], Callable[[Evidence], Outcome]]:
-    """A check of ``columns`` of table ``name``: skipped, naming them, when the table lacks one (its table check,
-    which does not stop the checks of the columns that are there, marks that down once)."""
-
-    def wrap(judge: Callable[[Evidence], Outcome]) -> Callable[[Evidence], Outcome]:
-        @functools.wraps(judge)
-        def run(ev: Evidence) -> Outcome:
-            snap = ev.table(name)
-            lacking = [c for c in columns if c not in snap.columns]
-            if lacking:
-                return skipped(f"{snap.qualified} has no column {', '.join(lacking)} (its table check says so)")
-            return judge(ev)
-
-        return run
-
-    return wrap
-
-
 def _judged(ev: Evidence) -> _Basis | Outcome:
     basis = _basis(ev)
     return basis if isinstance(basis, _Basis) else skipped(basis)
@@ -276,7 +259,7 @@ def pm_table(ev: Evidence) -> Outcome:
 @check("gold.product_metrics.rows", points=2, title="one row per product_id in silver",
        hint="groupBy(\"product_id\") over all of silver (every event type), not only the purchases.", docs="gold.md",
        requires=("gold.product_metrics.table",))
-@_needs(_PM, "product_id")
+@needs_columns(_PM, "product_id")
 @_on_basis
 def pm_rows(ev: Evidence, basis: _Basis) -> Outcome:
     return _rows_outcome(ev, _PM, "product_id", basis.product_metrics, "product")
@@ -285,7 +268,7 @@ def pm_rows(ev: Evidence, basis: _Basis) -> Outcome:
 @check("gold.product_metrics.counts", points=3, title="views, carts, purchases count distinct users",
        hint="Count distinct users per event type: F.count_distinct(F.when(F.col(\"event_type\") == \"view\", "
             "F.col(\"user_id\"))).", docs="gold.md", requires=("gold.product_metrics.rows",))
-@_needs(_PM, "product_id", "views", "carts", "purchases")
+@needs_columns(_PM, "product_id", "views", "carts", "purchases")
 @_on_basis
 def pm_counts(ev: Evidence, basis: _Basis) -> Outcome:
     return _counts_outcome(ev, _PM, "product_id", basis.product_metrics, ("views", "carts", "purchases"), "product",
@@ -296,7 +279,7 @@ def pm_counts(ev: Evidence, basis: _Basis) -> Outcome:
 @check("gold.product_metrics.revenue", points=3, title="revenue = purchase prices summed, rounded to 2 (0 if none)",
        hint="F.round(F.coalesce(F.sum(F.when(event_type == \"purchase\", price)), F.lit(0.0)), 2): only purchases, "
             "and 0 for a product nobody bought.", docs="gold.md", requires=("gold.product_metrics.rows",))
-@_needs(_PM, "product_id", "revenue")
+@needs_columns(_PM, "product_id", "revenue")
 @_on_basis
 def pm_revenue(ev: Evidence, basis: _Basis) -> Outcome:
     have, _ = _aligned(ev, _PM, "product_id", basis.product_metrics)
@@ -310,7 +293,7 @@ def pm_revenue(ev: Evidence, basis: _Basis) -> Outcome:
        title="conversion_rate = purchases / views * 100, rounded to 2, null if no views",
        hint="F.when(F.col(\"views\") > 0, F.round(F.col(\"purchases\") / F.col(\"views\") * 100, 2)): a percentage, "
             "and null (not 0) when views is 0.", docs="gold.md", requires=("gold.product_metrics.rows",))
-@_needs(_PM, "product_id", "views", "purchases", "conversion_rate")
+@needs_columns(_PM, "product_id", "views", "purchases", "conversion_rate")
 @_on_basis
 def pm_conversion(ev: Evidence, basis: _Basis) -> Outcome:
     have, _ = _aligned(ev, _PM, "product_id", basis.product_metrics)
@@ -354,7 +337,7 @@ def ds_table(ev: Evidence) -> Outcome:
 @check("gold.daily_sales.rows", points=1, title="one row per event_date with a purchase",
        hint="filter(event_type == \"purchase\") first, then groupBy(\"event_date\").", docs="gold.md",
        requires=("gold.daily_sales.table",))
-@_needs(_DS, "event_date")
+@needs_columns(_DS, "event_date")
 @_on_basis
 def ds_rows(ev: Evidence, basis: _Basis) -> Outcome:
     return _rows_outcome(ev, _DS, "event_date", basis.daily_sales, "day")
@@ -363,7 +346,7 @@ def ds_rows(ev: Evidence, basis: _Basis) -> Outcome:
 @check("gold.daily_sales.counts", points=2, title="orders = purchase events, buyers = distinct users",
        hint="orders: F.count(\"*\") of the day's purchases; buyers: F.count_distinct(\"user_id\").", docs="gold.md",
        requires=("gold.daily_sales.rows",))
-@_needs(_DS, "event_date", "orders", "buyers")
+@needs_columns(_DS, "event_date", "orders", "buyers")
 @_on_basis
 def ds_counts(ev: Evidence, basis: _Basis) -> Outcome:
     return _counts_outcome(ev, _DS, "event_date", basis.daily_sales, ("orders", "buyers"), "day",
@@ -375,7 +358,7 @@ def ds_counts(ev: Evidence, basis: _Basis) -> Outcome:
        title="revenue rounded to 2; avg_order_value = revenue / orders, rounded to 2",
        hint="revenue = F.round(F.sum(\"price\"), 2) over the day's purchases; avg_order_value = "
             "F.round(revenue / orders, 2).", docs="gold.md", requires=("gold.daily_sales.rows",))
-@_needs(_DS, "event_date", "revenue", "orders", "avg_order_value")
+@needs_columns(_DS, "event_date", "revenue", "orders", "avg_order_value")
 @_on_basis
 def ds_revenue(ev: Evidence, basis: _Basis) -> Outcome:
     problems = [_money_outcome(ev, _DS, "event_date", basis.daily_sales, "revenue", "day")]
