@@ -173,9 +173,10 @@ def rewrite_tokens(tokens: list[Token], *, translate_paths: bool, where: str = "
         size = len(chain)
         if SCHEMA_ALIASES:
             at = _schema_position(size, ctx, name in (*CATALOG_ALIASES, SESSION_CATALOG))
-            alias = SCHEMA_ALIASES.get(tokens[chain[at]].value.lower()) if at is not None else None
-            if alias is not None:
-                out[chain[at]] = Token("qident", quote_ident(alias))
+            index = chain[at] if at is not None else None
+            alias = SCHEMA_ALIASES.get(tokens[index].value.lower()) if index is not None else None
+            if index is not None and alias is not None:
+                out[index] = Token("qident", quote_ident(alias))
         if name in CATALOG_ALIASES:
             if size >= 3 or (size == 2 and ctx == "schema") or (size == 1 and ctx == "catalog"):
                 out[chain[0]] = Token("word", SESSION_CATALOG)

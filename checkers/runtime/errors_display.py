@@ -118,7 +118,7 @@ def install() -> None:
     from checkers.runtime.dbutils import WorkflowException
 
     for kind in (CheckersError, WorkflowException):
-        kind._render_traceback_ = render_traceback  # type: ignore[attr-defined]
+        setattr(kind, "_render_traceback_", render_traceback)  # noqa: B010 - IPython's hook, not a known attribute
 
 
 # --- rendering in a cell ---------------------------------------------------------------------------------------
