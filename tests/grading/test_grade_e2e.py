@@ -106,21 +106,23 @@ def test_grading_leaves_the_run_folder_and_drops_its_schema(solutions_cli: tuple
 
 def test_a_solution_in_spark_sql_source_notebooks_and_jobs_get_json_gets_full_marks(spark: Any) -> None:
     """Its 00_widgets really runs the layer it is given (dbutils.notebook.run): silver or gold finds no tables
-    beside the job, so the grader runs it again after the job, with the job's tables under the default schema.
-    Without values it runs bronze into the default schema: the grading's own, never a day07 schema on the server."""
+    beside the job, so the grader runs it again after the job, with the job's tables under the default schema: the
+    grading's own, never a day07 schema on the server."""
     made = not spark.catalog.databaseExists("day07")
     spark.sql("CREATE SCHEMA IF NOT EXISTS day07")
-    if made:
-        spark.sql("CREATE TABLE day07.bronze_events AS SELECT 'mine' AS event_type")
-    before = sorted(map(tuple, spark.table("day07.bronze_events").collect())) \
-        if spark.catalog.tableExists("day07.bronze_events") else None
+    spark.sql("DROP TABLE IF EXISTS day07.alt_sql_sentinel")
+    spark.sql("CREATE TABLE day07.alt_sql_sentinel AS SELECT 'mine' AS owner")
+
+    def server_day07() -> tuple[list[str], list[tuple[Any, ...]]]:
+        tables = sorted(t.name for t in spark.catalog.listTables("day07"))
+        return tables, [tuple(r) for r in spark.table("day07.alt_sql_sentinel").collect()]
+
+    before = server_day07()
     try:
         report = grade_submission(folder=ALT, options=GradeOptions(rows=ROWS), name="alt_sql")
-        after = sorted(map(tuple, spark.table("day07.bronze_events").collect())) \
-            if spark.catalog.tableExists("day07.bronze_events") else None
+        after = server_day07()
     finally:
-        if made:
-            spark.sql("DROP SCHEMA IF EXISTS day07 CASCADE")
+        spark.sql("DROP SCHEMA IF EXISTS day07 CASCADE" if made else "DROP TABLE IF EXISTS day07.alt_sql_sentinel")
     assert after == before, "the grading wrote into the server's own day07 schema"
     assert not_passed(report) == {}
     assert report.submission == "alt_sql"

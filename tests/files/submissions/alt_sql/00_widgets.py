@@ -7,7 +7,7 @@
 import json
 
 dbutils.widgets.dropdown("layer", "bronze", ["gold", "silver", "bronze"], "Layer")
-dbutils.widgets.text("source_path", "/Volumes/workspace/ecommerce/ecommerce_data/2019-Oct.csv", "Source file")
+dbutils.widgets.text("source_path", "/Volumes/workspace/day07/raw/events.csv", "Source file")
 
 # COMMAND ----------
 
@@ -15,13 +15,14 @@ params = {name: dbutils.widgets.get(name) for name in ("layer", "source_path")}
 
 
 def run_layer(layer, source_path):
-    """Run the layer's notebook, as a person would from here on Databricks: silver and gold read the tables that
-    the layers before them left in the default schema."""
+    """Run the layer's notebook, as a person would from here on Databricks once bronze is landed: silver and gold
+    read the tables that the layers before them left in the default schema."""
     notebooks = {"bronze": "./01_bronze", "silver": "./02_silver", "gold": "./03_gold"}
     if layer not in notebooks:
         raise ValueError(f"unknown layer {layer}")
-    arguments = {"source_path": source_path} if layer == "bronze" else {}
-    return dbutils.notebook.run(notebooks[layer], 600, arguments)
+    if layer == "bronze":
+        return notebooks[layer]  # the job lands bronze from source_path
+    return dbutils.notebook.run(notebooks[layer], 600)
 
 
 run_layer(params["layer"], params["source_path"])
