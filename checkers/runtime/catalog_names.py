@@ -314,7 +314,7 @@ def rewrite_name(name: str, *, kind: str = "table", where: str = "the DataFrame 
             texts[0] = SESSION_CATALOG
         elif first.lower() != SESSION_CATALOG:
             raise UnsupportedCatalogError(first, where=where)
-    at = (1 if has_catalog else 0) if kind != "catalog" and len(parts) >= size - 1 else None
+    at = _schema_position(len(parts), kind, has_catalog)  # the kinds are the SQL contexts' names
     alias = SCHEMA_ALIASES.get(parts[at].value.lower()) if at is not None and SCHEMA_ALIASES else None
     if alias is not None:
         texts[at] = quote_ident(alias)  # type: ignore[index]

@@ -103,12 +103,13 @@ def columns(ev: Evidence) -> Outcome:
             wrong.append(f"{column} is {have}, expected {words}")
     # Rows can still be matched (so the rules judged, each on the columns it needs) when the match columns are usable.
     judgeable = all(_usable(snap.dtypes, c) for c in MATCH_COLUMNS)
+    prefix = "" if problem else "silver types: "
     if problem:
         wrong.insert(0, problem)
     if wrong and judgeable:  # one mistake, marked down once: the other silver checks still judge the table
-        return failed_alone("; ".join(wrong) if problem else "silver types: " + "; ".join(wrong))
+        return failed_alone(prefix + "; ".join(wrong))
     return verdict(wrong, "the 11 columns, event_time a timestamp, event_date a date, ids whole numbers, price a "
-                          "double", prefix="" if problem else "silver types: ")
+                          "double", prefix=prefix)
 
 
 @check("silver.kept_rows", points=2, title="silver keeps every row that passes the rules",

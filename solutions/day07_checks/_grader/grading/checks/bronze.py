@@ -13,6 +13,7 @@ from day07_checks._grader.grading.checks.common import (
     as_count,
     columns_problem,
     has_columns,
+    needs_columns,
     plural,
     quoted,
     table_written,
@@ -194,13 +195,11 @@ def values(ev: Evidence) -> Outcome:
 @check("bronze.metadata", points=1, title="ingestion_ts and source_file are filled in on every row",
        hint="Add F.current_timestamp().alias(\"ingestion_ts\") and F.col(\"_metadata.file_path\")"
             ".alias(\"source_file\").", docs="bronze.md", requires=("bronze.columns", "widgets.parameters_used"))
+@needs_columns("bronze_events", "ingestion_ts", "source_file", says="bronze.columns")
 def metadata(ev: Evidence) -> Outcome:
     snap = ev.table("bronze_events")
     frame = snap.frame
     assert frame is not None
-    lacking = [c for c in ("ingestion_ts", "source_file") if c not in snap.columns]
-    if lacking:
-        return skipped(f"bronze has no column {' or '.join(lacking)} (bronze.columns says so)")
     problems = []
     ts_type = snap.dtypes.get("ingestion_ts")
     if ts_type not in TIMESTAMP_TYPES:
