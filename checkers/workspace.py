@@ -15,7 +15,6 @@ from pathlib import Path
 
 from checkers.config import PROJECT_ROOT
 from checkers.errors import CheckersError
-from checkers.jobs.project import BUNDLE_DIR
 
 MY_WORK = PROJECT_ROOT / "my_work"
 """The learner's folder when none is named (listed in .gitignore)."""
@@ -93,6 +92,8 @@ def start_folder(*, folder: Path = MY_WORK, lessons: Path = LESSONS, docs: Path 
             raise StartError(f"Cannot write {target}: {exc.strerror or exc}.",
                              hint="Check the folder's permissions, or name another folder.") from None
         copied.append(source.name)
+    from checkers.jobs.project import BUNDLE_DIR  # here: `day07 --help` builds its parser without the job loader
+
     return StartResult(folder=folder, copied=copied, kept=kept, feedback=_copy_bundle(lessons / BUNDLE_DIR,
                                                                                       folder / BUNDLE_DIR))
 

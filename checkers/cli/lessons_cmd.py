@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from checkers.authoring.lessons import BuildResult, build_lessons, find_exercises
 from checkers.cli import EXIT_FAILED, EXIT_OK, console, err_console
 from checkers.config import PROJECT_ROOT
+
+if TYPE_CHECKING:
+    from checkers.authoring.lessons import BuildResult
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -37,6 +40,8 @@ def _folders(parser: argparse.ArgumentParser) -> None:
 
 
 def _build(args: argparse.Namespace) -> int:
+    from checkers.authoring.lessons import build_lessons  # nbformat and the job loader: only when building
+
     result = build_lessons(solutions=args.solutions, lessons=args.lessons, check=args.check)
     _render(result)
     return EXIT_OK if result.up_to_date else EXIT_FAILED
@@ -62,6 +67,8 @@ def _render(result: BuildResult) -> None:
 
 
 def _list(args: argparse.Namespace) -> int:
+    from checkers.authoring.lessons import find_exercises
+
     for exercise in find_exercises(solutions=args.solutions):
         where = exercise.file + (f" [{exercise.cell_id}]" if exercise.cell_id else "")
         console.print(f"[bold]{exercise.id}[/bold]  {where}\n    {exercise.prompt}  (docs: {exercise.docs})")

@@ -31,21 +31,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from checkers.config import env_name, settings
 from checkers.errors import GradingError
-from checkers.grading.checks import (
-    Evidence,
-    NotebookRun,
-    PipelineRun,
-    precompute,
-    run_checks,
-    snapshot_tables,
-)
-from checkers.grading.checks.widgets import DEFAULT_SCHEMA
-from checkers.grading.expect import Expectations
-from checkers.grading.job_evidence import job_unrunnable, load_job_evidence
 from checkers.grading.options import (
     DATA_DAYS,
     DATA_FIRST_DAY,
@@ -62,11 +51,8 @@ from checkers.grading.options import (
     new_schema_name,
     sandbox_note,
 )
-from checkers.grading.quality_run import QUALITY_KERNELS, orchestration_trial, trial_wanted
 from checkers.grading.report import Report, RunSummary, TaskSummary, write_json
-from checkers.grading.runs import read_sources, run_pipeline, run_widgets, widget_reruns
 from checkers.grading.submission import copy_submission
-from checkers.jobs.project import find_submission
 from checkers.notebooks.execute import prepare_kernels, release_kernels
 from checkers.signals import (
     KERNEL_NICE,
@@ -78,6 +64,13 @@ from checkers.signals import (
     SPARK_SESSION_CONF,
 )
 from checkers.spark.memory import SMALL_DATA_SQL_CONFS, SMALL_ROWS
+
+if TYPE_CHECKING:
+    from checkers.grading.checks import NotebookRun, PipelineRun
+    from checkers.grading.expect import Expectations
+
+# The checks, the job loader and the runs (pandas, the Databricks SDK, nbformat: ~2.5 s of imports) are imported
+# inside grade_submission, once its kernels have started: the fork server imports its own modules meanwhile.
 
 REPORT_NAME = "report.json"
 
@@ -102,6 +95,7 @@ def expectations_for(*, path: Path, data: bytes) -> Expectations:
     Worked out once per data content (a seed) and shared by gradings of the same data: each gets its own copy
     naming its own file, over the same read-only frames. Only the newest few are kept.
     """
+    from checkers.grading.checks import precompute
     from checkers.grading.expect import compute_expectations
 
     source = Path(path).resolve()
@@ -134,13 +128,8 @@ def _leave_nothing_behind(spark: Any, before: set[str]) -> None:
         spark.catalog.clearCache()
 
 
-def _kernel_envs(*, base: dict[str, str], options: GradeOptions, work: Path, data_dir: Path,
-                 widget_schema: str) -> tuple[dict[str, str], dict[str, str]]:
-    """The environment of the job's kernels and of 00_widgets' (which need no Spark and yield the CPU).
-
-    In 00_widgets' kernels the contract's default schema names the grading's widget schema: a ``run_layer`` that
-    really runs a layer writes there, never into a ``day07`` schema of the learner's own on a shared server.
-    """
+def _job_env(*, base: dict[str, str], options: GradeOptions, work: Path, data_dir: Path) -> dict[str, str]:
+    """The environment of the job's kernels."""
     env = {**base, env_name("progress"): "0"}  # headless: no query progress to show anyone
     if options.rows <= SMALL_ROWS:  # tens of thousands of rows: interpreted execution costs the server less CPU
         env[SPARK_SESSION_CONF] = json.dumps(SMALL_DATA_SQL_CONFS)
@@ -148,9 +137,20 @@ def _kernel_envs(*, base: dict[str, str], options: GradeOptions, work: Path, dat
         # The kernels may write only their grading folder; the unseen data in it is read-only to them.
         env.update({SANDBOX_ROOT: str(work), SANDBOX_READONLY: str(data_dir),
                     SANDBOX_HIDDEN: os.pathsep.join(str(Path(p).resolve()) for p in options.hidden)})
-    # 00_widgets needs no Spark (its kernels skip loading PySpark) and is off the job's critical path.
-    return env, {**env, SPARK_PREWARM: "0", KERNEL_NICE: str(WIDGET_NICENESS),
-                 SCHEMA_ALIASES: json.dumps({DEFAULT_SCHEMA: widget_schema})}
+    return env
+
+
+def _widget_env(env: dict[str, str], *, widget_schema: str) -> dict[str, str]:
+    """The environment of 00_widgets' kernels: they need no Spark (they skip loading PySpark), yield the CPU, and are
+    off the job's critical path.
+
+    In them the contract's default schema names the grading's widget schema: a ``run_layer`` that really runs a
+    layer writes there, never into a ``day07`` schema of the learner's own on a shared server.
+    """
+    from checkers.grading.checks.widgets import DEFAULT_SCHEMA
+
+    return {**env, SPARK_PREWARM: "0", KERNEL_NICE: str(WIDGET_NICENESS),
+            SCHEMA_ALIASES: json.dumps({DEFAULT_SCHEMA: widget_schema})}
 
 
 # --------------------------------------------------------------------------------------------- the flow
@@ -192,11 +192,18 @@ def grade_submission(*, folder: Path, options: GradeOptions | None = None, work_
     # from the grading folder. Either way the kernels see it read-only.
     data_dir = server_data / schema if server_data is not None else work / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
-    env, widget_env = _kernel_envs(base=kernel_env(endpoint), options=options, work=work, data_dir=data_dir,
-                                   widget_schema=widget_schema)
-    # The kernels start (one after another) while the submission is copied and the data generated.
+    env = _job_env(base=kernel_env(endpoint), options=options, work=work, data_dir=data_dir)
+    # The kernels start (one after another) while the grader imports its checks, copies the submission and makes
+    # the data.
     prepare_kernels(env=env, kernels=JOB_KERNELS, ahead=kernels_ahead)
+    widget_env = _widget_env(env, widget_schema=widget_schema)
     prepare_kernels(env=widget_env, kernels=WIDGET_KERNELS, ahead=kernels_ahead)
+    from checkers.grading.checks import Evidence, NotebookRun, run_checks, snapshot_tables
+    from checkers.grading.job_evidence import job_unrunnable, load_job_evidence
+    from checkers.grading.quality_run import QUALITY_KERNELS, orchestration_trial, trial_wanted
+    from checkers.grading.runs import read_sources, run_pipeline, run_widgets, widget_reruns
+    from checkers.jobs.project import find_submission
+
     spark = None
     owned: list[str] = []
     before: set[str] | None = None  # the worker server's schemas before this grading
@@ -218,7 +225,10 @@ def grade_submission(*, folder: Path, options: GradeOptions | None = None, work_
         job = load_job_evidence(submission)
         if job.loaded is not None:  # the job's own notebook tasks (a quality task too), not the contract's three
             notebooks_in_job = sum(1 for t in job.loaded.tasks.values() if t.notebook_task is not None)
-            prepare_kernels(env=env, kernels=max(JOB_KERNELS, notebooks_in_job), ahead=kernels_ahead)
+            # Alone, a grading starts all of them ahead: a task never waits behind 00_widgets' kernels.
+            job_kernels = max(JOB_KERNELS, notebooks_in_job)
+            prepare_kernels(env=env, kernels=job_kernels,
+                            ahead=job_kernels if kernels_ahead is None else kernels_ahead)
         unreadable, written = read_sources(submission)
 
         say(f"Generating {rows:,} rows of unseen data (seed {seed})")
@@ -313,6 +323,9 @@ def _rerun_widgets(which: tuple[str, ...], runs: dict[str, NotebookRun], *, spar
     """A second run of the failed ``00_widgets`` runs, as a learner would run it on Databricks after the job: the
     widget schema (the default schema's stand-in) holds copies of the tables the job wrote, already read for
     grading, so nothing this run does can change them."""
+    from checkers.grading.checks.widgets import DEFAULT_SCHEMA
+    from checkers.grading.runs import run_widgets
+
     try:
         spark.sql(f"DROP SCHEMA IF EXISTS `{widget_schema}` CASCADE")
         spark.sql(f"CREATE SCHEMA `{widget_schema}`")

@@ -48,7 +48,7 @@ def check_job_exercise(*, job_file: Path) -> ExerciseReport:
     from dataclasses import replace
 
     from checkers.grading.checks import Evidence, PipelineRun, catalogue, run_checks
-    from checkers.grading.grade import load_job_evidence
+    from checkers.grading.job_evidence import load_job_evidence
     from checkers.jobs.project import find_submission
 
     path = Path(job_file)

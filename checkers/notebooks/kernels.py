@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 
 from checkers.config import settings
 from checkers.notebooks.sandbox_folders import env_paths
-from checkers.signals import POOLED_KERNEL, RUN_CONTEXT, SANDBOX_HIDDEN, SANDBOX_READONLY
+from checkers.signals import KERNEL_NICE, POOLED_KERNEL, RUN_CONTEXT, SANDBOX_HIDDEN, SANDBOX_READONLY
 
 T = TypeVar("T")
 KERNEL_LOG = "kernel.log"
@@ -67,6 +67,45 @@ class Kernel:
         return kernel_pid(self.km)
 
 
+class StartGate:
+    """One kernel start at a time; a waiting start that is not ``low`` goes before every ``low`` one."""
+
+    def __init__(self) -> None:
+        self._busy = False
+        self._waiting: list[tuple[bool, int, asyncio.Future[None]]] = []
+        self._count = 0
+
+    @contextlib.asynccontextmanager
+    async def turn(self, *, low: bool = False) -> Any:
+        if self._busy or self._waiting:
+            self._count += 1
+            entry = (low, self._count, asyncio.get_running_loop().create_future())
+            self._waiting.append(entry)
+            self._waiting.sort(key=lambda e: (e[0], e[1]))
+            try:
+                await entry[2]
+            except BaseException:
+                if entry in self._waiting:
+                    self._waiting.remove(entry)
+                elif entry[2].done() and not entry[2].cancelled():
+                    self._next()  # handed the turn as it was cancelled: pass it on
+                raise
+        else:
+            self._busy = True
+        try:
+            yield
+        finally:
+            self._next()
+
+    def _next(self) -> None:
+        while self._waiting:
+            _, _, future = self._waiting.pop(0)
+            if not future.done():
+                future.set_result(None)  # the turn passes to it: still busy
+                return
+        self._busy = False
+
+
 def kernel_key(env: dict[str, str], writable: Sequence[Path]) -> Key:
     return (tuple(sorted((k, v) for k, v in env.items() if k not in _NOT_KEYED)),
             tuple(sorted(str(p) for p in writable)))
@@ -86,7 +125,7 @@ class KernelService:
         """When each key last asked for a kernel: the pool keeps the kernels of the keys in use."""
         self._changed: asyncio.Condition | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._gates: dict[tuple[str, ...], asyncio.Semaphore] = {}
+        self._gates: dict[tuple[str, ...], StartGate] = {}
         self._discarded: set[tuple[str, ...]] = set()
         self._closed = False
         self._forkservers: dict[tuple[str, ...], Any] = {}
@@ -160,8 +199,9 @@ class KernelService:
         """Say how many kernels ``env`` will need (a grading knows), and start the first ones now.
 
         Without it the pool keeps :meth:`pool_size` kernels ready for as long as the process runs; with it,
-        no more than ``kernels`` are ever started ahead, so none is started for nothing. ``ahead`` keeps fewer
-        ready at a time than the pool size (parallel gradings share the memory).
+        no more than ``kernels`` are ever started ahead, so none is started for nothing. ``ahead`` keeps another
+        number ready at a time than the pool size: fewer when parallel gradings share the memory, all of a job's
+        when one grading runs alone. A pool size of 0 starts none ahead, whatever ``ahead`` says.
         """
         key = kernel_key(env, writable)
 
@@ -215,7 +255,7 @@ class KernelService:
         if self._closed:
             return
         ahead = len(self._idle.get(key, [])) + self._starting.get(key, 0)
-        missing = min(self.pool_size(), self._ahead.get(key, self.pool_size())) - ahead
+        missing = (self._ahead.get(key, self.pool_size()) if self.pool_size() else 0) - ahead
         if key in self._budget:
             missing = min(missing, self._budget[key] - ahead)
         for _ in range(max(0, missing)):
@@ -227,8 +267,10 @@ class KernelService:
         kernel = None
         try:
             # One at a time per sandbox (a grading), each until it answers: on two cores, kernels starting side
-            # by side all come late, the one the first task waits for too. Started in the order asked for.
-            async with self._gates.setdefault(key[1], asyncio.Semaphore(1)):
+            # by side all come late, the one the first task waits for too. Started in the order asked for, except
+            # that niced kernels (off the critical path: a grading's 00_widgets runs) wait for the others.
+            gate = self._gates.setdefault(key[1], StartGate())
+            async with gate.turn(low=KERNEL_NICE in env):
                 if not self._closed and key[1] not in self._discarded:
                     kernel = await self._start(env=env, writable=writable, key=key)
                     await _until_ready(kernel, timeout=float(settings().kernel_startup_timeout))
@@ -250,8 +292,11 @@ class KernelService:
                 self._condition().notify_all()
 
     def _evict(self) -> None:
-        """Keep at most two pools' worth of idle kernels (see :func:`surplus`)."""
-        for kernel in surplus(self._idle, self._demanded, keep=2 * max(1, self.pool_size())):
+        """Keep at most two pools' worth of idle kernels (see :func:`surplus`), and those a key was promised above the
+        pool size (a grading's job that starts all its kernels ahead)."""
+        pool = max(1, self.pool_size())
+        promised = sum(max(0, ahead - pool) for key, ahead in self._ahead.items() if self._budget.get(key))
+        for kernel in surplus(self._idle, self._demanded, keep=2 * pool + promised):
             self._idle[kernel.key].remove(kernel)
             self.retire(kernel)
 

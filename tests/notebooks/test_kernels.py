@@ -120,6 +120,23 @@ def test_the_pool_starts_a_gradings_kernels_one_after_another(env: dict[str, str
         release_kernels(env=sandboxed)
 
 
+def test_in_a_grading_niced_kernels_start_after_the_jobs_even_when_asked_for_first(
+        env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bwrap: str) -> None:
+    # A grading asks for 00_widgets' kernels (niced) before the job has taken its first kernel; the job's tasks must
+    # not wait behind them. With a pool of 1, the job also says it wants all of its kernels ahead.
+    monkeypatch.setenv("DAY07_KERNEL_POOL", "1")
+    job = {**env, SANDBOX_ROOT: str(tmp_path)}
+    widgets = {**job, KERNEL_NICE: "10"}
+    prepare_kernels(env=widgets, kernels=2, ahead=2)  # the first starts at once, the second waits for the gate
+    prepare_kernels(env=job, kernels=2, ahead=2)
+    try:
+        niced = sorted(wait_for_pool(widgets, 2), key=lambda k: k.started)
+        plain = wait_for_pool(job, 2)
+        assert niced[1].started >= max(k.ready for k in plain)  # both job kernels went before the waiting niced one
+    finally:
+        release_kernels(env=job)
+
+
 def test_a_kernel_asked_to_yield_the_cpu_runs_nicer(notebook: Path, env: dict[str, str],
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     import os
