@@ -8,6 +8,8 @@ parses, shows progress, renders and writes the report files.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import tempfile
 from pathlib import Path
 
 from checkers.cli import EXIT_FAILED, EXIT_OK, console
@@ -22,7 +24,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "seen, then check the widgets, the bronze / silver / gold tables, the job and the run. "
                     "Exit code 0 when every required check passes, 1 when one fails, 2 when it cannot grade.")
     parser.add_argument("folder", nargs="?", type=Path,
-                        help="the submission folder: five notebooks and a job file "
+                        help="the submission folder: five notebooks and a job file, or its .zip, or a Databricks "
+                             ".dbc export of it "
                              "(default: my_work/ when it exists, else lessons/)")
     parser.add_argument("--solutions", action="store_true", help="grade solutions/ (must give full marks)")
     parser.add_argument("--json", dest="json_path", type=Path, metavar="FILE", help="write the JSON report here")
@@ -58,19 +61,27 @@ def submission_folder(args: argparse.Namespace) -> Path:
 
 
 def handler(args: argparse.Namespace) -> int:
+    from checkers.grading.archives import ARCHIVE_SUFFIXES, extract_zip
     from checkers.grading.grade import grade_submission
     from checkers.grading.options import DEFAULT_ROWS, GradeOptions
     from checkers.grading.report import render_console, write_gradescope, write_json, write_junit
 
     folder = submission_folder(args)
-    if not folder.is_dir():
-        raise GradingError(f"Submission folder {folder} does not exist or is not a folder.",
-                           hint="Pass the folder holding your five notebooks and job file.")
-    with console.status(f"Grading {folder} …", spinner="dots") as status:
-        options = GradeOptions(seed=args.seed, rows=args.rows or DEFAULT_ROWS, keep=args.keep,
-                               all_cells=args.all_cells)
-        report = grade_submission(folder=folder, options=options, work_dir=args.work_dir,
-                                  progress=lambda phase: status.update(f"Grading {folder}: {phase} …"))
+    with contextlib.ExitStack() as stack:
+        if folder.is_file() and folder.suffix.lower() in ARCHIVE_SUFFIXES:
+            unpacked = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="day07-archive-")))
+            graded = extract_zip(archive=folder, dest=unpacked / folder.stem)
+        elif folder.is_dir():
+            graded = folder
+        else:
+            raise GradingError(f"Submission folder {folder} does not exist or is not a folder.",
+                               hint="Pass the folder holding your five notebooks and job file, or its .zip, or "
+                                    "Databricks' export of it (a .dbc archive).")
+        with console.status(f"Grading {folder} …", spinner="dots") as status:
+            options = GradeOptions(seed=args.seed, rows=args.rows or DEFAULT_ROWS, keep=args.keep,
+                                   all_cells=args.all_cells)
+            report = grade_submission(folder=graded, options=options, work_dir=args.work_dir, name=str(folder),
+                                      progress=lambda phase: status.update(f"Grading {folder}: {phase} …"))
     render_console(report, console)
     for path, write in ((args.json_path, write_json), (args.junit_path, write_junit),
                         (args.gradescope_path, write_gradescope)):

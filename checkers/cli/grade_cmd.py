@@ -1,4 +1,4 @@
-"""``day07 grade COHORT_DIR``: grade a class, one submission per sub-folder or ``.zip``.
+"""``day07 grade COHORT_DIR``: grade a class, one submission per sub-folder, ``.zip`` or ``.dbc``.
 
 Exit codes: 0 every submission was graded (whatever its score), 1 some submission could not be graded (status
 ``error`` or ``infrastructure_error``), 2 the cohort could not be graded at all. Ctrl-C exits 130 with the
@@ -24,8 +24,10 @@ _STYLES = {"passed": "green", "failed": "yellow", "error": "magenta", "infrastru
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "grade", help="grade a cohort: every sub-folder (or .zip) of a folder, in parallel, with a gradebook",
-        description="Grade every submission of COHORT_DIR (one sub-folder or .zip each) on the same unseen data, "
+        "grade", help="grade a cohort: every sub-folder (or .zip / .dbc archive) of a folder, in parallel, with a "
+                      "gradebook",
+        description="Grade every submission of COHORT_DIR (one sub-folder, .zip or Databricks .dbc archive each) on "
+                    "the same unseen data, "
                     "N at a time, sharing one Spark server. Writes gradebook.json/.csv (saved after every "
                     "submission; a re-run skips what is graded), per-submission JSON / JUnit / Gradescope reports "
                     "and a cohort summary. Exit 0 when every submission was graded, 1 when some could not be, "
@@ -56,7 +58,7 @@ def handler(args: argparse.Namespace) -> int:
 
     if not args.cohort_dir.is_dir():
         raise GradingError(f"Cohort folder {args.cohort_dir} does not exist or is not a folder.",
-                           hint="Pass a folder holding one sub-folder (or .zip) per submission.")
+                           hint="Pass a folder holding one sub-folder (or .zip or .dbc archive) per submission.")
     out = args.out or default_out(args.cohort_dir)
     from checkers.grading.options import sandbox_note
 

@@ -19,6 +19,8 @@ import nbformat
 
 from checkers.errors import GradingError
 
+ARCHIVE_SUFFIXES = (".zip", ".dbc")
+"""Submissions handed in as one file: a zip of the folder, or Databricks' own export of it (a DBC archive)."""
 MAX_ARCHIVE_BYTES = 200 * 1024 * 1024
 """Unpacked size above which an archive is refused (a zip bomb, or not a submission)."""
 MAX_ARCHIVE_FILES = 2_000
@@ -32,12 +34,13 @@ class UnsafeArchiveError(GradingError):
     """A submission archive that cannot be unpacked safely."""
 
 
-def extract_zip(*, archive: Path, dest: Path) -> Path:
+def extract_zip(*, archive: Path, dest: Path, single_folder: bool = True) -> Path:
     """Unpack ``archive`` into the new folder ``dest`` and return the submission folder inside it.
 
     A member with an absolute path, a ``..`` part or a link type is refused (the whole archive: a submission
     that tries this is not graded). When everything sits in one top-level folder (how most zip tools pack
-    a folder), that folder is the submission.
+    a folder), that folder is the submission (unless ``single_folder`` is False). A Databricks archive (``.dbc``)
+    is a zip too.
     """
     try:
         zf = zipfile.ZipFile(archive)
@@ -76,7 +79,7 @@ def extract_zip(*, archive: Path, dest: Path) -> Path:
             with zf.open(m) as src, open(target, "wb") as out:
                 out.write(src.read(MAX_ARCHIVE_BYTES + 1))
     entries = [p for p in dest.iterdir() if p.name not in ("__MACOSX",) and not p.name.startswith(".")]
-    if len(entries) == 1 and entries[0].is_dir():
+    if single_folder and len(entries) == 1 and entries[0].is_dir():
         return entries[0]
     return dest
 

@@ -1,10 +1,10 @@
 """Grade a class: every submission of a cohort folder, in parallel, with a gradebook that survives interruption.
 
-One submission per sub-folder (or ``.zip``, unpacked safely). Every submission is graded by
-:func:`~checkers.grading.grade.grade_submission` on unseen data of its own: its seed is derived from the cohort's
-seed (kept in the gradebook) and its id (:func:`~checkers.grading.options.submission_seed`, kept in its entry and
-report), so a table copied from a peer never matches. Each is graded from its own private copy, with its own
-schema and kernels.
+One submission per sub-folder (or ``.zip`` / Databricks ``.dbc`` archive, unpacked safely). Every submission is
+graded by :func:`~checkers.grading.grade.grade_submission` on unseen data of its own: its seed is derived from the
+cohort's seed (kept in the gradebook) and its id (:func:`~checkers.grading.options.submission_seed`, kept in its
+entry and report), so a table copied from a peer never matches. Each is graded from its own private copy, with its
+own schema and kernels.
 
 Faults are sorted by whose they are:
 
@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from checkers.errors import CheckersError, GradingError
-from checkers.grading.archives import UnsafeArchiveError, extract_zip, trim_outputs
+from checkers.grading.archives import ARCHIVE_SUFFIXES, UnsafeArchiveError, extract_zip, trim_outputs
 from checkers.grading.cohort_summary import SUMMARY_JSON, SUMMARY_MD, summarize, summary_json, summary_markdown
 from checkers.grading.gradebook import (
     DONE_STATUSES,
@@ -81,7 +81,7 @@ class CohortSubmission:
     """One submission found in the cohort folder."""
 
     id: str
-    """Sub-folder name, or archive name without ``.zip``."""
+    """Sub-folder name, or archive name without ``.zip`` / ``.dbc``."""
     path: Path
     """The folder or the archive."""
 
@@ -113,28 +113,29 @@ class CohortResult:
 
 
 def find_submissions(*, cohort_dir: Path) -> list[CohortSubmission]:
-    """Sub-folders and ``.zip`` files of ``cohort_dir``, by name; hidden entries and caches are ignored."""
+    """Sub-folders and archives (``.zip``, Databricks' ``.dbc``) of ``cohort_dir``, by name; hidden entries and caches
+    are ignored."""
     cohort_dir = Path(cohort_dir)
     if not cohort_dir.is_dir():
         raise GradingError(f"Cohort folder {cohort_dir} does not exist or is not a folder.",
-                           hint="Pass a folder holding one sub-folder (or .zip) per submission.")
+                           hint="Pass a folder holding one sub-folder (or .zip or .dbc archive) per submission.")
     found: dict[str, CohortSubmission] = {}
     for path in sorted(cohort_dir.iterdir()):
         if path.name.startswith(".") or path.name in _SKIPPED_NAMES or path.is_symlink():
             continue
         if path.is_dir():
             sid = path.name
-        elif path.is_file() and path.suffix.lower() == ".zip":
+        elif path.is_file() and path.suffix.lower() in ARCHIVE_SUFFIXES:
             sid = path.stem
         else:
             continue
         if sid in found:
             raise GradingError(f"Two submissions are both called {sid!r} in {cohort_dir}: {found[sid].path.name} "
-                               f"and {path.name}.", hint="Keep one of them (the folder or the .zip).")
+                               f"and {path.name}.", hint="Keep one of them (the folder or the archive).")
         found[sid] = CohortSubmission(id=sid, path=path)
     if not found:
-        raise GradingError(f"No submissions in {cohort_dir}: it has no sub-folders and no .zip files.",
-                           hint="Put each learner's folder (or .zip) inside the cohort folder.")
+        raise GradingError(f"No submissions in {cohort_dir}: it has no sub-folders and no .zip or .dbc files.",
+                           hint="Put each learner's folder (or .zip / .dbc) inside the cohort folder.")
     return list(found.values())
 
 

@@ -43,4 +43,37 @@ def copy_submission(*, source: Path, dest: Path) -> list[str]:
                              "not copied")
                 continue
             shutil.copy2(path, dest / rel / name)
-    return notes
+    return notes + unpack_dbc_archives(dest)
+
+
+def unpack_dbc_archives(folder: Path) -> list[str]:
+    """In the private copy, a Databricks archive (``.dbc``, how Databricks exports a workspace folder) becomes the
+    source notebooks it holds, where the archive was (a job file beside it names them ``./01_bronze``); so do the
+    DBC members of an archive handed in as a ``.zip`` or ``.dbc``."""
+    from checkers.grading.archives import UnsafeArchiveError, extract_zip
+    from checkers.notebooks.dbc import DBC_SUFFIX, MEMBER_LANGUAGES, convert_dbc_members
+
+    notes: list[str] = []
+    for archive in sorted(p for p in folder.rglob("*") if p.suffix.lower() == DBC_SUFFIX and p.is_file()):
+        rel = archive.relative_to(folder)
+        scratch = archive.with_name(f".{archive.stem}.unpacking")
+        try:
+            inner = extract_zip(archive=archive, dest=scratch)  # the exported folder's contents
+        except UnsafeArchiveError as exc:
+            notes.append(f"{rel} could not be unpacked: {exc.message}")
+            shutil.rmtree(scratch, ignore_errors=True)
+            continue
+        entries = sorted(inner.iterdir())
+        landing = [e.with_suffix(".py").name if e.suffix.lower() in MEMBER_LANGUAGES else e.name for e in entries]
+        if any((archive.parent / name).exists() for name in landing):
+            target = archive.with_name(archive.stem if not archive.with_suffix("").exists() else archive.stem + "_dbc")
+            shutil.move(str(inner), str(target))  # beside what is already there, never over it
+        else:
+            target = archive.parent
+            for entry in entries:
+                shutil.move(str(entry), str(target / entry.name))
+        shutil.rmtree(scratch, ignore_errors=True)
+        archive.unlink()
+        where = "the folder it was in" if target == archive.parent else f"{target.relative_to(folder)}/"
+        notes.append(f"{rel} (a Databricks archive) was unpacked into {where}")
+    return notes + convert_dbc_members(folder)

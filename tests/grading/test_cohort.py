@@ -19,19 +19,22 @@ from checkers.grading.cohort_summary import summarize, summary_markdown
 from checkers.grading.gradebook import Entry, Gradebook
 from checkers.grading.options import submission_seed
 from tests.helpers import adversarial
+from tests.helpers.layouts import dbc_archive
 
 # --------------------------------------------------------------------------------------------- discovery
 
 
-def test_find_submissions_takes_folders_and_zips_and_ignores_the_rest(tmp_path: Path) -> None:
+def test_find_submissions_takes_folders_zips_and_dbc_archives_and_ignores_the_rest(tmp_path: Path) -> None:
     (tmp_path / "bob").mkdir()
     (tmp_path / "alice").mkdir()
     (tmp_path / ".hidden").mkdir()
     (tmp_path / "__pycache__").mkdir()
     (tmp_path / "notes.txt").write_text("x")
     adversarial.solutions_zip(tmp_path / "carol.zip")
+    dbc_archive(tmp_path / "dave.dbc")
     found = find_submissions(cohort_dir=tmp_path)
-    assert [(s.id, s.path.name) for s in found] == [("alice", "alice"), ("bob", "bob"), ("carol", "carol.zip")]
+    assert [(s.id, s.path.name) for s in found] == [("alice", "alice"), ("bob", "bob"), ("carol", "carol.zip"),
+                                                    ("dave", "dave.dbc")]
 
 
 def test_find_submissions_refuses_two_submissions_with_one_name(tmp_path: Path) -> None:

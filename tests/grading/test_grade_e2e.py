@@ -23,7 +23,7 @@ from checkers.grading.grade import grade_submission
 from checkers.grading.options import GradeOptions
 from checkers.grading.report import Report
 from checkers.sandbox import sandbox_status
-from tests.helpers.layouts import bundle_layout
+from tests.helpers.layouts import bundle_layout, dbc_archive
 from tests.helpers.rubric import points
 from tests.helpers.system import in_ci
 
@@ -296,3 +296,25 @@ def test_a_bundle_project_with_notebooks_in_src_gets_full_marks(tmp_path: Path) 
     in src/. Where the files sit is not part of the exercise."""
     report = grade_submission(folder=bundle_layout(tmp_path / "project"), options=GradeOptions(rows=ROWS))
     assert not_passed(report) == {} and report.score == 100
+
+
+def test_a_zip_of_databricks_dbc_export_and_the_job_file_gets_full_marks(tmp_path: Path) -> None:
+    """How a Databricks user hands in a workspace folder: Export → DBC Archive, with the job's YAML beside it (its
+    notebook paths as Databricks writes them, without a suffix), zipped; graded with `day07 check FILE.zip`."""
+    import zipfile
+
+    from checkers import cli
+
+    folder = tmp_path / "alice"
+    folder.mkdir()
+    dbc_archive(folder / "day07.dbc")
+    job = (SOLUTIONS / "job.yml").read_text(encoding="utf-8").replace(".ipynb", "")
+    (folder / "job.yml").write_text(job, encoding="utf-8")
+    with zipfile.ZipFile(tmp_path / "alice.zip", "w") as zf:
+        for path in folder.iterdir():
+            zf.write(path, f"alice/{path.name}")
+    code = cli.main(["check", str(tmp_path / "alice.zip"), "--rows", str(ROWS), "--json", str(tmp_path / "r.json")])
+    report = Report.from_dict(json.loads((tmp_path / "r.json").read_text(encoding="utf-8")))
+    assert not_passed(report) == {} and report.score == 100 and code == 0
+    assert report.submission == str(tmp_path / "alice.zip")
+    assert "day07.dbc (a Databricks archive) was unpacked into the folder it was in" in report.notes

@@ -24,3 +24,26 @@ def bundle_layout(root: Path) -> Path:
                                          "variables:\n  schema:\n    default: day07\n", encoding="utf-8")
     return root
 
+
+
+def dbc_archive(path: Path, *, folder: str = "day07") -> Path:
+    """solutions/' notebooks as Databricks' "Export → DBC Archive" packs a workspace folder: one JSON member per
+    notebook (``day07/01_bronze.python``), its commands listed out of order with their positions, markdown as
+    ``%md`` commands. Written from the solutions at test time: no copy is committed."""
+    import json
+    import zipfile
+
+    import nbformat
+
+    with zipfile.ZipFile(path, "w") as zf:
+        for stem in ("00_widgets", "01_bronze", "02_silver", "03_gold", "04_quality"):
+            nb = nbformat.read(str(SOLUTIONS / f"{stem}.ipynb"), as_version=4)
+            commands = [{"version": "CommandV1", "subtype": "command", "commandType": "auto", "position": float(i + 1),
+                         "command": ("%md\n" + cell.source) if cell.cell_type == "markdown" else cell.source,
+                         "guid": f"{stem}-{i}"}
+                        for i, cell in enumerate(nb.cells) if cell.cell_type in ("code", "markdown")]
+            notebook = {"version": "NotebookV1", "name": stem, "language": "python", "guid": stem,
+                        "commands": commands[1::2] + commands[0::2],  # the list's order is not the notebook's
+                        "dashboards": [], "globalVars": {}, "iPythonMetadata": None, "inputWidgets": {}}
+            zf.writestr(f"{folder}/{stem}.python", json.dumps(notebook))
+    return path

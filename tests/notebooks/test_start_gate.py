@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from checkers.notebooks.kernels import StartGate
+from checkers.notebooks.start_gate import StartGate
 
 
 async def _order(requests: list[tuple[str, bool]], *, cancel: str | None = None) -> list[str]:
