@@ -60,6 +60,21 @@ def resolve(path: str) -> tuple[Path, str]:
     return local, "dbfs:" + clean
 
 
+def resolve_for_reading(path: str) -> tuple[Path, str]:
+    """:func:`resolve`, except that a bare absolute path missing from the DBFS stand-in but present on local disk is
+    that local file, named as given.
+
+    The kit's Spark reads a bare path from local disk, and a local job passes such paths to widgets (the grader's
+    unseen data, a ``--param source_path=...``): ``dbutils.fs.ls(source_path)`` before ``spark.read`` must see the file
+    Spark will read. Only reads: nothing writes outside the kit's folders through a bare path.
+    """
+    local, prefix = resolve(path)
+    bare = isinstance(path, str) and path.startswith("/") and not is_volume_path(path)
+    if bare and not local.exists() and Path(_clean(path)).exists():
+        return Path(_clean(path)), _clean(path)
+    return local, prefix
+
+
 def _clean(text: str) -> str:
     clean = posixpath.normpath(text)
     return "/" if clean in ("/", "//") else clean
@@ -82,7 +97,7 @@ class LocalFS:
     """``dbutils.fs``: ls, head, cp, mv, rm, mkdirs, put."""
 
     def ls(self, dir: str) -> list[FileInfo]:  # noqa: A002 - Databricks' parameter name
-        local, prefix = resolve(dir)
+        local, prefix = resolve_for_reading(dir)
         if not local.exists():
             raise FileNotFoundError(f"File {dir} does not exist.")
         if local.is_file():
@@ -90,7 +105,7 @@ class LocalFS:
         return [_info(child, _join(prefix, child.name)) for child in sorted(local.iterdir())]
 
     def head(self, file: str, maxBytes: int = 65536) -> str:  # noqa: N803 - Databricks' parameter name
-        local, _ = resolve(file)
+        local, _ = resolve_for_reading(file)
         if local.is_dir():
             raise IsADirectoryError(f"Cannot head a directory: {file}")
         if not local.exists():
@@ -150,7 +165,7 @@ class LocalFS:
         return True
 
     def _pair(self, from_: str, to: str, *, recurse: bool, verb: str) -> tuple[Path, Path]:
-        source, _ = resolve(from_)
+        source, _ = resolve_for_reading(from_) if verb == "copy" else resolve(from_)
         target, _ = resolve(to)
         if not source.exists():
             raise FileNotFoundError(f"File {from_} does not exist.")
