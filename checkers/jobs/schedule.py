@@ -225,15 +225,21 @@ def describe(*, cron: str, timezone_id: str) -> str:
     return f"{words} ({timezone_id})"
 
 
-def fires_daily_at(*, cron: str, hour: int = 2, minute: int = 0, second: int = 0) -> bool:
-    """True when the expression fires exactly once every day, at ``hour:minute:second`` (docs/contract.md)."""
+def fires_daily_at(*, cron: str, hour: int = 2, minute: int = 0, second: int | None = None) -> bool:
+    """True when the expression fires exactly once every day, at ``hour:minute`` (docs/contract.md); at ``second``
+    too when given.
+
+    Any one second of that minute is "at 02:00" by default: the Databricks jobs UI writes a schedule of "every day at
+    02:00" with a second of its own choosing (``27 0 2 * * ?``).
+    """
     try:
         quartz = parse_quartz(cron)
     except CronError:
         return False
     (minutes, hours, dom, month, dow, seconds, year), nth = croniter.expand(
         quartz.croniter_expression, second_at_beginning=True)
-    return (seconds == [second] and minutes == [minute] and hours == [hour]
+    one_second = len(seconds) == 1 and isinstance(seconds[0], int)
+    return (one_second and (second is None or seconds == [second]) and minutes == [minute] and hours == [hour]
             and dom == ["*"] and month == ["*"] and dow == ["*"] and year == ["*"] and not nth)
 
 

@@ -108,7 +108,10 @@ def test_naive_start_is_read_in_the_job_time_zone() -> None:
     ("0 0 14 * * ?", False),
     ("0 0 2,14 * * ?", False),
     ("0 30 2 * * ?", False),
-    ("30 0 2 * * ?", False),
+    ("27 0 2 * * ?", True),  # what the Databricks jobs UI writes for "every day at 02:00": a second of its own
+    ("59 0 2 ? * *", True),
+    ("*/30 0 2 * * ?", False),
+    ("0-59 0 2 * * ?", False),
     ("0 0 2 * * ? 2027", False),
     ("0 0 2 L * ?", False),
     ("0 2 * * *", False),
@@ -116,6 +119,11 @@ def test_naive_start_is_read_in_the_job_time_zone() -> None:
 ])
 def test_fires_daily_at_0200(cron: str, expected: bool) -> None:
     assert fires_daily_at(cron=cron) is expected
+
+
+def test_fires_daily_at_a_given_second_only_when_asked() -> None:
+    assert fires_daily_at(cron="27 0 2 * * ?", second=27)
+    assert not fires_daily_at(cron="27 0 2 * * ?", second=0)
 
 
 @pytest.mark.parametrize(("cron", "gap"), [
