@@ -53,15 +53,18 @@ from checkers.grading.options import (
 )
 from checkers.grading.report import Report, RunSummary, TaskSummary, write_json
 from checkers.grading.submission import copy_submission
+from checkers.grading.volumes_mirror import mirror_volumes, remove_mirror
 from checkers.notebooks.execute import prepare_kernels, release_kernels
 from checkers.signals import (
     KERNEL_NICE,
     SANDBOX_HIDDEN,
     SANDBOX_READONLY,
     SANDBOX_ROOT,
+    SANDBOX_WRITABLE,
     SCHEMA_ALIASES,
     SPARK_PREWARM,
     SPARK_SESSION_CONF,
+    VOLUMES_ROOT,
 )
 from checkers.spark.memory import SMALL_DATA_SQL_CONFS, SMALL_ROWS
 
@@ -128,15 +131,18 @@ def _leave_nothing_behind(spark: Any, before: set[str]) -> None:
         spark.catalog.clearCache()
 
 
-def _job_env(*, base: dict[str, str], options: GradeOptions, work: Path, data_dir: Path) -> dict[str, str]:
+def _job_env(*, base: dict[str, str], options: GradeOptions, work: Path, data_dir: Path, volumes: Path,
+             volumes_outside: bool) -> dict[str, str]:
     """The environment of the job's kernels."""
-    env = {**base, env_name("progress"): "0"}  # headless: no query progress to show anyone
+    env = {**base, env_name("progress"): "0", VOLUMES_ROOT: str(volumes)}  # headless: no query progress to show
     if options.rows <= SMALL_ROWS:  # tens of thousands of rows: interpreted execution costs the server less CPU
         env[SPARK_SESSION_CONF] = json.dumps(SMALL_DATA_SQL_CONFS)
     if options.sandbox != "off":
         # The kernels may write only their grading folder; the unseen data in it is read-only to them.
         env.update({SANDBOX_ROOT: str(work), SANDBOX_READONLY: str(data_dir),
                     SANDBOX_HIDDEN: os.pathsep.join(str(Path(p).resolve()) for p in options.hidden)})
+        if volumes_outside:
+            env[SANDBOX_WRITABLE] = str(volumes)
     return env
 
 
@@ -192,7 +198,12 @@ def grade_submission(*, folder: Path, options: GradeOptions | None = None, work_
     # from the grading folder. Either way the kernels see it read-only.
     data_dir = server_data / schema if server_data is not None else work / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
-    env = _job_env(base=kernel_env(endpoint), options=options, work=work, data_dir=data_dir)
+    # The submission's own /Volumes, writable by its kernels and by the server: a worker's server writes only in its
+    # own folder, the kit's shared one anywhere.
+    volumes = options.server.root / "volumes" if server_data is not None else work / "volumes"
+    mirror_volumes(source=settings().volumes_dir, dest=volumes)
+    env = _job_env(base=kernel_env(endpoint), options=options, work=work, data_dir=data_dir, volumes=volumes,
+                   volumes_outside=server_data is not None)
     # The kernels start (one after another) while the grader imports its checks, copies the submission and makes
     # the data.
     prepare_kernels(env=env, kernels=JOB_KERNELS, ahead=kernels_ahead)
@@ -301,9 +312,10 @@ def grade_submission(*, folder: Path, options: GradeOptions | None = None, work_
                 spark.stop()
 
     if keep:
-        notes.append(f"kept: schema {schema}, the data file and the private copy (--keep)")
+        notes.append(f"kept: schema {schema}, the data file, the private copy and its /Volumes ({volumes}) (--keep)")
     else:
         shutil.rmtree(work / "submission", ignore_errors=True)
+        remove_mirror(volumes)
         data.path.unlink(missing_ok=True)
         if server_data is not None:
             shutil.rmtree(data_dir, ignore_errors=True)

@@ -27,7 +27,7 @@ from checkers.notebooks.kernels import Kernel, kernel_service
 from checkers.notebooks.selfcheck import SKIP_NOTE, skippable_cells
 from checkers.runtime.context import RunContext, RuntimeRecord
 from checkers.runtime.progress import QueryProgress
-from checkers.signals import POOLED_KERNEL, RUN_CONTEXT, SANDBOX_ROOT
+from checkers.signals import POOLED_KERNEL, RUN_CONTEXT, SANDBOX_ROOT, SANDBOX_WRITABLE
 
 Status = Literal["success", "failed", "timeout", "kernel_died"]
 FAILED_TAG = "day07-failed"
@@ -250,7 +250,8 @@ def _kernel_environment(env: dict[str, str] | None) -> tuple[dict[str, str], lis
     inherited = {k: v for k, v in os.environ.items() if k not in ("JPY_PARENT_PID", RUN_CONTEXT, POOLED_KERNEL)}
     kernel_env = {**inherited, **(env or {})}
     sandbox = kernel_env.get(SANDBOX_ROOT)
-    return kernel_env, [Path(sandbox)] if sandbox else []
+    more = [Path(p) for p in kernel_env.get(SANDBOX_WRITABLE, "").split(os.pathsep) if p] if sandbox else []
+    return kernel_env, [Path(sandbox), *more] if sandbox else []
 
 
 def prepare_kernels(*, env: dict[str, str] | None, kernels: int, ahead: int | None = None) -> None:

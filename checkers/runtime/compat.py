@@ -95,9 +95,9 @@ def sync_volume_schemas(session: Any) -> list[str]:
     On Databricks a volume lives in a schema, so ``/Volumes/workspace/ecommerce/...`` existing means
     ``workspace.ecommerce`` exists: a notebook may write ``workspace.ecommerce.bronze_events`` at once.
     """
-    from checkers.config import settings
+    from checkers.runtime.volumes import volumes_root
 
-    root = settings().volumes_dir / CATALOG
+    root = volumes_root() / CATALOG
     schemas = sorted(p.name for p in root.iterdir() if p.is_dir() and any(c.is_dir() for c in p.iterdir())) \
         if root.is_dir() else []
     run = original_sql(session)

@@ -251,9 +251,9 @@ class DatabricksMagics:
         fail = "-e" in words
         head = " ".join(w for w in words if w != "-e")
         script = "\n".join(part for part in (head, cell or "") if part)
-        from checkers.config import settings
+        from checkers.runtime.volumes import volumes_root
 
-        script = re.sub(r"(?<![\w/.])(?:dbfs:)?/Volumes(?=/|\b)", str(settings().volumes_dir), script)
+        script = re.sub(r"(?<![\w/.])(?:dbfs:)?/Volumes(?=/|\b)", str(volumes_root()), script)
         caller = getattr(getattr(self.dbutils, "context", None), "notebook_path", None)
         cwd = Path(caller).parent if caller else Path.cwd()
         proc = subprocess.run(["bash", "-c", script], cwd=cwd, capture_output=True, text=True, check=False)

@@ -22,6 +22,7 @@ from typing import Any
 
 from checkers.config import settings
 from checkers.errors import CheckersError, DataError
+from checkers.signals import VOLUMES_ROOT
 
 VOLUMES_PREFIX = "/Volumes"
 """Where Databricks mounts Unity Catalog volumes."""
@@ -60,6 +61,13 @@ def is_volume_path(path: object) -> bool:
     return text == VOLUMES_PREFIX or text.startswith(VOLUMES_PREFIX + "/")
 
 
+def volumes_root() -> Path:
+    """The folder ``/Volumes`` stands for here: the kit's volumes folder, or a grading's private mirror of it (the
+    grader tells its kernels with :data:`~checkers.signals.VOLUMES_ROOT`)."""
+    private = os.environ.get(VOLUMES_ROOT)
+    return Path(private) if private else settings().volumes_dir
+
+
 def local_path(path: str, *, root: Path | None = None) -> Path:
     """The local file or folder for a volume path; raises :class:`VolumePathError` for anything else."""
     text = _text(path)
@@ -73,13 +81,13 @@ def local_path(path: str, *, root: Path | None = None) -> Path:
         raise VolumePathError(f"'{path}' climbs out of /Volumes.",
                               hint="Remove the '..' parts: volume paths stay under /Volumes/<catalog>/.")
     relative = normal[len(VOLUMES_PREFIX):].lstrip("/")
-    base = root if root is not None else settings().volumes_dir
+    base = root if root is not None else volumes_root()
     return base / relative if relative else base
 
 
 def volume_path(local: Path, *, root: Path | None = None) -> str | None:
     """The ``/Volumes/...`` path for a local file under the volumes folder, else None (the reverse mapping)."""
-    base = (root if root is not None else settings().volumes_dir).resolve()
+    base = (root if root is not None else volumes_root()).resolve()
     try:
         relative = Path(local).resolve().relative_to(base)
     except ValueError:
@@ -97,7 +105,7 @@ def translate(path: Any) -> Any:
 
 def list_volumes(*, root: Path | None = None) -> list[VolumeInfo]:
     """Every ``<catalog>/<schema>/<volume>`` folder under the volumes folder, sorted by path."""
-    base = root if root is not None else settings().volumes_dir
+    base = root if root is not None else volumes_root()
     found: list[VolumeInfo] = []
     if not base.is_dir():
         return found

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import signal
 import zipfile
 from pathlib import Path
@@ -19,7 +20,7 @@ from checkers.grading.cohort_summary import summarize, summary_markdown
 from checkers.grading.gradebook import Entry, Gradebook
 from checkers.grading.options import submission_seed
 from tests.helpers import adversarial
-from tests.helpers.layouts import dbc_archive
+from tests.helpers.layouts import dbc_archive, write_volumes
 
 # --------------------------------------------------------------------------------------------- discovery
 
@@ -263,7 +264,9 @@ def test_cli_grades_folders_and_zips_writes_every_export_and_resumes(tmp_path: P
     grade_cmd.register(parser.add_subparsers())
     cohort = tmp_path / "cohort"
     cohort.mkdir()
-    adversarial.solutions_zip(cohort / "good.zip")
+    # good writes a volume of its schema, through the worker's confined server and its sandboxed kernels
+    write_volumes(adversarial.copy_solutions(tmp_path / "good"))
+    shutil.make_archive(str(cohort / "good"), "zip", tmp_path, "good")
     adversarial.traversal_zip(cohort / "evil.zip")
     adversarial.build(cohort / "crash", None)
     out = tmp_path / "out"

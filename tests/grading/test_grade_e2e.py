@@ -23,7 +23,7 @@ from checkers.grading.grade import grade_submission
 from checkers.grading.options import GradeOptions
 from checkers.grading.report import Report
 from checkers.sandbox import sandbox_status
-from tests.helpers.layouts import bundle_layout, dbc_archive
+from tests.helpers.layouts import bundle_layout, dbc_archive, write_volumes
 from tests.helpers.rubric import points
 from tests.helpers.system import in_ci
 
@@ -291,11 +291,20 @@ def test_a_wrong_depends_on_costs_job_tasks_only(tmp_path: Path) -> None:
     assert report.score == 100 - points("job.tasks") and "one task at a time" in report.run.note
 
 
-def test_a_bundle_project_with_notebooks_in_src_gets_full_marks(tmp_path: Path) -> None:
+def test_a_bundle_project_with_notebooks_in_src_that_writes_a_volume_gets_full_marks(tmp_path: Path) -> None:
     """`databricks bundle init`'s layout: the job in resources/, its schema from the root's variables, notebooks
-    in src/. Where the files sit is not part of the exercise."""
-    report = grade_submission(folder=bundle_layout(tmp_path / "project"), options=GradeOptions(rows=ROWS))
+    in src/. Where the files sit is not part of the exercise. Its bronze also writes a volume of its schema, as
+    notebooks do on Databricks: the grading's own /Volumes takes it, and goes with the grading."""
+    from checkers.config import settings
+    from checkers.runtime.volumes import ensure_sample_volume
+
+    ensure_sample_volume()  # the grading makes the sample volume when there is none: the kit's own, not the learner's
+    kit_volumes = sorted(p.relative_to(settings().volumes_dir) for p in settings().volumes_dir.rglob("*"))
+    folder = write_volumes(bundle_layout(tmp_path / "project"))
+    report = grade_submission(folder=folder, options=GradeOptions(rows=ROWS))
     assert not_passed(report) == {} and report.score == 100
+    assert sorted(p.relative_to(settings().volumes_dir) for p in settings().volumes_dir.rglob("*")) == kit_volumes
+    assert not (Path(report.run_folder) / "volumes").exists()
 
 
 def test_a_zip_of_databricks_dbc_export_and_the_job_file_gets_full_marks(tmp_path: Path) -> None:

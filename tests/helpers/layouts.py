@@ -47,3 +47,26 @@ def dbc_archive(path: Path, *, folder: str = "day07") -> Path:
                         "dashboards": [], "globalVars": {}, "iPythonMetadata": None, "inputWidgets": {}}
             zf.writestr(f"{folder}/{stem}.python", json.dumps(notebook))
     return path
+
+
+VOLUME_WRITES = '''\
+# As on Databricks: a volume in the job's own schema, written by Spark (the server) and by Python (the kernel).
+spark.sql(f"CREATE VOLUME IF NOT EXISTS workspace.{schema}.lake")
+bronze.limit(10).write.mode("overwrite").parquet(f"/Volumes/workspace/{schema}/lake/bronze_sample")
+dbutils.fs.put(f"/Volumes/workspace/{schema}/lake/_SUCCESS", "bronze done", True)
+with open(f"/Volumes/workspace/{schema}/lake/rows.txt", "w") as out:
+    out.write(str(spark.read.parquet(f"/Volumes/workspace/{schema}/lake/bronze_sample").count()))
+assert dbutils.fs.head(f"/Volumes/workspace/{schema}/lake/rows.txt") == "10"
+'''
+
+
+def write_volumes(folder: Path, stem: str = "01_bronze") -> Path:
+    """Add :data:`VOLUME_WRITES` to ``stem`` (a notebook of ``folder``, an ``.ipynb``) after its table is written."""
+    import nbformat
+
+    path = next(p for p in folder.rglob(f"{stem}.ipynb"))
+    nb = nbformat.read(str(path), as_version=4)
+    at = next(i for i, c in enumerate(nb.cells) if "saveAsTable" in c.source) + 1
+    nb.cells.insert(at, nbformat.v4.new_code_cell(VOLUME_WRITES))
+    nbformat.write(nb, str(path))
+    return folder
