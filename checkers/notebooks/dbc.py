@@ -11,6 +11,7 @@ kit reads (:mod:`checkers.notebooks.formats`). Scala and R notebooks cannot run 
 from __future__ import annotations
 
 import gzip
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -29,11 +30,15 @@ MAX_MEMBER_BYTES = 20 * 1024 * 1024
 def read_dbc_member(path: Path) -> dict[str, Any] | None:
     """The notebook a DBC member holds, or None when the file is not one (a plain ``.sql`` file, say)."""
     try:
-        data = path.read_bytes()[:MAX_MEMBER_BYTES + 1]
-        if data[:2] == b"\x1f\x8b":  # some exports compress their members
-            data = gzip.decompress(data)
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_MEMBER_BYTES + 1)
+        if data[:2] == b"\x1f\x8b":  # some exports compress their members; read no more than a plain one
+            with gzip.GzipFile(fileobj=io.BytesIO(data)) as unzipped:
+                data = unzipped.read(MAX_MEMBER_BYTES + 1)
+        if len(data) > MAX_MEMBER_BYTES:
+            return None
         notebook = json.loads(data.decode("utf-8-sig"))
-    except (OSError, ValueError, EOFError):
+    except (OSError, ValueError, EOFError, gzip.BadGzipFile):
         return None
     if not isinstance(notebook, dict) or not isinstance(notebook.get("commands"), list):
         return None

@@ -6,6 +6,8 @@ import json
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from checkers.grading.submission import unpack_dbc_archives
 from checkers.notebooks.dbc import convert_dbc_members, dbc_notebook
 from checkers.notebooks.formats import parse_source
@@ -81,3 +83,16 @@ def test_the_test_archive_is_shaped_like_databricks_export(tmp_path: Path) -> No
         member = json.loads(zf.read("day07/02_silver.python"))
     assert member["version"] == "NotebookV1" and member["language"] == "python"
     assert [c["position"] for c in member["commands"]] != sorted(c["position"] for c in member["commands"])
+
+
+def test_a_compressed_member_is_read_and_a_bomb_is_not(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import gzip
+
+    from checkers.notebooks import dbc
+
+    (tmp_path / "ok.python").write_bytes(gzip.compress(json.dumps(_member("python", (1.0, "x = 1"))).encode()))
+    assert dbc.read_dbc_member(tmp_path / "ok.python") is not None
+    monkeypatch.setattr(dbc, "MAX_MEMBER_BYTES", 1000)
+    big = _member("python", (1.0, "x = 1" + " " * 5000))
+    (tmp_path / "big.python").write_bytes(gzip.compress(json.dumps(big).encode()))
+    assert dbc.read_dbc_member(tmp_path / "big.python") is None
