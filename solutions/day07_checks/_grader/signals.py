@@ -35,6 +35,13 @@ SCHEMA_ALIASES = "_DAY07_SCHEMA_ALIASES"
 """JSON object of schema names that stand for other schemas in this kernel's SQL and table names (a grading's
 ``00_widgets`` runs: the contract's default schema names the grading's own widget schema)."""
 
+VOLUMES_ROOT = "_DAY07_VOLUMES_ROOT"
+"""The folder ``/Volumes`` stands for in this kernel instead of the kit's volumes folder: a grading's private mirror
+of it, where the submission may write as it would in its own volumes on Databricks."""
+SANDBOX_WRITABLE = "_DAY07_SANDBOX_WRITABLE"
+"""More folders a sandboxed kernel may write besides its root (``os.pathsep``-separated): a grading worker's volumes
+mirror, which its Spark server writes too."""
+
 ALL = (RUN_CONTEXT, KERNEL_NICE, POOLED_KERNEL, SPARK_PREWARM, SPARK_SESSION_CONF, IN_SANDBOX, SANDBOX_ROOT,
-       SANDBOX_READONLY, SANDBOX_HIDDEN, KIT_SERVER, SCHEMA_ALIASES)
+       SANDBOX_READONLY, SANDBOX_HIDDEN, KIT_SERVER, SCHEMA_ALIASES, VOLUMES_ROOT, SANDBOX_WRITABLE)
 """Every signal, so a process that starts another can clear the ones it does not mean to pass on."""
