@@ -115,6 +115,41 @@ class NotebookUtils:
         return self._runner(path, timeout_seconds, args, self._context)
 
 
+class DataUtils:
+    """``dbutils.data``: ``summarize(df)`` shows each column's summary statistics, as Databricks' does (as a table,
+    not its charts)."""
+
+    def summarize(self, df: Any, precise: bool = False) -> None:  # noqa: ARG002 - Databricks' signature
+        from checkers.runtime.display import display
+
+        display(df.summary())
+
+
+class SecretsUtils:
+    """``dbutils.secrets``: secret scopes live in a Databricks workspace; none exists locally."""
+
+    def listScopes(self) -> list[Any]:  # noqa: N802 - Databricks' name
+        return []
+
+    def list(self, scope: str) -> list[Any]:
+        raise self._missing(scope)
+
+    def get(self, scope: str, key: str) -> str:
+        raise self._missing(scope, key)
+
+    def getBytes(self, scope: str, key: str) -> bytes:  # noqa: N802 - Databricks' name
+        raise self._missing(scope, key)
+
+    @staticmethod
+    def _missing(scope: str, key: str | None = None) -> Exception:
+        from checkers.errors import CheckersError
+
+        what = f"secret {key!r} of scope {scope!r}" if key is not None else f"secret scope {scope!r}"
+        return CheckersError(f"No {what}: secret scopes live in a Databricks workspace, and none exists locally.",
+                             hint="Pass the value as a widget (a job parameter) instead; keep real secrets out of "
+                                  "the notebook.")
+
+
 class DBUtils:
     """The ``dbutils`` object a notebook sees."""
 
@@ -128,6 +163,8 @@ class DBUtils:
         self.jobs = Jobs(TaskValues(context=self.context, record=self.record, emit=self._emit))
         self.notebook = NotebookUtils(context=self.context, record=self.record, emit=self._emit,
                                       runner=notebook_runner)
+        self.data = DataUtils()
+        self.secrets = SecretsUtils()
         if fs is not None:
             self.fs = fs
 
@@ -140,7 +177,7 @@ class DBUtils:
         return True
 
     def help(self) -> None:
-        print("Local dbutils (Day 07 kit): widgets, jobs.taskValues, notebook"
+        print("Local dbutils (Day 07 kit): widgets, jobs.taskValues, notebook, data.summarize, secrets (none here)"
               + (", fs" if hasattr(self, "fs") else "") + ". See the docs page 'Reference'.")
 
     def __repr__(self) -> str:

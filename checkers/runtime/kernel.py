@@ -307,6 +307,27 @@ def _install_dbruntime(namespace: dict[str, Any]) -> None:
     sys.modules.setdefault("dbruntime", module)
 
 
+def _install_pyspark_dbutils(namespace: dict[str, Any]) -> None:
+    """On Databricks, ``from pyspark.dbutils import DBUtils; dbutils = DBUtils(spark)`` (the idiom of helper modules
+    and of code written for Databricks Connect) gives the notebook's ``dbutils``. Open-source PySpark has no such
+    module; the kit provides it, handing out the kernel's own ``dbutils``."""
+    import types
+
+    import pyspark
+
+    class DBUtils:
+        """``DBUtils(spark)``: the notebook's ``dbutils``."""
+
+        def __new__(cls, spark: Any = None) -> Any:  # noqa: ARG003 - Databricks' signature
+            return namespace["dbutils"]
+
+    module = types.ModuleType("pyspark.dbutils", "The Day 07 kit's stand-in for Databricks' pyspark.dbutils.")
+    module.DBUtils = DBUtils  # type: ignore[attr-defined]
+    if "pyspark.dbutils" not in sys.modules:
+        sys.modules["pyspark.dbutils"] = module
+        pyspark.dbutils = module  # type: ignore[attr-defined]
+
+
 def _setup(ip: Any, context: RunContext, future: Future | None, notebooks: NotebookHost | None) -> None:
     from checkers.runtime import errors_display, magics
     from checkers.runtime.fs import LocalFS
@@ -328,6 +349,7 @@ def _setup(ip: Any, context: RunContext, future: Future | None, notebooks: Noteb
              "spark": LazySpark(namespace, future, on_ready=_progress_installer(ip, context))})
     ip.set_custom_exc((NotebookExit,), _on_exit)
     _install_dbruntime(namespace)
+    _install_pyspark_dbutils(namespace)
     magics.register(ip, dbutils=dbutils, notebooks=notebooks)
 
 

@@ -114,6 +114,21 @@ assert runtime_spark.range(3).count() == 3
 
 # COMMAND ----------
 
+# DBTITLE 1,pyspark.dbutils gives the same dbutils; data.summarize shows a table; a secret is a clear error
+from pyspark.dbutils import DBUtils
+
+assert DBUtils(spark) is dbutils
+dbutils.data.summarize(spark.range(4))
+try:
+    dbutils.secrets.get(scope="day07", key="token")
+except Exception as exc:
+    assert "secret scopes live in a Databricks workspace" in str(exc), exc
+else:
+    raise AssertionError("a secret must not resolve locally")
+assert dbutils.secrets.listScopes() == []
+
+# COMMAND ----------
+
 # DBTITLE 1,main and hive_metastore are the local catalog; other catalogs are a clear error
 assert spark.table("main.fidelity_files.events").count() == len(raw) + 5
 assert spark.table("hive_metastore.fidelity_files.events").count() == len(raw) + 5
