@@ -131,17 +131,19 @@ def _leave_nothing_behind(spark: Any, before: set[str]) -> None:
         spark.catalog.clearCache()
 
 
-def _job_env(*, base: dict[str, str], options: GradeOptions, work: Path, data_dir: Path, volumes: Path,
+def _job_env(*, base: dict[str, str], options: GradeOptions, work: Path, data_dir: Path, volumes: Path | None,
              volumes_outside: bool) -> dict[str, str]:
     """The environment of the job's kernels."""
-    env = {**base, env_name("progress"): "0", VOLUMES_ROOT: str(volumes)}  # headless: no query progress to show
+    env = {**base, env_name("progress"): "0"}  # headless: no query progress to show anyone
+    if volumes is not None:
+        env[VOLUMES_ROOT] = str(volumes)
     if options.rows <= SMALL_ROWS:  # tens of thousands of rows: interpreted execution costs the server less CPU
         env[SPARK_SESSION_CONF] = json.dumps(SMALL_DATA_SQL_CONFS)
     if options.sandbox != "off":
         # The kernels may write only their grading folder; the unseen data in it is read-only to them.
         env.update({SANDBOX_ROOT: str(work), SANDBOX_READONLY: str(data_dir),
                     SANDBOX_HIDDEN: os.pathsep.join(str(Path(p).resolve()) for p in options.hidden)})
-        if volumes_outside:
+        if volumes_outside and volumes is not None:
             env[SANDBOX_WRITABLE] = str(volumes)
     return env
 
@@ -200,8 +202,14 @@ def grade_submission(*, folder: Path, options: GradeOptions | None = None, work_
     data_dir.mkdir(parents=True, exist_ok=True)
     # The submission's own /Volumes, writable by its kernels and by the server: a worker's server writes only in its
     # own folder, the kit's shared one anywhere.
-    volumes = options.server.root / "volumes" if server_data is not None else work / "volumes"
-    mirror_volumes(source=settings().volumes_dir, dest=volumes)
+    volumes: Path | None = None
+    volumes_note = None
+    try:
+        volumes = mirror_volumes(source=settings().volumes_dir,
+                                 dest=options.server.root / "volumes" if server_data is not None else work / "volumes")
+    except OSError as exc:  # the kit's volumes as they are (read-only to the kernels) rather than no grading
+        volumes_note = f"/Volumes was the kit's own, read-only: its private copy could not be made ({exc})"
+        volumes = None
     env = _job_env(base=kernel_env(endpoint), options=options, work=work, data_dir=data_dir, volumes=volumes,
                    volumes_outside=server_data is not None)
     # The kernels start (one after another) while the grader imports its checks, copies the submission and makes
@@ -232,7 +240,7 @@ def grade_submission(*, folder: Path, options: GradeOptions | None = None, work_
         say("Copying the submission")
         notes = copy_submission(source=folder, dest=work / "submission")
         submission = find_submission(folder=work / "submission")
-        notes += [*submission.notes, sandboxing]
+        notes += [*submission.notes, sandboxing, *([volumes_note] if volumes_note else [])]
         job = load_job_evidence(submission)
         if job.loaded is not None:  # the job's own notebook tasks (a quality task too), not the contract's three
             notebooks_in_job = sum(1 for t in job.loaded.tasks.values() if t.notebook_task is not None)
@@ -312,10 +320,11 @@ def grade_submission(*, folder: Path, options: GradeOptions | None = None, work_
                 spark.stop()
 
     if keep:
-        notes.append(f"kept: schema {schema}, the data file, the private copy and its /Volumes ({volumes}) (--keep)")
+        notes.append(f"kept: schema {schema}, the data file, the private copy and its /Volumes (--keep)")
     else:
         shutil.rmtree(work / "submission", ignore_errors=True)
-        remove_mirror(volumes)
+        if volumes is not None:
+            remove_mirror(volumes)
         data.path.unlink(missing_ok=True)
         if server_data is not None:
             shutil.rmtree(data_dir, ignore_errors=True)
