@@ -22,6 +22,7 @@ learner's bronze table through the grader's own Spark session. Nothing a noteboo
 from __future__ import annotations
 
 import hashlib
+import math
 import random
 import uuid
 from datetime import date, timedelta
@@ -72,12 +73,14 @@ def thresholds(*, seed: int, share: float) -> tuple[str, str, str]:
     """(below, again, above) the share, drawn per grading: a fixed number in the notebook cannot land between them.
 
     ``again`` is a second value below the share for an extra failing repair, or "" when none is made this time.
+    Whole numbers: a gate that reads the widget with ``int(...)`` (the lesson's default is ``5``) compares right too.
+    The share is at least 6 %, so each range holds whole numbers on the right side of it.
     """
     rng = random.Random(f"day07-thresholds:{seed}")
-    below = max(0.5, share * rng.uniform(0.35, 0.7))
-    above = min(99.0, share * rng.uniform(1.4, 2.0) + 0.5)
-    again = max(0.5, share * rng.uniform(0.2, 0.8)) if rng.random() < 0.5 else None
-    return f"{below:.1f}", "" if again is None else f"{again:.1f}", f"{above:.1f}"
+    below = max(1, math.floor(share * rng.uniform(0.35, 0.7)))
+    above = min(99, math.ceil(share * rng.uniform(1.4, 2.0) + 0.5))
+    again = max(1, math.floor(share * rng.uniform(0.2, 0.8))) if rng.random() < 0.5 else None
+    return str(below), "" if again is None else str(again), str(above)
 
 
 def states(record: Any, stems: dict[str, str]) -> PipelineRun:

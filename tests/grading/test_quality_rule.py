@@ -55,6 +55,7 @@ def test_the_failing_file_has_a_share_of_bad_rows_drawn_per_seed(tmp_path: Path)
         below, again, above = thresholds(seed=seed, share=share)
         assert float(below) < share - 0.5 and float(above) > share + 0.5  # the two sides of the line
         assert again == "" or float(again) < share - 0.5
+        assert all(v.isdigit() for v in (below, above, *([again] if again else [])))  # int() reads them too
     drawn = {bool(thresholds(seed=seed, share=20.0)[1]) for seed in range(40)}
     assert drawn == {True, False}  # the extra failing repair is made in some gradings, not in others
     assert shares[0] != shares[1]
