@@ -34,13 +34,12 @@ class UnsafeArchiveError(GradingError):
     """A submission archive that cannot be unpacked safely."""
 
 
-def extract_zip(*, archive: Path, dest: Path, single_folder: bool = True) -> Path:
+def extract_zip(*, archive: Path, dest: Path) -> Path:
     """Unpack ``archive`` into the new folder ``dest`` and return the submission folder inside it.
 
     A member with an absolute path, a ``..`` part or a link type is refused (the whole archive: a submission
     that tries this is not graded). When everything sits in one top-level folder (how most zip tools pack
-    a folder), that folder is the submission (unless ``single_folder`` is False). A Databricks archive (``.dbc``)
-    is a zip too.
+    a folder), that folder is the submission. A Databricks archive (``.dbc``) is a zip too.
     """
     try:
         zf = zipfile.ZipFile(archive)
@@ -79,7 +78,7 @@ def extract_zip(*, archive: Path, dest: Path, single_folder: bool = True) -> Pat
             with zf.open(m) as src, open(target, "wb") as out:
                 out.write(src.read(MAX_ARCHIVE_BYTES + 1))
     entries = [p for p in dest.iterdir() if p.name not in ("__MACOSX",) and not p.name.startswith(".")]
-    if single_folder and len(entries) == 1 and entries[0].is_dir():
+    if len(entries) == 1 and entries[0].is_dir():
         return entries[0]
     return dest
 

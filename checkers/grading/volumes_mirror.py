@@ -19,24 +19,23 @@ work; writes into those volumes fail as before)."""
 
 
 def mirror_volumes(*, source: Path, dest: Path) -> Path:
-    """Make ``dest`` (new or empty) mirror ``source``: the same folders, each file a symbolic link to the kit's."""
+    """Make ``dest`` mirror ``source`` (what ``dest`` held before goes): the same folders, each file a symbolic link
+    to the kit's."""
     if dest.exists():
         shutil.rmtree(dest)  # a grading worker's mirror from its previous submission
     dest.mkdir(parents=True)
-    if not source.is_dir():
-        return dest
-    files = sum(len(names) for _, _, names in os.walk(source))
-    if files > MIRROR_MAX_FILES:
+    tree = [(Path(root), names) for root, _dirs, names in os.walk(source, followlinks=False)]  # [] without source
+    if sum(len(names) for _, names in tree) > MIRROR_MAX_FILES:
         for volume in sorted(p for p in source.glob("*/*/*") if p.is_dir()):
             target = dest / volume.relative_to(source)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.symlink_to(volume, target_is_directory=True)
         return dest
-    for root, _dirs, names in os.walk(source, followlinks=False):
-        here = dest / Path(root).relative_to(source)
+    for root, names in tree:
+        here = dest / root.relative_to(source)
         here.mkdir(exist_ok=True)
         for name in names:
-            (here / name).symlink_to(Path(root) / name)
+            (here / name).symlink_to(root / name)
     return dest
 
 

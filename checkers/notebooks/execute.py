@@ -250,8 +250,10 @@ def _kernel_environment(env: dict[str, str] | None) -> tuple[dict[str, str], lis
     inherited = {k: v for k, v in os.environ.items() if k not in ("JPY_PARENT_PID", RUN_CONTEXT, POOLED_KERNEL)}
     kernel_env = {**inherited, **(env or {})}
     sandbox = kernel_env.get(SANDBOX_ROOT)
-    more = [Path(p) for p in kernel_env.get(SANDBOX_WRITABLE, "").split(os.pathsep) if p] if sandbox else []
-    return kernel_env, [Path(sandbox), *more] if sandbox else []
+    if not sandbox:
+        return kernel_env, []
+    more = [Path(p) for p in kernel_env.get(SANDBOX_WRITABLE, "").split(os.pathsep) if p]
+    return kernel_env, [Path(sandbox), *more]
 
 
 def prepare_kernels(*, env: dict[str, str] | None, kernels: int, ahead: int | None = None) -> None:
