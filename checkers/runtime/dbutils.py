@@ -13,6 +13,7 @@ from typing import Any
 
 from checkers.runtime.context import RunContext, RuntimeRecord
 from checkers.runtime.events import Emit, no_events
+from checkers.runtime.missing import ReportsMissing
 from checkers.runtime.notebook_context import EntryPoint
 from checkers.runtime.widgets import LocalWidgets
 
@@ -38,8 +39,11 @@ class WorkflowException(Exception):  # noqa: N818 - Databricks' name
     """``dbutils.notebook.run`` failed: the child notebook raised, timed out or could not start."""
 
 
-class TaskValues:
+class TaskValues(ReportsMissing):
     """``dbutils.jobs.taskValues``."""
+
+    _OWNER = "dbutils.jobs.taskValues"
+    _PROVIDES = "set and get"
 
     def __init__(self, *, context: RunContext, record: RuntimeRecord, emit: Emit) -> None:
         self._context = context
@@ -80,15 +84,21 @@ class TaskValues:
                          f"(it set: {', '.join(sorted(values)) or 'nothing'}).")
 
 
-class Jobs:
+class Jobs(ReportsMissing):
     """``dbutils.jobs``."""
+
+    _OWNER = "dbutils.jobs"
+    _PROVIDES = "taskValues"
 
     def __init__(self, task_values: TaskValues) -> None:
         self.taskValues = task_values
 
 
-class NotebookUtils:
+class NotebookUtils(ReportsMissing):
     """``dbutils.notebook``."""
+
+    _OWNER = "dbutils.notebook"
+    _PROVIDES = "exit, run and entry_point"
 
     def __init__(self, *, context: RunContext, record: RuntimeRecord, emit: Emit,
                  runner: NotebookRunner | None) -> None:
@@ -115,9 +125,12 @@ class NotebookUtils:
         return self._runner(path, timeout_seconds, args, self._context)
 
 
-class DataUtils:
+class DataUtils(ReportsMissing):
     """``dbutils.data``: ``summarize(df)`` shows each column's summary statistics, as Databricks' does (as a table,
     not its charts)."""
+
+    _OWNER = "dbutils.data"
+    _PROVIDES = "summarize"
 
     def summarize(self, df: Any, precise: bool = False) -> None:  # noqa: ARG002 - Databricks' signature
         from checkers.runtime.display import display
@@ -125,8 +138,11 @@ class DataUtils:
         display(df.summary())
 
 
-class SecretsUtils:
+class SecretsUtils(ReportsMissing):
     """``dbutils.secrets``: secret scopes live in a Databricks workspace; none exists locally."""
+
+    _OWNER = "dbutils.secrets"
+    _PROVIDES = "listScopes, list, get and getBytes, with no scopes"
 
     def listScopes(self) -> list[Any]:  # noqa: N802 - Databricks' name
         return []
@@ -150,8 +166,10 @@ class SecretsUtils:
                                   "the notebook.")
 
 
-class DBUtils:
+class DBUtils(ReportsMissing):
     """The ``dbutils`` object a notebook sees."""
+
+    _PROVIDES = "widgets, jobs.taskValues, notebook, fs, data, library, secrets and help"
 
     def __init__(self, *, context: RunContext | None = None, notebook_runner: NotebookRunner | None = None,
                  fs: Any = None, emit: Emit | None = None, shell: Any = None, widget_bar: bool = False) -> None:

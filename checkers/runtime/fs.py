@@ -12,8 +12,10 @@ import posixpath
 import shutil
 from collections import namedtuple
 from pathlib import Path
+from typing import Any
 
 from checkers.config import settings
+from checkers.runtime.missing import ReportsMissing
 from checkers.runtime.volumes import is_volume_path, local_path
 
 DBFS_FOLDER = "dbfs"
@@ -93,8 +95,15 @@ def _info(local: Path, name_path: str) -> FileInfo:
     return FileInfo(name_path, local.name, stat.st_size, modified)
 
 
-class LocalFS:
+class LocalFS(ReportsMissing):
     """``dbutils.fs``: ls, head, cp, mv, rm, mkdirs, put."""
+
+    _OWNER = "dbutils.fs"
+    _PROVIDES = "ls, head, cp, mv, rm, mkdirs, put and mounts (none)"
+
+    def mounts(self) -> list[Any]:
+        """No mount points locally (Unity Catalog volumes replace them on Databricks too)."""
+        return []
 
     def ls(self, dir: str) -> list[FileInfo]:  # noqa: A002 - Databricks' parameter name
         local, prefix = resolve_for_reading(dir)
@@ -178,7 +187,7 @@ class LocalFS:
         return source, target
 
     def help(self, method: str | None = None) -> None:
-        print("dbutils.fs (local Day 07 runtime): ls, head, cp, mv, rm, mkdirs, put. "
+        print("dbutils.fs (local Day 07 runtime): ls, head, cp, mv, rm, mkdirs, put, mounts. "
               "/Volumes/... and dbfs:/Volumes/... are the kit's volumes folder, dbfs:/... and bare paths are "
               f"{dbfs_root()}, file:/... is the local disk.")
 

@@ -191,6 +191,16 @@ def _on_exit(shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: 
     print(f"Notebook exited: {getattr(value, 'value', value)}")
 
 
+DATABRICKS_RUNTIME_VERSION = "17.3"
+"""What ``os.environ["DATABRICKS_RUNTIME_VERSION"]`` says in the kit's kernels: the Runtime (Spark 4, ANSI on) the
+local runtime follows. Code that tests for it to tell Databricks from a laptop takes its Databricks branch here,
+the branch the kit emulates."""
+
+
+def _prepare_environment() -> None:
+    os.environ.setdefault("DATABRICKS_RUNTIME_VERSION", DATABRICKS_RUNTIME_VERSION)
+
+
 def _prepare_volumes(namespace: dict[str, Any]) -> None:
     """``/Volumes`` paths work in plain Python here, and the sample data is in its Databricks place."""
     from checkers.errors import CheckersError
@@ -226,6 +236,7 @@ def load(ip: Any, *, notebooks: NotebookHost | None) -> None:
         _preload(ip)
         return
     context = load_context()
+    _prepare_environment()
     _prepare_volumes(ip.user_ns)
     _prepare_delta_module()
     _prepare_legacy_names()
@@ -248,6 +259,7 @@ def _preload(ip: Any) -> None:
     """A kernel started ahead of need: import and connect now, so its task starts at once when bound."""
     from checkers.runtime import fs, magics  # noqa: F401 - imported now so binding costs nothing
 
+    _prepare_environment()
     _prepare_volumes(ip.user_ns)
     _prepare_delta_module()
     _prepare_legacy_names()

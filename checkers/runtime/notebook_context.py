@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from checkers.runtime.context import RunContext
+from checkers.runtime.missing import ReportsMissing
 
 
 class NoSuchElementException(LookupError):  # noqa: N818 - Java's name, as Py4J reports it
@@ -95,8 +96,15 @@ class RunId:
     __repr__ = toString
 
 
-class NotebookContext:
-    """What ``getContext()`` returns: the job and run ids in a job run, nothing of the kind interactively."""
+class NotebookContext(ReportsMissing):
+    """What ``getContext()`` returns: the job and run ids in a job run, nothing of the kind interactively.
+
+    The user is the local account. What only a workspace has (its URL, a token, a cluster) is an empty ``Option``,
+    so ``getOrElse`` works and ``get()`` fails as on a context without it."""
+
+    _OWNER = "getContext()"
+    _PROVIDES = ("tags(), userName(), notebookPath(), jobId(), currentRunId(), idInJob(), clusterId(), apiUrl(), "
+                 "apiToken(), browserHostName(), workspaceId(), safeToJson() and toJson()")
 
     def __init__(self, context: RunContext) -> None:
         self._context = context
@@ -131,6 +139,25 @@ class NotebookContext:
 
     def notebookPath(self) -> Option:  # noqa: N802 - Databricks' name
         return Option(self._path())
+
+    def userName(self) -> Option:  # noqa: N802 - Databricks' name
+        return Option(_user())
+
+    # A workspace's own facts: none exists locally.
+    def clusterId(self) -> Option:  # noqa: N802 - Databricks' name
+        return Option()
+
+    def apiUrl(self) -> Option:  # noqa: N802 - Databricks' name
+        return Option()
+
+    def apiToken(self) -> Option:  # noqa: N802 - Databricks' name
+        return Option()
+
+    def browserHostName(self) -> Option:  # noqa: N802 - Databricks' name
+        return Option()
+
+    def workspaceId(self) -> Option:  # noqa: N802 - Databricks' name
+        return Option()
 
     def safeToJson(self) -> str:  # noqa: N802 - Databricks' name
         attributes = {"user": _user(), **self._ids()}

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from checkers.runtime.context import RuntimeRecord, WidgetDecl
 from checkers.runtime.events import Emit, no_events
+from checkers.runtime.missing import ReportsMissing
 
 if TYPE_CHECKING:
     from checkers.runtime.widget_bar import WidgetBar
@@ -31,8 +32,11 @@ class InvalidWidgetArgument(ValueError):
     """A widget declaration Databricks would refuse (e.g. a dropdown default outside its choices)."""
 
 
-class LocalWidgets:
+class LocalWidgets(ReportsMissing):
     """The widgets of one notebook run."""
+
+    _OWNER = "dbutils.widgets"
+    _PROVIDES = "text, dropdown, combobox, multiselect, get, getAll, getArgument, remove, removeAll and help"
 
     def __init__(self, *, parameters: dict[str, str] | None = None, record: RuntimeRecord | None = None,
                  emit: Emit | None = None, shell: Any = None, interactive: bool = False) -> None:
@@ -143,6 +147,10 @@ class LocalWidgets:
         self._emit("widgets_removed")
         if self._bar is not None:
             self._bar.remove_all()
+
+    def help(self, method: str | None = None) -> None:  # noqa: ARG002 - Databricks' signature
+        print(f"dbutils.widgets (local Day 07 runtime): {self._PROVIDES}. A job run passes its parameters to the "
+              "widgets of the same name.")
 
     def __repr__(self) -> str:
         return f"<dbutils.widgets: {', '.join(sorted(self.getAll())) or 'no widgets'}>"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from typing import Any
 
 import pytest
 
@@ -148,3 +150,47 @@ class TestNotebook:
     def test_run_without_a_runner_is_a_workflow_exception(self) -> None:
         with pytest.raises(WorkflowException):
             make().notebook.run("./child", 10, {})
+
+
+class TestWhatOnlyAWorkspaceHas:
+    """Calls written on Databricks that have no local counterpart get an answer or a message naming the call."""
+
+    def test_the_context_names_the_user_and_has_no_workspace_facts(self) -> None:
+        from checkers.runtime.notebook_context import NoSuchElementException
+
+        context = make().notebook.entry_point.getDbutils().notebook().getContext()
+        assert context.userName().get() == context.tags().apply("user")
+        for missing in (context.apiUrl(), context.apiToken(), context.clusterId(), context.browserHostName(),
+                        context.workspaceId()):
+            assert missing.getOrElse("none") == "none"
+            with pytest.raises(NoSuchElementException):
+                missing.get()
+
+    @pytest.mark.parametrize(("owner", "call"), [
+        (lambda db: db.notebook.entry_point.getDbutils().notebook().getContext(), "getContext().sparkVersion"),
+        (lambda db: db.widgets, "dbutils.widgets.getAllRaw"),
+        (lambda db: db.jobs.taskValues, "dbutils.jobs.taskValues.delete"),
+        (lambda db: db.notebook, "dbutils.notebook.getContext"),
+        (lambda db: db, "dbutils.credentials"),
+        (lambda db: db.secrets, "dbutils.secrets.putSecret"),
+    ])
+    def test_an_unknown_call_names_itself_and_what_is_there(self, owner: Any, call: str) -> None:
+        target = owner(make())
+        name = call.rsplit(".", 1)[1]
+        with pytest.raises(AttributeError, match=rf"^{re.escape(call)} is not part of the kit's local"):
+            getattr(target, name)
+        assert not hasattr(target, name)
+        assert not hasattr(target, "_private")  # private names stay plain: copy, pickle and IPython probe them
+
+    def test_widgets_help_lists_the_methods(self, capsys: pytest.CaptureFixture[str]) -> None:
+        make().widgets.help()
+        out = capsys.readouterr().out
+        assert "dropdown" in out and "getArgument" in out
+
+    def test_fs_has_no_mounts_and_mount_is_a_clear_error(self) -> None:
+        from checkers.runtime.fs import LocalFS
+
+        fs = LocalFS()
+        assert fs.mounts() == []
+        with pytest.raises(AttributeError, match=r"dbutils\.fs\.mount is not part"):
+            fs.mount("s3a://bucket", "/mnt/bucket")

@@ -129,6 +129,23 @@ assert dbutils.secrets.listScopes() == []
 
 # COMMAND ----------
 
+# DBTITLE 1,The kernel says it is a Databricks Runtime; the context names the user; a call only a workspace has is clear
+import os
+
+assert os.environ["DATABRICKS_RUNTIME_VERSION"].split(".")[0].isdigit()
+context = dbutils.notebook.entry_point.getDbutils().notebook().getContext()
+assert context.userName().get() == spark.sql("SELECT current_user()").first()[0]
+assert context.apiToken().getOrElse(None) is None
+assert dbutils.fs.mounts() == []
+try:
+    dbutils.fs.mount("s3a://bucket", "/mnt/bucket")
+except AttributeError as exc:
+    assert "dbutils.fs.mount is not part of the kit's local Databricks runtime" in str(exc), exc
+else:
+    raise AssertionError("dbutils.fs.mount must not exist locally")
+
+# COMMAND ----------
+
 # DBTITLE 1,main and hive_metastore are the local catalog; other catalogs are a clear error
 assert spark.table("main.fidelity_files.events").count() == len(raw) + 5
 assert spark.table("hive_metastore.fidelity_files.events").count() == len(raw) + 5
