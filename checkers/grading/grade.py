@@ -219,6 +219,7 @@ def grade_submission(*, folder: Path, options: GradeOptions | None = None, work_
     prepare_kernels(env=widget_env, kernels=WIDGET_KERNELS, ahead=kernels_ahead)
     from checkers.grading.checks import Evidence, NotebookRun, run_checks, snapshot_tables
     from checkers.grading.job_evidence import job_unrunnable, load_job_evidence
+    from checkers.grading.kit_code import discount, scan_submission, task_stems
     from checkers.grading.quality_run import QUALITY_KERNELS, orchestration_trial, trial_wanted
     from checkers.grading.runs import read_sources, run_pipeline, run_widgets, widget_reruns
     from checkers.jobs.project import find_submission
@@ -249,6 +250,7 @@ def grade_submission(*, folder: Path, options: GradeOptions | None = None, work_
             prepare_kernels(env=env, kernels=job_kernels,
                             ahead=job_kernels if kernels_ahead is None else kernels_ahead)
         unreadable, written = read_sources(submission)
+        kit_uses = scan_submission(submission.folder)  # before any of its code runs, like the sources
 
         say(f"Generating {rows:,} rows of unseen data (seed {seed})")
         from checkers.data.generate import generate_events
@@ -306,7 +308,10 @@ def grade_submission(*, folder: Path, options: GradeOptions | None = None, work_
                             written=written, quality=quality,
                             tables=tables, expectations=exp, expectations_error=exp_error)
         say("Checking")
-        results = run_checks(evidence)
+        results = discount(run_checks(evidence), kit_uses, folder=submission.folder, notebooks=submission.notebooks,
+                           task_stems=task_stems(job.loaded))
+        notes += [f"{use.where()} uses the kit's solution code (`{use.line}`): its layer's checks are not counted"
+                  for use in kit_uses]
     finally:
         release_kernels(env=env)
         release_kernels(env=widget_env)

@@ -9,11 +9,15 @@ import os
 import shutil
 from pathlib import Path
 
+from checkers.config import PROJECT_ROOT
 from checkers.errors import GradingError
 
 MAX_COPIED_FILE_BYTES = 20 * 1024 * 1024
 """Bigger files (a learner's copy of the raw data) are left out of the private copy."""
 _SKIPPED_DIRS = {".ipynb_checkpoints", "__pycache__", ".git", "spark-warehouse", "metastore_db", ".venv"}
+KIT_BUNDLE = PROJECT_ROOT / "lessons" / "day07_checks"
+"""The check cells' code as the kit ships it. A submission's ``day07_checks/`` is replaced by it in the private copy:
+the check cells run the kit's code, never a copy the submission edited."""
 
 
 def copy_submission(*, source: Path, dest: Path) -> list[str]:
@@ -32,6 +36,9 @@ def copy_submission(*, source: Path, dest: Path) -> list[str]:
         rel = Path(root).relative_to(source)
         dirs[:] = sorted(d for d in dirs if d not in _SKIPPED_DIRS and not (Path(root) / d).is_symlink())
         (dest / rel).mkdir(parents=True, exist_ok=True)
+        if KIT_BUNDLE.name in dirs:
+            dirs.remove(KIT_BUNDLE.name)
+            notes += _kit_bundle(source=Path(root) / KIT_BUNDLE.name, dest=dest / rel / KIT_BUNDLE.name)
         for name in sorted(files):
             path = Path(root) / name
             if path.is_symlink() or not path.is_file():
@@ -44,6 +51,31 @@ def copy_submission(*, source: Path, dest: Path) -> list[str]:
                 continue
             shutil.copy2(path, dest / rel / name)
     return notes + unpack_dbc_archives(dest)
+
+
+def _kit_bundle(*, source: Path, dest: Path) -> list[str]:
+    """The kit's own ``day07_checks/`` where the submission has one; a note when the submission's differed."""
+    if not KIT_BUNDLE.is_dir():
+        return [f"{source.name}/ left out: the kit has no check-cell code to put in its place"]
+    shutil.copytree(KIT_BUNDLE, dest, ignore=shutil.ignore_patterns("__pycache__"))
+    if _same_files(source, dest):
+        return []
+    return [f"{source.name}/ differed from the kit's; the kit's own copy ran (the check cells' code is the kit's)"]
+
+
+def _same_files(one: Path, other: Path) -> bool:
+    """Whether two folders hold the same files with the same bytes (caches and links aside)."""
+    def listing(folder: Path) -> set[str]:
+        return {p.relative_to(folder).as_posix() for p in folder.rglob("*")
+                if "__pycache__" not in p.parts and not p.is_symlink() and p.is_file()}
+
+    names = listing(one)
+    if names != listing(other):
+        return False
+    try:
+        return all((one / name).read_bytes() == (other / name).read_bytes() for name in names)
+    except OSError:
+        return False
 
 
 def unpack_dbc_archives(folder: Path) -> list[str]:

@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.spark, pytest.mark.kernel]
 CELL_TIMEOUT = 30.0
 """Short, so the infinite loop costs little; the solutions' slowest cell needs far less on 2 cores."""
 VARIANTS = ("infinite_loop", "os_exit", "memory_hog", "flood_and_drop_schema", "bad_json",
-            "missing_notebook_and_forge_event", "job_cycle", "fake_report", "forge_record", "copier", "escapes")
+            "missing_notebook_and_forge_event", "job_cycle", "fake_report", "forge_record", "copier", "escapes", "kit_code")
 """Two hostile acts share a submission where neither can touch what the other's test reads (one grading for both).
 ``forge_record`` stays alone: it overwrites every JSON file it reaches, the job's task contexts too."""
 HOST_TMP_FILE = Path("/tmp/day07_udf_escape.txt")
@@ -191,6 +191,21 @@ def test_a_copier_finds_no_peer_and_earns_nothing_for_silver(cohort: CohortResul
     assert silver and not [c for c in silver if c["status"] == "passed"]
     others = {e.id for e in cohort.entries if e.id != "copier"}
     assert all(e.seed != entry.seed for e in cohort.entries if e.id in others)  # and its data was its own anyway
+
+
+def test_tables_built_with_the_kits_solution_code_earn_nothing_and_its_edited_copy_never_runs(
+        cohort: CohortResult) -> None:
+    _, data = graded_failed(cohort, "kit_code")
+    silver = [c for c in data["checks"] if c["group"] == "silver"]
+    assert silver and all(c["status"] == "failed" and c["score"] == 0 for c in silver)
+    assert all("02_silver.ipynb, cell" in c["message"] and "kit's solution code" in c["message"] for c in silver)
+    assert "day07_checks.reference" in silver[0]["message"]
+    others = [c for c in data["checks"] if c["group"] in ("bronze", "gold")]
+    assert others and all(c["status"] == "passed" for c in others)  # gold is graded on its own silver
+    assert data["score"] == 100 - sum(c["max_score"] for c in silver)
+    gold_output = printed(data, "gold")
+    assert "gold.funnel" in gold_output and "TAMPERED" not in gold_output  # the kit's check code ran, not the edit
+    assert any("day07_checks/ differed from the kit's" in note for note in data["notes"])
 
 
 def test_every_way_out_through_spark_and_the_kernel_is_contained(cohort: CohortResult) -> None:

@@ -120,6 +120,21 @@ def drop_neighbours(folder: Path) -> None:
     insert_cell(folder, "03_gold", hostile_cells.DROP_NEIGHBOURS)
 
 
+def kit_code(folder: Path) -> None:
+    """Silver built with the kit's reference steps; the check cells' code edited, and a gold check cell changed so
+    that it runs (the grader must run the kit's copy, not this one)."""
+    nb_path = folder / "02_silver.ipynb"
+    nb = nbformat.read(str(nb_path), as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(hostile_cells.KIT_REFERENCE))
+    nbformat.write(nb, str(nb_path))
+    (folder / "day07_checks" / "__init__.py").write_text(hostile_cells.EDITED_BUNDLE, encoding="utf-8")
+    gold_path = folder / "03_gold.ipynb"
+    gold = nbformat.read(str(gold_path), as_version=4)
+    cell = next(c for c in gold.cells if "check" in c.get("metadata", {}).get("tags", []))
+    cell.source += "  # run me too"
+    nbformat.write(gold, str(gold_path))
+
+
 def escapes(folder: Path) -> None:
     """Every way out through the Spark server and the kernel, in one submission whose pipeline is right."""
     write_data(folder)
@@ -135,7 +150,7 @@ VARIANTS: dict[str, Callable[[Path], None]] = {
     "forge_event": forge_event, "missing_notebook_and_forge_event": missing_notebook_and_forge_event,
     "copier": copier, "write_data": write_data,
     "udf_escape": udf_escape,
-    "read_outside": read_outside, "drop_neighbours": drop_neighbours, "escapes": escapes,
+    "read_outside": read_outside, "drop_neighbours": drop_neighbours, "escapes": escapes, "kit_code": kit_code,
 }
 
 

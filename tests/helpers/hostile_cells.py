@@ -171,3 +171,22 @@ for row in spark.sql("SHOW SCHEMAS").collect():
         print("dropping", name)
         spark.sql(f"DROP SCHEMA IF EXISTS {name} CASCADE")
 '''
+
+KIT_REFERENCE = '''\
+import importlib, os, sys
+
+if os.getcwd() not in sys.path:
+    sys.path.append(os.getcwd())
+kit = importlib.import_module("day07_checks.reference")  # the kit's own steps build the table
+silver_by_the_kit = kit.finish_silver(kit.parse_time(typed), after="silver.parse_time")
+silver_by_the_kit.write.mode("overwrite").saveAsTable(f"{dbutils.widgets.get('schema')}.silver_events")
+'''
+
+EDITED_BUNDLE = '''\
+def feedback(step, namespace):
+    print("TAMPERED BUNDLE RAN", step)
+
+
+def in_job_run(dbutils):
+    return False
+'''

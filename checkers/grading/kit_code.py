@@ -1,0 +1,170 @@
+"""Tables built with the kit's own solution code are not the learner's work, so they earn no points.
+
+The lessons ship ``day07_checks/`` next to the notebooks for the check cells: it holds the solution's steps
+(``reference``) and the grader's own modules (``_grader``). The kernel can also import the kit (``checkers``).
+A notebook whose own code calls either gets correct tables without doing the exercise. The grader reads every
+notebook and module of the submission before any of it runs (so nothing the run writes can hide a use), finds
+those uses, and fails the checks of the layers they feed. The check cells' own ``day07_checks.feedback(...)`` calls
+are not uses: they print feedback and never write a table.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import tokenize
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from checkers.grading.result import CheckResult
+
+SOLUTION_CODE = re.compile(
+    r"\bday07_checks\b(?:\s*[./]\s*|[ \t]+import[ \t]+(?:\([\w\s,]*?|[\w \t,]*?))\b(?:reference|_grader)\b"
+    r"|\bcheckers\s*\.\s*(?:grading|feedback)\b"
+    r"|\bfrom[ \t]+checkers[ \t]+import[ \t]+(?:\([\w\s,]*?|[\w \t,]*?)\b(?:grading|feedback)\b")
+"""A mention of the kit's solution code: ``day07_checks.reference``, ``from day07_checks import _grader``,
+``day07_checks/reference.py``, ``checkers.grading...``, ``from checkers import feedback``; also inside a string
+(``importlib.import_module("day07_checks.reference")``). Comments do not count."""
+
+LAYER_GROUPS = {"00_widgets": "widgets", "01_bronze": "bronze", "02_silver": "silver", "03_gold": "gold"}
+"""A contract notebook → the check group its tables (or its echo) are graded in."""
+QUALITY_CHECKS = ("run.quality_gate", "run.overrides", "run.repair")
+"""What the job's other notebooks (its data-quality task) are graded in."""
+SCANNED_SUFFIXES = (".ipynb", ".py", ".sql")
+MAX_SCANNED_BYTES = 2 * 1024 * 1024
+MAX_SCANNED_FILES = 1000
+"""A submission is a handful of files; a copied library folder is not read to the end."""
+
+
+@dataclass(frozen=True)
+class KitCodeUse:
+    """One place where a submission's own code reaches for the kit's solution code."""
+
+    file: str
+    """The file, relative to the submission folder."""
+    cell: int | None
+    """1-based code cell of a notebook; None for a plain module."""
+    line: str
+    """The line that does it, trimmed."""
+
+    def where(self) -> str:
+        return f"{self.file}, cell {self.cell}" if self.cell is not None else self.file
+
+
+def _without_comments(source: str) -> str:
+    """Python source with its comments blanked; text that does not tokenize stays as it is."""
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        return source
+    lines = source.splitlines(keepends=True)
+    for token in reversed(tokens):
+        if token.type == tokenize.COMMENT:
+            row, col = token.start
+            line = lines[row - 1]
+            lines[row - 1] = line[:col] + " " * (token.end[1] - col) + line[token.end[1]:]
+    return "".join(lines)
+
+
+def find_uses(source: str) -> str | None:
+    """The first line of ``source`` (a cell or a module) that uses the kit's solution code, or None."""
+    text = _without_comments(source)
+    match = SOLUTION_CODE.search(text)
+    if match is None:
+        return None
+    start = text.rfind("\n", 0, match.start()) + 1
+    end = text.find("\n", match.end())
+    return " ".join(text[start:end if end != -1 else len(text)].split())[:120]
+
+
+def _cells(path: Path) -> list[tuple[int | None, str]]:
+    """``(cell number, code)`` of a notebook file; a plain module is one unnumbered piece."""
+    from checkers.errors import CheckersError
+    from checkers.notebooks.formats import read_notebook
+
+    try:
+        if path.stat().st_size > MAX_SCANNED_BYTES:
+            return []
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return []
+    if path.suffix == ".ipynb" or text.lstrip().startswith(("# Databricks notebook source",
+                                                             "-- Databricks notebook source")):
+        try:
+            nb = read_notebook(path)
+        except CheckersError:
+            return []
+        code = [c.source for c in nb.cells if c.cell_type == "code"]
+        return list(enumerate(code, start=1))
+    return [(None, text)] if path.suffix == ".py" else []
+
+
+def scan_submission(folder: Path) -> list[KitCodeUse]:
+    """Every file of the submission (the kit's ``day07_checks/`` aside) that uses the kit's solution code."""
+    from checkers.notebooks.formats import folders_below
+
+    uses: list[KitCodeUse] = []
+    bases = [folder, *(child for _, child in folders_below(folder, depth=4) if "site-packages" not in child.parts)]
+    files = [p for base in bases for p in sorted(base.iterdir())
+             if p.suffix in SCANNED_SUFFIXES and p.is_file() and not p.is_symlink()]
+    for path in files[:MAX_SCANNED_FILES]:
+        for number, code in _cells(path):
+            line = find_uses(code)
+            if line is not None:
+                uses.append(KitCodeUse(file=path.relative_to(folder).as_posix(), cell=number, line=line))
+                break
+    return uses
+
+
+def task_stems(loaded: Any) -> set[str]:
+    """The stems of the notebooks a loaded job runs (none when it did not load)."""
+    if loaded is None:
+        return set()
+    return {PurePosixPath(str(task.notebook_task.notebook_path)).stem for task in loaded.tasks.values()
+            if task.notebook_task is not None and task.notebook_task.notebook_path}
+
+
+def _affected(uses: Iterable[KitCodeUse], *, folder: Path, notebooks: dict[str, Path | None],
+              task_stems: set[str]) -> dict[str, KitCodeUse]:
+    """Check group or check id → the use that takes its points. A contract notebook counts for its own group; any
+    other file for the contract notebooks that name it (``%run ./helpers``, ``import helpers``) and, when the job
+    runs it as a task, for the quality checks."""
+    graded = {path.relative_to(folder).as_posix(): stem for stem, path in notebooks.items() if path is not None}
+    sources = {stem: "\n".join(code for _, code in _cells(path))
+               for stem, path in notebooks.items() if path is not None and stem in LAYER_GROUPS}
+    affected: dict[str, KitCodeUse] = {}
+    for use in uses:
+        stem = graded.get(use.file)
+        if stem in LAYER_GROUPS:
+            affected.setdefault(LAYER_GROUPS[stem], use)
+            continue
+        name = Path(use.file).stem
+        for layer, text in sources.items():
+            if re.search(rf"\b{re.escape(name)}\b", text):
+                affected.setdefault(LAYER_GROUPS[layer], use)
+        if stem is not None or name in task_stems:
+            for check in QUALITY_CHECKS:
+                affected.setdefault(check, use)
+    return affected
+
+
+def discount(results: list[CheckResult], uses: list[KitCodeUse], *, folder: Path, notebooks: dict[str, Path | None],
+             task_stems: set[str]) -> list[CheckResult]:
+    """``results`` with every passed check of a layer that uses the kit's solution code failed, saying where."""
+    if not uses:
+        return results
+    affected = _affected(uses, folder=folder, notebooks=notebooks, task_stems=task_stems)
+    out = []
+    for result in results:
+        use = affected.get(result.id) or affected.get(result.group)
+        if use is None or result.status != "passed" or not result.required:
+            out.append(result)
+            continue
+        out.append(replace(result, status="failed", score=0,
+                           message=f"not counted: {use.where()} uses the kit's solution code (`{use.line}`), so "
+                                   f"this part is the kit's work, not yours. What the check saw: {result.message}",
+                           hint="Write this step in your own code. day07_checks/ is there for the check cells' "
+                                "feedback; it is not part of your pipeline. See docs/contract.md#your-own-code"))
+    return out
