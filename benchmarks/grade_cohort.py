@@ -58,15 +58,34 @@ class PeakMemory:
     def __init__(self) -> None:
         self.peak = 0
         self.peak_rss = 0
+        self.breakdown: dict[str, tuple[int, int]] = {}
+        """At the PSS peak: kind of process → (how many, PSS bytes)."""
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def _sample(self) -> tuple[int, int]:
+    @staticmethod
+    def _kind(p: psutil.Process) -> str:
+        try:
+            name, line = p.name(), " ".join(p.cmdline())
+        except psutil.Error:
+            return "other"
+        if name == "java":
+            return "Spark servers"
+        if "forkserver" in line and "relay" not in line:
+            return "fork servers"
+        if "ipykernel" in line or "relay" in line or "kernel" in line:
+            return "kernels"
+        if name in ("bwrap", "prlimit", "nice", "sh", "bash"):
+            return "launchers"
+        return "grader and workers"
+
+    def _sample(self) -> tuple[int, int, dict[str, tuple[int, int]]]:
         me = psutil.Process()
         procs = {me.pid: me}
         for child in me.children(recursive=True):  # kernels, fork servers, the workers' Spark servers
             procs[child.pid] = child
         pss = rss = 0
+        kinds: dict[str, tuple[int, int]] = {}
         for p in procs.values():
             try:
                 info = p.memory_full_info()
@@ -74,12 +93,17 @@ class PeakMemory:
                 continue
             pss += info.pss
             rss += info.rss
-        return pss, rss
+            kind = self._kind(p)
+            count, total = kinds.get(kind, (0, 0))
+            kinds[kind] = (count + 1, total + info.pss)
+        return pss, rss, kinds
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            pss, rss = self._sample()
-            self.peak, self.peak_rss = max(self.peak, pss), max(self.peak_rss, rss)
+            pss, rss, kinds = self._sample()
+            if pss > self.peak:
+                self.peak, self.breakdown = pss, kinds
+            self.peak_rss = max(self.peak_rss, rss)
             self._stop.wait(0.25)
 
     def __enter__(self) -> PeakMemory:
@@ -181,6 +205,9 @@ def main() -> int:
     print(f"peak memory (grader, kernels and the workers' Spark servers): {mem.peak / 2**30:.2f} GiB PSS "
           f"({mem.peak_rss / 2**30:.2f} GiB summing RSS, which counts shared libraries once per process; "
           f"target ≤ {TARGET_MEMORY_GIB:g} GiB: {'met' if mem.peak / 2**30 <= TARGET_MEMORY_GIB else 'NOT met'})")
+    print("  at the peak: " + "; ".join(f"{kind} {count}× {total / 2**30:.2f} GiB"
+                                         for kind, (count, total) in sorted(mem.breakdown.items(),
+                                                                            key=lambda kv: -kv[1][1])))
     if wrong:
         print(f"WARNING: solution copies without 100: {wrong}")
 

@@ -25,7 +25,7 @@ def load_job_evidence(submission: Submission) -> JobEvidence:
     except OSError as exc:
         return JobEvidence(file=path, problem=f"{path.name} cannot be read: {exc.strerror or exc}")
     try:
-        loaded = load_job(path=path)
+        loaded = load_job(path=path, root=submission.folder)
     except CheckersError as exc:
         return JobEvidence(file=path, problem=exc.message, hint=exc.hint, text=text)
     try:

@@ -47,6 +47,8 @@ class LoadedJob:
     """Bundle variable values used for ``${var.*}`` substitution."""
     unresolved: list[UnresolvedVariable] = field(default_factory=list)
     """Bundle substitutions that stayed unresolved (reported by the validator)."""
+    root: Path | None = None
+    """The folder the job may run notebooks from (a submission being graded); None: anywhere."""
 
     @property
     def base_dir(self) -> Path:
@@ -102,11 +104,12 @@ def _settings_from_dict(path: Path, raw: dict[str, Any], shape: JobShape) -> job
                                  path=path, findings=problems, hint=hint) from None
 
 
-def load_job(*, path: Path, job_key: str | None = None) -> LoadedJob:
+def load_job(*, path: Path, job_key: str | None = None, root: Path | None = None) -> LoadedJob:
     """Load a job definition file; raise :class:`JobDefinitionError` when it cannot be read at all.
 
     A file that parses but breaks rules (typo keys, cycles, missing notebooks) loads fine: call
-    :func:`checkers.jobs.validate.validate_job` for those.
+    :func:`checkers.jobs.validate.validate_job` for those. With ``root``, a notebook outside that folder is not
+    found (the validator says where the path led).
     """
     path = Path(path)
     document = parse_job_file(path=path)
@@ -135,6 +138,6 @@ def load_job(*, path: Path, job_key: str | None = None) -> LoadedJob:
             f"job_{job_id}" if job_id is not None else _slug(path.stem) or "job")
     settings = _settings_from_dict(path, raw, shape)
     return LoadedJob(path=path, shape=shape, job_key=key, settings=settings, raw=raw, document=document,
-                     notebook_matches=match_task_notebooks(raw=raw, job_path=path), job_id=job_id,
-                     variables=variables, unresolved=unresolved)
+                     notebook_matches=match_task_notebooks(raw=raw, job_path=path, root=root), job_id=job_id,
+                     variables=variables, unresolved=unresolved, root=root)
 

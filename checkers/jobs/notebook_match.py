@@ -29,6 +29,8 @@ class NotebookMatch:
     """A remark worth a warning (both .ipynb and .py exist; a .py without the Databricks header)."""
     suggestion: Path | None = None
     """A file with the same stem elsewhere next to the job file, when the path itself found nothing."""
+    outside: Path | None = None
+    """The file the path leads to outside the folder the job may run files from (then ``file`` is None)."""
 
 
 
@@ -60,12 +62,28 @@ def _note_for(file: Path, others: list[Path]) -> str | None:
     return None
 
 
-def match_notebook(*, notebook_path: str, job_path: Path) -> NotebookMatch:
+def match_notebook(*, notebook_path: str, job_path: Path, root: Path | None = None) -> NotebookMatch:
     """Find the local file a ``notebook_path`` runs.
 
     Relative paths resolve against the job file's folder (bundle semantics); absolute workspace paths have no
     local meaning, so they match ``<stem>.ipynb`` / ``<stem>.py`` in the job file's folder (docs/contract.md).
+    With ``root`` (a submission being graded), a file outside it is not matched: a job runs its own notebooks,
+    never one it points to elsewhere on the grader's machine (another learner's, the kit's solutions).
     """
+    match = _match(notebook_path=notebook_path, job_path=job_path)
+    if root is None or match.file is None or _inside(match.file, root):
+        return match
+    return NotebookMatch(notebook_path, None, match.searched, outside=Path(os.path.normpath(match.file)))
+
+
+def _inside(file: Path, root: Path) -> bool:
+    try:
+        return file.resolve().is_relative_to(root.resolve())
+    except OSError:
+        return False
+
+
+def _match(*, notebook_path: str, job_path: Path) -> NotebookMatch:
     base = job_path.parent
     stem = stem_of(notebook_path)
     if _is_workspace_path(notebook_path):
@@ -97,7 +115,7 @@ def match_notebook(*, notebook_path: str, job_path: Path) -> NotebookMatch:
     return NotebookMatch(notebook_path, None, tuple(candidates), None, suggestion)
 
 
-def match_task_notebooks(*, raw: dict[str, Any], job_path: Path) -> dict[str, NotebookMatch]:
+def match_task_notebooks(*, raw: dict[str, Any], job_path: Path, root: Path | None = None) -> dict[str, NotebookMatch]:
     """task_key → how its notebook path was matched, for the notebook tasks of the raw settings."""
     out: dict[str, NotebookMatch] = {}
     for task in raw.get("tasks") or []:
@@ -105,6 +123,7 @@ def match_task_notebooks(*, raw: dict[str, Any], job_path: Path) -> dict[str, No
             continue
         nb = task.get("notebook_task")
         if isinstance(nb, dict) and isinstance(nb.get("notebook_path"), str) and nb["notebook_path"]:
-            out.setdefault(task["task_key"], match_notebook(notebook_path=nb["notebook_path"], job_path=job_path))
+            out.setdefault(task["task_key"], match_notebook(notebook_path=nb["notebook_path"], job_path=job_path,
+                                                                root=root))
     return out
 

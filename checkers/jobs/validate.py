@@ -133,9 +133,14 @@ class _Checker(FindingCollector):
         nb = e.raw.get("notebook_task")
         if not isinstance(nb, dict) or not isinstance(nb.get("notebook_path"), str) or not nb["notebook_path"]:
             return
-        match = match_notebook(notebook_path=nb["notebook_path"], job_path=self.job.path)
+        match = match_notebook(notebook_path=nb["notebook_path"], job_path=self.job.path, root=self.job.root)
         key = f"{e.where}.notebook_task.notebook_path"
-        if match.file is None:
+        if match.outside is not None:
+            self.add("error", "notebook_outside", f"notebook `{nb['notebook_path']}` leads out of the submission "
+                     f"folder (to {match.outside}); a graded job runs only the submission's own notebooks.",
+                     task_key=e.key, key=key, hint="Keep every notebook inside the folder you hand in, and write its "
+                     "path relative to the job file (or as a workspace path ending in its name).")
+        elif match.file is None:
             looked = ", ".join(str(p) for p in match.searched)
             if match.suggestion is not None:
                 rel = match.suggestion.name

@@ -22,7 +22,8 @@ pytestmark = [pytest.mark.spark, pytest.mark.kernel]
 CELL_TIMEOUT = 30.0
 """Short, so the infinite loop costs little; the solutions' slowest cell needs far less on 2 cores."""
 VARIANTS = ("infinite_loop", "os_exit", "memory_hog", "flood_and_drop_schema", "bad_json",
-            "missing_notebook_and_forge_event", "job_cycle", "fake_report", "forge_record", "copier", "escapes", "kit_code")
+            "missing_notebook_and_forge_event", "job_cycle", "fake_report", "forge_record", "copier", "escapes",
+            "kit_code")
 """Two hostile acts share a submission where neither can touch what the other's test reads (one grading for both).
 ``forge_record`` stays alone: it overwrites every JSON file it reaches, the job's task contexts too."""
 HOST_TMP_FILE = Path("/tmp/day07_udf_escape.txt")

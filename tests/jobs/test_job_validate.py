@@ -265,3 +265,25 @@ def test_load_valid_job_returns_the_job_or_raises() -> None:
     assert load_valid_job(path=FILES / "day07_job.yml").job_key == "day07_job"
     with pytest.raises(JobDefinitionError, match="cycle"):
         load_valid_job(path=FILES / "bad_cycle.yml")
+
+
+def test_a_graded_job_runs_no_notebook_outside_its_folder(tmp_path: Path) -> None:
+    """A path that climbs out of the submission (to another learner's work, or the kit's solutions) finds nothing
+    when the job is loaded for grading; the same file loaded for `day07 run` still runs it."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "02_silver.py").write_text("# Databricks notebook source\n", encoding="utf-8")
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    job = _write(sub, "job.yml", "resources:\n  jobs:\n    j:\n      tasks:\n"
+                 "        - task_key: bronze\n          notebook_task: {notebook_path: ./01_bronze.py}\n"
+                 "        - task_key: silver\n"
+                 "          notebook_task: {notebook_path: ../sub/../elsewhere/02_silver.py}\n"
+                 "          depends_on: [{task_key: bronze}]\n")
+    graded = load_job(path=job, root=sub)
+    assert sorted(graded.notebooks) == ["bronze"]
+    found = [f for f in validate_job(graded) if f.level == "error"]
+    assert [(f.code, f.task_key) for f in found] == [("notebook_outside", "silver")]
+    assert f"to {elsewhere / '02_silver.py'})" in found[0].message and "only the submission's own" in found[0].message
+    assert load_job(path=job).notebooks["silver"] == sub / "../sub/../elsewhere/02_silver.py"
+    assert not [f for f in validate_job(load_job(path=job)) if f.level == "error"]
