@@ -97,7 +97,7 @@ class Settings:
     spark_memory: str = _setting("DAY07_SPARK_MEMORY", "auto")
     """Heap of the kit's shared Spark server (``DAY07_SPARK_MEMORY``, e.g. ``4g``; ``day07 spark start --memory``
     for one start). ``auto``: a quarter of this machine's memory, between 1 and 8 GiB. What does not fit spills to
-    disk inside the kit home. A grading worker's own server stays small (768 MB) for the usual unseen data."""
+    disk inside the kit home. A grading worker's own server stays small (512 MB) for the usual unseen data."""
     spark_master: str | None = _setting("DAY07_SPARK_MASTER", None)
     """A Spark cluster the kit's servers run their work on (``DAY07_SPARK_MASTER``, e.g. ``spark://host:7077``);
     unset: this machine's cores (``local[*]``). Set ``DAY07_SHARED_DIR`` with it: the cluster's nodes must read the

@@ -10,6 +10,7 @@ are not uses: they print feedback and never write a table.
 
 from __future__ import annotations
 
+import ast
 import io
 import re
 import tokenize
@@ -68,15 +69,80 @@ def _without_comments(source: str) -> str:
     return "".join(lines)
 
 
+KIT_MODULES = {"day07_checks": ("reference", "_grader"), "checkers": ("grading", "feedback")}
+"""Package → its modules that hold the solution or the grader."""
+SHOWING_CALLS = frozenset({"print", "display", "displayHTML", "info", "warning", "debug", "error", "write"})
+"""Calls whose text is only shown: a string mentioning the kit there is not a use."""
+
+
+def _kit_module(dotted: str) -> bool:
+    parts = dotted.split(".")
+    return len(parts) > 1 and parts[1] in KIT_MODULES.get(parts[0], ())
+
+
+def _dotted(node: ast.AST) -> str:
+    names: list[str] = []
+    while isinstance(node, ast.Attribute):
+        names.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        names.append(node.id)
+        return ".".join(reversed(names))
+    return ""
+
+
+def _python_use(tree: ast.AST) -> int | None:
+    """The line of the first use in parsed Python: an import, an attribute of the kit's packages, or a string
+    naming them (``import_module("day07_checks.reference")``, ``open("day07_checks/reference.py")``) that is
+    neither a docstring nor text only shown."""
+    shown: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+            shown.add(id(node.value))  # a docstring, or a bare string
+        elif isinstance(node, ast.Call) and _dotted(node.func).rsplit(".", 1)[-1] in SHOWING_CALLS:
+            shown.update(id(arg) for arg in ast.walk(node) if isinstance(arg, ast.Constant))
+    aliases = {alias.asname: alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
+               for alias in node.names if alias.asname and alias.name in KIT_MODULES}  # import day07_checks as d
+    lines: list[int] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            hit = any(_kit_module(alias.name) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            module = node.module or ""
+            hit = _kit_module(module) or any(_kit_module(f"{module}.{alias.name}") for alias in node.names)
+        elif isinstance(node, ast.Attribute):
+            head, _, rest = _dotted(node).partition(".")
+            hit = _kit_module(f"{aliases.get(head, head)}.{rest}")
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            hit = id(node) not in shown and SOLUTION_CODE.search(node.value) is not None
+        else:
+            continue
+        if hit:
+            lines.append(node.lineno)
+    return min(lines) if lines else None
+
+
+def _line(text: str, number: int) -> str:
+    return " ".join(text.splitlines()[number - 1].split())[:120]
+
+
 def find_uses(source: str) -> str | None:
-    """The first line of ``source`` (a cell or a module) that uses the kit's solution code, or None."""
+    """The first line of ``source`` (a cell or a module) that uses the kit's solution code, or None.
+
+    Python is read as Python (comments, docstrings and printed text do not count); a magic line (``%run
+    ./day07_checks/reference``) and code that does not parse are searched as text, comments aside."""
     text = _without_comments(source)
-    match = SOLUTION_CODE.search(text)
-    if match is None:
-        return None
-    start = text.rfind("\n", 0, match.start()) + 1
-    end = text.find("\n", match.end())
-    return " ".join(text[start:end if end != -1 else len(text)].split())[:120]
+    lines = text.splitlines()
+    for number, line in enumerate(lines, start=1):
+        if line.lstrip().startswith(("%", "!")) and SOLUTION_CODE.search(line):
+            return _line(text, number)
+    python = "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in lines)
+    try:
+        number = _python_use(ast.parse(python))
+    except (SyntaxError, ValueError, RecursionError):
+        match = SOLUTION_CODE.search(text)
+        number = None if match is None else text.count("\n", 0, match.start()) + 1
+    return None if number is None else _line(text, number)
 
 
 def _cells(path: Path) -> list[tuple[int | None, str]]:

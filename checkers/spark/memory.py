@@ -2,7 +2,7 @@
 
 Two kinds of work share one code path:
 
-- **small** — a grading worker's server (30 000 rows of unseen data, thousands of tiny queries): a 768 MB serial-GC
+- **small** — a grading worker's server (30 000 rows of unseen data, thousands of tiny queries): a 512 MB serial-GC
   heap and the JIT's quick tier only, so a cohort's whole footprint stays under 3 GiB and no CPU goes into
   optimising code that small tables never pay back;
 - **large** — the kit's shared server, which runs a learner's ``day07 run`` on any file, up to the real month
@@ -24,8 +24,11 @@ from typing import Literal
 
 from checkers.errors import ConfigError
 
-SMALL_HEAP_MB = 768
-"""Heap of a grading worker's server: tables there are tens of thousands of rows."""
+SMALL_HEAP_MB = 512
+"""Heap of a grading worker's server: tables there are tens of thousands of rows. Spark needs 450 MB at least. A
+cohort of 30 (``benchmarks/grade_cohort.py``), same session: peak 2.94 GiB PSS with 512 MB against 3.06 GiB with
+768 MB, the same median time per grading (20.9 s). The rest of such a server is not heap: ~200 MB of classes
+(metaspace), up to 96 MB of compiled code, GC and thread structures."""
 MIN_AUTO_HEAP_MB = 1024
 MAX_AUTO_HEAP_MB = 8192
 """Beyond this a bigger heap buys little on a laptop: Spark spills to disk, and a serial or parallel collector on a
@@ -82,7 +85,7 @@ class ServerSizing:
 
     @property
     def heap(self) -> str:
-        """The heap as Java writes it, e.g. ``768m`` or ``4096m``."""
+        """The heap as Java writes it, e.g. ``512m`` or ``4096m``."""
         return f"{self.heap_mb}m"
 
     def jvm_options(self) -> list[str]:

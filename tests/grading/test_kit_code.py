@@ -22,6 +22,7 @@ from tests.helpers.adversarial import SOLUTIONS
     "from day07_checks import (\n    feedback,\n    reference,\n)",
     "import day07_checks.reference",
     "import day07_checks\nsilver = day07_checks.reference.finish_silver(df, after='silver.parse_time')",
+    "import day07_checks as kit\nsilver = kit.reference.finish_silver(df, after='silver.parse_time')",
     "from day07_checks._grader.grading.expect import expected_tables",
     "mod = importlib.import_module('day07_checks.reference')",
     "exec(open('day07_checks/reference.py').read())",
@@ -119,3 +120,17 @@ def test_a_use_says_where_it_is() -> None:
     assert KitCodeUse(file="src/02_silver.py", cell=3, line="x").where() == "src/02_silver.py, cell 3"
     assert KitCodeUse(file="helpers.py", cell=None, line="x").where() == "helpers.py"
     assert json.dumps(KitCodeUse(file="a", cell=1, line="b").__dict__)
+
+
+@pytest.mark.parametrize("source", [
+    '"""Silver, with the rules of day07_checks/reference.py in mind."""\nsilver = clean(bronze)',
+    'print("no day07_checks.reference here")',
+    'display(spark.createDataFrame([("checkers.grading",)]))',
+])
+def test_text_only_shown_or_documented_is_not_a_use(source: str) -> None:
+    assert find_uses(source) is None
+
+
+def test_a_path_kept_in_a_variable_is_a_use_and_the_line_is_named() -> None:
+    source = "x = 1\nhelper = 'day07_checks/reference.py'\nexec(open(helper).read())"
+    assert find_uses(source) == "helper = 'day07_checks/reference.py'"
