@@ -16,8 +16,9 @@ HISTOGRAM_BINS = 10
 """Score histogram bins (10 points wide for a 100-point grade)."""
 
 
-def summarize(book: Gradebook) -> dict[str, Any]:
-    """Counts per status, score statistics, a score histogram and the checks that fail most (the class's gaps)."""
+def summarize(book: Gradebook, *, shared_code: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Counts per status, score statistics, a score histogram and the checks that fail most (the class's gaps);
+    with ``shared_code``, the pairs of submissions that share most of their own code."""
     entries = sorted(book.entries.values(), key=lambda e: e.id)
     scored = [e for e in entries if e.score is not None and e.max_score]
     percents = [100.0 * e.score / e.max_score for e in scored if e.score is not None and e.max_score]
@@ -43,6 +44,7 @@ def summarize(book: Gradebook) -> dict[str, Any]:
                          for cid, n in skips.most_common(10)],
         "not_graded": [{"id": e.id, "status": e.status, "message": e.message}
                        for e in entries if e.status not in (PASSED, FAILED)],
+        "shared_code": list(shared_code or []),
     }
 
 
@@ -69,6 +71,13 @@ def summary_markdown(summary: dict[str, Any]) -> str:
                   "A check is skipped (0 points) when a check it needs did not pass; the cause is counted above.", "",
                   "| check | submissions | share |", "|---|---|---|"]
         lines += [f"| {f['check']} | {f['submissions']} | {f['share']:.0%} |" for f in summary["most_skipped"]]
+    if summary.get("shared_code"):
+        lines += ["", "## Submissions that share most of their own code", "",
+                  "Lines each learner wrote (not the lessons' code), compared between every pair. Worth a look; "
+                  "not proof, and no score changes.", "", "| submissions | own lines | shared | similarity |",
+                  "|---|---|---|---|"]
+        lines += [f"| {p['a']}, {p['b']} | {p['lines'][0]}, {p['lines'][1]} | {p['shared_lines']} | "
+                  f"{p['similarity']:.0%} |" for p in summary["shared_code"]]
     if summary["not_graded"]:
         lines += ["", "## Not graded", "", "| id | status | why |", "|---|---|---|"]
         lines += [f"| {e['id']} | {e['status']} | {e['message'].replace('|', '/')} |" for e in summary["not_graded"]]

@@ -222,6 +222,7 @@ def grade_submission(*, folder: Path, options: GradeOptions | None = None, work_
     from checkers.grading.kit_code import discount, scan_submission, task_stems
     from checkers.grading.quality_run import QUALITY_KERNELS, orchestration_trial, trial_wanted
     from checkers.grading.runs import read_sources, run_pipeline, run_widgets, widget_reruns
+    from checkers.grading.shared_code import own_code
     from checkers.jobs.project import find_submission
 
     spark = None
@@ -251,6 +252,7 @@ def grade_submission(*, folder: Path, options: GradeOptions | None = None, work_
                             ahead=job_kernels if kernels_ahead is None else kernels_ahead)
         unreadable, written = read_sources(submission)
         kit_uses = scan_submission(submission.folder)  # before any of its code runs, like the sources
+        own = own_code(submission.notebooks)
 
         say(f"Generating {rows:,} rows of unseen data (seed {seed})")
         from checkers.data.generate import generate_events
@@ -338,6 +340,7 @@ def grade_submission(*, folder: Path, options: GradeOptions | None = None, work_
     report = _report(name=name or str(folder), results=results, pipeline=pipeline, seed=seed, rows=rows,
                      schema=schema, work=work, data_file=source_path, notes=notes,
                      duration=time.monotonic() - started)
+    report.own_code = own
     write_json(report, work / REPORT_NAME)
     return report
 

@@ -54,7 +54,7 @@ class KitCodeUse:
         return f"{self.file}, cell {self.cell}" if self.cell is not None else self.file
 
 
-def _without_comments(source: str) -> str:
+def without_comments(source: str) -> str:
     """Python source with its comments blanked; text that does not tokenize stays as it is."""
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
@@ -131,21 +131,22 @@ def find_uses(source: str) -> str | None:
 
     Python is read as Python (comments, docstrings and printed text do not count); a magic line (``%run
     ./day07_checks/reference``) and code that does not parse are searched as text, comments aside."""
-    text = _without_comments(source)
+    text = without_comments(source)
     lines = text.splitlines()
-    for number, line in enumerate(lines, start=1):
+    for index, line in enumerate(lines, start=1):
         if line.lstrip().startswith(("%", "!")) and SOLUTION_CODE.search(line):
-            return _line(text, number)
+            return _line(text, index)
     python = "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in lines)
+    found: int | None
     try:
-        number = _python_use(ast.parse(python))
+        found = _python_use(ast.parse(python))
     except (SyntaxError, ValueError, RecursionError):
         match = SOLUTION_CODE.search(text)
-        number = None if match is None else text.count("\n", 0, match.start()) + 1
-    return None if number is None else _line(text, number)
+        found = None if match is None else text.count("\n", 0, match.start()) + 1
+    return None if found is None else _line(text, found)
 
 
-def _cells(path: Path) -> list[tuple[int | None, str]]:
+def code_cells(path: Path) -> list[tuple[int | None, str]]:
     """``(cell number, code)`` of a notebook file; a plain module is one unnumbered piece."""
     from checkers.errors import CheckersError
     from checkers.notebooks.formats import read_notebook
@@ -176,7 +177,7 @@ def scan_submission(folder: Path) -> list[KitCodeUse]:
     files = [p for base in bases for p in sorted(base.iterdir())
              if p.suffix in SCANNED_SUFFIXES and p.is_file() and not p.is_symlink()]
     for path in files[:MAX_SCANNED_FILES]:
-        for number, code in _cells(path):
+        for number, code in code_cells(path):
             line = find_uses(code)
             if line is not None:
                 uses.append(KitCodeUse(file=path.relative_to(folder).as_posix(), cell=number, line=line))
@@ -198,7 +199,7 @@ def _affected(uses: Iterable[KitCodeUse], *, folder: Path, notebooks: dict[str, 
     other file for the contract notebooks that name it (``%run ./helpers``, ``import helpers``) and, when the job
     runs it as a task, for the quality checks."""
     graded = {path.relative_to(folder).as_posix(): stem for stem, path in notebooks.items() if path is not None}
-    sources = {stem: "\n".join(code for _, code in _cells(path))
+    sources = {stem: "\n".join(code for _, code in code_cells(path))
                for stem, path in notebooks.items() if path is not None and stem in LAYER_GROUPS}
     affected: dict[str, KitCodeUse] = {}
     for use in uses:

@@ -84,6 +84,9 @@ class Report:
     """Wall-clock time of the grading."""
     notes: list[str] = field(default_factory=list)
     """Remarks on the submission or the grading (files left out, schema kept, ...)."""
+    own_code: dict[str, list[str]] = field(default_factory=dict)
+    """Contract notebook → short hashes of the lines the learner wrote (never the code): what a cohort compares
+    to list the submissions that share most of their code (:mod:`checkers.grading.shared_code`)."""
 
     @property
     def required_checks(self) -> list[CheckResult]:
@@ -137,6 +140,7 @@ class Report:
             "stretch_max_score": _num(self.stretch_max_score),
             "duration_seconds": None if self.duration_seconds is None else round(self.duration_seconds, 2),
             "notes": list(self.notes),
+            "own_code": {stem: list(hashes) for stem, hashes in self.own_code.items()},
         }
 
     def to_json(self) -> str:
@@ -159,7 +163,9 @@ class Report:
             run_folder=data.get("run_folder"), data_file=data.get("data_file"),
             stretch_score=float(data.get("stretch_score", 0)),
             stretch_max_score=float(data.get("stretch_max_score", 0)),
-            duration_seconds=data.get("duration_seconds"), notes=list(data.get("notes", [])))
+            duration_seconds=data.get("duration_seconds"), notes=list(data.get("notes", [])),
+            own_code={str(k): [str(h) for h in v] for k, v in (data.get("own_code") or {}).items()
+                      if isinstance(v, list)})
 
 
 def _num(value: float) -> float | int:

@@ -67,6 +67,10 @@ def test_the_solutions_keep_full_marks_next_to_hostile_submissions(cohort: Cohor
     assert (entry.status, entry.score, entry.max_score) == ("passed", 100, 100), entry.message
     assert {e.status for e in cohort.entries} <= {"passed", "failed"}  # no grader error, no infrastructure error
     assert sorted(cohort.graded) == sorted(["solutions", *VARIANTS])
+    # Copies of the solutions wrote no code of their own; each hostile variant wrote something else.
+    assert cohort.summary["shared_code"] == []
+    assert json.loads((cohort.out_dir / "reports" / "solutions.json").read_text())["own_code"] == {}
+    assert json.loads((cohort.out_dir / "reports" / "copier.json").read_text())["own_code"]["02_silver"]
 
 
 def graded_failed(cohort: CohortResult, sid: str) -> tuple[Entry, dict[str, Any]]:

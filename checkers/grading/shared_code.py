@@ -1,0 +1,94 @@
+"""Which submissions of a cohort share most of the code their learners wrote: a table for the instructor.
+
+Every submission starts from the same lessons, so most of its code is the kit's. What a learner wrote is the
+rest: the lines of the contract notebooks that appear in no lesson and no solution. A grading keeps those lines as
+short hashes in its report (never the code itself); the cohort compares every pair. Two learners who solved the
+exercises on their own share a few obvious lines; a copied folder shares nearly all of them. The table says which
+pairs to look at. It is not proof, and it changes no score.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from itertools import combinations
+from pathlib import Path
+
+from checkers.config import PROJECT_ROOT
+from checkers.grading.kit_code import code_cells, without_comments
+
+MIN_CHARS = 8
+"""Shorter lines (``)``, ``df``, ``else:``) say nothing about who wrote them."""
+MIN_LINES = 10
+"""A pair is compared only when both learners wrote at least this many lines of their own."""
+THRESHOLD = 0.8
+"""Share of their own lines (Jaccard: shared / all distinct) from which a pair is listed."""
+HASH_CHARS = 12
+
+
+def _lines(code: str) -> set[str]:
+    """The normalised lines of ``code``: comments and spacing gone, short lines left out."""
+    out = set()
+    for line in without_comments(code).splitlines():
+        text = " ".join(line.split())
+        if len(text) >= MIN_CHARS:
+            out.add(text)
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def kit_lines() -> frozenset[str]:
+    """Every line of the kit's own notebooks: the lessons (what a learner starts from) and the solutions."""
+    found: set[str] = set()
+    for folder in (PROJECT_ROOT / "lessons", PROJECT_ROOT / "solutions"):
+        for path in sorted(folder.glob("*.ipynb")):
+            for _, code in code_cells(path):
+                found |= _lines(code)
+    return frozenset(found)
+
+
+def own_code(notebooks: Mapping[str, Path | None]) -> dict[str, list[str]]:
+    """Contract notebook → the sorted hashes of the lines its learner wrote (not in the kit's notebooks)."""
+    kit = kit_lines()
+    if not kit:  # a kit without its lessons cannot tell what a learner wrote from what they were given
+        return {}
+    out: dict[str, list[str]] = {}
+    for stem, path in sorted(notebooks.items()):
+        if path is None:
+            continue
+        lines = set().union(*(_lines(code) for _, code in code_cells(path))) - kit
+        if lines:
+            out[stem] = sorted(hashlib.sha256(f"{stem}\n{line}".encode()).hexdigest()[:HASH_CHARS] for line in lines)
+    return out
+
+
+def similar_pairs(code: Mapping[str, Mapping[str, Iterable[str]]], *, threshold: float = THRESHOLD,
+                  min_lines: int = MIN_LINES) -> list[dict[str, object]]:
+    """Pairs of submissions whose own lines overlap at least ``threshold``, most similar first."""
+    sets = {sid: frozenset(h for hashes in per_notebook.values() for h in hashes) for sid, per_notebook in code.items()}
+    pairs = []
+    for a, b in combinations(sorted(sid for sid, s in sets.items() if len(s) >= min_lines), 2):
+        shared = len(sets[a] & sets[b])
+        share = shared / len(sets[a] | sets[b])
+        if share >= threshold:
+            pairs.append({"a": a, "b": b, "shared_lines": shared, "lines": [len(sets[a]), len(sets[b])],
+                          "similarity": round(share, 3)})
+    return sorted(pairs, key=lambda p: (-float(p["similarity"]), str(p["a"]), str(p["b"])))  # type: ignore[arg-type]
+
+
+def cohort_pairs(*, out_dir: Path, reports: Mapping[str, str | None]) -> list[dict[str, object]]:
+    """The similar pairs of a graded cohort, from its reports (``id → report path`` relative to ``out_dir``)."""
+    code: dict[str, dict[str, list[str]]] = {}
+    for sid, report in reports.items():
+        if not report:
+            continue
+        try:
+            data = json.loads((out_dir / report).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        own = data.get("own_code") if isinstance(data, dict) else None
+        if isinstance(own, dict):
+            code[sid] = {str(k): [str(h) for h in v] for k, v in own.items() if isinstance(v, list)}
+    return similar_pairs(code)
