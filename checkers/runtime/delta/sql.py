@@ -56,6 +56,8 @@ def run_statement(session: Any, text: str, args: Any, inner: Any) -> Any:
         return ddl.create(session, st, args, inner)
     if w(0) == "INSERT" and w(1) in ("INTO", "OVERWRITE"):
         return ddl.insert(session, st, args, inner)
+    if w(0) == "ALTER" and w(1) == "TABLE" and "CONSTRAINT" in st.words:
+        return _constraint(session, Statement(inline_parameters(text, args)))
     result = inner(text, args)
     if w(0) == "DROP" or (w(0) == "TRUNCATE" and w(1) == "TABLE") or (w(0) == "ALTER" and w(1) == "TABLE"):
         ddl.after_ddl(session, st)
@@ -159,6 +161,74 @@ def _describe(session: Any, st: Statement) -> Any:
         return table.detail()
     limit = int(st.sig[k + 1].text) if st.word(k) == "LIMIT" and k + 1 < len(st.sig) else None
     return table.history(limit)
+
+
+def _constraint(session: Any, st: Statement) -> Any:
+    """``ALTER TABLE t ADD CONSTRAINT c CHECK (condition)`` and ``... DROP CONSTRAINT [IF EXISTS] c``.
+
+    As Delta does: adding checks every row first (a false or null condition is a violation) and keeps the condition
+    as the table property ``delta.constraints.<c>``; both are history entries. Later writes are not checked."""
+    name, k = st.name_at(2)  # no alias here: ADD / DROP follows the name
+    info = storage.resolve(session, name[1:-1], kind="path") if name[:1] in ("'", '"') else storage.resolve(session,
+                                                                                                           name)
+    table = DeltaTable(session, info, None)
+    current = {key.lower(): value for key, value in _properties(session, info).items()}
+    if st.word(k) == "ADD" and st.word(k + 1) == "CONSTRAINT" and st.word(k + 3) == "CHECK" and st.word(k + 4) == "(":
+        name = st.sig[k + 2].value.lower()
+        condition = st.slice(k + 5, st.closing(k + 4))
+        if f"delta.constraints.{name}" in current:
+            raise errors.DeltaAnalysisException(
+                "DELTA_CONSTRAINT_ALREADY_EXISTS", f"Constraint '{name}' already exists. Please delete the old "
+                f"constraint first. Old constraint: {current[f'delta.constraints.{name}']}", sqlstate="42710",
+                parameters={"constraintName": name})
+        with state.internal():
+            bad = table.toDF().where(f"NOT ({condition}) OR ({condition}) IS NULL").count()
+        if bad:
+            raise errors.DeltaAnalysisException(
+                "DELTA_NEW_CHECK_CONSTRAINT_VIOLATION", f"{bad} rows in {info.display} violate the new CHECK "
+                f"constraint ({condition})", sqlstate="23512", parameters={"numRows": str(bad)})
+        _set_property(session, info, f"delta.constraints.{name}", condition)
+        history.record(session, info, "ADD CONSTRAINT", {"name": name, "expr": condition})
+    elif st.word(k) == "DROP" and st.word(k + 1) == "CONSTRAINT":
+        guard = st.word(k + 2) == "IF" and st.word(k + 3) == "EXISTS"
+        name = st.sig[k + (4 if guard else 2)].value.lower() if len(st.sig) > k + (4 if guard else 2) else ""
+        if not name:
+            raise syntax_error(st.text, "the constraint's name")
+        key = f"delta.constraints.{name}"
+        if key not in current and not guard:
+            raise errors.DeltaAnalysisException(
+                "DELTA_CONSTRAINT_DOES_NOT_EXIST", f"Cannot drop nonexistent constraint {name} from table "
+                f"{info.display}. To avoid throwing an error, provide the parameter IF EXISTS.",
+                sqlstate="42704", parameters={"constraintName": name, "tableName": info.display})
+        if key in current:
+            _set_property(session, info, key, None)
+            history.record(session, info, "DROP CONSTRAINT", {"name": name, "expr": current[key]})
+    else:
+        raise errors.not_emulated("This constraint clause", anchor="delta-lake",
+                                  hint="Locally: ADD CONSTRAINT <name> CHECK (<condition>) and DROP CONSTRAINT.")
+    from pyspark.sql.types import StructType
+
+    return session.createDataFrame([], StructType([]))  # what a DDL statement returns: no columns, no rows
+
+
+def _properties(session: Any, info: Any) -> dict[str, str]:
+    if info.kind != "table":
+        return dict(info.properties)
+    with state.internal():
+        return {row[0]: row[1] for row in session.sql(f"SHOW TBLPROPERTIES {info.spark_name}").collect()}
+
+
+def _set_property(session: Any, info: Any, key: str, value: str | None) -> None:
+    """A table property set (or removed); a path table has no catalog entry to keep it in."""
+    if info.kind != "table":
+        return
+    quoted = "'" + key.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    with state.internal():
+        if value is None:
+            session.sql(f"ALTER TABLE {info.spark_name} UNSET TBLPROPERTIES IF EXISTS ({quoted})")
+        else:
+            text = "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+            session.sql(f"ALTER TABLE {info.spark_name} SET TBLPROPERTIES ({quoted} = {text})")
 
 
 def _optimize(session: Any, st: Statement) -> Any:

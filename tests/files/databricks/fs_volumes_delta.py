@@ -167,3 +167,24 @@ assert spark.conf.get("spark.sql.shuffle.partitions") == before
 spark.conf.set("spark.sql.shuffle.partitions", "7")
 assert spark.conf.get("spark.sql.shuffle.partitions") == "7"
 spark.conf.set("spark.sql.shuffle.partitions", before)
+
+# COMMAND ----------
+
+# DBTITLE 1,A CHECK constraint: existing rows are checked, the condition is a table property, dropping it works
+from pyspark.errors import AnalysisException
+
+spark.sql("ALTER TABLE workspace.fidelity_files.events DROP CONSTRAINT IF EXISTS positive_price")
+rule = "coalesce(try_cast(price AS DOUBLE), 0) < 1000000"  # the raw strings; an empty price counts as 0
+spark.sql(f"ALTER TABLE workspace.fidelity_files.events ADD CONSTRAINT positive_price CHECK ({rule})")
+props = {r.key: r.value for r in spark.sql("SHOW TBLPROPERTIES workspace.fidelity_files.events").collect()}
+assert props["delta.constraints.positive_price"] == rule, props
+try:
+    spark.sql("ALTER TABLE workspace.fidelity_files.events ADD CONSTRAINT cheap CHECK (try_cast(price AS DOUBLE) < 0)")
+except AnalysisException as exc:
+    assert "DELTA_NEW_CHECK_CONSTRAINT_VIOLATION" in str(exc), exc
+else:
+    raise AssertionError("a constraint the rows break must not be added")
+spark.sql("ALTER TABLE workspace.fidelity_files.events DROP CONSTRAINT positive_price")
+assert "delta.constraints.positive_price" not in {
+    r.key for r in spark.sql("SHOW TBLPROPERTIES workspace.fidelity_files.events").collect()}
+assert spark.sql("DESCRIBE HISTORY workspace.fidelity_files.events").first().operation == "DROP CONSTRAINT"
