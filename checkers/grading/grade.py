@@ -251,7 +251,7 @@ def grade_submission(*, folder: Path, options: GradeOptions | None = None, work_
             prepare_kernels(env=env, kernels=job_kernels,
                             ahead=job_kernels if kernels_ahead is None else kernels_ahead)
         unreadable, written = read_sources(submission)
-        kit_uses = scan_submission(submission.folder)  # before any of its code runs, like the sources
+        kit_uses = scan_submission(submission.folder, first=submission.notebooks.values())  # before any code runs
         own = own_code(submission.notebooks)
 
         say(f"Generating {rows:,} rows of unseen data (seed {seed})")

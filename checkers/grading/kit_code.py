@@ -34,9 +34,11 @@ LAYER_GROUPS = {"00_widgets": "widgets", "01_bronze": "bronze", "02_silver": "si
 QUALITY_CHECKS = ("run.quality_gate", "run.overrides", "run.repair")
 """What the job's other notebooks (its data-quality task) are graded in."""
 SCANNED_SUFFIXES = (".ipynb", ".py", ".sql")
-MAX_SCANNED_BYTES = 2 * 1024 * 1024
+MAX_SCANNED_BYTES = 20 * 1024 * 1024
+"""As big as a file the private copy keeps: padding a notebook does not hide it."""
 MAX_SCANNED_FILES = 1000
-"""A submission is a handful of files; a copied library folder is not read to the end."""
+"""A submission is a handful of files; a copied library folder is not read to the end (the graded notebooks always
+are, first)."""
 
 
 @dataclass(frozen=True)
@@ -168,21 +170,36 @@ def code_cells(path: Path) -> list[tuple[int | None, str]]:
     return [(None, text)] if path.suffix == ".py" else []
 
 
-def scan_submission(folder: Path) -> list[KitCodeUse]:
-    """Every file of the submission (the kit's ``day07_checks/`` aside) that uses the kit's solution code."""
+def scan_submission(folder: Path, *, first: Iterable[Path | None] = ()) -> list[KitCodeUse]:
+    """Every file of the submission (the kit's ``day07_checks/`` aside) that uses the kit's solution code: the
+    ``first`` files (the graded notebooks), then the others, up to :data:`MAX_SCANNED_FILES`."""
     from checkers.notebooks.formats import folders_below
 
-    uses: list[KitCodeUse] = []
     bases = [folder, *(child for _, child in folders_below(folder, depth=4) if "site-packages" not in child.parts)]
-    files = [p for base in bases for p in sorted(base.iterdir())
-             if p.suffix in SCANNED_SUFFIXES and p.is_file() and not p.is_symlink()]
-    for path in files[:MAX_SCANNED_FILES]:
+    others = [p for base in bases for p in sorted(base.iterdir())
+              if p.suffix in SCANNED_SUFFIXES and p.is_file() and not p.is_symlink()]
+    wanted = [p for p in first if p is not None and p.is_file()]
+    files = list(dict.fromkeys([*wanted, *others[:MAX_SCANNED_FILES]]))
+    uses = [use for path in files if (use := _scan_file(path, folder)) is not None]
+    return sorted(uses, key=lambda use: use.file)
+
+
+def _scan_file(path: Path, folder: Path) -> KitCodeUse | None:
+    """The first use in one file; a file the reader chokes on is searched as plain text instead."""
+    where = path.relative_to(folder).as_posix()
+    try:
         for number, code in code_cells(path):
             line = find_uses(code)
             if line is not None:
-                uses.append(KitCodeUse(file=path.relative_to(folder).as_posix(), cell=number, line=line))
-                break
-    return uses
+                return KitCodeUse(file=where, cell=number, line=line)
+        return None
+    except Exception:  # noqa: BLE001 - never a crash of the grader, and never a way to hide a use
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return None
+        match = SOLUTION_CODE.search(text)
+        return None if match is None else KitCodeUse(file=where, cell=None, line=match.group(0))
 
 
 def task_stems(loaded: Any) -> set[str]:

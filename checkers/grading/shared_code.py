@@ -58,7 +58,10 @@ def own_code(notebooks: Mapping[str, Path | None]) -> dict[str, list[str]]:
     for stem, path in sorted(notebooks.items()):
         if path is None:
             continue
-        lines = set().union(*(_lines(code) for _, code in code_cells(path))) - kit
+        try:
+            lines = set().union(*(_lines(code) for _, code in code_cells(path))) - kit
+        except Exception:  # noqa: BLE001 - a notebook that cannot be read this way is not compared; never a crash
+            continue
         if lines:
             out[stem] = sorted(hashlib.sha256(f"{stem}\n{line}".encode()).hexdigest()[:HASH_CHARS] for line in lines)
     return out

@@ -1,6 +1,6 @@
 """A clear message for the parts of Databricks' utilities the local runtime does not provide.
 
-A notebook written on Databricks may call ``dbutils.fs.mount`` or ``getContext().apiToken()``. Python's own
+A notebook written on Databricks may call ``dbutils.fs.mount`` or ``getContext().sparkVersion()``. Python's own
 ``'LocalFS' object has no attribute 'mount'`` names a class the learner never wrote; this names the call, what the
 local runtime has instead, and where the docs say more. It stays an ``AttributeError``, so ``hasattr`` still works.
 """

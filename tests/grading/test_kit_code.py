@@ -134,3 +134,33 @@ def test_text_only_shown_or_documented_is_not_a_use(source: str) -> None:
 def test_a_path_kept_in_a_variable_is_a_use_and_the_line_is_named() -> None:
     source = "x = 1\nhelper = 'day07_checks/reference.py'\nexec(open(helper).read())"
     assert find_uses(source) == "helper = 'day07_checks/reference.py'"
+
+
+def test_decoy_files_do_not_push_the_graded_notebooks_out_of_the_scan(tmp_path: Path) -> None:
+    from checkers.grading import kit_code
+
+    folder = _solutions(tmp_path)
+    src = folder / "src"
+    src.mkdir()
+    shutil.move(folder / "02_silver.ipynb", src / "02_silver.ipynb")
+    _append(src / "02_silver.ipynb", "from day07_checks import reference")
+    for i in range(kit_code.MAX_SCANNED_FILES + 5):
+        (folder / f"a{i:04d}.py").write_text("x = 1\n", encoding="utf-8")
+    notebooks = find_submission(folder=folder).notebooks
+    assert notebooks["02_silver"] == src / "02_silver.ipynb"
+    assert scan_submission(folder) == []  # only the first thousand files: the decoys
+    found = scan_submission(folder, first=notebooks.values())
+    assert [u.file for u in found] == ["src/02_silver.ipynb"]
+
+
+def test_a_file_the_reader_chokes_on_is_searched_as_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from checkers.grading import kit_code
+
+    (tmp_path / "helpers.py").write_text("import day07_checks.reference as r\n", encoding="utf-8")
+
+    def choke(source: str) -> str | None:
+        raise RecursionError("too deep")
+
+    monkeypatch.setattr(kit_code, "find_uses", choke)
+    assert [(u.file, u.cell, u.line) for u in scan_submission(tmp_path)] == [
+        ("helpers.py", None, "day07_checks.reference")]

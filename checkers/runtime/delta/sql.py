@@ -203,9 +203,10 @@ def _constraint(session: Any, st: Statement) -> Any:
         if key in current:
             _set_property(session, info, key, None)
             history.record(session, info, "DROP CONSTRAINT", {"name": name, "expr": current[key]})
-    else:
+    elif not (st.word(k) == "ADD" and st.word(k + 1) == "CONSTRAINT" and st.word(k + 3) in ("PRIMARY", "FOREIGN")):
         raise errors.not_emulated("This constraint clause", anchor="delta-lake",
                                   hint="Locally: ADD CONSTRAINT <name> CHECK (<condition>) and DROP CONSTRAINT.")
+    # A PRIMARY KEY or FOREIGN KEY constraint is informational on Databricks too: nothing to check or keep.
     from pyspark.sql.types import StructType
 
     return session.createDataFrame([], StructType([]))  # what a DDL statement returns: no columns, no rows

@@ -185,6 +185,7 @@ except AnalysisException as exc:
 else:
     raise AssertionError("a constraint the rows break must not be added")
 spark.sql("ALTER TABLE workspace.fidelity_files.events DROP CONSTRAINT positive_price")
+spark.sql("ALTER TABLE workspace.fidelity_files.events ADD CONSTRAINT pk PRIMARY KEY (user_session)")  # informational
 assert "delta.constraints.positive_price" not in {
     r.key for r in spark.sql("SHOW TBLPROPERTIES workspace.fidelity_files.events").collect()}
 assert spark.sql("DESCRIBE HISTORY workspace.fidelity_files.events").first().operation == "DROP CONSTRAINT"
