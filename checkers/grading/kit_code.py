@@ -21,10 +21,16 @@ from typing import Any
 
 from checkers.grading.result import CheckResult
 
-SOLUTION_CODE = re.compile(
-    r"\bday07_checks\b(?:\s*[./]\s*|[ \t]+import[ \t]+(?:\([\w\s,]*?|[\w \t,]*?))\b(?:reference|_grader)\b"
-    r"|\bcheckers\s*\.\s*(?:grading|feedback)\b"
-    r"|\bfrom[ \t]+checkers[ \t]+import[ \t]+(?:\([\w\s,]*?|[\w \t,]*?)\b(?:grading|feedback)\b")
+KIT_MODULES = {"day07_checks": ("reference", "_grader"), "checkers": ("grading", "feedback")}
+"""Package → its modules that hold the solution or the grader."""
+
+
+def _mention(package: str, modules: tuple[str, ...]) -> str:
+    return (rf"\b{package}\b(?:\s*[./]\s*|[ \t]+import[ \t]+(?:\([\w\s,]*?|[\w \t,]*?))"
+            rf"\b(?:{'|'.join(modules)})\b")
+
+
+SOLUTION_CODE = re.compile("|".join(_mention(package, modules) for package, modules in KIT_MODULES.items()))
 """A mention of the kit's solution code: ``day07_checks.reference``, ``from day07_checks import _grader``,
 ``day07_checks/reference.py``, ``checkers.grading...``, ``from checkers import feedback``; also inside a string
 (``importlib.import_module("day07_checks.reference")``). Comments do not count."""
@@ -71,8 +77,6 @@ def without_comments(source: str) -> str:
     return "".join(lines)
 
 
-KIT_MODULES = {"day07_checks": ("reference", "_grader"), "checkers": ("grading", "feedback")}
-"""Package → its modules that hold the solution or the grader."""
 SHOWING_CALLS = frozenset({"print", "display", "displayHTML", "info", "warning", "debug", "error", "write"})
 """Calls whose text is only shown: a string mentioning the kit there is not a use."""
 

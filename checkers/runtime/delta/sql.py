@@ -15,7 +15,14 @@ from typing import Any
 from checkers.runtime import client_patches
 from checkers.runtime.delta import ddl, errors, history, state, storage
 from checkers.runtime.delta.merge import Clause, run_merge
-from checkers.runtime.delta.statement import Statement, assignments, inline_parameters, split, syntax_error
+from checkers.runtime.delta.statement import (
+    Statement,
+    assignments,
+    inline_parameters,
+    literal,
+    split,
+    syntax_error,
+)
 from checkers.runtime.delta.tables import DeltaTable, delete_rows, optimize_result, restore, update_rows
 
 _TRAVEL = {"VERSION", "TIMESTAMP", "SYSTEM_VERSION", "SYSTEM_TIME"}
@@ -68,13 +75,17 @@ def _table(session: Any, st: Statement, k: int, *, stop: set[str] | None = None)
     """The Delta table named at ``k`` (with its alias, or its own last name part as alias); the end index."""
     name, k = st.name_at(k)
     alias, k = st.alias_at(k)
-    if name[:1] in ("'", '"'):
-        info = storage.resolve(session, name[1:-1], kind="path")
-    else:
-        info = storage.resolve(session, name)
+    info = _resolve(session, name)
     if alias is None and info.kind == "table":
         alias = info.table
     return DeltaTable(session, info, alias), k
+
+
+def _resolve(session: Any, name: str) -> Any:
+    """A statement's table: a quoted string is a path, anything else a table name."""
+    if name[:1] in ("'", '"'):
+        return storage.resolve(session, name[1:-1], kind="path")
+    return storage.resolve(session, name)
 
 
 def _merge(session: Any, st: Statement) -> Any:
@@ -169,8 +180,7 @@ def _constraint(session: Any, st: Statement) -> Any:
     As Delta does: adding checks every row first (a false or null condition is a violation) and keeps the condition
     as the table property ``delta.constraints.<c>``; both are history entries. Later writes are not checked."""
     name, k = st.name_at(2)  # no alias here: ADD / DROP follows the name
-    info = storage.resolve(session, name[1:-1], kind="path") if name[:1] in ("'", '"') else storage.resolve(session,
-                                                                                                           name)
+    info = _resolve(session, name)
     table = DeltaTable(session, info, None)
     current = {key.lower(): value for key, value in _properties(session, info).items()}
     if st.word(k) == "ADD" and st.word(k + 1) == "CONSTRAINT" and st.word(k + 3) == "CHECK" and st.word(k + 4) == "(":
@@ -223,13 +233,11 @@ def _set_property(session: Any, info: Any, key: str, value: str | None) -> None:
     """A table property set (or removed); a path table has no catalog entry to keep it in."""
     if info.kind != "table":
         return
-    quoted = "'" + key.replace("\\", "\\\\").replace("'", "\\'") + "'"
     with state.internal():
         if value is None:
-            session.sql(f"ALTER TABLE {info.spark_name} UNSET TBLPROPERTIES IF EXISTS ({quoted})")
+            session.sql(f"ALTER TABLE {info.spark_name} UNSET TBLPROPERTIES IF EXISTS ({literal(key)})")
         else:
-            text = "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-            session.sql(f"ALTER TABLE {info.spark_name} SET TBLPROPERTIES ({quoted} = {text})")
+            session.sql(f"ALTER TABLE {info.spark_name} SET TBLPROPERTIES ({literal(key)} = {literal(value)})")
 
 
 def _optimize(session: Any, st: Statement) -> Any:

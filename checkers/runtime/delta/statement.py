@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from checkers.runtime import sql_tokens
+from checkers.runtime.catalog_names import quote_string
 from checkers.runtime.delta import errors
 
 CLAUSE_WORDS = {"USING", "SET", "WHERE", "ON", "WHEN", "LIMIT", "TO", "ZORDER", "RETAIN", "DRY", "FULL", "LITE"}
@@ -97,7 +98,7 @@ def literal(value: Any) -> str:
         return "TRUE" if value else "FALSE"
     if isinstance(value, int | float):
         return repr(value)
-    return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
+    return quote_string(str(value))
 
 
 def inline_parameters(text: str, args: Any) -> str:

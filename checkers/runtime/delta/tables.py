@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from checkers.runtime.catalog_names import quote_string
 from checkers.runtime.delta import errors, history, state, storage
 from checkers.runtime.delta.merge import DeltaMergeBuilder, column, describe
 
@@ -258,7 +259,7 @@ def _type_text(data_type: Any) -> str:
 
 
 def _literal(text: str) -> str:
-    return "'" + str(text).replace("\\", "\\\\").replace("'", "\\'") + "'"
+    return quote_string(str(text))
 
 
 class DeltaTableBuilder:
