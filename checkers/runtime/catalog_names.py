@@ -6,7 +6,7 @@
 * Delta (``USING DELTA``, ``delta.`path```) → the local table format.
 * ``/Volumes/...`` and ``dbfs:/...`` in names and string literals → the kit's local folders (when asked to).
 * ``CREATE OR REPLACE TABLE`` → drop, then create; ``CREATE VOLUME`` / ``DROP VOLUME`` → folder actions;
-  ``OPTIMIZE`` / ``VACUUM`` → no-ops; ``COPY INTO`` → a clear error (not emulated).
+  ``OPTIMIZE`` / ``VACUUM`` → no-ops (``COPY INTO`` is the Delta stand-in's: :mod:`.delta.copy_into`).
 
 No Spark is needed here, so all of it is tested on its own; the client patches apply it.
 """
@@ -239,11 +239,6 @@ def rewrite_statement(sql: str, *, translate_paths: bool = False) -> Rewrite:
     volume = _volume_statement(tokens, sig, words)
     if volume is not None:
         return volume
-    if at("COPY", "INTO"):
-        raise NotEmulatedError(
-            "COPY INTO is a Databricks command that Spark does not have, and the kit does not emulate it.",
-            hint="Load the file with read_files in a CREATE OR REPLACE TABLE ... AS SELECT (the contract's bronze "
-                 "overwrites its table anyway), or with spark.read. See docs/emulation.md#reading-files-in-sql.")
     if words and words[0] in ("OPTIMIZE", "VACUUM"):
         return Rewrite(sql=None, action=("noop",), delta=True)
     if at("DESCRIBE", "HISTORY") or at("DESCRIBE", "DETAIL") or at("DESC", "HISTORY") or at("DESC", "DETAIL") \

@@ -150,14 +150,6 @@ def test_a_schema_alias_renames_api_names_and_nothing_without_one(day07_stands_f
     assert rewrite_statement("CREATE OR REPLACE TABLE day07.t AS SELECT 1").before == ["DROP TABLE IF EXISTS day07.t"]
 
 
-def test_copy_into_is_a_clear_error_that_names_what_to_use_instead() -> None:
-    sql = ("COPY INTO workspace.day07.bronze_events FROM '/Volumes/workspace/ecommerce/ecommerce_data/2019-Oct.csv' "
-           "FILEFORMAT = CSV FORMAT_OPTIONS ('header' = 'true')")
-    with pytest.raises(NotEmulatedError, match="COPY INTO") as info:
-        rewrite_statement(sql)
-    assert "read_files" in (info.value.hint or "")
-
-
 def test_dataframe_api_names() -> None:
     assert rewrite_name("workspace.ecommerce.bronze_events") == "spark_catalog.ecommerce.bronze_events"
     assert rewrite_name("`workspace`.ecommerce.`bronze events`") == "spark_catalog.ecommerce.`bronze events`"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from checkers.runtime import catalog_names, sql_tokens
-from checkers.runtime.delta import history, log, state, storage
+from checkers.runtime.delta import copy_into, history, log, state, storage
 from checkers.runtime.delta.statement import QUERY_WORDS, Statement, split, syntax_error
 
 
@@ -25,6 +25,8 @@ def create(session: Any, st: Statement, args: Any, inner: Any) -> Any:
     if stored is not None or (using is not None and w(using + 1) not in ("DELTA", catalog_names.LOCAL_FORMAT.upper())):
         return inner(st.text, args)
     kind, target = storage.split_identifier(name)
+    if kind == "table" and copy_into.is_placeholder_create(st, after, as_query):  # a schemaless table for COPY INTO
+        st = Statement(copy_into.placeholder_sql(st, after))
     suffix = " AS SELECT" if as_query is not None else ""
     if kind == "path":
         return _create_path(session, st, name, target, after, as_query)

@@ -13,7 +13,8 @@ import hashlib
 from typing import Any
 
 from checkers.runtime import client_patches
-from checkers.runtime.delta import ddl, errors, history, state, storage
+from checkers.runtime.catalog_names import quote_ident as literal_ident
+from checkers.runtime.delta import copy_into, ddl, errors, history, state, storage
 from checkers.runtime.delta.merge import Clause, run_merge
 from checkers.runtime.delta.statement import (
     Statement,
@@ -59,12 +60,19 @@ def run_statement(session: Any, text: str, args: Any, inner: Any) -> Any:
         return _delete(session, Statement(inline_parameters(text, args)))
     if w(0) in ("DESCRIBE", "DESC") and w(1) in ("HISTORY", "DETAIL"):
         return _describe(session, Statement(inline_parameters(text, args)))
+    if w(0) == "COPY" and w(1) == "INTO":
+        return copy_into.copy_into(session, Statement(inline_parameters(text, args)))
+    if (w(0) == "CREATE" or (w(0) == "REPLACE" and w(1) == "TABLE")) and "CLONE" in st.words:
+        return run_statement(session, _clone_as_copy(st), args, inner)
     if w(0) == "CREATE" or (w(0) == "REPLACE" and w(1) == "TABLE"):
         return ddl.create(session, st, args, inner)
     if w(0) == "INSERT" and w(1) in ("INTO", "OVERWRITE"):
         return ddl.insert(session, st, args, inner)
     if w(0) == "ALTER" and w(1) == "TABLE" and "CONSTRAINT" in st.words:
         return _constraint(session, Statement(inline_parameters(text, args)))
+    if w(0) == "ALTER" and w(1) == "TABLE" and st.words[-3:-2] in (["SET"], ["DROP"]) \
+            and st.words[-2:] == ["NOT", "NULL"]:
+        return _not_null(session, Statement(inline_parameters(text, args)))
     result = inner(text, args)
     if w(0) == "DROP" or (w(0) == "TRUNCATE" and w(1) == "TABLE") or (w(0) == "ALTER" and w(1) == "TABLE"):
         ddl.after_ddl(session, st)
@@ -220,6 +228,49 @@ def _constraint(session: Any, st: Statement) -> Any:
     from pyspark.sql.types import StructType
 
     return session.createDataFrame([], StructType([]))  # what a DDL statement returns: no columns, no rows
+
+
+def _not_null(session: Any, st: Statement) -> Any:
+    """``ALTER TABLE t {ALTER|CHANGE} [COLUMN] c {SET|DROP} NOT NULL``: setting checks that no row has a null there.
+
+    As with CHECK constraints, later writes are not checked; the change is a ``CHANGE COLUMN`` history entry."""
+    import json
+
+    from pyspark.sql.types import StructType
+
+    name, k = st.name_at(2)
+    info = _resolve(session, name)
+    k += 2 if st.word(k + 1) == "COLUMN" else 1
+    column, k = st.name_at(k)
+    column = column.strip("`")
+    if st.word(k) not in ("SET", "DROP"):
+        raise syntax_error(st.text, "SET NOT NULL or DROP NOT NULL after the column")
+    frame = info.read(session)
+    if column.lower() not in {c.lower() for c in frame.columns}:
+        raise errors.DeltaAnalysisException(
+            "DELTA_COLUMN_NOT_FOUND_IN_SCHEMA", f"Unable to find the column `{column}` of the table "
+            f"{info.display}.", sqlstate="42703", parameters={"columnName": column, "tableName": info.display})
+    if st.word(k) == "SET":
+        with state.internal():
+            nulls = frame.where(f"{literal_ident(column)} IS NULL").count()
+        if nulls:
+            raise errors.DeltaAnalysisException(
+                "DELTA_NOT_NULL_CONSTRAINT_VIOLATED", f"NOT NULL constraint violated for column: {column}.",
+                sqlstate="23502", parameters={"columnName": column})
+    history.record(session, info, "CHANGE COLUMN",
+                   {"column": json.dumps({"name": column, "nullable": st.word(k) == "DROP"})})
+    return session.createDataFrame([], StructType([]))
+
+
+def _clone_as_copy(st: Statement) -> str:
+    """``CREATE [OR REPLACE] TABLE t [SHALLOW|DEEP] CLONE s [VERSION AS OF n]`` as a copy of ``s``'s rows.
+
+    A shallow clone on Databricks references the source's files; a copy reads the same."""
+    clone = st.words.index("CLONE")
+    start = clone - 1 if st.word(clone - 1) in ("SHALLOW", "DEEP") else clone
+    source, k = st.name_at(clone + 1)
+    travel = st.slice(k, k + 4) if st.word(k) in _TRAVEL and st.word(k + 1) == "AS" else ""
+    return f"{st.slice(0, start)} AS SELECT * FROM {source} {travel}".strip()
 
 
 def _properties(session: Any, info: Any) -> dict[str, str]:

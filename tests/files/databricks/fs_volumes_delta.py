@@ -189,3 +189,67 @@ spark.sql("ALTER TABLE workspace.fidelity_files.events ADD CONSTRAINT pk PRIMARY
 assert "delta.constraints.positive_price" not in {
     r.key for r in spark.sql("SHOW TBLPROPERTIES workspace.fidelity_files.events").collect()}
 assert spark.sql("DESCRIBE HISTORY workspace.fidelity_files.events").first().operation == "DROP CONSTRAINT"
+
+# COMMAND ----------
+
+# DBTITLE 1,SET NOT NULL checks the rows first; DROP NOT NULL lifts it
+spark.range(3).write.mode("overwrite").saveAsTable("workspace.fidelity_files.ids")
+spark.sql("ALTER TABLE workspace.fidelity_files.ids ALTER COLUMN id SET NOT NULL")
+spark.sql("ALTER TABLE workspace.fidelity_files.ids CHANGE COLUMN id DROP NOT NULL")
+assert spark.sql("DESCRIBE HISTORY workspace.fidelity_files.ids").first().operation == "CHANGE COLUMN"
+try:
+    spark.sql("ALTER TABLE workspace.fidelity_files.events ALTER COLUMN brand SET NOT NULL")  # about 14 % are null
+except AnalysisException as exc:
+    assert "DELTA_NOT_NULL_CONSTRAINT_VIOLATED" in str(exc), exc
+else:
+    raise AssertionError("a column with nulls must not become NOT NULL")
+
+# COMMAND ----------
+
+# DBTITLE 1,COPY INTO a schemaless table: loads each file once, force loads it again
+spark.sql("DROP TABLE IF EXISTS workspace.fidelity_files.copied")
+spark.sql("CREATE TABLE IF NOT EXISTS workspace.fidelity_files.copied")
+copy = f"""COPY INTO workspace.fidelity_files.copied
+FROM (SELECT *, current_timestamp() AS ingestion_ts, _metadata.file_path AS source_file FROM '{vol}/in')
+FILEFORMAT = CSV PATTERN = '*.csv'
+FORMAT_OPTIONS ('header' = 'true', 'inferSchema' = 'true') COPY_OPTIONS ('mergeSchema' = 'true')"""
+loaded = spark.sql(copy).first()
+total = spark.read.option("header", True).csv(vol + "/in/events.csv").count()
+assert loaded.num_inserted_rows == loaded.num_affected_rows == total, (loaded, total)
+copied = spark.table("workspace.fidelity_files.copied")
+assert copied.columns[-2:] == ["ingestion_ts", "source_file"] and "event_time" in copied.columns, copied.columns
+assert dict(copied.dtypes)["price"] == "double", copied.dtypes  # inferSchema
+assert copied.where("source_file LIKE '%/in/events.csv'").count() == total
+assert spark.sql(copy).first().num_inserted_rows == 0  # already loaded: skipped
+again = spark.sql(copy.replace("('mergeSchema' = 'true')", "('force' = 'true')")).first()
+assert again.num_inserted_rows == total and copied.count() == 2 * total, again
+assert spark.sql("DESCRIBE HISTORY workspace.fidelity_files.copied").first().operation == "COPY INTO"
+
+# COMMAND ----------
+
+# DBTITLE 1,COPY INTO a table with columns: matched by name and cast; new columns need mergeSchema
+spark.sql("""CREATE OR REPLACE TABLE workspace.fidelity_files.typed
+  (user_id BIGINT, price DOUBLE, event_type STRING, note STRING)""")
+spark.sql(f"""COPY INTO workspace.fidelity_files.typed
+  FROM (SELECT event_type, user_id, price FROM '{vol}/in/events.csv')
+  FILEFORMAT = CSV FORMAT_OPTIONS ('header' = 'true')""")
+typed = spark.table("workspace.fidelity_files.typed")
+assert typed.dtypes == [("user_id", "bigint"), ("price", "double"), ("event_type", "string"), ("note", "string")]
+assert typed.count() == total and typed.where("note IS NOT NULL").count() == 0
+spark.sql("TRUNCATE TABLE workspace.fidelity_files.typed")
+try:
+    spark.sql(f"COPY INTO workspace.fidelity_files.typed FROM '{vol}/in/events.csv' FILEFORMAT = CSV "
+              "FORMAT_OPTIONS ('header' = 'true') COPY_OPTIONS ('force' = 'true')")
+except AnalysisException as exc:
+    assert "DELTA_METADATA_MISMATCH" in str(exc) and "mergeSchema" in str(exc), exc
+else:
+    raise AssertionError("columns the table lacks need mergeSchema")
+
+# COMMAND ----------
+
+# DBTITLE 1,A clone is a copy of the source's rows (or of one of its versions)
+spark.sql("CREATE OR REPLACE TABLE workspace.fidelity_files.copied_clone DEEP CLONE workspace.fidelity_files.copied")
+assert spark.table("workspace.fidelity_files.copied_clone").count() == 2 * total
+spark.sql("CREATE OR REPLACE TABLE workspace.fidelity_files.first_load SHALLOW CLONE "
+          "workspace.fidelity_files.copied VERSION AS OF 1")
+assert spark.table("workspace.fidelity_files.first_load").count() == total
