@@ -365,8 +365,10 @@ GOLD_VARIANTS = [
      ("conversion_rate is not purchases / views",)),
     ("gold.product_metrics.conversion", {"conversion": "CASE WHEN views > 0 THEN round(carts / views * 100, 2) END"},
      ("conversion_rate is not purchases / views",)),
-    ("gold.daily_sales.table", {"ds_date": "date_format(event_date, 'yyyy-MM-dd')"},
+    ("gold.daily_sales.table", {"ds_date": "date_format(event_date, 'dd/MM/yyyy')"},
      ("event_date is string, expected a date",)),
+    ("gold.daily_sales.table", {"ds_date": "CAST(event_date AS TIMESTAMP) + INTERVAL 1 HOUR"},
+     ("event_date is timestamp, expected a date",)),
     ("gold.daily_sales.rows", {"ds_filter": "AND event_date > (SELECT min(event_date) FROM t_silver)"},
      ("expected day", "missing")),
     ("gold.daily_sales.counts", {"buyers": "count(user_id)"}, ("buyers differs",)),
@@ -384,6 +386,15 @@ GOLD_VARIANTS = [
 def test_gold_mistakes_fail_their_own_check(layers: Layers, exp: Expectations, raw: Path, check_id: str,
                                             changes: dict[str, str], phrases: tuple[str, ...]) -> None:
     assert_only_failure(with_gold(layers, exp, raw, **changes), check_id, *phrases)
+
+
+@pytest.mark.parametrize("day", ["date_format(event_date, 'yyyy-MM-dd')", "CAST(event_date AS TIMESTAMP)",
+                                 "CAST(event_date AS TIMESTAMP_NTZ)"])
+def test_the_day_as_an_iso_string_or_a_midnight_timestamp_is_that_day(layers: Layers, exp: Expectations, raw: Path,
+                                                                     day: str) -> None:
+    """The contract calls gold's event_date "the day" and gives no type: each of these names one day."""
+    results = with_gold(layers, exp, raw, ds_date=day)
+    assert {r.id: r.message for r in results.values() if r.status != "passed"} == {}
 
 
 def test_counting_events_instead_of_users_gets_the_distinct_hint(layers: Layers, exp: Expectations,

@@ -320,7 +320,8 @@ def snapshot_frame(df: Any, *, name: str, qualified: str | None = None) -> Table
     mapper = {pa.int64(): pd.Int64Dtype(), pa.int32(): pd.Int64Dtype(), pa.int16(): pd.Int64Dtype(),
               pa.int8(): pd.Int64Dtype()}
     frame = table.to_pandas(types_mapper=mapper.get)
-    return TableSnapshot(name=name, qualified=qualified or name, exists=True, dtypes=dtypes, frame=frame)
+    return days_as_dates(TableSnapshot(name=name, qualified=qualified or name, exists=True, dtypes=dtypes,
+                                       frame=frame))
 
 
 _SERVER_GONE = ("INVALID_HANDLE", "UNAVAILABLE", "failed to connect", "RETRIES_EXCEEDED")
@@ -348,6 +349,44 @@ def snapshot_table(spark: Any, *, schema: str, name: str) -> TableSnapshot:
         return snapshot_frame(df, name=name, qualified=qualified)
     except Exception as exc:  # noqa: BLE001 - an unreadable table is evidence, not a crash
         return TableSnapshot(name=name, qualified=qualified, exists=True, error=_first_line(exc))
+
+
+DAY_COLUMNS = {"gold_daily_sales": "event_date"}
+"""Columns the contract calls "the day" without a type: a date, an ISO ``yyyy-MM-dd`` string (``date_format``) or a
+timestamp at midnight (``date_trunc``) all name one day, so each is read as that date."""
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def days_as_dates(snap: TableSnapshot) -> TableSnapshot:
+    """``snap`` with its day column as dates when every value names a day; otherwise unchanged (the checks say why)."""
+    import datetime as dt
+
+    import pandas as pd
+
+    column = DAY_COLUMNS.get(snap.name)
+    kind = snap.dtypes.get(column or "")
+    if column is None or snap.frame is None or kind not in ("string", "timestamp", "timestamp_ntz"):
+        return snap
+    values = snap.frame[column]
+    present = values.dropna()
+    try:
+        if kind == "string":
+            if not all(isinstance(v, str) and _ISO_DAY.fullmatch(v) for v in present):
+                return snap
+            days = [dt.date.fromisoformat(v) for v in present]
+        else:
+            stamps = pd.to_datetime(present)
+            if len(stamps) and not (stamps == stamps.dt.normalize()).all():
+                return snap
+            days = [stamp.date() for stamp in stamps]
+    except (TypeError, ValueError):
+        return snap
+    out = pd.Series([None] * len(values), index=values.index, dtype=object)
+    out[present.index] = days
+    frame = snap.frame.copy()
+    frame[column] = out
+    return TableSnapshot(name=snap.name, qualified=snap.qualified, exists=snap.exists,
+                         dtypes={**snap.dtypes, column: "date"}, frame=frame)
 
 
 def snapshot_tables(spark: Any, *, schema: str, names: tuple[str, ...] = TABLES) -> dict[str, TableSnapshot]:
