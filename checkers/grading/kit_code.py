@@ -37,7 +37,7 @@ SOLUTION_CODE = re.compile("|".join(_mention(package, modules) for package, modu
 
 LAYER_GROUPS = {"00_widgets": "widgets", "01_bronze": "bronze", "02_silver": "silver", "03_gold": "gold"}
 """A contract notebook → the check group its tables (or its echo) are graded in."""
-QUALITY_CHECKS = ("run.quality_gate", "run.overrides", "run.repair")
+QUALITY_CHECKS = ("stretch.quality_gate", "stretch.overrides", "stretch.repair")
 """What the job's other notebooks (its data-quality task) are graded in."""
 SCANNED_SUFFIXES = (".ipynb", ".py", ".sql")
 MAX_SCANNED_BYTES = 20 * 1024 * 1024
@@ -247,7 +247,7 @@ def discount(results: list[CheckResult], uses: list[KitCodeUse], *, folder: Path
     out = []
     for result in results:
         use = affected.get(result.id) or affected.get(result.group)
-        if use is None or result.status != "passed" or not result.required:
+        if use is None or result.status != "passed":
             out.append(result)
             continue
         out.append(replace(result, status="failed", score=0,

@@ -16,7 +16,7 @@ DEFAULT_SOURCE = "/Volumes/workspace/ecommerce/ecommerce_data/2019-Oct.csv"
 WIDGET_CHECKS = [s for s in catalogue() if s.id in ("widgets.declared", "widgets.echo_passed",
                                                      "widgets.echo_defaults", "widgets.task_widgets")]
 RUN_CHECKS = [s for s in catalogue() if s.id in ("run.unseen_data", "run.order", "run.success")]
-QUALITY_CHECKS = [s for s in catalogue() if s.id in ("run.quality_gate", "run.overrides", "run.repair")]
+QUALITY_CHECKS = [s for s in catalogue() if s.id in ("stretch.quality_gate", "stretch.overrides", "stretch.repair")]
 T0 = datetime(2026, 1, 1, 2, 0, tzinfo=timezone.utc)
 
 

@@ -59,9 +59,9 @@ def test_solutions_get_full_marks_and_every_stretch_point(solutions_cli: tuple[i
     assert data["stretch_score"] == data["stretch_max_score"] > 0
     assert data["run"]["result_state"] == "SUCCESS" and data["run"]["mode"] == "job"
     assert {t["task_key"] for t in data["run"]["tasks"]} == {"bronze", "bronze_has_rows", "silver", "quality", "gold"}
-    assert {c["id"]: c["status"] for c in data["checks"] if c["id"] in ("run.quality_gate", "run.overrides",
-                                                                         "run.repair")} == dict.fromkeys(
-        ("run.quality_gate", "run.overrides", "run.repair"), "passed")
+    assert {c["id"]: c["status"] for c in data["checks"] if c["id"] in ("stretch.quality_gate", "stretch.overrides",
+                                                                         "stretch.repair")} == dict.fromkeys(
+        ("stretch.quality_gate", "stretch.overrides", "stretch.repair"), "passed")
     assert data["seed"] != 20191001 and data["rows"] == ROWS
 
 
@@ -141,11 +141,11 @@ def test_untouched_lessons_get_zero_with_not_done_yet_messages() -> None:
     assert not [c.id for c in report.checks if c.status in ("passed", "error") and c.required]
     by_id = {c.id: c for c in report.checks}
     for check_id in ("widgets.declared", "bronze.table", "job.valid", "job.tasks", "job.parameters", "job.schedule",
-                     "job.fan_out"):
+                     "stretch.fan_out"):
         assert by_id[check_id].status == "failed", (check_id, by_id[check_id].message, report.run.note)
         assert "not done yet" in by_id[check_id].message, by_id[check_id].message
     assert report.run.mode == "notebooks" and "cannot receive the grader's data" in report.run.note
-    for check_id in ("run.quality_gate", "run.overrides", "run.repair"):  # no job run, so no run of the grader's own
+    for check_id in ("stretch.quality_gate", "stretch.overrides", "stretch.repair"):  # no job run, no trial run
         assert by_id[check_id].status == "skipped", (check_id, by_id[check_id].message)
 
 
@@ -270,13 +270,13 @@ def test_forgetting_the_bronze_task_value_costs_its_own_checks_only(tmp_path: Pa
         cells, 'dbutils.jobs.taskValues.set(key="bronze_rows", value=bronze_rows)', 'pass  # forgot the task value'))
     report = grade_submission(folder=folder, options=GradeOptions(rows=ROWS))
     lost = not_passed(report)
-    assert set(lost) == {"bronze.task_value", "run.success", "run.order", "run.repair", "stretch.condition"}, lost
+    assert set(lost) == {"bronze.task_value", "run.success", "run.order", "stretch.repair", "stretch.condition"}, lost
     assert lost["run.order"][0] == "skipped"  # no evidence of the order: no points, counted apart from failures
     # The grader's own run shows the quality gate working; its repair cannot reach gold past the same condition.
-    assert lost["run.repair"][0] == "skipped" and "run.success marks that down" in lost["run.repair"][1]
+    assert lost["stretch.repair"][0] == "skipped" and "run.success marks that down" in lost["stretch.repair"][1]
     assert all(c.status == "passed" for c in report.checks if c.group in ("silver", "gold"))
     assert "ran them directly to grade their tables" in report.run.note
-    assert report.score == 100 - points("bronze.task_value", "run.success", "run.order", "run.repair")
+    assert report.score == 100 - points("bronze.task_value", "run.success", "run.order")
 
 
 def test_a_wrong_depends_on_costs_job_tasks_only(tmp_path: Path) -> None:
@@ -289,6 +289,25 @@ def test_a_wrong_depends_on_costs_job_tasks_only(tmp_path: Path) -> None:
     required = {c.id for c in report.checks if c.required and c.status != "passed"}
     assert required == {"job.tasks"}, not_passed(report)
     assert report.score == 100 - points("job.tasks") and "one task at a time" in report.run.note
+
+
+def test_the_contracts_four_notebooks_without_the_quality_task_get_full_marks(tmp_path: Path) -> None:
+    """The quality gate is the lessons' stretch exercise: a job of bronze, silver and gold alone is the contract's job.
+    Without a quality task the grader makes no run of its own, and the quality checks cost stretch points only."""
+    def no_quality(job: dict[str, Any]) -> None:
+        job["tasks"] = [t for t in job["tasks"] if t["task_key"] != "quality"]
+        gold = next(t for t in job["tasks"] if t["task_key"] == "gold")
+        gold["depends_on"] = [{"task_key": "silver"}]
+        job["parameters"] = [p for p in job["parameters"] if p["name"] != "max_bad_pct"]
+
+    folder = _solutions_with(tmp_path, job_edit=no_quality)
+    (folder / "04_quality.ipynb").unlink()
+    report = grade_submission(folder=folder, options=GradeOptions(rows=ROWS))
+    assert report.score == report.max_score == 100, not_passed(report)
+    lost = not_passed(report)
+    assert set(lost) == {"stretch.fan_out", "stretch.quality_gate", "stretch.overrides", "stretch.repair"}, lost
+    assert lost["stretch.fan_out"][0] == "failed" and "no notebook task runs 04_quality" in lost["stretch.fan_out"][1]
+    assert report.stretch_score == report.stretch_max_score - points(*lost)
 
 
 def test_a_bundle_project_with_notebooks_in_src_that_writes_a_volume_gets_full_marks(tmp_path: Path) -> None:

@@ -97,11 +97,11 @@ def test_a_helper_counts_for_the_notebooks_that_use_it_and_for_the_quality_task(
     uses = scan_submission(folder)
     assert {(u.file, u.cell) for u in uses} == {("helpers.py", None), ("dq.py", 2)}
     results = [_result("bronze.table", "bronze"), _result("silver.table", "silver"),
-               _result("run.quality_gate", "run"), _result("run.success", "run")]
+               _result("stretch.quality_gate", "stretch", required=False), _result("run.success", "run")]
     out = discount(results, uses, folder=folder, notebooks=find_submission(folder=folder).notebooks,
                    task_stems={"01_bronze", "dq"})
     assert [(r.id, r.status) for r in out] == [("bronze.table", "failed"), ("silver.table", "passed"),
-                                               ("run.quality_gate", "failed"), ("run.success", "passed")]
+                                               ("stretch.quality_gate", "failed"), ("run.success", "passed")]
 
 
 def test_no_use_changes_nothing(tmp_path: Path) -> None:

@@ -1,7 +1,7 @@
 """The grader's own orchestration run, for real: its failing file, its thresholds, its repairs, on real kernels.
 
 - A quality gate with a fixed threshold (the widget never read) fails on the bad file, as it should, but not again
-  with the repair's higher threshold: only run.overrides is lost (run.repair, which needs it, is skipped).
+  with the repair's higher threshold: only stretch.overrides is lost (stretch.repair, which needs it, is skipped).
 - A gate that counts its runs in a file (to pass the graded run, fail the grader's second one, and pass after)
   is caught by the extra failing repair the grader draws for half its gradings.
 """
@@ -68,12 +68,13 @@ def test_a_fixed_threshold_loses_run_overrides_only(tmp_path: Path) -> None:
 '''
     report = grade_submission(folder=with_quality(tmp_path, fixed),
                               options=GradeOptions(rows=ROWS, seed=seed_with_extra_repair(False)))
-    assert lost(report) == {"run.overrides": "failed", "run.repair": "skipped"}, {
+    assert lost(report) == {"stretch.overrides": "failed", "stretch.repair": "skipped"}, {
         c.id: c.message for c in report.checks if c.status != "passed"}
-    overrides = next(c for c in report.checks if c.id == "run.overrides")
+    overrides = next(c for c in report.checks if c.id == "stretch.overrides")
     assert "task quality still ended FAILED" in overrides.message
     assert overrides.message.endswith("compare with the widget's value, not a fixed number")
-    assert report.score == 100 - points("run.overrides", "run.repair")
+    assert report.score == 100  # the quality gate is a stretch exercise: full marks never need it
+    assert report.stretch_score == report.stretch_max_score - points("stretch.overrides", "stretch.repair")
 
 
 def test_a_gate_that_counts_its_runs_is_caught_by_the_extra_repair(tmp_path: Path) -> None:
@@ -87,9 +88,9 @@ if runs == 2:  # the grader's second run is its failing file: fail there, pass e
                               options=GradeOptions(rows=ROWS, seed=seed_with_extra_repair(True)))
     by_id = {c.id: c for c in report.checks}
     # Its premise held: state survived between the grader's runs, so it passed the graded run and failed the next.
-    assert by_id["run.quality_gate"].status == "passed", by_id["run.quality_gate"].message
-    assert by_id["run.overrides"].status == "failed", by_id["run.overrides"].message
-    assert "still below the file's" in by_id["run.overrides"].message
-    assert by_id["run.repair"].status == "skipped"
-    assert report.score <= 100 - 3 - 2
+    assert by_id["stretch.quality_gate"].status == "passed", by_id["stretch.quality_gate"].message
+    assert by_id["stretch.overrides"].status == "failed", by_id["stretch.overrides"].message
+    assert "still below the file's" in by_id["stretch.overrides"].message
+    assert by_id["stretch.repair"].status == "skipped"
+    assert report.stretch_score <= report.stretch_max_score - points("stretch.overrides", "stretch.repair")
 

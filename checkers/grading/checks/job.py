@@ -127,7 +127,7 @@ def on_loaded_job(judge: Callable[[Evidence, LoadedJob], Outcome]) -> Callable[[
     return run
 
 
-@check("job.valid", points=4, title="the job file loads and validates",
+@check("job.valid", points=5, title="the job file loads and validates",
        hint="Run `day07 job validate job.yml` and fix what it lists.", docs="job-workflow.md")
 def valid(ev: Evidence) -> Outcome:
     job = ev.job
@@ -189,7 +189,7 @@ def parameter_problems(job: LoadedJob) -> list[str]:
     return problems
 
 
-@check("job.tasks", points=5, title="notebook tasks 01_bronze → 02_silver → 03_gold, in that order",
+@check("job.tasks", points=6, title="notebook tasks 01_bronze → 02_silver → 03_gold, in that order",
        hint="One notebook task per notebook; silver depends_on bronze (directly or through a condition task), gold "
             "depends_on silver.", docs="dependencies.md")
 @on_loaded_job
@@ -203,7 +203,7 @@ def _tasks_message(job: LoadedJob) -> str:
     return f"{keys[0]} → {keys[1]} → {keys[2]} run 01_bronze, 02_silver, 03_gold in that order"
 
 
-@check("job.parameters", points=4, title="job parameters source_path and schema, with defaults",
+@check("job.parameters", points=5, title="job parameters source_path and schema, with defaults",
        hint="Add under the job: parameters: [{name: source_path, default: …}, {name: schema, default: day07}]; "
             "Databricks pushes them down to every notebook's widgets.", docs="job-workflow.md")
 @on_loaded_job
@@ -217,7 +217,7 @@ def _parameters_message(job: LoadedJob) -> str:
     return f"job parameters {shown}"
 
 
-@check("job.schedule", points=3, title="scheduled daily at 02:00 with a valid Quartz cron and time zone",
+@check("job.schedule", points=4, title="scheduled daily at 02:00 with a valid Quartz cron and time zone",
        hint="schedule: {quartz_cron_expression: \"0 0 2 * * ?\", timezone_id: UTC}: Quartz puts seconds first "
             "and `?` in one day field.", docs="scheduling.md")
 @on_loaded_job
@@ -294,7 +294,7 @@ def fan_out_problems(job: LoadedJob) -> list[str]:
     return problems
 
 
-@check("job.fan_out", points=4, title="a 04_quality task beside silver, gold after both, and max_bad_pct",
+@check("stretch.fan_out", points=4, title="a 04_quality task beside silver, gold after both, and max_bad_pct",
        hint="Add a notebook task running 04_quality that depends_on the bronze task, make gold depend_on both silver "
             "and it, and add the job parameter max_bad_pct (default \"5\").", docs="orchestration.md")
 @on_loaded_job

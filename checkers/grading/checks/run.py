@@ -30,7 +30,7 @@ def _not_in_job(ev: Evidence) -> Outcome | None:
     return None
 
 
-@check("run.unseen_data", points=3, title="the job ran on the grader's unseen data",
+@check("run.unseen_data", points=6, title="the job ran on the grader's unseen data",
        hint="Nothing to change in the data: this passes once the job runs with its parameters pushed down to the "
             "widgets.", docs="job-workflow.md", requires=JOB_READY)
 def unseen_data(ev: Evidence) -> Outcome:
@@ -58,7 +58,7 @@ def unseen_data(ev: Evidence) -> Outcome:
                   f"{ev.schema}")
 
 
-@check("run.order", points=3, title="tasks ran in dependency order",
+@check("run.order", points=6, title="tasks ran in dependency order",
        hint="Each task starts only after the tasks it depends_on finished: check depends_on in the job.",
        docs="dependencies.md", requires=JOB_READY)
 def order(ev: Evidence) -> Outcome:
@@ -91,7 +91,7 @@ def order(ev: Evidence) -> Outcome:
     return passed(f"{len(ran)} tasks started after their dependencies: {chain}")
 
 
-@check("run.success", points=4, title="every task and the job run ended SUCCESS",
+@check("run.success", points=8, title="every task and the job run ended SUCCESS",
        hint="Open the executed notebook of the failing task in the run folder: the failing cell is tagged "
             "`day07-failed`.", docs="job-workflow.md", requires=JOB_READY)
 def success(ev: Evidence) -> Outcome:
@@ -113,8 +113,10 @@ def success(ev: Evidence) -> Outcome:
 
 # --------------------------------------------------------------------------------------------- orchestration
 
-QUALITY_READY = (*JOB_READY, "job.fan_out")
+QUALITY_READY = (*JOB_READY, "stretch.fan_out")
 """The grader runs the job on its failing file only when the job can run and has the quality gate."""
+TRIAL_CHECKS = ("stretch.quality_gate", "stretch.overrides", "stretch.repair")
+"""The stretch checks judged on that run of the grader's own: nothing to judge without a run."""
 
 
 def _trial(ev: Evidence) -> QualityRun | Outcome:
@@ -134,7 +136,7 @@ def _state(task: TaskState | None) -> str:
     return (task.result_state or "not run") + (f" ({task.message})" if task.message else "")
 
 
-@check("run.quality_gate", points=4, title="on bad data, 04_quality sets bad_rows and fails, and gold does not run",
+@check("stretch.quality_gate", points=4, title="on bad data, 04_quality sets bad_rows and fails, and gold does not run",
        hint="In 04_quality: count the bronze rows missing a required value, set the task value bad_rows, then raise "
             "when they are more than max_bad_pct percent of all rows. Gold depends_on the quality task.",
        docs="orchestration.md", requires=QUALITY_READY)
@@ -173,7 +175,8 @@ def quality_gate(ev: Evidence) -> Outcome:
                   f"({q.gold_key}) did not run ({gold.result_state if gold is not None else 'not run'})")
 
 
-@check("run.overrides", points=3, title="the grader's max_bad_pct overrides reach 04_quality and decide its outcome",
+@check("stretch.overrides", points=3,
+       title="the grader's max_bad_pct overrides reach 04_quality and decide its outcome",
        hint="Declare the widget max_bad_pct in 04_quality and compare with "
             "float(dbutils.widgets.get(\"max_bad_pct\")); a job parameter of the same name pushes the run's value "
             "down to it.", docs="orchestration.md",
@@ -216,10 +219,10 @@ def overrides(ev: Evidence) -> Outcome:
                   f"bronze ({q.share:.1f} % bad rows)")
 
 
-@check("run.repair", points=3, title="a repair of the failed run reruns only what failed and ends SUCCESS",
+@check("stretch.repair", points=3, title="a repair of the failed run reruns only what failed and ends SUCCESS",
        hint="Repair reruns the failed and upstream-failed tasks with the current settings: every task must be safe "
             "to rerun (write with mode(\"overwrite\")), and gold must run once its upstream tasks succeed.",
-       docs="orchestration.md", requires=("run.quality_gate", "run.overrides"))
+       docs="orchestration.md", requires=("stretch.quality_gate", "stretch.overrides"))
 def repair(ev: Evidence) -> Outcome:
     q = _trial(ev)
     if isinstance(q, Outcome):

@@ -1,6 +1,8 @@
 """Stretch (docs/contract.md, The job): a retry on bronze, a failure e-mail, and a condition task on bronze_rows.
 
-Reported with points of their own, outside score / max_score: full marks never need them.
+Reported with points of their own, outside score / max_score: full marks never need them. The orchestration
+exercise of the lessons (a ``04_quality`` gate beside silver, its overrides and a repair) is stretch too; its checks
+live beside the job and run checks they build on (``stretch.fan_out`` in :mod:`.job`, the run's in :mod:`.run`).
 """
 
 from __future__ import annotations

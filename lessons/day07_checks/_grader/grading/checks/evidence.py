@@ -213,7 +213,7 @@ class JobEvidence:
 
 @dataclass
 class QualityRun:
-    """What the grader's orchestration run showed (the evidence of run.quality_gate, run.overrides, run.repair)."""
+    """What the grader's orchestration run showed (evidence for stretch.quality_gate, .overrides and .repair)."""
 
     status: Literal["ran", "not_run"]
     note: str = ""
