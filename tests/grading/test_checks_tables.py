@@ -279,6 +279,17 @@ def test_an_extra_silver_column_or_a_decimal_price_costs_the_columns_check_only(
     assert set(others.values()) == {"passed"}, others
 
 
+def test_ids_as_doubles_are_numeric_ids_and_a_rounded_category_id_fails_values_only(
+        layers: Layers, exp: Expectations, raw: Path) -> None:
+    """The contract asks for numeric ids. A pandas round trip makes them doubles: product_id and user_id stay exact
+    (and gold is judged on them), a 64-bit category_id is rounded, which silver.values names."""
+    doubles = {"product_cast": "try_cast(product_id AS DOUBLE)", "user_cast": "try_cast(user_id AS DOUBLE)"}
+    results = with_gold(layers, exp, raw, silver=doubles)
+    assert {k: r.message for k, r in results.items() if r.status != "passed"} == {}
+    rounded = with_silver(layers, exp, raw, **doubles, category_cast="try_cast(category_id AS DOUBLE)")
+    assert_only_failure(rounded, "silver.values", "category_id differs")
+
+
 def test_a_missing_derived_column_costs_the_checks_that_need_it(layers: Layers, exp: Expectations,
                                                                 raw: Path) -> None:
     """No price_tier: silver.columns and rule 7 lose their points (and silver.values, which needs every rule);

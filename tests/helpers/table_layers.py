@@ -44,13 +44,15 @@ SILVER = {
     "tier": "CASE WHEN price < 10 THEN 'budget' WHEN price < 50 THEN 'mid' ELSE 'premium' END",
     "price_cast": "try_cast(price AS DOUBLE)",
     "category_cast": "try_cast(category_id AS BIGINT)",
+    "product_cast": "try_cast(product_id AS BIGINT)",
+    "user_cast": "try_cast(user_id AS BIGINT)",
     "extra": "",
 }
 SILVER_SQL = """
 WITH typed AS (
-  SELECT {time} AS event_time, {type} AS event_type, try_cast(product_id AS BIGINT) AS product_id,
+  SELECT {time} AS event_time, {type} AS event_type, {product_cast} AS product_id,
          {category_cast} AS category_id, category_code, brand, {price_cast} AS price,
-         try_cast(user_id AS BIGINT) AS user_id, user_session
+         {user_cast} AS user_id, user_session
   FROM t_bronze),
 kept AS (SELECT * FROM typed WHERE ({required}) AND ({known}) AND ({price})),
 ranked AS (SELECT *, row_number() OVER (PARTITION BY {key} ORDER BY price) AS copy FROM kept)

@@ -45,16 +45,25 @@ def shared_match(ev: Evidence) -> SilverMatch:
     """The silver matching, computed once per evidence."""
     if "silver_match" not in ev.cache:
         assert ev.expectations is not None, ev.expectations_error
-        frame = ev.table("silver_events").frame
-        assert frame is not None
-        ev.cache["silver_match"] = match_silver(exp=ev.expectations, frame=frame)
+        ev.cache["silver_match"] = match_silver(exp=ev.expectations, frame=_frame(ev))
     return ev.cache["silver_match"]
 
 
 def _frame(ev: Evidence) -> pd.DataFrame:
-    frame = ev.table("silver_events").frame
-    assert frame is not None
-    return frame
+    """Silver's rows, ids held as floating point (a pandas round trip makes them so) read as the whole numbers they
+    are: the contract asks for numeric ids, and a double holds product_id and user_id exactly."""
+    if "silver_frame" not in ev.cache:
+        frame = ev.table("silver_events").frame
+        assert frame is not None
+        floating = [c for c, kind in COLUMN_KINDS.items() if kind == "integral" and c in frame
+                    and ev.table("silver_events").dtypes.get(c) in FLOATING]
+        if floating:
+            frame = frame.copy()
+            for column in floating:
+                values = pd.to_numeric(frame[column], errors="coerce")
+                frame[column] = values.where(values % 1 == 0).astype("Int64")
+        ev.cache["silver_frame"] = frame
+    return ev.cache["silver_frame"]
 
 
 def _usable(snap_types: dict[str, str], column: str) -> bool:
@@ -75,8 +84,9 @@ def _kind_ok(spark_type: str | None, kind: str) -> bool:
         return False
     if kind == "timestamp":
         return spark_type in TIMESTAMP_TYPES
-    if kind == "integral":
-        return spark_type in INTEGRAL or (spark_type.startswith("decimal(") and spark_type.endswith(",0)"))
+    if kind == "integral":  # "numeric ids stay numeric": a double too (a 64-bit category_id it rounds fails values)
+        return spark_type in (*INTEGRAL, *FLOATING) or (spark_type.startswith("decimal(")
+                                                        and spark_type.endswith(",0)"))
     if kind == "floating":
         return spark_type in FLOATING
     return spark_type == kind
@@ -99,7 +109,7 @@ def columns(ev: Evidence) -> Outcome:
         kind = COLUMN_KINDS.get(column, "string")
         have = snap.dtypes.get(column)
         if not _kind_ok(have, kind):
-            words = {"integral": "a whole-number type (BIGINT)", "floating": "floating point (DOUBLE)",
+            words = {"integral": "a number type (BIGINT)", "floating": "floating point (DOUBLE)",
                      "timestamp": "a timestamp", "date": "a date", "string": "a string"}[kind]
             wrong.append(f"{column} is {have}, expected {words}")
     # Rows can still be matched (so the rules judged, each on the columns it needs) when the match columns are usable.
@@ -109,7 +119,7 @@ def columns(ev: Evidence) -> Outcome:
         wrong.insert(0, problem)
     if wrong and judgeable:  # one mistake, marked down once: the other silver checks still judge the table
         return failed_alone(prefix + "; ".join(wrong))
-    return verdict(wrong, "the 11 columns, event_time a timestamp, event_date a date, ids whole numbers, price a "
+    return verdict(wrong, "the 11 columns, event_time a timestamp, event_date a date, ids numbers, price a "
                           "double", prefix=prefix)
 
 
