@@ -128,7 +128,10 @@ def catalogue() -> list[CheckSpec]:
     for module in GROUP_MODULES:
         importlib.import_module(module)
     order = {group: i for i, group in enumerate(GROUPS)}
-    specs = sorted(_REGISTERED.values(), key=lambda s: order[s.group])  # stable sort
+    modules = {module: i for i, module in enumerate(GROUP_MODULES)}
+    # Stable sort: a module's checks keep their declaration order, whichever module was imported first.
+    specs = sorted(_REGISTERED.values(),
+                   key=lambda s: (order[s.group], modules.get(s.func.__module__, len(modules))))
     execution_order(specs)  # unknown prerequisites and cycles are the kit's bugs: fail loudly, at once
     return specs
 
