@@ -40,7 +40,8 @@ def is_placeholder_create(st: Statement, after: int, as_query: int | None) -> bo
 
 def copy_into(session: Any, st: Statement) -> Any:
     name, k = st.name_at(2)
-    info = storage.resolve(session, name[1:-1], kind="path") if name[:1] in "'\"" else storage.resolve(session, name)
+    quoted = name[:1] in ("'", '"')
+    info = storage.resolve(session, name[1:-1], kind="path") if quoted else storage.resolve(session, name)
     names: list[str] | None = None
     by_position = False
     if st.word(k) == "BY" and st.word(k + 1) == "POSITION":

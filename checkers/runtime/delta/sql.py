@@ -13,7 +13,7 @@ import hashlib
 from typing import Any
 
 from checkers.runtime import client_patches
-from checkers.runtime.catalog_names import quote_ident as literal_ident
+from checkers.runtime.catalog_names import quote_ident
 from checkers.runtime.delta import copy_into, ddl, errors, history, state, storage
 from checkers.runtime.delta.merge import Clause, run_merge
 from checkers.runtime.delta.statement import (
@@ -62,7 +62,7 @@ def run_statement(session: Any, text: str, args: Any, inner: Any) -> Any:
         return _describe(session, Statement(inline_parameters(text, args)))
     if w(0) == "COPY" and w(1) == "INTO":
         return copy_into.copy_into(session, Statement(inline_parameters(text, args)))
-    if (w(0) == "CREATE" or (w(0) == "REPLACE" and w(1) == "TABLE")) and "CLONE" in st.words:
+    if (w(0) == "CREATE" or (w(0) == "REPLACE" and w(1) == "TABLE")) and _clone_at(st) is not None:
         return run_statement(session, _clone_as_copy(st), args, inner)
     if w(0) == "CREATE" or (w(0) == "REPLACE" and w(1) == "TABLE"):
         return ddl.create(session, st, args, inner)
@@ -252,7 +252,7 @@ def _not_null(session: Any, st: Statement) -> Any:
             f"{info.display}.", sqlstate="42703", parameters={"columnName": column, "tableName": info.display})
     if st.word(k) == "SET":
         with state.internal():
-            nulls = frame.where(f"{literal_ident(column)} IS NULL").count()
+            nulls = frame.where(f"{quote_ident(column)} IS NULL").count()
         if nulls:
             raise errors.DeltaAnalysisException(
                 "DELTA_NOT_NULL_CONSTRAINT_VIOLATED", f"NOT NULL constraint violated for column: {column}.",
@@ -262,11 +262,24 @@ def _not_null(session: Any, st: Statement) -> Any:
     return session.createDataFrame([], StructType([]))
 
 
+def _clone_at(st: Statement) -> int | None:
+    """Where ``[SHALLOW|DEEP] CLONE`` follows the new table's name, if it does (a table may be named ``clone``)."""
+    k = next((i for i in range(min(len(st.words), 6)) if st.word(i) == "TABLE"), None)
+    if k is None or "CLONE" not in st.words:
+        return None
+    k += 4 if st.word(k + 1) == "IF" else 1
+    _, after = st.name_at(k)
+    if st.word(after) in ("SHALLOW", "DEEP"):
+        after += 1
+    return after if st.word(after) == "CLONE" else None
+
+
 def _clone_as_copy(st: Statement) -> str:
     """``CREATE [OR REPLACE] TABLE t [SHALLOW|DEEP] CLONE s [VERSION AS OF n]`` as a copy of ``s``'s rows.
 
     A shallow clone on Databricks references the source's files; a copy reads the same."""
-    clone = st.words.index("CLONE")
+    clone = _clone_at(st)
+    assert clone is not None
     start = clone - 1 if st.word(clone - 1) in ("SHALLOW", "DEEP") else clone
     source, k = st.name_at(clone + 1)
     travel = st.slice(k, k + 4) if st.word(k) in _TRAVEL and st.word(k + 1) == "AS" else ""

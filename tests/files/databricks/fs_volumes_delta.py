@@ -253,3 +253,5 @@ assert spark.table("workspace.fidelity_files.copied_clone").count() == 2 * total
 spark.sql("CREATE OR REPLACE TABLE workspace.fidelity_files.first_load SHALLOW CLONE "
           "workspace.fidelity_files.copied VERSION AS OF 1")
 assert spark.table("workspace.fidelity_files.first_load").count() == total
+spark.sql("CREATE OR REPLACE TABLE workspace.fidelity_files.clone AS SELECT 1 AS x")  # a table named clone is a table
+assert spark.table("workspace.fidelity_files.clone").first().x == 1
