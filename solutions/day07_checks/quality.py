@@ -2,9 +2,8 @@
 """Feedback for ``04_quality``: the data-quality gate judged with the rule the grader judges it with.
 
 The grader judges the gate by running the learner's job on a file of its own that must fail it, then repairing the
-run (stretch.quality_gate, stretch.overrides, stretch.repair). A notebook cannot do that, so its check cells test the
-same
-thing on the notebook's own data with the same functions (:mod:`day07_checks._grader.grading.quality_rule`): the bad rows
+run (stretch.quality_gate, stretch.overrides, stretch.repair). A notebook cannot do that, so its check cells test
+the same thing on the notebook's own data with the same functions (:mod:`day07_checks._grader.grading.quality_rule`): the bad rows
 the learner counted against ``count_bad_rows`` of their bronze table, the task value ``bad_rows`` the runtime
 recorded, and the learner's ``check_quality`` function against ``gate_fails`` on cases on both sides of the line.
 """
