@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from checkers.grading.checks.run import TRIAL_CHECKS
 from checkers.grading.result import CheckResult
 
 KIT_MODULES = {"day07_checks": ("reference", "_grader"), "checkers": ("grading", "feedback")}
@@ -37,8 +38,6 @@ SOLUTION_CODE = re.compile("|".join(_mention(package, modules) for package, modu
 
 LAYER_GROUPS = {"00_widgets": "widgets", "01_bronze": "bronze", "02_silver": "silver", "03_gold": "gold"}
 """A contract notebook → the check group its tables (or its echo) are graded in."""
-QUALITY_CHECKS = ("stretch.quality_gate", "stretch.overrides", "stretch.repair")
-"""What the job's other notebooks (its data-quality task) are graded in."""
 SCANNED_SUFFIXES = (".ipynb", ".py", ".sql")
 MAX_SCANNED_BYTES = 20 * 1024 * 1024
 """As big as a file the private copy keeps: padding a notebook does not hide it."""
@@ -232,8 +231,8 @@ def _affected(uses: Iterable[KitCodeUse], *, folder: Path, notebooks: dict[str, 
         for layer, text in sources.items():
             if re.search(rf"\b{re.escape(name)}\b", text):
                 affected.setdefault(LAYER_GROUPS[layer], use)
-        if stem is not None or name in task_stems:
-            for check in QUALITY_CHECKS:
+        if stem is not None or name in task_stems:  # the job's other notebooks: its data-quality task
+            for check in TRIAL_CHECKS:
                 affected.setdefault(check, use)
     return affected
 

@@ -40,8 +40,7 @@ def is_placeholder_create(st: Statement, after: int, as_query: int | None) -> bo
 
 def copy_into(session: Any, st: Statement) -> Any:
     name, k = st.name_at(2)
-    quoted = name[:1] in ("'", '"')
-    info = storage.resolve(session, name[1:-1], kind="path") if quoted else storage.resolve(session, name)
+    info = storage.resolve_in_statement(session, name)
     names: list[str] | None = None
     by_position = False
     if st.word(k) == "BY" and st.word(k + 1) == "POSITION":
@@ -205,7 +204,6 @@ def _replace(session: Any, info: Any, frame: Any) -> None:
     if info.kind != "table":
         storage.replace_path(session, info, frame, partition_columns=info.partition_columns)
         return
-    stage = storage.quote(catalog_names.SESSION_CATALOG, info.database or "default",
-                          storage._fresh(info.table or "t", "stage"))
+    stage = storage.stage_table(info)
     frame.write.format(catalog_names.LOCAL_FORMAT).saveAsTable(stage)
     storage.swap_in(session, storage.refresh(session, info), stage)

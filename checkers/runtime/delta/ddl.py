@@ -13,11 +13,10 @@ from checkers.runtime.delta.statement import QUERY_WORDS, Statement, split, synt
 def create(session: Any, st: Statement, args: Any, inner: Any) -> Any:
     w = st.word
     replace = (w(1) == "OR" and w(2) == "REPLACE") or w(0) == "REPLACE"
-    k = next((i for i in range(min(len(st.words), 6)) if w(i) == "TABLE"), None)
-    if k is None or w(1) in ("TEMPORARY", "TEMP") or "VIEW" in st.words[:k]:
+    created = st.created_table()
+    if created is None or w(1) in ("TEMPORARY", "TEMP") or "VIEW" in st.words[:created[0]]:
         return inner(st.text, args)
-    guard = w(k + 1) == "IF"
-    k += 4 if guard else 1
+    _, k, guard = created
     name, after = st.name_at(k)
     as_query = next((i for i in st.top_level(after) if w(i) == "AS" and w(i + 1) in QUERY_WORDS), None)
     using = st.find(after, "USING", stop=as_query)
@@ -35,8 +34,7 @@ def create(session: Any, st: Statement, args: Any, inner: Any) -> Any:
     if replace and reads_itself and storage.table_exists(session, target):  # it reads what it replaces: stage
         current = storage.describe_table(session, target)
         assert current is not None
-        stage = storage.quote(catalog_names.SESSION_CATALOG, current.database or "default",
-                              storage._fresh(current.table or "t", "stage"))
+        stage = storage.stage_table(current)
         result = inner(f"CREATE TABLE {stage} {st.slice(after)}", args)
         storage.swap_in(session, current, stage)
     else:
@@ -102,8 +100,7 @@ def _insert_through_stage(session: Any, st: Statement, args: Any, inner: Any, ta
         k = st.closing(k) + 1
     info = storage.describe_table(session, target)
     assert info is not None
-    stage = storage.quote(catalog_names.SESSION_CATALOG, info.database or "default",
-                          storage._fresh(info.table or "t", "q"))
+    stage = storage.stage_table(info, "q")
     inner(f"CREATE TABLE {stage} AS {st.slice(k)}", args)
     try:
         result = inner(f"{st.slice(0, k)} SELECT * FROM {stage}")

@@ -109,8 +109,7 @@ def _overwrite_through_stage(writer: Any, session: Any, local: str, original: An
     info = storage.describe_table(session, local)
     if info is None:
         raise RuntimeError(f"table {local} vanished during the write")
-    stage = storage.quote(catalog_names.SESSION_CATALOG, info.database or "default",
-                          storage._fresh(info.table or "t", "stage"))
+    stage = storage.stage_table(info)
     writer.mode("error")
     with state.internal():
         try:
@@ -199,8 +198,7 @@ def _wrap_v2_replace(original: Any) -> Any:
         if info is None:
             original(self)
         else:
-            stage = storage.quote(catalog_names.SESSION_CATALOG, info.database or "default",
-                                  storage._fresh(info.table or "t", "stage"))
+            stage = storage.stage_table(info)
             self._write.table_name = stage
             try:
                 with state.internal():

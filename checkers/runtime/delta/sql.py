@@ -83,17 +83,10 @@ def _table(session: Any, st: Statement, k: int, *, stop: set[str] | None = None)
     """The Delta table named at ``k`` (with its alias, or its own last name part as alias); the end index."""
     name, k = st.name_at(k)
     alias, k = st.alias_at(k)
-    info = _resolve(session, name)
+    info = storage.resolve_in_statement(session, name)
     if alias is None and info.kind == "table":
         alias = info.table
     return DeltaTable(session, info, alias), k
-
-
-def _resolve(session: Any, name: str) -> Any:
-    """A statement's table: a quoted string is a path, anything else a table name."""
-    if name[:1] in ("'", '"'):
-        return storage.resolve(session, name[1:-1], kind="path")
-    return storage.resolve(session, name)
 
 
 def _merge(session: Any, st: Statement) -> Any:
@@ -188,7 +181,7 @@ def _constraint(session: Any, st: Statement) -> Any:
     As Delta does: adding checks every row first (a false or null condition is a violation) and keeps the condition
     as the table property ``delta.constraints.<c>``; both are history entries. Later writes are not checked."""
     name, k = st.name_at(2)  # no alias here: ADD / DROP follows the name
-    info = _resolve(session, name)
+    info = storage.resolve_in_statement(session, name)
     table = DeltaTable(session, info, None)
     current = {key.lower(): value for key, value in _properties(session, info).items()}
     if st.word(k) == "ADD" and st.word(k + 1) == "CONSTRAINT" and st.word(k + 3) == "CHECK" and st.word(k + 4) == "(":
@@ -239,7 +232,7 @@ def _not_null(session: Any, st: Statement) -> Any:
     from pyspark.sql.types import StructType
 
     name, k = st.name_at(2)
-    info = _resolve(session, name)
+    info = storage.resolve_in_statement(session, name)
     k += 2 if st.word(k + 1) == "COLUMN" else 1
     column, k = st.name_at(k)
     column = column.strip("`")
@@ -264,11 +257,10 @@ def _not_null(session: Any, st: Statement) -> Any:
 
 def _clone_at(st: Statement) -> int | None:
     """Where ``[SHALLOW|DEEP] CLONE`` follows the new table's name, if it does (a table may be named ``clone``)."""
-    k = next((i for i in range(min(len(st.words), 6)) if st.word(i) == "TABLE"), None)
-    if k is None or "CLONE" not in st.words:
+    created = st.created_table()
+    if created is None or "CLONE" not in st.words:
         return None
-    k += 4 if st.word(k + 1) == "IF" else 1
-    _, after = st.name_at(k)
+    _, after = st.name_at(created[1])
     if st.word(after) in ("SHALLOW", "DEEP"):
         after += 1
     return after if st.word(after) == "CLONE" else None

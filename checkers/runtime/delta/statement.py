@@ -59,6 +59,15 @@ class Statement:
             return self.sig[k].value, k + 1
         return None, k
 
+    def created_table(self) -> tuple[int, int, bool] | None:
+        """In ``CREATE [OR REPLACE] TABLE [IF NOT EXISTS] name``: where TABLE is, where the name starts, and whether
+        it says IF NOT EXISTS; None when no TABLE comes in the first words."""
+        k = next((i for i in range(min(len(self.words), 6)) if self.words[i] == "TABLE"), None)
+        if k is None:
+            return None
+        guard = self.word(k + 1) == "IF"
+        return k, k + (4 if guard else 1), guard
+
     def top_level(self, k: int, stop: int | None = None) -> list[int]:
         """Positions from ``k`` that are outside parentheses and ``CASE ... END``."""
         found, depth = [], 0

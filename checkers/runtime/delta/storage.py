@@ -235,10 +235,22 @@ def resolve(session: Any, identifier: str, *, kind: str | None = None) -> TableI
     return info
 
 
+def resolve_in_statement(session: Any, name: str) -> TableInfo:
+    """A SQL statement's table: a quoted string is a path, anything else a table name."""
+    if name[:1] in ("'", '"'):
+        return resolve(session, name[1:-1], kind="path")
+    return resolve(session, name)
+
+
 # --- replacing a table's contents --------------------------------------------------------------------------
 
 def _fresh(name: str, role: str) -> str:
     return f"__day07_{role}_{name}_{uuid.uuid4().hex[:8]}"[:120]
+
+
+def stage_table(info: TableInfo, role: str = "stage") -> str:
+    """A fresh hidden table's quoted name in ``info``'s schema, to write new rows to before they take its place."""
+    return quote(catalog_names.SESSION_CATALOG, info.database or "default", _fresh(info.table or "t", role))
 
 
 def replace_contents(session: Any, info: TableInfo, frame: Any) -> TableInfo:
@@ -248,7 +260,7 @@ def replace_contents(session: Any, info: TableInfo, frame: Any) -> TableInfo:
     if info.kind == "path":
         replace_path(session, info, frame, partition_columns=info.partition_columns)
         return info
-    stage = quote(catalog_names.SESSION_CATALOG, info.database or "default", _fresh(info.table or "t", "stage"))
+    stage = stage_table(info)
     raw_sql(session, f"CREATE TABLE {stage} LIKE {info.spark_name}")
     try:
         with state.internal():

@@ -53,10 +53,10 @@ def _frame(ev: Evidence) -> pd.DataFrame:
     """Silver's rows, ids held as floating point (a pandas round trip makes them so) read as the whole numbers they
     are: the contract asks for numeric ids, and a double holds product_id and user_id exactly."""
     if "silver_frame" not in ev.cache:
-        frame = ev.table("silver_events").frame
+        snap = ev.table("silver_events")
+        frame = snap.frame
         assert frame is not None
-        floating = [c for c, kind in COLUMN_KINDS.items() if kind == "integral" and c in frame
-                    and ev.table("silver_events").dtypes.get(c) in FLOATING]
+        floating = [c for c, kind in COLUMN_KINDS.items() if kind == "integral" and snap.dtypes.get(c) in FLOATING]
         if floating:
             frame = frame.copy()
             for column in floating:
