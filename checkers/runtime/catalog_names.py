@@ -1,8 +1,8 @@
 """Databricks names as local Spark knows them: pure rewriting of SQL statements and table names.
 
-* ``workspace.<schema>.<table>`` (also ``main``, ``hive_metastore``) → ``spark_catalog.<schema>.<table>``, and
-  ``workspace.<schema>`` where SQL expects a schema, ``workspace`` where it expects a catalog; any other catalog
-  is a clear error.
+* ``workspace.<schema>.<table>`` (also ``main``, ``hive_metastore`` and a learner's own catalogs) →
+  ``spark_catalog.<schema>.<table>``, and ``workspace.<schema>`` where SQL expects a schema, ``workspace`` where it
+  expects a catalog; Databricks' own ``samples`` and ``system`` are a clear error (their contents do not exist here).
 * Delta (``USING DELTA``, ``delta.`path```) → the local table format.
 * ``/Volumes/...`` and ``dbfs:/...`` in names and string literals → the kit's local folders (when asked to).
 * ``CREATE OR REPLACE TABLE`` → drop, then create; ``CREATE VOLUME`` / ``DROP VOLUME`` → folder actions;
@@ -13,9 +13,11 @@ No Spark is needed here, so all of it is tested on its own; the client patches a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from checkers.errors import CheckersError
+from checkers.runtime import governance
 from checkers.runtime.sql_tokens import Token, join_tokens, tokenize
 from checkers.runtime.volumes import is_volume_path, local_path
 
@@ -32,19 +34,41 @@ DELTA_NOTICE = ("Delta Lake is not available locally: tables and paths written o
                 f"{LOCAL_FORMAT} format instead. Query results are the same; the kit keeps each table's history "
                 "and emulates MERGE, UPDATE, DELETE, DESCRIBE HISTORY, time travel and the DeltaTable API on top. "
                 "See docs/emulation.md#delta-lake.")
-_KNOWN_DATABRICKS_CATALOGS = ("samples", "system")
+DATABRICKS_CATALOGS = frozenset({"samples", "system"})
+"""Catalogs Databricks fills with its own data sets and system tables: nothing of them exists locally."""
+
+
+def other_catalog_notice(catalog: str) -> str:
+    """The one-time notice for a learner's own catalog (``CREATE CATALOG dev``): it is the local catalog too."""
+    return (f"Catalog '{catalog}' is the one local catalog here, like '{CATALOG}': {catalog}.<schema>.<table> and "
+            f"{CATALOG}.<schema>.<table> name the same table locally. See docs/emulation.md#catalogs.")
+
+
+NOTICE: list[Callable[[str], None]] = []
+"""Where the notices of :func:`other_catalog_notice` go (the kernel's one-time notices); empty outside kernels."""
+
+
+def is_local_catalog(name: str, *, where: str) -> bool:
+    """True for a name that is the local catalog; raise for Databricks' own catalogs; False for ``spark_catalog``."""
+    lower = name.lower()
+    if lower == SESSION_CATALOG:
+        return False
+    if lower in DATABRICKS_CATALOGS:
+        raise UnsupportedCatalogError(name, where=where)
+    if lower not in CATALOG_ALIASES:
+        for show in NOTICE:
+            show(other_catalog_notice(name))
+    return True
 
 
 class UnsupportedCatalogError(CheckersError):
-    """A Unity Catalog catalog other than ``workspace`` (only that one exists locally)."""
+    """Databricks' own ``samples`` or ``system`` catalog: its data sets and system tables do not exist locally."""
 
     def __init__(self, catalog: str, *, where: str) -> None:
-        known = " (a Databricks catalog that does not exist here)" if catalog.lower() in _KNOWN_DATABRICKS_CATALOGS \
-            else ""
         super().__init__(
-            f"Catalog '{catalog}' is not available locally{known}: the Day 07 kit emulates only the "
-            f"'{CATALOG}' catalog, also known here as main and hive_metastore (in {where}).",
-            hint=f"Use {CATALOG}.<schema>.<table>, or <schema>.<table> without a catalog.")
+            f"Catalog '{catalog}' is not available locally (a Databricks catalog whose data does not exist here; "
+            f"in {where}).",
+            hint=f"Read the kit's data instead: {CATALOG}.<schema>.<table>, or a file under /Volumes.")
         self.catalog = catalog
 
 
@@ -62,7 +86,7 @@ class Rewrite:
     """Statements to run first (the ``DROP TABLE`` of an emulated ``CREATE OR REPLACE TABLE``)."""
     action: tuple[str, ...] | None = None
     """Client-side work instead of ``sql``: ``("create_volume", name, if_not_exists)``,
-    ``("drop_volume", name, if_exists)`` or ``("noop",)``."""
+    ``("drop_volume", name, if_exists)``, ``("show_grants",)`` or ``("noop",)``."""
     delta: bool = False
     """The statement asked for Delta (show the one-time notice)."""
 
@@ -177,15 +201,13 @@ def rewrite_tokens(tokens: list[Token], *, translate_paths: bool, where: str = "
             alias = SCHEMA_ALIASES.get(tokens[index].value.lower()) if index is not None else None
             if index is not None and alias is not None:
                 out[index] = Token("qident", quote_ident(alias))
-        if name in CATALOG_ALIASES:
-            if size >= 3 or (size == 2 and ctx == "schema") or (size == 1 and ctx == "catalog"):
-                out[chain[0]] = Token("word", SESSION_CATALOG)
-        elif name == "delta" and size == 2 and tokens[chain[1]].kind == "qident":
+        if name == "delta" and size == 2 and tokens[chain[1]].kind == "qident":
             out[chain[0]] = Token("word", LOCAL_FORMAT)
             delta = True
-        elif name != SESSION_CATALOG and ((ctx == "catalog" and size == 1) or (ctx == "schema" and size == 2)
-                                          or (ctx == "table" and size >= 3)):
-            raise UnsupportedCatalogError(first.value, where=where)
+        elif ((name in CATALOG_ALIASES and size >= 3) or (ctx == "catalog" and size == 1)
+              or (ctx == "schema" and size == 2) or (ctx == "table" and size >= 3)) \
+                and is_local_catalog(first.value, where=where):
+            out[chain[0]] = Token("word", SESSION_CATALOG)
         if size == 2 and tokens[chain[1]].kind == "qident" and translate_paths:
             local = storage_path(tokens[chain[1]].value)
             if local is not None:
@@ -226,16 +248,19 @@ def rewrite_statement(sql: str, *, translate_paths: bool = False) -> Rewrite:
     def at(*expected: str) -> bool:
         return words[:len(expected)] == list(expected)
 
-    if (at("USE", "CATALOG") or at("SET", "CATALOG")) and len(sig) >= 3:
-        name = _catalog_name(tokens[sig[2]])
-        if name.lower() not in (*CATALOG_ALIASES, SESSION_CATALOG) or len(sig) > 3:
-            raise UnsupportedCatalogError(name, where=" ".join(words[:2]))
+    if (at("USE", "CATALOG") or at("SET", "CATALOG")) and len(sig) == 3:
+        is_local_catalog(_catalog_name(tokens[sig[2]]), where=" ".join(words[:2]))
         return Rewrite(sql=f"SET CATALOG '{SESSION_CATALOG}'")
-    if at("CREATE", "CATALOG"):
-        name = _catalog_name(tokens[sig[-1]])
-        if name.lower() not in CATALOG_ALIASES:
-            raise UnsupportedCatalogError(name, where="CREATE CATALOG")
+    if at("CREATE", "CATALOG") or at("DROP", "CATALOG"):
+        k = 2
+        while k < len(sig) and words[k] in _SKIP_WORDS:
+            k += 1
+        if k < len(sig):
+            is_local_catalog(_catalog_name(tokens[sig[k]]), where=" ".join(words[:2]))
         return Rewrite(sql=None, action=("noop",))
+    rule = governance.plan(words)
+    if rule is not None:
+        return _governance(rule, tokens, sig)
     volume = _volume_statement(tokens, sig, words)
     if volume is not None:
         return volume
@@ -260,6 +285,18 @@ def rewrite_statement(sql: str, *, translate_paths: bool = False) -> Rewrite:
         body = join_tokens(rewritten[sig[replace_at]:])
         return Rewrite(sql=f"CREATE {body}", before=[f"DROP TABLE IF EXISTS {name}"], delta=delta)
     return Rewrite(sql=join_tokens(rewritten), delta=delta)
+
+
+def _governance(rule: governance.Governance, tokens: list[Token], sig: list[int]) -> Rewrite:
+    """Nothing to do locally, but the object named must exist (Spark's own error when it does not)."""
+    if rule.show:
+        return Rewrite(sql=None, action=("show_grants",))
+    before = []
+    if rule.kind is not None and rule.at is not None and rule.at < len(sig):
+        name, _ = _chain_text(tokens, sig[rule.at])
+        local = rewrite_name(name, kind=rule.kind, where=f"the statement on {name}")
+        before.append(f"DESCRIBE {'TABLE' if rule.kind == 'table' else 'SCHEMA'} {local}")
+    return Rewrite(sql=None, before=before, action=("noop",))
 
 
 def _volume_statement(tokens: list[Token], sig: list[int], words: list[str]) -> Rewrite | None:
@@ -289,8 +326,8 @@ def _volume_statement(tokens: list[Token], sig: list[int], words: list[str]) -> 
 def rewrite_name(name: str, *, kind: str = "table", where: str = "the DataFrame API") -> str:
     """A table (``kind="table"``), schema or catalog name as local Spark knows it.
 
-    ``workspace.s.t`` → ``spark_catalog.s.t``; other catalogs raise :class:`UnsupportedCatalogError`;
-    names without a catalog are unchanged.
+    ``workspace.s.t`` (or any learner's catalog) → ``spark_catalog.s.t``; ``samples`` and ``system`` raise
+    :class:`UnsupportedCatalogError`; names without a catalog are unchanged.
     """
     if not isinstance(name, str):
         return name
@@ -303,12 +340,8 @@ def rewrite_name(name: str, *, kind: str = "table", where: str = "the DataFrame 
     size = {"table": 3, "schema": 2, "catalog": 1}[kind]
     texts = [p.text for p in parts]
     has_catalog = len(parts) >= size
-    if has_catalog:
-        first = parts[0].value
-        if first.lower() in CATALOG_ALIASES:
-            texts[0] = SESSION_CATALOG
-        elif first.lower() != SESSION_CATALOG:
-            raise UnsupportedCatalogError(first, where=where)
+    if has_catalog and is_local_catalog(parts[0].value, where=where):
+        texts[0] = SESSION_CATALOG
     at = _schema_position(len(parts), kind, has_catalog)  # the kinds are the SQL contexts' names
     alias = SCHEMA_ALIASES.get(parts[at].value.lower()) if at is not None and SCHEMA_ALIASES else None
     if alias is not None:

@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from checkers.runtime import errors_display, readers_writers, session_extras, streaming
+from checkers.runtime import catalog_names, errors_display, readers_writers, session_extras, streaming
 from checkers.runtime.catalog_names import CATALOG, SESSION_CATALOG, quote_ident, set_schema_aliases
 from checkers.runtime.client_patches import STATE, installed, original_sql
 from checkers.runtime.delta import hooks
@@ -66,6 +66,7 @@ def install(*, notice: Callable[[str], None] | None = None, translate_paths: boo
     """
     STATE.notice = notice
     STATE.translate_paths = translate_paths
+    catalog_names.NOTICE[:] = [notice] if notice is not None else []
     set_schema_aliases(_schema_aliases())
     if not installed():
         readers_writers.install()

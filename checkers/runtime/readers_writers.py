@@ -15,7 +15,7 @@ from checkers.runtime.catalog_names import (
     LOCAL_FORMAT,
     SESSION_CATALOG,
     NotEmulatedError,
-    UnsupportedCatalogError,
+    is_local_catalog,
     rewrite_name,
     rewrite_statement,
     rewrite_tokens,
@@ -180,6 +180,8 @@ def _run_action(session: Any, action: tuple[str, ...]) -> Any:
     kind = action[0]
     if kind in ("create_volume", "drop_volume"):
         _volume_action(session, kind, action[1], bool(action[2]))
+    if kind == "show_grants":  # one local user, who owns everything: no grants to list
+        return session.createDataFrame([], "Principal STRING, ActionType STRING, ObjectType STRING, ObjectKey STRING")
     return session.range(0).select()  # an empty result without columns, like a DDL statement's
 
 
@@ -187,19 +189,19 @@ def _volume_action(session: Any, kind: str, name: str, guard: bool) -> None:
     parts = [t.value for t in tokenize(name) if t.kind in ("word", "qident")]
     if len(parts) > 3 or not parts:
         raise NotEmulatedError(f"'{name}' is not a volume name.", hint="Write <catalog>.<schema>.<volume>.")
+    catalog = CATALOG
     if len(parts) == 3:
-        catalog = parts[0] if parts[0].lower() != SESSION_CATALOG else CATALOG
-        if catalog.lower() != CATALOG:
-            raise UnsupportedCatalogError(parts[0], where=f"{kind.replace('_', ' ').upper()} {name}")
+        where = f"{kind.replace('_', ' ').upper()} {name}"
+        catalog = parts[0] if is_local_catalog(parts[0], where=where) else CATALOG
         parts = parts[1:]
     schema = parts[0] if len(parts) == 2 else session.catalog.currentDatabase()
     volume = parts[-1]
-    target = local_path(posixpath.join("/Volumes", CATALOG, schema, volume))
-    label = f"{CATALOG}.{schema}.{volume}"
+    target = local_path(posixpath.join("/Volumes", catalog, schema, volume))  # where /Volumes/<catalog>/... looks
+    label = f"{catalog}.{schema}.{volume}"
     if kind == "create_volume":
         if not session.catalog.databaseExists(f"{SESSION_CATALOG}.{schema}"):
-            raise NotEmulatedError(f"Cannot create volume {label}: schema '{CATALOG}.{schema}' does not exist.",
-                                   hint=f"Create it first: CREATE SCHEMA IF NOT EXISTS {CATALOG}.{schema}")
+            raise NotEmulatedError(f"Cannot create volume {label}: schema '{catalog}.{schema}' does not exist.",
+                                   hint=f"Create it first: CREATE SCHEMA IF NOT EXISTS {catalog}.{schema}")
         if target.exists() and not guard:
             raise NotEmulatedError(f"Volume {label} already exists ({target}).",
                                    hint="Use CREATE VOLUME IF NOT EXISTS.")

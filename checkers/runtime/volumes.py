@@ -30,6 +30,8 @@ SAMPLE_VOLUME = "/Volumes/workspace/ecommerce/ecommerce_data"
 """The volume the lessons (and participants' Day 6/7 notebooks) read the raw events from."""
 SAMPLE_FILE_NAME = "2019-Oct.csv"
 """The sample's name in that volume: the real data set's file name."""
+NOVEMBER_FILE_NAME = "2019-Nov.csv"
+"""The data set's second month, generated beside the sample the first time a kernel starts (notebooks read both)."""
 _DBFS_VOLUMES = "dbfs:/Volumes"
 
 
@@ -155,13 +157,33 @@ def volume_parts(path: str) -> list[str]:
 
 
 def ensure_sample_volume() -> Path:
-    """Place the shipped sample at ``/Volumes/workspace/ecommerce/ecommerce_data/2019-Oct.csv`` if it is missing.
+    """Place the shipped sample at ``/Volumes/workspace/ecommerce/ecommerce_data/2019-Oct.csv`` if it is missing,
+    and a November file of the same shape beside it (``2019-Nov.csv``, generated: the kit ships one file).
 
-    Runs on every kernel start, so it only stats a file when the copy is already there.
+    Runs on every kernel start, so it only stats two files when they are already there.
     """
     dest = local_path(f"{SAMPLE_VOLUME}/{SAMPLE_FILE_NAME}")
-    if dest.is_file():
-        return dest
+    if not dest.is_file():
+        _place_sample(dest)
+    november = dest.with_name(NOVEMBER_FILE_NAME)
+    if not november.is_file():
+        _place_november(november)
+    return dest
+
+
+def _place_november(dest: Path) -> None:
+    from checkers.data import NOVEMBER_SEED, NOVEMBER_START, SAMPLE_DAYS, SAMPLE_ROWS
+    from checkers.data.generate import generate_events
+
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.copying")
+    try:
+        generate_events(out=tmp, rows=SAMPLE_ROWS, seed=NOVEMBER_SEED, start=NOVEMBER_START, days=SAMPLE_DAYS)
+        os.replace(tmp, dest)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _place_sample(dest: Path) -> None:
     source = _sample_source()
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(f".{dest.name}.{os.getpid()}.copying")
@@ -174,7 +196,6 @@ def ensure_sample_volume() -> Path:
         os.replace(tmp, dest)
     finally:
         tmp.unlink(missing_ok=True)
-    return dest
 
 
 def _sample_source() -> Path:

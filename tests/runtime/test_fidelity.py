@@ -17,6 +17,7 @@ from checkers.runtime.catalog_names import (
     DELTA_NOTICE,
     NotEmulatedError,
     UnsupportedCatalogError,
+    other_catalog_notice,
     rewrite_name,
     rewrite_statement,
     set_schema_aliases,
@@ -101,15 +102,63 @@ def test_a_workspaces_usual_default_catalogs_are_the_local_one(sql: str, local: 
 
 @pytest.mark.parametrize(("sql", "catalog"), [
     ("SELECT * FROM samples.nyctaxi.trips", "samples"),
-    ("INSERT INTO dev.default.t VALUES (1)", "dev"),
     ("USE CATALOG samples", "samples"),
-    ("CREATE SCHEMA IF NOT EXISTS dev.bronze", "dev"),
-    ("CREATE CATALOG dev", "dev"),
+    ("SELECT * FROM `system`.information_schema.tables", "system"),
+    ("CREATE SCHEMA IF NOT EXISTS system.bronze", "system"),
 ])
-def test_other_catalogs_are_a_clear_error(sql: str, catalog: str) -> None:
+def test_databricks_own_catalogs_are_a_clear_error(sql: str, catalog: str) -> None:
     with pytest.raises(UnsupportedCatalogError, match=f"Catalog '{catalog}' is not available locally") as info:
         rewrite_statement(sql)
-    assert "workspace" in str(info.value)
+    assert "/Volumes" in str(info.value)
+
+
+@pytest.mark.parametrize(("sql", "local"), [
+    ("INSERT INTO dev.default.t VALUES (1)", "INSERT INTO spark_catalog.default.t VALUES (1)"),
+    ("CREATE SCHEMA IF NOT EXISTS dev.bronze", "CREATE SCHEMA IF NOT EXISTS spark_catalog.bronze"),
+    ("USE CATALOG `my-catalog`", "SET CATALOG 'spark_catalog'"),
+    ("SHOW SCHEMAS IN dev", "SHOW SCHEMAS IN spark_catalog"),
+    ("SELECT s.price.amount FROM dev.b.t AS s", "SELECT s.price.amount FROM spark_catalog.b.t AS s"),
+    ("CREATE CATALOG IF NOT EXISTS dev", None),
+    ("DROP CATALOG IF EXISTS dev CASCADE", None),
+])
+def test_a_learners_own_catalog_is_the_local_catalog_and_says_so_once_per_name(sql: str, local: str | None) -> None:
+    from checkers.runtime import catalog_names
+
+    shown: list[str] = []
+    catalog_names.NOTICE[:] = [shown.append]
+    try:
+        assert rewrite_statement(sql).sql == local
+    finally:
+        catalog_names.NOTICE.clear()
+    assert shown and all("is the one local catalog here" in text for text in shown)
+    assert rewrite_name("dev.default.t") == "spark_catalog.default.t"
+
+
+@pytest.mark.parametrize(("sql", "before"), [
+    ("GRANT SELECT ON TABLE dev.day07.gold TO `account users`", ["DESCRIBE TABLE spark_catalog.day07.gold"]),
+    ("grant all privileges on day07.gold to analysts", ["DESCRIBE TABLE day07.gold"]),
+    ("REVOKE MODIFY ON VIEW v FROM `a@b.c`", ["DESCRIBE TABLE v"]),
+    ("GRANT USE SCHEMA, CREATE TABLE ON SCHEMA workspace.day07 TO x", ["DESCRIBE SCHEMA spark_catalog.day07"]),
+    ("GRANT USE CATALOG ON CATALOG dev TO x", []),
+    ("GRANT READ VOLUME ON VOLUME workspace.day07.raw TO x", []),
+    ("ALTER TABLE day07.gold SET OWNER TO `someone@example.com`", ["DESCRIBE TABLE day07.gold"]),
+    ("ALTER SCHEMA day07 OWNER TO x", ["DESCRIBE SCHEMA day07"]),
+    ("ALTER TABLE t SET TAGS ('layer' = 'gold')", ["DESCRIBE TABLE t"]),
+    ("ALTER TABLE t ALTER COLUMN price SET TAGS ('pii' = 'no')", ["DESCRIBE TABLE t"]),
+    ("ALTER TABLE t SET ROW FILTER f ON (region)", ["DESCRIBE TABLE t"]),
+    ("ALTER TABLE t ALTER COLUMN email SET MASK m", ["DESCRIBE TABLE t"]),
+    ("SET TAG ON TABLE t layer = gold", ["DESCRIBE TABLE t"]),
+    ("COMMENT ON CATALOG dev IS 'x'", []),
+])
+def test_governance_statements_only_check_that_their_object_exists(sql: str, before: list[str]) -> None:
+    plan = rewrite_statement(sql)
+    assert (plan.sql, plan.action, plan.before) == (None, ("noop",), before)
+
+
+def test_show_grants_lists_none_and_ordinary_alters_are_left_to_spark() -> None:
+    assert rewrite_statement("SHOW GRANTS `x` ON TABLE t").action == ("show_grants",)
+    assert rewrite_statement("ALTER TABLE t SET TBLPROPERTIES ('owner' = 'me')").sql is not None
+    assert rewrite_statement("ALTER TABLE owner RENAME TO tags").sql is not None
 
 
 def test_delta_only_commands_say_so() -> None:
@@ -158,8 +207,8 @@ def test_dataframe_api_names() -> None:
     assert rewrite_name("workspace.ecommerce", kind="schema") == "spark_catalog.ecommerce"
     assert rewrite_name("workspace", kind="catalog") == "spark_catalog"
     assert rewrite_name("main.default.t") == rewrite_name("hive_metastore.default.t") == "spark_catalog.default.t"
-    with pytest.raises(UnsupportedCatalogError, match="'dev'"):
-        rewrite_name("dev.default.t")
+    with pytest.raises(UnsupportedCatalogError, match="'samples'"):
+        rewrite_name("samples.nyctaxi.trips")
 
 
 # --- real notebooks in real kernels ------------------------------------------------------------------------
@@ -196,7 +245,7 @@ def test_files_volumes_delta_and_names_in_a_source_notebook(files: Path, spark: 
                                                             tmp_path: Path) -> None:
     result = _run(files / "databricks" / "fs_volumes_delta.py", spark_endpoint, tmp_path / "fs.ipynb")
     assert result.ok, (result.message, result.failure and result.failure.traceback[-5:])
-    assert result.record.notices == [DELTA_NOTICE, AUTO_LOADER_NOTICE]
+    assert result.record.notices == [DELTA_NOTICE, AUTO_LOADER_NOTICE, other_catalog_notice("fidelity_dev")]
     assert not Path("/Volumes/workspace/fidelity_files").exists()  # the stream's checkpoint went to the kit home
     from checkers.runtime.volumes import local_path
 
@@ -219,7 +268,7 @@ def test_another_catalog_fails_the_cell_with_a_clear_error(files: Path, spark_en
     shown = "\n".join(result.failure.traceback)
     assert "(in uses_samples.py, cell 2, run by %run ./helpers/uses_samples)" in shown
     # Shown like a Spark error: the notebook's own code and the message with its hint, not the kit's frames.
-    assert "Use workspace.<schema>.<table>" in shown
+    assert "Read the kit's data instead" in shown
     assert "catalog_names.py" not in shown and "readers_writers.py" not in shown, shown
 
 

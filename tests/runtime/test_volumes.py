@@ -73,10 +73,27 @@ def test_sample_is_placed_once_where_databricks_notebooks_read_it(home: Path,
     def no_copy() -> Path:
         raise AssertionError("the sample must not be copied again")
 
+    november = placed.with_name("2019-Nov.csv")
+    first = november.read_bytes()
     monkeypatch.setattr(volumes, "_sample_source", no_copy)
+    monkeypatch.setattr(volumes, "_place_november", no_copy)
     assert ensure_sample_volume() == placed
     assert [v.path for v in list_volumes()] == [SAMPLE_VOLUME]
-    assert list_volumes()[0].files == 1 and list_volumes()[0].size == source.stat().st_size
+    assert list_volumes()[0].files == 2 and list_volumes()[0].size == source.stat().st_size + len(first)
+
+
+def test_november_is_the_data_sets_second_month_in_the_same_shape(home: Path) -> None:
+    """Notebooks written for the real data set read ``2019-Nov.csv`` beside ``2019-Oct.csv``."""
+    november = ensure_sample_volume().with_name("2019-Nov.csv")
+    lines = november.read_text().splitlines()
+    october = volumes._sample_source().read_text().splitlines()
+    assert lines[0] == october[0] and len(lines) == len(october)
+    times = [line[:10] for line in lines[1:] if line[:4] == "2019"]
+    assert min(times) == "2019-11-01" and max(times) <= "2019-11-30"
+    assert set(lines[1:]).isdisjoint(october[1:])
+    november.unlink()
+    ensure_sample_volume()
+    assert november.read_text().splitlines() == lines  # the same file every time
 
 
 def test_copy_into_a_volume(home: Path, tmp_path: Path) -> None:

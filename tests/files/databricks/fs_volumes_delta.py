@@ -255,3 +255,26 @@ spark.sql("CREATE OR REPLACE TABLE workspace.fidelity_files.first_load SHALLOW C
 assert spark.table("workspace.fidelity_files.first_load").count() == total
 spark.sql("CREATE OR REPLACE TABLE workspace.fidelity_files.clone AS SELECT 1 AS x")  # a table named clone is a table
 assert spark.table("workspace.fidelity_files.clone").first().x == 1
+
+# COMMAND ----------
+
+# DBTITLE 1,A catalog of your own is the one local catalog; GRANT and friends check their object and do nothing else
+spark.sql("CREATE CATALOG IF NOT EXISTS fidelity_dev")
+spark.sql("USE CATALOG fidelity_dev")
+spark.sql("CREATE SCHEMA IF NOT EXISTS fidelity_dev.fidelity_files")
+spark.sql("CREATE VOLUME IF NOT EXISTS fidelity_dev.fidelity_files.raw")
+dbutils.fs.put("/Volumes/fidelity_dev/fidelity_files/raw/one.csv", "id\n1\n2\n", True)
+spark.read.csv("/Volumes/fidelity_dev/fidelity_files/raw/one.csv", header=True) \
+    .write.mode("overwrite").saveAsTable("fidelity_dev.fidelity_files.own_catalog")
+assert spark.table("workspace.fidelity_files.own_catalog").count() == 2
+spark.sql("GRANT SELECT ON TABLE fidelity_dev.fidelity_files.own_catalog TO `account users`")
+spark.sql("ALTER TABLE fidelity_files.own_catalog SET OWNER TO `someone@example.com`")
+spark.sql("ALTER TABLE fidelity_files.own_catalog SET TAGS ('layer' = 'gold')")
+assert spark.sql("SHOW GRANTS ON TABLE fidelity_files.own_catalog").count() == 0
+try:
+    spark.sql("GRANT SELECT ON TABLE fidelity_dev.fidelity_files.no_such_table TO `account users`")
+except AnalysisException as exc:
+    assert "TABLE_OR_VIEW_NOT_FOUND" in str(exc), exc
+else:
+    raise AssertionError("a GRANT on a table that does not exist fails, as on Databricks")
+spark.sql("USE CATALOG workspace")

@@ -33,6 +33,10 @@ SAMPLE_START = date(2019, 10, 1)
 SAMPLE_DAYS = 7
 """Days the shipped sample spans."""
 SAMPLE_FILE_NAME = "events_sample.csv"
+NOVEMBER_SEED = 20191101
+"""Seed of the November sample: the real data set's second file, which many notebooks read beside October's."""
+NOVEMBER_START = date(2019, 11, 1)
+"""First day of the November sample (it has the shipped sample's rows and days)."""
 
 
 def sample_path() -> Path:
@@ -44,5 +48,5 @@ def sample_path() -> Path:
     return path
 
 
-__all__ = ["EVENT_TYPES", "RAW_COLUMNS", "SAMPLE_DAYS", "SAMPLE_FILE_NAME", "SAMPLE_ROWS", "SAMPLE_SEED",
-           "SAMPLE_START", "sample_path"]
+__all__ = ["EVENT_TYPES", "NOVEMBER_SEED", "NOVEMBER_START", "RAW_COLUMNS", "SAMPLE_DAYS", "SAMPLE_FILE_NAME",
+           "SAMPLE_ROWS", "SAMPLE_SEED", "SAMPLE_START", "sample_path"]
