@@ -187,7 +187,12 @@ def _notebook_runner(notebooks: NotebookHost) -> NotebookRunner:
 
 
 def _on_exit(shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: int | None = None) -> None:
-    """Show Databricks' 'Notebook exited' line instead of a traceback."""
+    """Show Databricks' 'Notebook exited' line instead of a traceback; a missing library's error says how to get it."""
+    if isinstance(value, ModuleNotFoundError):
+        from checkers.runtime.libraries import explain
+
+        shell.showtraceback((etype, explain(value), tb), tb_offset=tb_offset)
+        return
     print(f"Notebook exited: {getattr(value, 'value', value)}")
 
 
@@ -359,7 +364,7 @@ def _setup(ip: Any, context: RunContext, future: Future | None, notebooks: Noteb
     ip.push({"dbutils": dbutils, "display": display, "displayHTML": displayHTML,
              "getArgument": dbutils.widgets.getArgument,
              "spark": LazySpark(namespace, future, on_ready=_progress_installer(ip, context))})
-    ip.set_custom_exc((NotebookExit,), _on_exit)
+    ip.set_custom_exc((NotebookExit, ModuleNotFoundError), _on_exit)
     _install_dbruntime(namespace)
     _install_pyspark_dbutils(namespace)
     magics.register(ip, dbutils=dbutils, notebooks=notebooks)

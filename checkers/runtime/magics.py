@@ -290,6 +290,8 @@ def pip_notice(line: str, cell: str | None = None) -> str:
     """What ``%pip`` prints locally: how to install into the kit's environment, and what is already there."""
     from importlib import metadata
 
+    from checkers.runtime.libraries import install_command
+
     args = line.strip()
     words = args.split()
     present: list[str] = []
@@ -305,7 +307,7 @@ def pip_notice(line: str, cell: str | None = None) -> str:
                 missing.append(name)
     lines = ["%pip is not run by the local Day 07 kit: notebooks do not install packages here.",
              "Install what this cell needs into the kit's environment once, from a terminal:",
-             f"    {sys.executable} -m pip {args}"]
+             f"    {install_command(args)}"]
     if present:
         lines.append(f"Already installed: {', '.join(present)}.")
     if missing:

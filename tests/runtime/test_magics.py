@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +10,7 @@ import pytest
 from IPython.core.inputtransformer2 import TransformerManager
 
 from checkers.runtime.catalog_names import DELTA_NOTICE
+from checkers.runtime.libraries import install_command
 from checkers.runtime.magics import databricks_cell_transform, parameter_names, pip_notice
 from checkers.runtime.sql_tokens import split_statements
 
@@ -63,7 +63,7 @@ def test_named_parameters_are_found_outside_strings_and_casts() -> None:
 def test_pip_is_a_notice_that_says_how_to_install() -> None:
     text = pip_notice("install pandas surely-not-installed-xyz==1.0 -q")
     assert "not run by the local Day 07 kit" in text
-    assert f"{sys.executable} -m pip install pandas surely-not-installed-xyz==1.0 -q" in text
+    assert install_command("install pandas surely-not-installed-xyz==1.0 -q") in text
     assert "Already installed: pandas " in text and "Not installed: surely-not-installed-xyz." in text
 
 
@@ -99,7 +99,7 @@ def test_every_magic_runs_in_an_exported_ipynb(files: Path, spark_endpoint: Any,
     assert "item;0" in sql and "5" in sql
     assert "hello.txt" in _outputs(nb, _find(nb, "%fs ls"))
     assert _outputs(nb, _find(nb, "%fs head")).strip() == "hi there"
-    assert "-m pip install pandas" in _outputs(nb, _find(nb, "%pip"))
+    assert "pip install pandas" in _outputs(nb, _find(nb, "%pip"))
     shell = _outputs(nb, _find(nb, "%sh"))
     assert "shell says hi" in shell and "2019-Oct.csv" in shell
     assert "## Rendered by %md in a code cell" in _outputs(nb, _find(nb, "Rendered by %md"))
