@@ -168,7 +168,18 @@ class NotebookContext(ReportsMissing):
         return json.dumps({"attributes": attributes})
 
     def toJson(self) -> str:  # noqa: N802 - Databricks' name
-        return self.safeToJson()
+        """Databricks' full shape, which audit cells read: ``tags`` (user, jobId, runId, ...), ``extraContext``
+        (``notebook_path``), ``currentRunId`` and ``rootRunId`` (``{"id": n}`` in a job run, else null)."""
+        ids = self._ids()
+        extra = {"notebook_path": self._path()} if self._path() else {}
+        return json.dumps({
+            "rootRunId": {"id": int(ids["multitaskParentRunId"])} if ids else None,
+            "currentRunId": {"id": int(ids["runId"])} if ids else None,
+            "jobGroup": None,
+            "tags": self.tags()._items,
+            "extraContext": extra,
+            "credentialKeys": [],
+        })
 
 
 class _NotebookHandle:

@@ -31,6 +31,10 @@ def test_a_job_task_has_the_job_and_run_ids_where_databricks_puts_them() -> None
     assert ctx.notebookPath().get() == "/work/02_silver"
     attributes = json.loads(ctx.safeToJson())["attributes"]
     assert (attributes["jobId"], attributes["multitaskParentRunId"], attributes["currentRunId"]) == ("7", "8", "9")
+    full = json.loads(ctx.toJson())  # the shape audit cells read: json.loads(ctx.toJson())["tags"]["jobId"]
+    assert (full["tags"]["jobId"], full["tags"]["runId"], full["tags"]["taskKey"]) == ("7", "9", "silver")
+    assert full["currentRunId"] == {"id": 9} and full["rootRunId"] == {"id": 8}
+    assert full["extraContext"]["notebook_path"] == "/work/02_silver" and full["tags"]["user"]
     assert in_job_run(db)
 
 
@@ -44,6 +48,8 @@ def test_interactively_there_is_no_job_id() -> None:
     with pytest.raises(NoSuchElementException, match="key not found: jobId"):
         ctx.tags().apply("jobId")
     assert "jobId" not in json.loads(ctx.safeToJson())["attributes"]
+    full = json.loads(ctx.toJson())
+    assert "jobId" not in full["tags"] and full["currentRunId"] is None and full["tags"]["user"]
     assert not in_job_run(db)
 
 
