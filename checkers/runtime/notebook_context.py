@@ -122,7 +122,7 @@ class NotebookContext(ReportsMissing):
         return str(Path(path).with_suffix("")) if path else None
 
     def tags(self) -> ScalaMap:
-        tags = {"user": _user(), **self._ids()}
+        tags = {"user": local_user(), **self._ids()}
         if self._context.task_key:
             tags["taskKey"] = self._context.task_key
         return ScalaMap(tags)
@@ -141,7 +141,7 @@ class NotebookContext(ReportsMissing):
         return Option(self._path())
 
     def userName(self) -> Option:  # noqa: N802 - Databricks' name
-        return Option(_user())
+        return Option(local_user())
 
     # A workspace's own facts: none exists locally.
     def clusterId(self) -> Option:  # noqa: N802 - Databricks' name
@@ -160,7 +160,7 @@ class NotebookContext(ReportsMissing):
         return Option()
 
     def safeToJson(self) -> str:  # noqa: N802 - Databricks' name
-        attributes = {"user": _user(), **self._ids()}
+        attributes = {"user": local_user(), **self._ids()}
         if self._ids():
             attributes["currentRunId"] = self._ids()["runId"]
         if self._path():
@@ -211,7 +211,7 @@ class EntryPoint:
         return "<dbutils.notebook.entry_point (local Day 07 runtime: getDbutils().notebook().getContext())>"
 
 
-def _user() -> str:
+def local_user() -> str:
     try:
         return getpass.getuser()
     except (KeyError, OSError):

@@ -164,6 +164,10 @@ def _wrap_sql(original: Any) -> Any:
             if delta:
                 delta_notice()
             return original(self, join_tokens(tokens), args, **kwargs)
+        if "information_schema" in sqlQuery.lower():
+            from checkers.runtime.information_schema import substitute
+
+            sqlQuery = substitute(self, sqlQuery)
         plan = rewrite_statement(sqlQuery, translate_paths=STATE.translate_paths)
         if plan.delta:
             delta_notice()
