@@ -195,8 +195,10 @@ def rewrite_tokens(tokens: list[Token], *, translate_paths: bool, where: str = "
         name = first.value.lower()
         ctx = _context(tokens, chain[0], head)
         size = len(chain)
+        catalog_first = name in (*CATALOG_ALIASES, SESSION_CATALOG) or (ctx == "schema" and size == 2) \
+            or (ctx == "table" and size >= 3)
         if SCHEMA_ALIASES:
-            at = _schema_position(size, ctx, name in (*CATALOG_ALIASES, SESSION_CATALOG))
+            at = _schema_position(size, ctx, catalog_first)
             index = chain[at] if at is not None else None
             alias = SCHEMA_ALIASES.get(tokens[index].value.lower()) if index is not None else None
             if index is not None and alias is not None:
@@ -204,8 +206,7 @@ def rewrite_tokens(tokens: list[Token], *, translate_paths: bool, where: str = "
         if name == "delta" and size == 2 and tokens[chain[1]].kind == "qident":
             out[chain[0]] = Token("word", LOCAL_FORMAT)
             delta = True
-        elif ((name in CATALOG_ALIASES and size >= 3) or (ctx == "catalog" and size == 1)
-              or (ctx == "schema" and size == 2) or (ctx == "table" and size >= 3)) \
+        elif ((catalog_first and (size >= 3 or ctx == "schema")) or (ctx == "catalog" and size == 1)) \
                 and is_local_catalog(first.value, where=where):
             out[chain[0]] = Token("word", SESSION_CATALOG)
         if size == 2 and tokens[chain[1]].kind == "qident" and translate_paths:

@@ -183,6 +183,7 @@ def day07_stands_for_another_schema() -> Iterator[None]:
     ("SHOW TABLES IN `day07`", "SHOW TABLES IN `g_1_w`"),
     ("INSERT OVERWRITE day07.t SELECT day07.k FROM other.t", "INSERT OVERWRITE `g_1_w`.t SELECT day07.k FROM other.t"),
     ("SELECT 'day07.t' AS s FROM day07", "SELECT 'day07.t' AS s FROM day07"),  # a string, and a table named day07
+    ("CREATE TABLE dev.day07.t AS SELECT 1", "CREATE TABLE spark_catalog.`g_1_w`.t AS SELECT 1"),  # an own catalog
 ])
 def test_a_schema_alias_renames_the_schema_wherever_sql_names_one(day07_stands_for_another_schema: None, sql: str,
                                                                    expected: str) -> None:
