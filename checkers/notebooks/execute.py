@@ -209,8 +209,8 @@ async def _run(nb: NotebookNode, *, path: Path, env: dict[str, str], writable: l
                             return "success", None, cells_run, f"exited at cell {index + 1}"
                         failure = CellFailure(index, cell.source, exc.ename or "Error", exc.evalue or "",
                                               _clean(exc.traceback))
-                        first = failure.evalue.splitlines()[0] if failure.evalue else ""
-                        return "failed", failure, cells_run, f"cell {index + 1} raised {failure.ename}: {first}"
+                        return ("failed", failure, cells_run,
+                                f"cell {index + 1} raised {failure.ename}: {summary_line(failure.evalue)}")
                     if record.exited:
                         return "success", None, cells_run, f"exited at cell {index + 1}"
                 return "success", None, cells_run, "ran to the end"
@@ -282,6 +282,20 @@ def release_kernels(*, env: dict[str, str] | None) -> None:
     _, writable = _kernel_environment(env)
     if writable:
         kernel_service().discard(writable=writable)
+
+
+_PYTHON_ERROR = re.compile(r"^[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning)\b")
+
+
+def summary_line(evalue: str) -> str:
+    """One line that says what went wrong: the first line of the message, or, for an error raised in a Spark
+    Python worker (a UDF, ``foreachBatch``), whose message is a whole traceback, that traceback's last error."""
+    lines = [line.strip() for line in (evalue or "").splitlines() if line.strip()]
+    if "Traceback (most recent call last)" in (evalue or ""):
+        errors = [line for line in lines if _PYTHON_ERROR.match(line)]
+        if errors:
+            return errors[-1]
+    return lines[0] if lines else ""
 
 
 def execute_notebook(*, path: Path, parameters: dict[str, str] | None = None, output_path: Path | None = None,

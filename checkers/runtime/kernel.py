@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -204,6 +205,9 @@ the branch the kit emulates."""
 
 def _prepare_environment() -> None:
     os.environ.setdefault("DATABRICKS_RUNTIME_VERSION", DATABRICKS_RUNTIME_VERSION)
+    # PySpark is in Spark Connect mode from the start, as on Databricks: F.col(...) or a @udf before the first use
+    # of `spark` builds a Connect expression instead of asking for a classic SparkContext.
+    os.environ.setdefault("SPARK_CONNECT_MODE_ENABLED", "1")
 
 
 def _prepare_volumes(namespace: dict[str, Any]) -> None:
@@ -247,6 +251,49 @@ def load(ip: Any, *, notebooks: NotebookHost | None) -> None:
     _prepare_legacy_names()
     future = _prewarm() if os.environ.get("SPARK_REMOTE") and context.report_events else None
     _setup(ip, context, future, notebooks)
+
+
+_LAZY: list[LazySpark] = []
+"""The notebook's ``spark`` before first use, for code that asks PySpark for the session instead."""
+
+
+def _install_default_session(lazy: LazySpark) -> None:
+    """On Databricks a session exists before the first cell. Code that asks PySpark for it
+    (``SparkSession.builder.getOrCreate()``, ``getActiveSession()``, a ``@udf("long")`` that parses its type) gets
+    the notebook's ``spark``, started on that first ask, never a second session without the kit's names."""
+    from pyspark.sql import SparkSession as Classic
+    from pyspark.sql.connect.session import SparkSession as Remote
+
+    _LAZY[:] = [lazy]
+    if getattr(Remote.getActiveSession, "_day07", False):
+        return
+
+    def ask(original: Any) -> Any:
+        def session(cls: Any) -> Any:
+            found = original(cls)
+            if found is None and _LAZY and not _LAZY[0]._lock.locked():  # not while `spark` itself connects
+                found = _LAZY[0]._real()
+            return found
+
+        session._day07 = True  # type: ignore[attr-defined]
+        return classmethod(session)
+
+    Remote.getActiveSession = ask(Remote.getActiveSession.__func__)  # type: ignore[method-assign]
+    Remote._get_default_session = ask(Remote._get_default_session.__func__)  # type: ignore[method-assign]
+    builder_get = Classic.Builder.getOrCreate
+
+    @functools.wraps(builder_get)
+    def get_or_create(self: Any) -> Any:
+        options = dict(self._options)
+        if "spark.remote" in options or not _LAZY or _LAZY[0]._lock.locked():
+            return builder_get(self)
+        session = _LAZY[0]._real()
+        for key, value in options.items():  # appName, master and other static settings cannot change: ignored
+            with contextlib.suppress(Exception):
+                session.conf.set(key, value)
+        return session
+
+    Classic.Builder.getOrCreate = get_or_create  # type: ignore[method-assign]
 
 
 def _lower_priority(nice: str) -> None:
@@ -361,9 +408,10 @@ def _setup(ip: Any, context: RunContext, future: Future | None, notebooks: Noteb
     _NOTICES[:] = [dbutils.notice]
     namespace = ip.user_ns
     # getArgument: the legacy notebook global that older notebooks still call (getArgument("schema")).
+    lazy = LazySpark(namespace, future, on_ready=_progress_installer(ip, context))
     ip.push({"dbutils": dbutils, "display": display, "displayHTML": displayHTML,
-             "getArgument": dbutils.widgets.getArgument,
-             "spark": LazySpark(namespace, future, on_ready=_progress_installer(ip, context))})
+             "getArgument": dbutils.widgets.getArgument, "spark": lazy})
+    _install_default_session(lazy)
     ip.set_custom_exc((NotebookExit, ModuleNotFoundError), _on_exit)
     _install_dbruntime(namespace)
     _install_pyspark_dbutils(namespace)

@@ -113,3 +113,17 @@ def test_a_sql_file_without_the_sql_header_is_refused(tmp_path: Path) -> None:
     path.write_text("SELECT 1\n", encoding="utf-8")
     with pytest.raises(NotebookFormatError, match="-- Databricks notebook source"):
         read_notebook(path)
+
+
+def test_the_failure_line_of_an_error_in_a_spark_python_worker_names_the_error() -> None:
+    """A UDF's error arrives as a whole traceback whose first line is empty: the run's one-line message names the
+    error at its end, not the empty line."""
+    from checkers.notebooks.execute import summary_line
+
+    worker = ("\n  An exception was thrown from the Python worker. Please see the stack trace below.\n"
+              "Traceback (most recent call last):\n  File \"/x/worker.py\", line 3, in main\n"
+              "    import helper\nModuleNotFoundError: No module named 'helper'\n")
+    assert summary_line(worker) == "ModuleNotFoundError: No module named 'helper'"
+    assert summary_line("[TABLE_OR_VIEW_NOT_FOUND] The table `x` cannot be found.\nmore") == \
+        "[TABLE_OR_VIEW_NOT_FOUND] The table `x` cannot be found."
+    assert summary_line("") == ""

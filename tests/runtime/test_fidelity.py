@@ -223,6 +223,19 @@ def _run(path: Path, endpoint: Any, out: Path) -> Any:
 
 @pytest.mark.spark
 @pytest.mark.kernel
+def test_pyspark_before_the_first_use_of_spark_works_as_on_databricks(files: Path, spark_endpoint: Any,
+                                                                      tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """F.col, @udf and builder.getOrCreate() before `spark`, in a kernel started from scratch (as off Linux)."""
+    from checkers.notebooks.execute import execute_notebook
+
+    monkeypatch.setenv("DAY07_KERNEL_FORK", "0")
+    result = execute_notebook(path=files / "notebooks" / "early_pyspark.py", output_path=tmp_path / "early.ipynb")
+    assert result.ok, (result.message, result.failure and result.failure.traceback[-5:])
+
+
+@pytest.mark.spark
+@pytest.mark.kernel
 def test_the_issue_notebook_runs_unchanged_on_the_sample(files: Path, spark: Any, spark_endpoint: Any,
                                                          tmp_path: Path) -> None:
     from checkers.runtime.volumes import SAMPLE_FILE_NAME, SAMPLE_VOLUME, local_path
