@@ -89,19 +89,42 @@ class NotebookResult:
         return self.record.exit_value
 
 
-def resolve_notebook_path(path: str | Path, *, base: Path) -> Path:
-    """A Databricks-style notebook reference (no extension, maybe relative) → the local file."""
-    candidate = Path(path)
-    if not candidate.is_absolute():
-        candidate = (base / candidate).resolve()
+_WORKSPACE_LEVELS = 3
+"""How many folders above the calling notebook a workspace path may lead to (``/Workspace/Users/me/day07/lib/x``
+from ``day07/src/caller``)."""
+
+
+def _notebook_file(candidate: Path) -> Path | None:
     if candidate.suffix in NOTEBOOK_SUFFIXES and candidate.is_file():
         return candidate
     for suffix in NOTEBOOK_SUFFIXES:
         with_suffix = candidate.with_name(candidate.name + suffix)
         if with_suffix.is_file():
             return with_suffix
+    return None
+
+
+def resolve_notebook_path(path: str | Path, *, base: Path) -> Path:
+    """A Databricks-style notebook reference (no extension, maybe relative) → the local file.
+
+    A workspace path (``/Workspace/Users/me/day07/includes/config``, ``/Users/...``, ``/Repos/...``) that is not a
+    local file is the notebook at the end of that path here: its longest tail found in the calling notebook's folder
+    or a few folders above it (``includes/config``, then ``config``)."""
+    candidate = Path(path)
+    if not candidate.is_absolute():
+        candidate = (base / candidate).resolve()
+    found = _notebook_file(candidate)
+    if found is None and Path(path).is_absolute():
+        parts = [p for p in Path(path).parts[1:] if p not in (".", "..")]
+        roots = [base.resolve(), *base.resolve().parents][:_WORKSPACE_LEVELS + 1]
+        found = next((f for k in range(len(parts), 0, -1) for root in roots
+                      if (f := _notebook_file(root.joinpath(*parts[-k:]))) is not None), None)
+    if found is not None:
+        return found
     raise NotebookExecutionError(f"Notebook '{path}' not found (looked for {candidate}.ipynb, .py and .sql).",
-                                 hint="Paths are relative to the calling notebook's folder, without extension.")
+                                 hint="Paths are relative to the calling notebook's folder, without extension; "
+                                      "a workspace path (/Workspace/Users/...) is looked up by its last parts "
+                                      "from there.")
 
 
 def clear_outputs(nb: NotebookNode) -> None:

@@ -179,16 +179,12 @@ class DatabricksMagics:
             caller = getattr(getattr(self.dbutils, "context", None), "notebook_path", None)
             base = Path(caller).parent if caller else Path.cwd()
         try:
-            return resolve(path, base=base)
+            return resolve(path, base=base)  # a workspace path (/Users/me/day07/utils) is found by its last parts
         except NotebookExecutionError:
             if not path.startswith("/"):
                 raise
-            # A workspace path (/Users/me/day07/utils): the notebook sits next to this one locally.
-            try:
-                return resolve(Path(path).name, base=base)
-            except NotebookExecutionError:
-                raise MagicError(f"%run {path}: no notebook '{Path(path).name}' (.ipynb, .py or .sql) in {base}.",
-                                 hint="Paths are relative to the calling notebook, e.g. %run ./utils") from None
+            raise MagicError(f"%run {path}: no notebook '{Path(path).name}' (.ipynb, .py or .sql) in {base}.",
+                             hint="Paths are relative to the calling notebook, e.g. %run ./utils") from None
 
     def _exec_cell(self, source: str, *, target: Path, number: int, call: str) -> None:
         code = self.ip.transform_cell(source)

@@ -127,3 +127,23 @@ def test_the_failure_line_of_an_error_in_a_spark_python_worker_names_the_error()
     assert summary_line("[TABLE_OR_VIEW_NOT_FOUND] The table `x` cannot be found.\nmore") == \
         "[TABLE_OR_VIEW_NOT_FOUND] The table `x` cannot be found."
     assert summary_line("") == ""
+
+
+def test_a_workspace_path_is_the_notebook_at_its_end_here(tmp_path: Path) -> None:
+    """`dbutils.notebook.run("/Workspace/Users/me/day07/01_bronze", ...)` and `%run /Users/me/day07/includes/config`
+    from `day07/00_widgets`: the notebooks sit in the same folders locally."""
+    from checkers.errors import NotebookExecutionError
+    from checkers.notebooks.execute import resolve_notebook_path
+
+    root = tmp_path / "day07"
+    (root / "includes").mkdir(parents=True)
+    (root / "src").mkdir()
+    for name in ("01_bronze.py", "includes/config.ipynb", "config.sql", "src/caller.py"):
+        (root / name).write_text("# Databricks notebook source\n")
+    assert resolve_notebook_path("/Workspace/Users/me@x.com/day07/01_bronze", base=root) == root / "01_bronze.py"
+    assert resolve_notebook_path("/Users/me@x.com/day07/includes/config", base=root) == root / "includes/config.ipynb"
+    assert resolve_notebook_path("/Repos/me/proj/config", base=root) == root / "config.sql"
+    assert resolve_notebook_path("/Workspace/Users/me/day07/includes/config", base=root / "src") == \
+        root / "includes/config.ipynb"
+    with pytest.raises(NotebookExecutionError, match="workspace path"):
+        resolve_notebook_path("/Workspace/Users/me/day07/02_silver", base=root)
