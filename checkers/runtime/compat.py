@@ -26,7 +26,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from checkers.runtime import catalog_names, errors_display, readers_writers, session_extras, streaming
+from checkers.runtime import (
+    catalog_names,
+    errors_display,
+    readers_writers,
+    session_extras,
+    streaming,
+    worker_side,
+)
 from checkers.runtime.catalog_names import CATALOG, SESSION_CATALOG, quote_ident, set_schema_aliases
 from checkers.runtime.client_patches import STATE, installed, original_sql
 from checkers.runtime.delta import hooks
@@ -72,10 +79,17 @@ def install(*, notice: Callable[[str], None] | None = None, translate_paths: boo
         readers_writers.install()
         streaming.install()
         session_extras.install()
+        worker_side.install(run_batch=run_batch)
     # The Delta emulation and Databricks-shaped errors, layered on these patches (so installed after them).
     errors_display.install()
     hooks.install(notice=notice, local_disk=translate_paths)
     pickle_open_as(kit_server=translate_paths)
+
+
+def run_batch(func: Callable[[Any, int], Any], translate_paths: bool, batch: Any, batch_id: int) -> Any:
+    """A ``foreachBatch`` function in Spark's Python worker: the kernel's emulation installed there first."""
+    install(notice=None, translate_paths=translate_paths)
+    return func(batch, batch_id)
 
 
 def _schema_aliases() -> dict[str, str]:

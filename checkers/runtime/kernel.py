@@ -278,8 +278,8 @@ def _install_default_session(lazy: LazySpark) -> None:
         session._day07 = True  # type: ignore[attr-defined]
         return classmethod(session)
 
-    Remote.getActiveSession = ask(Remote.getActiveSession.__func__)  # type: ignore[method-assign]
-    Remote._get_default_session = ask(Remote._get_default_session.__func__)  # type: ignore[method-assign]
+    Remote.getActiveSession = ask(Remote.__dict__["getActiveSession"].__func__)  # type: ignore[method-assign]
+    Remote._get_default_session = ask(Remote.__dict__["_get_default_session"].__func__)  # type: ignore[method-assign]
     builder_get = Classic.Builder.getOrCreate
 
     @functools.wraps(builder_get)

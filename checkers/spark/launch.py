@@ -47,6 +47,11 @@ def server_command(paths: ServerPaths, *, port: int, java: JavaInfo,
         "spark.sql.ui.retainedExecutions": "50",
         "spark.sql.connect.ui.retainedSessions": "20",
         "spark.sql.connect.ui.retainedStatements": "50",
+        # Every session reads a table's files as they are now, as a Delta read of the latest version does: a write
+        # from another session (a foreachBatch worker, another task of the job) is never hidden by a cached listing.
+        "spark.sql.filesourceTableRelationCacheSize": "0",
+        # A Python worker (UDF, foreachBatch) gets longer than 15 s to connect back on a loaded machine.
+        "spark.python.authenticate.socketTimeout": "120s",
         "spark.pyspark.python": sys.executable,
         "spark.pyspark.driver.python": sys.executable,
     }

@@ -236,6 +236,16 @@ def test_pyspark_before_the_first_use_of_spark_works_as_on_databricks(files: Pat
 
 @pytest.mark.spark
 @pytest.mark.kernel
+def test_functions_in_python_workers_use_the_notebooks_module_and_the_kits_names(files: Path, spark_endpoint: Any,
+                                                                                tmp_path: Path) -> None:
+    """A UDF and applyInPandas call a module beside the notebook; foreachBatch writes workspace.* tables and MERGEs,
+    and the notebook's own session reads what that worker wrote."""
+    result = _run(files / "databricks" / "worker_functions.py", spark_endpoint, tmp_path / "workers.ipynb")
+    assert result.ok, (result.message, result.failure and result.failure.traceback[-5:])
+
+
+@pytest.mark.spark
+@pytest.mark.kernel
 def test_the_issue_notebook_runs_unchanged_on_the_sample(files: Path, spark: Any, spark_endpoint: Any,
                                                          tmp_path: Path) -> None:
     from checkers.runtime.volumes import SAMPLE_FILE_NAME, SAMPLE_VOLUME, local_path
