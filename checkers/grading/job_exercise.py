@@ -45,15 +45,19 @@ class ExerciseReport:
 
 
 def check_job_exercise(*, job_file: Path) -> ExerciseReport:
-    """Run the grader's run-free job checks on ``job_file`` (its notebooks are looked for next to it)."""
+    """Run the grader's run-free job checks on ``job_file`` (its notebooks are looked for next to it, or below its
+    bundle's root)."""
     from dataclasses import replace
 
     from checkers.grading.checks import Evidence, PipelineRun, catalogue, run_checks
     from checkers.grading.job_evidence import load_job_evidence
+    from checkers.jobs.bundle import bundle_root
     from checkers.jobs.project import find_submission
 
     path = Path(job_file)
-    submission = replace(find_submission(folder=path.parent), job_file=path, job_problem=None)
+    root = bundle_root(path)  # a bundle's resources/x.job.yml: its notebooks sit below databricks.yml's folder
+    folder = root.parent if root is not None else path.parent
+    submission = replace(find_submission(folder=folder), job_file=path, job_problem=None)
     job = load_job_evidence(submission)
     evidence = Evidence(submission=submission, schema="day07", source_path=path, seed=None, job=job,
                         run=PipelineRun(mode="none", note=NO_RUN_NOTE))

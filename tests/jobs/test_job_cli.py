@@ -192,3 +192,29 @@ def test_job_without_subcommand_prints_help_and_exits_2(day07) -> None:
 
     assert code == 2
     assert "validate" in out and "schedule" in out and "export" in out
+
+
+def test_a_bundles_job_file_in_resources_finds_its_notebooks_below_the_bundle_root(tmp_path: Path) -> None:
+    """databricks.yml at the root, resources/x.job.yml with ../src/ notebook paths: --exercise reads it as the
+    grader does (notebooks below the bundle's root), so correct work is not told it loses job.valid."""
+    import shutil
+
+    import yaml
+
+    from checkers.grading.job_exercise import check_job_exercise
+
+    job = yaml.safe_load((SOLUTIONS / "job.yml").read_text())
+    (tmp_path / "src").mkdir()
+    (tmp_path / "resources").mkdir()
+    for notebook in SOLUTIONS.glob("0*.ipynb"):
+        shutil.copy(notebook, tmp_path / "src" / notebook.name)
+    for spec in next(iter(job["resources"]["jobs"].values()))["tasks"]:
+        if "notebook_task" in spec:
+            name = Path(spec["notebook_task"]["notebook_path"]).name
+            spec["notebook_task"]["notebook_path"] = f"../src/{name}"
+    (tmp_path / "databricks.yml").write_text("bundle:\n  name: day07\ninclude:\n  - resources/*.yml\n")
+    job_file = tmp_path / "resources" / "day07.job.yml"
+    job_file.write_text(yaml.safe_dump(job))
+    results = {r.id: r for r in check_job_exercise(job_file=job_file).results}
+    assert results["job.valid"].status == "passed", results["job.valid"].message
+    assert results["job.tasks"].status == "passed", results["job.tasks"].message
