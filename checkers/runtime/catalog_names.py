@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from checkers.errors import CheckersError
-from checkers.runtime import governance
+from checkers.runtime import governance, volume_sql
 from checkers.runtime.sql_tokens import Token, join_tokens, tokenize
 from checkers.runtime.volumes import is_volume_path, local_path
 
@@ -86,7 +86,7 @@ class Rewrite:
     """Statements to run first (the ``DROP TABLE`` of an emulated ``CREATE OR REPLACE TABLE``)."""
     action: tuple[str, ...] | None = None
     """Client-side work instead of ``sql``: ``("create_volume", name, if_not_exists)``,
-    ``("drop_volume", name, if_exists)``, ``("show_grants",)`` or ``("noop",)``."""
+    ``("drop_volume", name, if_exists)``, ``("show_grants",)``, a :mod:`.volume_sql` action or ``("noop",)``."""
     delta: bool = False
     """The statement asked for Delta (show the one-time notice)."""
 
@@ -262,6 +262,16 @@ def rewrite_statement(sql: str, *, translate_paths: bool = False) -> Rewrite:
     rule = governance.plan(words)
     if rule is not None:
         return _governance(rule, tokens, sig)
+    volume_action = volume_sql.plan(words, tokens, sig)
+    if volume_action is not None:
+        return Rewrite(sql=None, action=volume_action)
+    auto = next((k for k in range(len(words) - 2) if words[k:k + 3] in (["CLUSTER", "BY", "AUTO"],
+                                                                         ["CLUSTER", "BY", "NONE"])), None)
+    if auto is not None:  # automatic liquid clustering: nothing to cluster locally
+        if words[0] == "ALTER":
+            return _governance(governance.Governance(kind="table", at=2), tokens, sig)
+        return rewrite_statement(join_tokens(tokens[:sig[auto]] + tokens[sig[auto + 2] + 1:]),
+                                 translate_paths=translate_paths)
     volume = _volume_statement(tokens, sig, words)
     if volume is not None:
         return volume

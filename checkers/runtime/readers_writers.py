@@ -184,6 +184,10 @@ def _run_action(session: Any, action: tuple[str, ...]) -> Any:
     kind = action[0]
     if kind in ("create_volume", "drop_volume"):
         _volume_action(session, kind, action[1], bool(action[2]))
+    if kind in ("show_volumes", "describe_volume", "list"):
+        from checkers.runtime import volume_sql
+
+        return volume_sql.run(session, action)
     if kind == "show_grants":  # one local user, who owns everything: no grants to list
         return session.createDataFrame([], "Principal STRING, ActionType STRING, ObjectType STRING, ObjectKey STRING")
     return session.range(0).select()  # an empty result without columns, like a DDL statement's

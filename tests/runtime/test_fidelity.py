@@ -155,6 +155,20 @@ def test_governance_statements_only_check_that_their_object_exists(sql: str, bef
     assert (plan.sql, plan.action, plan.before) == (None, ("noop",), before)
 
 
+@pytest.mark.parametrize(("sql", "action", "local"), [
+    ("SHOW VOLUMES IN dev.bronze", ("show_volumes", "dev.bronze"), None),
+    ("DESCRIBE VOLUME workspace.s.landing", ("describe_volume", "workspace.s.landing"), None),
+    ("LIST '/Volumes/workspace/s/v' LIMIT 10", ("list", "/Volumes/workspace/s/v", "10"), None),
+    ("CREATE TABLE t (a INT) CLUSTER BY AUTO", None, "CREATE TABLE t (a INT) "),
+    ("ALTER TABLE t CLUSTER BY NONE", ("noop",), None),
+    ("ALTER TABLE t CLUSTER BY (a)", None, "ALTER TABLE t CLUSTER BY (a)"),
+])
+def test_volume_statements_and_automatic_clustering_are_planned_here(sql: str, action: tuple[str, ...] | None,
+                                                                     local: str | None) -> None:
+    plan = rewrite_statement(sql)
+    assert (plan.action, plan.sql) == (action, local)
+
+
 def test_show_grants_lists_none_and_ordinary_alters_are_left_to_spark() -> None:
     assert rewrite_statement("SHOW GRANTS `x` ON TABLE t").action == ("show_grants",)
     assert rewrite_statement("ALTER TABLE t SET TBLPROPERTIES ('owner' = 'me')").sql is not None
@@ -241,6 +255,14 @@ def test_functions_in_python_workers_use_the_notebooks_module_and_the_kits_names
     """A UDF and applyInPandas call a module beside the notebook; foreachBatch writes workspace.* tables and MERGEs,
     and the notebook's own session reads what that worker wrote."""
     result = _run(files / "databricks" / "worker_functions.py", spark_endpoint, tmp_path / "workers.ipynb")
+    assert result.ok, (result.message, result.failure and result.failure.traceback[-5:])
+
+
+@pytest.mark.spark
+@pytest.mark.kernel
+def test_volume_statements_and_automatic_clustering_in_a_sql_notebook(files: Path, spark_endpoint: Any,
+                                                                      tmp_path: Path) -> None:
+    result = _run(files / "databricks" / "uc_statements.sql", spark_endpoint, tmp_path / "uc.ipynb")
     assert result.ok, (result.message, result.failure and result.failure.traceback[-5:])
 
 
