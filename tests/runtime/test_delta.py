@@ -198,6 +198,9 @@ def test_history_detail_and_every_way_to_read_an_old_version(spark: Any, table: 
     assert ids(spark.read.option("versionAsOf", 1).table(table)) == [0, 1, 2, 3, 4]
     when = dt.history().where("version = 1").selectExpr("date_format(timestamp, 'yyyy-MM-dd HH:mm:ss.SSS')").first()[0]
     assert ids(spark.sql(f"SELECT * FROM {table} TIMESTAMP AS OF '{when}'")) == [0, 1, 2, 3, 4]
+    assert ids(spark.sql(f"SELECT * FROM {table}@v0")) == [0, 1, 2]  # Delta's short form
+    stamp = when.replace("-", "").replace(" ", "").replace(":", "").replace(".", "")
+    assert ids(spark.sql(f"SELECT * FROM {table}@{stamp} WHERE id < 4")) == [0, 1, 2, 3]
     assert ids(spark.table(table)) == [10, 11]
     detail = dt.detail().first()
     assert (detail.format, detail.name, detail.partitionColumns) == ("delta", table, [])

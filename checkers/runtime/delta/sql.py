@@ -12,7 +12,7 @@ import functools
 import hashlib
 from typing import Any
 
-from checkers.runtime import client_patches
+from checkers.runtime import client_patches, sql_tokens
 from checkers.runtime.catalog_names import quote_ident
 from checkers.runtime.delta import copy_into, ddl, errors, history, state, storage
 from checkers.runtime.delta.merge import Clause, run_merge
@@ -49,6 +49,10 @@ def run_statement(session: Any, text: str, args: Any, inner: Any) -> Any:
         return inner(text, args)
     if w(0) == "RESTORE":
         return _restore(session, Statement(inline_parameters(text, args)))
+    if "@" in text:
+        at_syntax = _at_version(text)
+        if at_syntax != text:
+            return run_statement(session, at_syntax, args, inner)
     if any(word in _TRAVEL for word in st.words) and "OF" in st.words:
         rewritten = _time_travel(session, st)
         if rewritten != text:
@@ -317,6 +321,25 @@ def _restore(session: Any, st: Statement) -> Any:
     if st.word(k + 1) == "VERSION":
         return restore(table, version=value)
     return restore(table, timestamp=value)
+
+
+def _at_version(text: str) -> str:
+    """Delta's short form: ``t@v2`` → ``t VERSION AS OF 2``; ``t@20240101000000000`` (yyyyMMddHHmmssSSS) →
+    ``t TIMESTAMP AS OF '2024-01-01 00:00:00.000'``."""
+    tokens = sql_tokens.tokenize(text)
+    out = list(tokens)
+    for k in range(1, len(tokens) - 1):
+        before, token, after = tokens[k - 1], tokens[k], tokens[k + 1]
+        if token.text != "@" or before.kind not in ("word", "qident") or after.kind != "word":
+            continue
+        value = after.text
+        if value[:1] in ("v", "V") and value[1:].isdigit():
+            out[k], out[k + 1] = sql_tokens.Token("ws", " "), sql_tokens.Token("word", f"VERSION AS OF {value[1:]}")
+        elif value.isdigit() and len(value) == 17:
+            stamp = (f"{value[:4]}-{value[4:6]}-{value[6:8]} {value[8:10]}:{value[10:12]}:{value[12:14]}."
+                     f"{value[14:]}")
+            out[k], out[k + 1] = sql_tokens.Token("ws", " "), sql_tokens.Token("word", f"TIMESTAMP AS OF '{stamp}'")
+    return sql_tokens.join_tokens(out)
 
 
 def _time_travel(session: Any, st: Statement) -> str:
