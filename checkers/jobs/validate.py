@@ -104,6 +104,11 @@ class _Checker(FindingCollector):
             self.add("error", "several_task_types",
                      f"the task sets {len(types)} task types ({', '.join(types)}); a task runs exactly one.",
                      task_key=e.key, key=f"{e.where}.{types[1]}", hint="Split it into one task per type.")
+        elif types[0] not in ("notebook_task", "condition_task"):
+            self.add("warning", "runs_only_on_databricks",
+                     f"`{types[0]}` is valid on Databricks, but `day07 run` and the grader run only notebook and "
+                     "condition tasks: locally this task ends FAILED.", task_key=e.key, key=f"{e.where}.{types[0]}",
+                     hint="Keep it for Databricks, or make it a notebook task to run the job here.")
 
     def check_dependencies(self, e: TaskEntry) -> None:
         for j, dep in e.deps():

@@ -83,6 +83,7 @@ def test_each_bad_file_gives_exactly_its_error(name: str, code: str, task_key: s
     ("warn_schedule_too_frequent.yml", ["schedule_too_frequent"]),
     ("warn_retry_immediately.yml", ["retry_immediately"]),
     ("warn_malformed_reference.yml", ["condition_not_numeric", "malformed_reference"]),
+    ("warn_runs_only_on_databricks.yml", ["runs_only_on_databricks"]),
 ])
 def test_legal_but_suspicious_jobs_give_warnings_only(name: str, codes: list[str]) -> None:
     findings = _findings(name)
