@@ -262,6 +262,8 @@ def rewrite_statement(sql: str, *, translate_paths: bool = False) -> Rewrite:
     rule = governance.plan(words)
     if rule is not None:
         return _governance(rule, tokens, sig)
+    if at("SHOW", "CATALOGS") and len(words) == 2:
+        return Rewrite(sql=None, action=("show_catalogs",))
     volume_action = volume_sql.plan(words, tokens, sig)
     if volume_action is not None:
         return Rewrite(sql=None, action=volume_action)

@@ -188,6 +188,8 @@ def _run_action(session: Any, action: tuple[str, ...]) -> Any:
         from checkers.runtime import volume_sql
 
         return volume_sql.run(session, action)
+    if kind == "show_catalogs":  # the one local catalog, by its Databricks name
+        return session.createDataFrame([(CATALOG,)], "catalog STRING")
     if kind == "show_grants":  # one local user, who owns everything: no grants to list
         return session.createDataFrame([], "Principal STRING, ActionType STRING, ObjectType STRING, ObjectKey STRING")
     return session.range(0).select()  # an empty result without columns, like a DDL statement's

@@ -161,6 +161,7 @@ def test_governance_statements_only_check_that_their_object_exists(sql: str, bef
     ("LIST '/Volumes/workspace/s/v' LIMIT 10", ("list", "/Volumes/workspace/s/v", "10"), None),
     ("CREATE TABLE t (a INT) CLUSTER BY AUTO", None, "CREATE TABLE t (a INT) "),
     ("ALTER TABLE t CLUSTER BY NONE", ("noop",), None),
+    ("SHOW CATALOGS", ("show_catalogs",), None),
     ("ALTER TABLE t CLUSTER BY (a)", None, "ALTER TABLE t CLUSTER BY (a)"),
 ])
 def test_volume_statements_and_automatic_clustering_are_planned_here(sql: str, action: tuple[str, ...] | None,

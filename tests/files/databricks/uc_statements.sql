@@ -10,6 +10,7 @@ INSERT INTO workspace.fidelity_uc.events VALUES (1, 'view'), (2, 'cart')
 
 -- MAGIC %python
 -- MAGIC assert spark.table("workspace.fidelity_uc.events").count() == 2
+-- MAGIC assert [r.catalog for r in spark.sql("SHOW CATALOGS").collect()] == ["workspace"]
 -- MAGIC shown = spark.sql("SHOW VOLUMES IN workspace.fidelity_uc").collect()
 -- MAGIC assert [(r.database_name, r.volume_name) for r in shown] == [("fidelity_uc", "landing")], shown
 -- MAGIC described = spark.sql("DESCRIBE VOLUME workspace.fidelity_uc.landing").first()
