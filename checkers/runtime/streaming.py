@@ -12,6 +12,7 @@ from typing import Any
 
 from checkers.runtime.catalog_names import LOCAL_FORMAT, NotEmulatedError, rewrite_name
 from checkers.runtime.client_patches import STATE, delta_notice, is_delta, patch, translated_path
+from checkers.runtime.sql_inline import RESCUED_COLUMN
 
 
 def install() -> None:
@@ -29,16 +30,24 @@ AUTO_LOADER_NOTICE = ("Auto Loader (cloudFiles) is not available locally: the ki
                       "See docs/emulation.md#auto-loader.")
 
 
-def _auto_loader(source: Any, session: Any) -> None:
+def _auto_loader(source: Any, session: Any) -> str | None:
     """``format("cloudFiles")`` → a file stream of ``cloudFiles.format``, schema inferred once from the files there
-    (Auto Loader's default: every column a string unless ``cloudFiles.inferColumnTypes`` is true)."""
+    (Auto Loader's default: every column a string unless ``cloudFiles.inferColumnTypes`` is true).
+
+    Returns the rescued-data column Auto Loader would add: ``_rescued_data`` when it infers the schema, the
+    ``rescuedDataColumn`` option's name when given; None for a given schema without that option."""
     options = dict(source._options or {})
+    rescued = next((str(v) for k, v in options.items() if k.lower() in ("rescueddatacolumn",
+                                                                         "cloudfiles.rescueddatacolumn")), None)
+    if rescued is None and not source._schema:
+        rescued = RESCUED_COLUMN
     fmt = next((v for k, v in options.items() if k.lower() == "cloudfiles.format"), None)
     if not fmt:
         raise NotEmulatedError("Auto Loader needs the files' format: .option(\"cloudFiles.format\", \"csv\").",
                                hint="Add the cloudFiles.format option, as Databricks also requires.")
     infer = next((v for k, v in options.items() if k.lower() == "cloudfiles.infercolumntypes"), "false")
-    kept = {k: v for k, v in options.items() if not k.lower().startswith("cloudfiles.")}
+    kept = {k: v for k, v in options.items()
+            if not k.lower().startswith("cloudfiles.") and k.lower() != "rescueddatacolumn"}
     if str(infer).lower() == "true":
         kept.setdefault("inferSchema", "true")
     source._format, source._options = fmt, kept
@@ -46,6 +55,7 @@ def _auto_loader(source: Any, session: Any) -> None:
         source._schema = session.read.format(fmt).options(**kept).load(source._paths).schema.json()
     if STATE.notice is not None:
         STATE.notice(AUTO_LOADER_NOTICE)
+    return rescued or None
 
 
 def _wrap_stream_load(original: Any) -> Any:
@@ -54,7 +64,11 @@ def _wrap_stream_load(original: Any) -> Any:
         frame = original(self, *args, **kwargs)
         source = frame._plan
         if isinstance(source._format, str) and source._format.strip().lower() == "cloudfiles":
-            _auto_loader(source, self._client)
+            rescued = _auto_loader(source, self._client)
+            if rescued is not None:  # always null here: the kit's reader rescues nothing
+                from pyspark.sql import functions as F
+
+                frame = frame.withColumn(rescued, F.lit(None).cast("string"))
         return frame
 
     return load

@@ -83,12 +83,16 @@ assert query.name == "landing", query.name
 streamed = spark.table("workspace.fidelity_files.streamed")
 assert streamed.count() == len(raw)
 assert dict(streamed.dtypes)["price"] == "string"  # Auto Loader's default for CSV: every column a string
+assert streamed.columns[-1] == "_rescued_data" and streamed.where("_rescued_data IS NULL").count() == len(raw)
 
 typed = (spark.readStream.format("cloudFiles")
          .options(**{"cloudFiles.format": "csv", "cloudFiles.inferColumnTypes": "true", "header": "true",
                      "pathGlobFilter": "*.csv"})
          .load(vol + "/in"))
 assert dict(typed.dtypes)["price"] == "double", typed.dtypes
+given = (spark.readStream.format("cloudFiles").option("cloudFiles.format", "csv").option("header", "true")
+         .schema("event_type STRING, price DOUBLE").load(vol + "/in"))
+assert given.columns == ["event_type", "price"]  # a given schema and no rescuedDataColumn option: no rescue column
 try:
     spark.readStream.format("cloudFiles").option("header", "true").load(vol + "/in")
 except Exception as exc:
