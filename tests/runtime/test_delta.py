@@ -387,3 +387,21 @@ def test_spark_errors_name_workspace_tables_without_jvm_frames(spark: Any, notic
     assert f"`workspace`.`{SCHEMA}`.`no_such_table`" in text
     assert "spark_catalog" not in text and "JVM stacktrace" not in text and "\tat org.apache" not in text
     assert "org.apache.spark" in (info.value.getStackTrace() or "")  # kept for the log
+
+
+def test_an_append_with_other_columns_evolves_the_schema_as_delta_does(spark: Any, table: str) -> None:
+    """mergeSchema adds the new columns (old rows null); columns the rows lack are null; without mergeSchema a new
+    column is Delta's DELTA_METADATA_MISMATCH, and the table is left as it was."""
+    from pyspark.errors import AnalysisException
+    from pyspark.sql import functions as F
+
+    spark.range(2).withColumn("a", F.lit("x")).write.format("delta").saveAsTable(table)
+    spark.range(2, 3).withColumn("a", F.lit("y")).withColumn("b", F.lit(7)).write.format("delta") \
+        .mode("append").option("mergeSchema", "true").saveAsTable(table)
+    spark.range(3, 4).write.mode("append").saveAsTable(table)
+    assert rows(spark, table, "id", "a", "b") == [(0, "x", None), (1, "x", None), (2, "y", 7), (3, None, None)]
+    with pytest.raises(AnalysisException, match=r"DELTA_METADATA_MISMATCH.*mergeSchema"):
+        spark.range(1).withColumn("c", F.lit(1)).write.mode("append").saveAsTable(table)
+    assert spark.table(table).columns == ["id", "a", "b"] and spark.table(table).count() == 4
+    assert [r.operation for r in spark.sql(f"DESCRIBE HISTORY {table}").collect()] == [
+        "WRITE", "WRITE", "CREATE TABLE AS SELECT"]

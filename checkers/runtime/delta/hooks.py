@@ -6,12 +6,13 @@ them. A write the emulation makes itself (inside :func:`state.internal`) passes 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 from typing import Any
 
 from checkers.runtime import catalog_names, client_patches
-from checkers.runtime.delta import history, state, storage
+from checkers.runtime.delta import errors, history, state, storage
 
 _DELTA_SOURCES = (None, "", "delta", catalog_names.LOCAL_FORMAT)
 """Writer formats that make a Delta table: none named (Databricks' default is Delta), Delta, or the stand-in."""
@@ -81,6 +82,8 @@ def _wrap_save_as_table(original: Any) -> Any:
         session = self._spark
         local = catalog_names.rewrite_name(name)
         how = (self._write.mode or "errorifexists").lower()
+        if how == "append" and _evolve(self, session, local):
+            return None
         try:
             original(self, name)
         except Exception as exc:
@@ -102,6 +105,47 @@ def _wrap_save_as_table(original: Any) -> Any:
                         "properties": "{}"}, new_table=not replaced, partition_columns=partitions)
 
     return saveAsTable
+
+
+def _merge_schema(writer: Any, session: Any) -> bool:
+    options = {k.lower(): str(v).lower() for k, v in (writer._write.options or {}).items()}
+    if options.get("mergeschema") == "true":
+        return True
+    with contextlib.suppress(Exception):
+        return str(session.conf.get("spark.databricks.delta.schema.autoMerge.enabled", "false")).lower() == "true"
+    return False
+
+
+def _evolve(writer: Any, session: Any, local: str) -> bool:
+    """An append whose columns differ from the table's, as Delta takes it: columns the rows lack are null; new
+    columns are added to the table first with ``mergeSchema`` (else Delta's schema-mismatch error). Returns True
+    when it wrote the rows itself (through a plain append of the aligned frame)."""
+    if not storage.table_exists(session, local):
+        return False
+    frame = _frame(writer)
+    with state.internal():
+        table = session.table(local).schema
+    have = {f.name.lower() for f in table.fields}
+    extra = [f for f in frame.schema.fields if f.name.lower() not in have]
+    missing = [f for f in table.fields if f.name.lower() not in {c.lower() for c in frame.columns}]
+    if not extra and not missing:
+        return False
+    if extra and not _merge_schema(writer, session):
+        raise errors.DeltaAnalysisException(
+            "DELTA_METADATA_MISMATCH", f"A schema mismatch detected when writing to the Delta table {local}: the "
+            f"data has columns the table does not ({', '.join(f.name for f in extra)}). To enable schema migration, "
+            "set the option mergeSchema to true: .option(\"mergeSchema\", \"true\").", sqlstate="42KDG")
+    if extra:
+        added = ", ".join(f"{catalog_names.quote_ident(f.name)} {f.dataType.simpleString()}" for f in extra)
+        storage.raw_sql(session, f"ALTER TABLE {local} ADD COLUMNS ({added})").collect()
+    from pyspark.sql import functions as F
+
+    for field in missing:
+        frame = frame.withColumn(field.name, F.lit(None).cast(field.dataType))
+    aligned = frame.write.mode("append").options(**{k: v for k, v in (writer._write.options or {}).items()
+                                                    if k.lower() != "mergeschema"})
+    aligned.format(writer._write.source or catalog_names.LOCAL_FORMAT).saveAsTable(local)
+    return True
 
 
 def _overwrite_through_stage(writer: Any, session: Any, local: str, original: Any) -> None:
