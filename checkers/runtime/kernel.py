@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import functools
 import json
 import logging
 import os
@@ -21,6 +20,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
+from checkers.runtime import default_session
 from checkers.runtime.context import RunContext, load_context
 from checkers.runtime.dbutils import DBUtils, NotebookExit, NotebookRunner, WorkflowException
 from checkers.runtime.display import display, displayHTML
@@ -35,6 +35,11 @@ def _connect_spark() -> Any:
 
     Databricks names (Delta, ``workspace.*``, ``/Volumes``) are made to work on it by :mod:`compat`.
     """
+    with default_session.connecting():
+        return _open_session()
+
+
+def _open_session() -> Any:
     from pyspark.sql import SparkSession
 
     from checkers.runtime import compat
@@ -253,49 +258,6 @@ def load(ip: Any, *, notebooks: NotebookHost | None) -> None:
     _setup(ip, context, future, notebooks)
 
 
-_LAZY: list[LazySpark] = []
-"""The notebook's ``spark`` before first use, for code that asks PySpark for the session instead."""
-
-
-def _install_default_session(lazy: LazySpark) -> None:
-    """On Databricks a session exists before the first cell. Code that asks PySpark for it
-    (``SparkSession.builder.getOrCreate()``, ``getActiveSession()``, a ``@udf("long")`` that parses its type) gets
-    the notebook's ``spark``, started on that first ask, never a second session without the kit's names."""
-    from pyspark.sql import SparkSession as Classic
-    from pyspark.sql.connect.session import SparkSession as Remote
-
-    _LAZY[:] = [lazy]
-    if getattr(Remote.getActiveSession, "_day07", False):
-        return
-
-    def ask(original: Any) -> Any:
-        def session(cls: Any) -> Any:
-            found = original(cls)
-            if found is None and _LAZY and not _LAZY[0]._lock.locked():  # not while `spark` itself connects
-                found = _LAZY[0]._real()
-            return found
-
-        session._day07 = True  # type: ignore[attr-defined]
-        return classmethod(session)
-
-    Remote.getActiveSession = ask(Remote.__dict__["getActiveSession"].__func__)  # type: ignore[method-assign]
-    Remote._get_default_session = ask(Remote.__dict__["_get_default_session"].__func__)  # type: ignore[method-assign]
-    builder_get = Classic.Builder.getOrCreate
-
-    @functools.wraps(builder_get)
-    def get_or_create(self: Any) -> Any:
-        options = dict(self._options)
-        if "spark.remote" in options or not _LAZY or _LAZY[0]._lock.locked():
-            return builder_get(self)
-        session = _LAZY[0]._real()
-        for key, value in options.items():  # appName, master and other static settings cannot change: ignored
-            with contextlib.suppress(Exception):
-                session.conf.set(key, value)
-        return session
-
-    Classic.Builder.getOrCreate = get_or_create  # type: ignore[method-assign]
-
-
 def _lower_priority(nice: str) -> None:
     """Yield the CPU to more urgent work (a grading's job) when asked to; never an error."""
     if nice.strip():
@@ -411,7 +373,7 @@ def _setup(ip: Any, context: RunContext, future: Future | None, notebooks: Noteb
     lazy = LazySpark(namespace, future, on_ready=_progress_installer(ip, context))
     ip.push({"dbutils": dbutils, "display": display, "displayHTML": displayHTML,
              "getArgument": dbutils.widgets.getArgument, "spark": lazy})
-    _install_default_session(lazy)
+    default_session.install(lazy)
     ip.set_custom_exc((NotebookExit, ModuleNotFoundError), _on_exit)
     _install_dbruntime(namespace)
     _install_pyspark_dbutils(namespace)

@@ -35,14 +35,20 @@ def local_modules(root: Path) -> list[tuple[str, Path]]:
         if "." in name or name == "__main__":
             continue
         file = getattr(module, "__file__", None)
-        if not isinstance(file, str):
-            continue
-        path = Path(file).resolve()
-        if path.name == "__init__.py":
-            path = path.parent
-        if path.parent == root and (path.suffix == ".py" or path.is_dir()):
+        path = _origin(file) if isinstance(file, str) else None
+        if path is not None and path.parent == root:
             found.append((name, path))
     return sorted(found)
+
+
+@functools.cache
+def _origin(file: str) -> Path | None:
+    """A module's file, or its package's folder; None for anything else (cached: called for every module on every
+    function that leaves the kernel)."""
+    path = Path(file).resolve()
+    if path.name == "__init__.py":
+        return path.parent
+    return path if path.suffix == ".py" else None
 
 
 def send_modules(client: Any) -> None:
