@@ -405,3 +405,27 @@ def test_an_append_with_other_columns_evolves_the_schema_as_delta_does(spark: An
     assert spark.table(table).columns == ["id", "a", "b"] and spark.table(table).count() == 4
     assert [r.operation for r in spark.sql(f"DESCRIBE HISTORY {table}").collect()] == [
         "WRITE", "WRITE", "CREATE TABLE AS SELECT"]
+
+
+def test_replace_where_replaces_only_the_matching_rows(spark: Any, table: str) -> None:
+    """Plain Spark ignores replaceWhere and overwrites everything; Delta replaces the matching rows only, checks that
+    every new row matches, and logs one WRITE with the predicate. SQL's INSERT INTO ... REPLACE WHERE too."""
+    from pyspark.errors import AnalysisException
+    from pyspark.sql import functions as F
+
+    spark.range(6).withColumn("d", F.col("id") % 3).write.saveAsTable(table)
+    spark.range(100, 102).withColumn("d", F.lit(1)).write.mode("overwrite").option("replaceWhere", "d = 1") \
+        .saveAsTable(table)
+    assert rows(spark, table) == [(0, 0), (2, 2), (3, 0), (5, 2), (100, 1), (101, 1)]
+    spark.sql(f"INSERT INTO {table} REPLACE WHERE (d = 2) SELECT 200 AS id, 2 AS d")
+    assert rows(spark, table) == [(0, 0), (3, 0), (100, 1), (101, 1), (200, 2)]
+    with pytest.raises(AnalysisException, match="DELTA_REPLACE_WHERE_MISMATCH"):
+        spark.range(1).withColumn("d", F.lit(0)).write.mode("overwrite").option("replaceWhere", "d = 1") \
+            .saveAsTable(table)
+    latest = spark.sql(f"DESCRIBE HISTORY {table}").first()
+    assert (latest.operation, latest.operationParameters["predicate"]) == ("WRITE", '["(d = 2)"]')
+    path = f"/Volumes/workspace/{SCHEMA}/files/replace_{uuid.uuid4().hex[:6]}"
+    spark.range(4).withColumn("d", F.col("id") % 2).write.format("delta").save(path)
+    spark.range(9, 10).withColumn("d", F.lit(0)).write.format("delta").mode("overwrite") \
+        .option("replaceWhere", "d = 0").save(path)
+    assert sorted(tuple(r) for r in spark.read.format("delta").load(path).collect()) == [(1, 1), (3, 1), (9, 0)]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from checkers.runtime import catalog_names, sql_tokens
-from checkers.runtime.delta import copy_into, history, log, state, storage
+from checkers.runtime.delta import copy_into, history, log, replace_where, state, storage
 from checkers.runtime.delta.statement import QUERY_WORDS, Statement, split, syntax_error
 
 
@@ -78,6 +78,8 @@ def insert(session: Any, st: Statement, args: Any, inner: Any) -> Any:
     name, after = st.name_at(k)
     kind, target = storage.split_identifier(name)
     overwrite = st.word(1) == "OVERWRITE"
+    if not overwrite and st.word(after) == "REPLACE" and st.word(after + 1) == "WHERE":
+        return replace_where.insert(session, st, after, args)
     try:
         result = inner(st.text, args)
     except Exception as exc:

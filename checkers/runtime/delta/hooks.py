@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from checkers.runtime import catalog_names, client_patches
-from checkers.runtime.delta import errors, history, state, storage
+from checkers.runtime.delta import errors, history, replace_where, state, storage
 
 _DELTA_SOURCES = (None, "", "delta", catalog_names.LOCAL_FORMAT)
 """Writer formats that make a Delta table: none named (Databricks' default is Delta), Delta, or the stand-in."""
@@ -84,6 +84,10 @@ def _wrap_save_as_table(original: Any) -> Any:
         how = (self._write.mode or "errorifexists").lower()
         if how == "append" and _evolve(self, session, local):
             return None
+        cond = replace_where.condition(self) if how == "overwrite" else None
+        existing = storage.describe_table(session, local) if cond is not None else None
+        if cond is not None and existing is not None:
+            return replace_where.overwrite(self, session, existing, cond)
         try:
             original(self, name)
         except Exception as exc:
@@ -203,6 +207,9 @@ def _wrap_save(original: Any) -> Any:
         info = storage.path_info(local, display=path)
         info.partition_columns = [str(c) for c in (self._write.partitioning_cols or [])]
         how = (self._write.mode or "errorifexists").lower()
+        cond = replace_where.condition(self) if how == "overwrite" else None
+        if cond is not None and info.log().latest() is not None:
+            return replace_where.overwrite(self, session, info, cond)
         try:
             original(self, path)
         except Exception as exc:
