@@ -192,6 +192,8 @@ def test_history_detail_and_every_way_to_read_an_old_version(spark: Any, table: 
     assert [(r.version, r.operation, r.readVersion) for r in history] == [
         (2, "CREATE OR REPLACE TABLE AS SELECT", 1), (1, "WRITE", 0), (0, "CREATE TABLE AS SELECT", None)]
     assert history[1].operationParameters["mode"] == "Append" and history[1].isBlindAppend
+    # rows each version wrote, as audit cells read them: operationMetrics['numOutputRows']
+    assert [r.operationMetrics.get("numOutputRows") for r in history] == ["2", "2", "3"]
     assert [r.version for r in dt.history(1).collect()] == [2]
     ids = lambda frame: sorted(r.id for r in frame.collect())  # noqa: E731
     assert ids(spark.sql(f"SELECT * FROM {table} VERSION AS OF 0")) == [0, 1, 2]
