@@ -13,7 +13,7 @@ import sys
 
 PACKAGE_NAMES = {"sklearn": "scikit-learn", "cv2": "opencv-python", "yaml": "pyyaml", "PIL": "pillow",
                  "bs4": "beautifulsoup4", "dateutil": "python-dateutil", "dotenv": "python-dotenv",
-                 "google.protobuf": "protobuf", "mlflow": "mlflow-skinny"}
+                 "mlflow": "mlflow-skinny"}
 """Import names whose package on PyPI is called something else."""
 DOCS_ANCHOR = "docs/emulation.md#python-libraries"
 
