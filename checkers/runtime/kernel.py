@@ -192,7 +192,7 @@ def _notebook_runner(notebooks: NotebookHost) -> NotebookRunner:
     return run
 
 
-def _on_exit(shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: int | None = None) -> None:
+def _on_custom_exception(shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: int | None = None) -> None:
     """Show Databricks' 'Notebook exited' line instead of a traceback; a missing library's error says how to get it."""
     if isinstance(value, ModuleNotFoundError):
         from checkers.runtime.libraries import explain
@@ -374,7 +374,7 @@ def _setup(ip: Any, context: RunContext, future: Future | None, notebooks: Noteb
     ip.push({"dbutils": dbutils, "display": display, "displayHTML": displayHTML,
              "getArgument": dbutils.widgets.getArgument, "spark": lazy})
     default_session.install(lazy)
-    ip.set_custom_exc((NotebookExit, ModuleNotFoundError), _on_exit)
+    ip.set_custom_exc((NotebookExit, ModuleNotFoundError), _on_custom_exception)
     _install_dbruntime(namespace)
     _install_pyspark_dbutils(namespace)
     magics.register(ip, dbutils=dbutils, notebooks=notebooks)
