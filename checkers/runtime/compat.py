@@ -6,7 +6,8 @@ kernel rewrites names before they reach the server, with a quote-aware SQL token
 literals or comments (except volume paths inside string literals, which are file locations, not names):
 
 * ``workspace.<schema>.<table>`` → ``spark_catalog.<schema>.<table>`` (and ``workspace.<schema>`` where SQL
-  expects a schema, ``workspace`` where it expects a catalog); any other catalog is a clear error.
+  expects a schema, ``workspace`` where it expects a catalog); a learner's own catalog is that one catalog too,
+  and Databricks' ``samples`` and ``system`` are a clear error.
 * Delta (``format("delta")``, ``USING DELTA``, ``delta.`path```) → the local table format, with one notice.
 * ``/Volumes/...`` and ``dbfs:/...`` → the kit's local folders (only when Spark is the kit's own server,
   which shares this machine's disk).
