@@ -18,16 +18,10 @@ from dataclasses import dataclass, field
 
 from checkers.errors import CheckersError
 from checkers.runtime import governance, volume_sql
+from checkers.runtime.catalogs import CATALOG, CATALOG_ALIASES, SESSION_CATALOG
 from checkers.runtime.sql_tokens import Token, join_tokens, tokenize
 from checkers.runtime.volumes import is_volume_path, local_path
 
-CATALOG = "workspace"
-"""The Unity Catalog catalog emulated locally (Free Edition's default)."""
-CATALOG_ALIASES = frozenset({CATALOG, "main", "hive_metastore"})
-"""Catalogs a participant's notebook names that are the one local catalog here: Free Edition's ``workspace``, a Unity
-Catalog workspace's usual default ``main``, and the legacy ``hive_metastore`` of older workspaces."""
-SESSION_CATALOG = "spark_catalog"
-"""Spark's built-in catalog, where the local tables live."""
 LOCAL_FORMAT = "parquet"
 """The table format that stands in for Delta (Spark's default data source)."""
 DELTA_NOTICE = ("Delta Lake is not available locally: tables and paths written or read as Delta use the local "

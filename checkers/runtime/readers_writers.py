@@ -196,16 +196,10 @@ def _run_action(session: Any, action: tuple[str, ...]) -> Any:
 
 
 def _volume_action(session: Any, kind: str, name: str, guard: bool) -> None:
-    parts = [t.value for t in tokenize(name) if t.kind in ("word", "qident")]
-    if len(parts) > 3 or not parts:
-        raise NotEmulatedError(f"'{name}' is not a volume name.", hint="Write <catalog>.<schema>.<volume>.")
-    catalog = CATALOG
-    if len(parts) == 3:
-        where = f"{kind.replace('_', ' ').upper()} {name}"
-        catalog = parts[0] if is_local_catalog(parts[0], where=where) else CATALOG
-        parts = parts[1:]
-    schema = parts[0] if len(parts) == 2 else session.catalog.currentDatabase()
-    volume = parts[-1]
+    from checkers.runtime.volume_sql import qualified
+
+    catalog, schema, volume = qualified(session, name)
+    is_local_catalog(catalog, where=f"{kind.replace('_', ' ').upper()} {name}")  # samples, system: a clear error
     target = local_path(posixpath.join("/Volumes", catalog, schema, volume))  # where /Volumes/<catalog>/... looks
     label = f"{catalog}.{schema}.{volume}"
     if kind == "create_volume":

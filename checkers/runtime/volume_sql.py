@@ -11,10 +11,9 @@ from datetime import datetime, timezone
 from typing import Any
 
 from checkers.errors import CheckersError
-from checkers.runtime.sql_tokens import Token
+from checkers.runtime.catalogs import CATALOG, CATALOG_ALIASES, SESSION_CATALOG
+from checkers.runtime.sql_tokens import Token, tokenize
 from checkers.runtime.volumes import VOLUMES_PREFIX, is_volume_path, local_path
-
-_CATALOG = "workspace"
 
 
 class VolumeStatementError(CheckersError):
@@ -35,14 +34,27 @@ def plan(words: list[str], tokens: list[Token], sig: list[int]) -> tuple[str, ..
 
 
 def _name(tokens: list[Token], sig: list[int], k: int) -> str:
-    parts = []
-    while k < len(sig) and tokens[sig[k]].kind in ("word", "qident"):
-        parts.append(tokens[sig[k]].value)
-        if k + 1 < len(sig) and tokens[sig[k + 1]].text == ".":
-            k += 2
-        else:
-            break
-    return ".".join(parts)
+    """The dotted name starting at significant token ``k``, as written (backquotes kept)."""
+    end = k
+    while end + 2 < len(sig) and tokens[sig[end + 1]].text == "." and tokens[sig[end + 2]].kind in ("word", "qident"):
+        end += 2
+    return "".join(t.text for t in tokens[sig[k]:sig[end] + 1]) if k < len(sig) else ""
+
+
+def qualified(session: Any, name: str, size: int = 3) -> list[str]:
+    """``[catalog, schema, volume]`` (``size`` 3) or ``[catalog, schema]`` (2) for a name as written, the missing
+    parts from the current schema: the folder under ``/Volumes`` that CREATE VOLUME makes and the other volume
+    statements read. The workspace catalog's names (``main``, ``spark_catalog``, ...) are ``workspace``; a learner's
+    own catalog keeps its folder (``/Volumes/dev/...``)."""
+    parts = [t.value for t in tokenize(name) if t.kind in ("word", "qident")]
+    if not parts or len(parts) > size:
+        raise VolumeStatementError(f"'{name}' is not a {'volume' if size == 3 else 'schema'} name.",
+                                   hint="Write <catalog>.<schema>.<volume>." if size == 3 else
+                                   "Write <catalog>.<schema>.")
+    parts = [*([CATALOG, session.catalog.currentDatabase()][:size - len(parts)]), *parts]
+    if parts[0].lower() in (*CATALOG_ALIASES, SESSION_CATALOG):
+        parts[0] = CATALOG
+    return parts
 
 
 def run(session: Any, action: tuple[str, ...]) -> Any:
@@ -54,24 +66,15 @@ def run(session: Any, action: tuple[str, ...]) -> Any:
     return _list(session, action[1], action[2])
 
 
-def _parts(session: Any, name: str, size: int) -> list[str]:
-    parts = [p for p in name.split(".") if p]
-    if len(parts) < size:
-        parts = [*([_CATALOG, session.catalog.currentDatabase()][:size - len(parts)]), *parts]
-    if parts[0].lower() in ("spark_catalog", "main", "hive_metastore"):
-        parts[0] = _CATALOG
-    return parts
-
-
 def _show(session: Any, schema: str) -> Any:
-    catalog, db = _parts(session, schema, 2)[-2:] if schema else (_CATALOG, session.catalog.currentDatabase())
+    catalog, db = qualified(session, schema, 2) if schema else (CATALOG, session.catalog.currentDatabase())
     folder = local_path(f"{VOLUMES_PREFIX}/{catalog}/{db}/x").parent
     names = sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
     return session.createDataFrame([(db, name) for name in names], "database_name STRING, volume_name STRING")
 
 
 def _describe(session: Any, name: str) -> Any:
-    catalog, schema, volume = _parts(session, name, 3)[-3:]
+    catalog, schema, volume = qualified(session, name)
     path = f"{VOLUMES_PREFIX}/{catalog}/{schema}/{volume}"
     if not local_path(path).is_dir():
         raise VolumeStatementError(f"Volume {catalog}.{schema}.{volume} does not exist.",

@@ -18,4 +18,9 @@ INSERT INTO workspace.fidelity_uc.events VALUES (1, 'view'), (2, 'cart')
 -- MAGIC dbutils.fs.put("/Volumes/workspace/fidelity_uc/landing/a.csv", "id\n1\n", True)
 -- MAGIC listed = spark.sql("LIST '/Volumes/workspace/fidelity_uc/landing'").collect()
 -- MAGIC assert [(r.name, r.size) for r in listed] == [("a.csv", 5)], listed
+-- MAGIC spark.sql("CREATE VOLUME IF NOT EXISTS main.fidelity_uc.other")  # main is the workspace catalog here
+-- MAGIC other = spark.sql("DESCRIBE VOLUME main.fidelity_uc.other").first()
+-- MAGIC assert other.storage_location == "/Volumes/workspace/fidelity_uc/other", other
+-- MAGIC shown = [r.volume_name for r in spark.sql("SHOW VOLUMES IN main.fidelity_uc").collect()]
+-- MAGIC assert shown == ["landing", "other"], shown
 -- MAGIC assert listed[0].path == "/Volumes/workspace/fidelity_uc/landing/a.csv"
