@@ -144,9 +144,7 @@ def copy_to_volume(*, source: Path, dest: str, overwrite: bool = True) -> Path:
             shutil.rmtree(target)
         shutil.copytree(source, target)
     else:
-        tmp = target.with_name(f".{target.name}.copying")
-        shutil.copyfile(source, tmp)
-        os.replace(tmp, target)
+        _place(target, lambda tmp: shutil.copyfile(source, tmp))
     return target
 
 
@@ -171,31 +169,37 @@ def ensure_sample_volume() -> Path:
     return dest
 
 
-def _place_november(dest: Path) -> None:
-    from checkers.data import NOVEMBER_SEED, NOVEMBER_START, SAMPLE_DAYS, SAMPLE_ROWS
-    from checkers.data.generate import generate_events
-
+def _place(dest: Path, fill: Callable[[Path], object]) -> None:
+    """Write ``dest`` through a temporary file beside it (``fill`` writes that file), so a reader never sees half a
+    file and a failed write leaves nothing behind."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(f".{dest.name}.{os.getpid()}.copying")
     try:
-        generate_events(out=tmp, rows=SAMPLE_ROWS, seed=NOVEMBER_SEED, start=NOVEMBER_START, days=SAMPLE_DAYS)
+        fill(tmp)
         os.replace(tmp, dest)
     finally:
         tmp.unlink(missing_ok=True)
 
 
+def _place_november(dest: Path) -> None:
+    from checkers.data import NOVEMBER_SEED, NOVEMBER_START, SAMPLE_DAYS, SAMPLE_ROWS
+    from checkers.data.generate import generate_events
+
+    _place(dest, lambda tmp: generate_events(out=tmp, rows=SAMPLE_ROWS, seed=NOVEMBER_SEED, start=NOVEMBER_START,
+                                             days=SAMPLE_DAYS))
+
+
 def _place_sample(dest: Path) -> None:
     source = _sample_source()
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.copying")
-    try:
+
+    def copy(tmp: Path) -> None:
         if source.suffix == ".gz":
             with gzip.open(source, "rb") as src, open(tmp, "wb") as out:
                 shutil.copyfileobj(src, out)
         else:
             shutil.copyfile(source, tmp)
-        os.replace(tmp, dest)
-    finally:
-        tmp.unlink(missing_ok=True)
+
+    _place(dest, copy)
 
 
 def _sample_source() -> Path:
