@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from checkers.errors import CheckersError
 from checkers.runtime import governance, volume_sql
 from checkers.runtime.catalogs import CATALOG, CATALOG_ALIASES, SESSION_CATALOG
-from checkers.runtime.sql_tokens import Token, join_tokens, tokenize
+from checkers.runtime.sql_tokens import Token, chain_text, join_tokens, name_chains, tokenize
 from checkers.runtime.volumes import is_volume_path, local_path
 
 LOCAL_FORMAT = "parquet"
@@ -96,23 +96,6 @@ _TABLE_WORDS = {"FROM", "JOIN", "TABLE", "INTO", "UPDATE", "VIEW", "DESCRIBE", "
 _SKIP_WORDS = {"IF", "NOT", "EXISTS"}
 
 
-def _chains(tokens: list[Token]) -> list[list[int]]:
-    """Indexes of the name tokens of each dotted identifier chain (``a.b.c`` → three indexes)."""
-    chains: list[list[int]] = []
-    i = 0
-    while i < len(tokens):
-        if tokens[i].kind in ("word", "qident") and not (i and tokens[i - 1].text == "." and
-                                                          tokens[i - 1].kind == "op"):
-            chain = [i]
-            while (i + 2 < len(tokens) and tokens[i + 1].kind == "op" and tokens[i + 1].text == "."
-                   and tokens[i + 2].kind in ("word", "qident")):
-                i += 2
-                chain.append(i)
-            chains.append(chain)
-        i += 1
-    return chains
-
-
 def _previous_word(tokens: list[Token], index: int) -> str:
     """The keyword before ``index``, skipping ``IF [NOT] EXISTS``; an operator counts as itself."""
     j = index - 1
@@ -184,7 +167,7 @@ def rewrite_tokens(tokens: list[Token], *, translate_paths: bool, where: str = "
     out = list(tokens)
     head = _head(tokens)
     delta = False
-    for chain in _chains(tokens):
+    for chain in name_chains(tokens):
         first = tokens[chain[0]]
         name = first.value.lower()
         ctx = _context(tokens, chain[0], head)
@@ -220,14 +203,6 @@ def rewrite_tokens(tokens: list[Token], *, translate_paths: bool, where: str = "
             if local is not None:
                 out[index] = Token("string", quote_string(local))
     return out, delta
-
-
-def _chain_text(tokens: list[Token], start: int) -> tuple[str, int]:
-    """The dotted name starting at ``start`` and the index after it."""
-    for chain in _chains(tokens):
-        if chain[0] == start:
-            return join_tokens(tokens[chain[0]:chain[-1] + 1]), chain[-1] + 1
-    return tokens[start].text, start + 1
 
 
 def _catalog_name(token: Token) -> str:
@@ -288,7 +263,7 @@ def rewrite_statement(sql: str, *, translate_paths: bool = False) -> Rewrite:
     elif at("REPLACE", "TABLE"):
         replace_at = 1
     if replace_at is not None and len(sig) > replace_at + 1:
-        name, _ = _chain_text(rewritten, sig[replace_at + 1])
+        name, _ = chain_text(rewritten, sig[replace_at + 1])
         body = join_tokens(rewritten[sig[replace_at]:])
         return Rewrite(sql=f"CREATE {body}", before=[f"DROP TABLE IF EXISTS {name}"], delta=delta)
     return Rewrite(sql=join_tokens(rewritten), delta=delta)
@@ -300,7 +275,7 @@ def _governance(rule: governance.Governance, tokens: list[Token], sig: list[int]
         return Rewrite(sql=None, action=("show_grants",))
     before = []
     if rule.kind is not None and rule.at is not None and rule.at < len(sig):
-        name, _ = _chain_text(tokens, sig[rule.at])
+        name, _ = chain_text(tokens, sig[rule.at])
         local = rewrite_name(name, kind=rule.kind, where=f"the statement on {name}")
         before.append(f"DESCRIBE {'TABLE' if rule.kind == 'table' else 'SCHEMA'} {local}")
     return Rewrite(sql=None, before=before, action=("noop",))
@@ -326,7 +301,7 @@ def _volume_statement(tokens: list[Token], sig: list[int], words: list[str]) -> 
     if k >= len(words):
         return None
     rewritten, _ = rewrite_tokens(tokens, translate_paths=False, where=f"{words[0]} VOLUME")
-    name, _ = _chain_text(rewritten, sig[k])
+    name, _ = chain_text(rewritten, sig[k])
     return Rewrite(sql=None, action=(f"{words[0].lower()}_volume", name, "1" if guard else ""))
 
 
@@ -340,7 +315,7 @@ def rewrite_name(name: str, *, kind: str = "table", where: str = "the DataFrame 
         return name
     tokens = tokenize(name)
     sig = [t for t in tokens if t.significant]
-    chains = _chains([t for t in tokens if t.significant])
+    chains = name_chains([t for t in tokens if t.significant])
     if len(chains) != 1 or len(chains[0]) * 2 - 1 != len(sig):
         return name  # not a plain dotted name: leave it to Spark's own error
     parts = [sig[i] for i in chains[0]]

@@ -11,7 +11,7 @@ from typing import Any
 
 from checkers.runtime.catalog_names import CATALOG, is_local_catalog, quote_ident
 from checkers.runtime.notebook_context import local_user
-from checkers.runtime.sql_tokens import Token, join_tokens, tokenize
+from checkers.runtime.sql_tokens import Token, join_tokens, name_chains, tokenize
 
 SCHEMA = "information_schema"
 VIEWS = {
@@ -30,21 +30,14 @@ _HIDDEN = "__day07"
 def references(sql: str) -> tuple[list[Token], list[tuple[int, int, str]]]:
     """The statement's tokens and each ``[catalog.]information_schema.<view>`` in it: (first, last, view)."""
     tokens = tokenize(sql)
-    sig = [i for i, t in enumerate(tokens) if t.significant]
     found = []
-    for pos, index in enumerate(sig):
-        token = tokens[index]
-        if token.kind not in ("word", "qident") or token.value.lower() != SCHEMA or pos + 2 >= len(sig):
+    for chain in name_chains(tokens):
+        parts = [tokens[i].value for i in chain]
+        if len(parts) not in (2, 3) or parts[-2].lower() != SCHEMA or parts[-1].lower() not in VIEWS:
             continue
-        dot, view = tokens[sig[pos + 1]], tokens[sig[pos + 2]]
-        if dot.text != "." or view.kind not in ("word", "qident") or view.value.lower() not in VIEWS:
-            continue
-        first = index
-        if pos >= 2 and tokens[sig[pos - 1]].text == "." and tokens[sig[pos - 2]].kind in ("word", "qident"):
-            catalog = tokens[sig[pos - 2]].value
-            if catalog.lower() == "system" or is_local_catalog(catalog, where=f"{catalog}.{SCHEMA}"):
-                first = sig[pos - 2]
-        found.append((first, sig[pos + 2], view.value.lower()))
+        if len(parts) == 3 and parts[0].lower() != "system":
+            is_local_catalog(parts[0], where=f"{parts[0]}.{SCHEMA}")
+        found.append((chain[0], chain[-1], parts[-1].lower()))
     return tokens, found
 
 

@@ -112,3 +112,28 @@ def split_statements(sql: str) -> list[str]:
 def join_tokens(tokens: list[Token]) -> str:
     """The SQL text of ``tokens`` (the inverse of :func:`tokenize`)."""
     return "".join(t.text for t in tokens)
+
+
+def name_chains(tokens: list[Token]) -> list[list[int]]:
+    """Indexes of the name tokens of each dotted identifier chain (``a.b.c`` → three indexes)."""
+    chains: list[list[int]] = []
+    i = 0
+    while i < len(tokens):
+        if tokens[i].kind in ("word", "qident") and not (i and tokens[i - 1].text == "." and
+                                                          tokens[i - 1].kind == "op"):
+            chain = [i]
+            while (i + 2 < len(tokens) and tokens[i + 1].kind == "op" and tokens[i + 1].text == "."
+                   and tokens[i + 2].kind in ("word", "qident")):
+                i += 2
+                chain.append(i)
+            chains.append(chain)
+        i += 1
+    return chains
+
+
+def chain_text(tokens: list[Token], start: int) -> tuple[str, int]:
+    """The dotted name starting at ``start`` and the index after it."""
+    for chain in name_chains(tokens):
+        if chain[0] == start:
+            return join_tokens(tokens[chain[0]:chain[-1] + 1]), chain[-1] + 1
+    return tokens[start].text, start + 1

@@ -12,7 +12,7 @@ from typing import Any
 
 from checkers.errors import CheckersError
 from checkers.runtime.catalogs import CATALOG, CATALOG_ALIASES, SESSION_CATALOG
-from checkers.runtime.sql_tokens import Token, tokenize
+from checkers.runtime.sql_tokens import Token, chain_text, tokenize
 from checkers.runtime.volumes import VOLUMES_PREFIX, is_volume_path, local_path
 
 
@@ -23,22 +23,14 @@ class VolumeStatementError(CheckersError):
 def plan(words: list[str], tokens: list[Token], sig: list[int]) -> tuple[str, ...] | None:
     """``("show_volumes", schema)``, ``("describe_volume", name)``, ``("list", path, limit)``; None otherwise."""
     if words[:2] == ["SHOW", "VOLUMES"]:
-        schema = _name(tokens, sig, 3) if words[2:3] in (["IN"], ["FROM"]) else ""
+        schema = chain_text(tokens, sig[3])[0] if len(sig) > 3 and words[2:3] in (["IN"], ["FROM"]) else ""
         return ("show_volumes", schema)
     if words[:2] in (["DESCRIBE", "VOLUME"], ["DESC", "VOLUME"]) and len(sig) > 2:
-        return ("describe_volume", _name(tokens, sig, 2))
+        return ("describe_volume", chain_text(tokens, sig[2])[0])
     if words[:1] == ["LIST"] and len(sig) > 1 and tokens[sig[1]].kind == "string":
         limit = tokens[sig[3]].text if words[2:3] == ["LIMIT"] and len(sig) > 3 else ""
         return ("list", tokens[sig[1]].value, limit)
     return None
-
-
-def _name(tokens: list[Token], sig: list[int], k: int) -> str:
-    """The dotted name starting at significant token ``k``, as written (backquotes kept)."""
-    end = k
-    while end + 2 < len(sig) and tokens[sig[end + 1]].text == "." and tokens[sig[end + 2]].kind in ("word", "qident"):
-        end += 2
-    return "".join(t.text for t in tokens[sig[k]:sig[end] + 1]) if k < len(sig) else ""
 
 
 def qualified(session: Any, name: str, size: int = 3) -> list[str]:
