@@ -124,11 +124,14 @@ def _evolve(writer: Any, session: Any, local: str) -> bool:
     """An append whose columns differ from the table's, as Delta takes it: columns the rows lack are null; new
     columns are added to the table first with ``mergeSchema`` (else Delta's schema-mismatch error). Returns True
     when it wrote the rows itself (through a plain append of the aligned frame)."""
-    if not storage.table_exists(session, local):
+    from pyspark.errors import AnalysisException
+
+    try:
+        with state.internal():
+            table = session.table(local).schema  # one round trip: the table's columns, or that it does not exist
+    except AnalysisException:
         return False
     frame = _frame(writer)
-    with state.internal():
-        table = session.table(local).schema
     have = {f.name.lower() for f in table.fields}
     extra = [f for f in frame.schema.fields if f.name.lower() not in have]
     missing = [f for f in table.fields if f.name.lower() not in {c.lower() for c in frame.columns}]
