@@ -209,8 +209,10 @@ def task_stems(loaded: Any) -> set[str]:
     """The stems of the notebooks a loaded job runs (none when it did not load)."""
     if loaded is None:
         return set()
-    return {PurePosixPath(str(task.notebook_task.notebook_path)).stem for task in loaded.tasks.values()
-            if task.notebook_task is not None and task.notebook_task.notebook_path}
+    from checkers.jobs.plan import runs_notebook
+
+    return {PurePosixPath(str(nb.notebook_path)).stem for task in loaded.tasks.values()
+            if (nb := runs_notebook(task)) is not None and nb.notebook_path}
 
 
 def _affected(uses: Iterable[KitCodeUse], *, folder: Path, notebooks: dict[str, Path | None],

@@ -55,7 +55,7 @@ def export_job(job: LoadedJob, *, to: Literal["yaml", "json"], relative_to: Path
     local_files = job.notebooks
     for task in settings.get("tasks", []):
         file = local_files.get(task.get("task_key", ""))
-        nb = task.get("notebook_task")
+        nb = task.get("notebook_task") or ((task.get("for_each_task") or {}).get("task") or {}).get("notebook_task")
         if nb is None or file is None:
             continue
         if to == "yaml":

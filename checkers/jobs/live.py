@@ -18,7 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from checkers.jobs.events import RunEvent
-from checkers.jobs.record import PENDING, RUNNING, WAITING_FOR_RETRY, RunRecord, TaskRun
+from checkers.jobs.record import PENDING, RUNNING, WAITING_FOR_RETRY, Attempt, RunRecord, TaskRun
 from checkers.runtime.progress import QueryProgress, size_text
 
 STATE_STYLES = {
@@ -217,8 +217,11 @@ class LiveView:
             return None
         task = record.task(event.task_key)
         if event.kind == "task_started":
-            attempt = event.attempt.number if event.attempt else 1
-            return Text(f"  ▶ {task.task_key} started" + (f" (attempt {attempt})" if attempt > 1 else ""))
+            attempt = event.attempt or Attempt(number=1, execution_count=1)
+            if attempt.iteration is not None:
+                retry = f" (attempt {attempt.execution_count})" if attempt.execution_count > 1 else ""
+                return Text(f"  ▶ {task.task_key} iteration {attempt.iteration + 1} started" + retry)
+            return Text(f"  ▶ {task.task_key} started" + (f" (attempt {attempt.number})" if attempt.number > 1 else ""))
         if event.kind == "task_retrying":
             return Text(f"  ↻ {task.task_key}: {task.message}", style="yellow")
         if event.kind == "task_finished":

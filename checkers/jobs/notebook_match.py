@@ -115,15 +115,24 @@ def _match(*, notebook_path: str, job_path: Path) -> NotebookMatch:
     return NotebookMatch(notebook_path, None, tuple(candidates), None, suggestion)
 
 
+def raw_notebook_path(task: dict[str, Any]) -> tuple[str, str] | None:
+    """(notebook_path, its key below the task) of a raw task that runs a notebook: a notebook task, or a
+    ``for_each_task`` whose nested task is one (each iteration runs that notebook)."""
+    for where, holder in (("", task), ("for_each_task.task.", (task.get("for_each_task") or {}).get("task"))):
+        nb = holder.get("notebook_task") if isinstance(holder, dict) else None
+        if isinstance(nb, dict) and isinstance(nb.get("notebook_path"), str) and nb["notebook_path"]:
+            return nb["notebook_path"], f"{where}notebook_task.notebook_path"
+    return None
+
+
 def match_task_notebooks(*, raw: dict[str, Any], job_path: Path, root: Path | None = None) -> dict[str, NotebookMatch]:
-    """task_key → how its notebook path was matched, for the notebook tasks of the raw settings."""
+    """task_key → how its notebook path was matched, for the tasks of the raw settings that run a notebook."""
     out: dict[str, NotebookMatch] = {}
     for task in raw.get("tasks") or []:
         if not isinstance(task, dict) or not isinstance(task.get("task_key"), str):
             continue
-        nb = task.get("notebook_task")
-        if isinstance(nb, dict) and isinstance(nb.get("notebook_path"), str) and nb["notebook_path"]:
-            out.setdefault(task["task_key"], match_notebook(notebook_path=nb["notebook_path"], job_path=job_path,
-                                                                root=root))
+        found = raw_notebook_path(task)
+        if found is not None:
+            out.setdefault(task["task_key"], match_notebook(notebook_path=found[0], job_path=job_path, root=root))
     return out
 

@@ -90,16 +90,28 @@ def plan_job(job: LoadedJob) -> Plan:
 
 
 def task_type(task: jobs.Task) -> str:
-    """``notebook``, ``condition``, or the task type field it sets (which cannot run locally)."""
+    """``notebook``, ``condition``, ``for_each`` (over a notebook task), or the task type field it sets (which
+    cannot run locally)."""
     if task.notebook_task is not None:
         return "notebook"
     if task.condition_task is not None:
         return "condition"
+    loop = task.for_each_task
+    if loop is not None and loop.task is not None and loop.task.notebook_task is not None:
+        return "for_each"
     for name in ("spark_python_task", "python_wheel_task", "sql_task", "run_job_task", "for_each_task",
                  "pipeline_task", "dbt_task", "spark_jar_task", "spark_submit_task"):
         if getattr(task, name, None) is not None:
             return name
     return "unknown"
+
+
+def runs_notebook(task: jobs.Task) -> jobs.NotebookTask | None:
+    """The notebook a task runs: its own, or its for_each_task's nested one (once per iteration)."""
+    if task.notebook_task is not None:
+        return task.notebook_task
+    loop = task.for_each_task
+    return loop.task.notebook_task if loop is not None and loop.task is not None else None
 
 
 def new_task_run(task: jobs.Task, job: LoadedJob) -> TaskRun:
@@ -110,7 +122,7 @@ def new_task_run(task: jobs.Task, job: LoadedJob) -> TaskRun:
         depends_on=[{"task_key": d.task_key, **({"outcome": d.outcome} if d.outcome else {})}
                     for d in task.depends_on or []],
         run_if=task.run_if.value if task.run_if else "ALL_SUCCESS",
-        notebook_path=task.notebook_task.notebook_path if task.notebook_task else None,
+        notebook_path=notebook_task.notebook_path if (notebook_task := runs_notebook(task)) else None,
         notebook_file=str(file) if file else None)
 
 

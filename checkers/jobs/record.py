@@ -97,6 +97,8 @@ class Attempt:
     """The value given to ``dbutils.notebook.exit``, if any."""
     error: dict[str, Any] | None = None
     """The failing cell: ``{"cell": n (1-based), "ename": …, "evalue": …}``."""
+    iteration: int | None = None
+    """For a ``for_each_task``: the 0-based index of the ``inputs`` element this attempt ran (None otherwise)."""
     runtime: RuntimeRecord | None = field(default=None, compare=False, repr=False)
     """What the notebook did through ``dbutils``, as its kernel reported it while it ran (in memory only: the
     grader takes it from the runner, never from a file in the run folder, which the notebook could rewrite)."""
@@ -112,7 +114,7 @@ class Attempt:
             "start_time": _time_out(self.start_time), "end_time": _time_out(self.end_time),
             "duration_seconds": self.duration, "state": self.state, "message": self.message,
             "parameters": dict(self.parameters), "notebook": self.notebook, "exit_value": self.exit_value,
-            "error": self.error,
+            "error": self.error, **({"iteration": self.iteration} if self.iteration is not None else {}),
         }
 
     @classmethod
@@ -121,7 +123,8 @@ class Attempt:
                    repair_count=int(data.get("repair_count", 0)), start_time=_time_in(data.get("start_time")),
                    end_time=_time_in(data.get("end_time")), state=data.get("state"),
                    message=data.get("message", ""), parameters=dict(data.get("parameters") or {}),
-                   notebook=data.get("notebook"), exit_value=data.get("exit_value"), error=data.get("error"))
+                   notebook=data.get("notebook"), exit_value=data.get("exit_value"), error=data.get("error"),
+                   iteration=data.get("iteration"))
 
 
 @dataclass
@@ -131,7 +134,7 @@ class TaskRun:
     task_key: str
     """The task's key."""
     type: str
-    """``notebook``, ``condition``, or the Jobs API type name of a task that cannot run locally."""
+    """``notebook``, ``condition``, ``for_each`` (a notebook's loop), or the Jobs API name of a type run only there."""
     depends_on: list[dict[str, str]] = field(default_factory=list)
     """``[{"task_key": …, "outcome": "true"|"false"?}]`` as in the job."""
     run_if: str = "ALL_SUCCESS"

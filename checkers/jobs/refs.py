@@ -41,6 +41,9 @@ PATTERN_NAMES = ("job.parameters.<name>", "tasks.<task_key>.values.<key>", "task
                  "tasks.<task_key>.run_id", "tasks.<task_key>.execution_count")
 _TASK_ATTRIBUTES = ("result_state", "run_id", "execution_count")
 
+NO_INPUT: Any = object()
+"""The :attr:`RefContext.iteration_input` of a task that is not an iteration of a ``for_each_task``."""
+
 _SEGMENT = r"(?:[A-Za-z0-9_]+|`[^`]+`)"
 _SEGMENT_RE = re.compile(_SEGMENT)
 _REF_RE = re.compile(r"\{\{\s*(" + _SEGMENT + r"(?:\." + _SEGMENT + r")*)\s*\}\}")
@@ -180,6 +183,9 @@ class RefContext:
     """``{{workspace.id}}``."""
     workspace_url: str = "http://localhost"
     """``{{workspace.url}}``."""
+    iteration_input: Any = NO_INPUT
+    """A ``for_each_task`` iteration's element (``{{input}}``, ``{{input.<field>}}``); ``NO_INPUT`` outside a loop,
+    where ``{{input}}`` stays literal text."""
 
 
 def _time_argument(moment: datetime, argument: str) -> str:
@@ -201,8 +207,24 @@ def value_text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
+def _input_lookup(ref: Ref, ctx: RefContext) -> str:
+    """``{{input}}`` is the iteration's element; ``{{input.a.b}}`` a field of an element that is an object."""
+    value = ctx.iteration_input
+    for i, part in enumerate(ref.path[1:], start=1):
+        if not isinstance(value, dict) or part not in value:
+            shown = ".".join(ref.path[:i]) or "input"
+            fields = ", ".join(value) if isinstance(value, dict) else "none: it is not an object"
+            raise RefError(f"`{ref.text}`: this iteration's `{shown}` has no field `{part}` (its fields: {fields}).",
+                           reference=ref.text, hint="Each element of the for_each_task's `inputs` array is one "
+                           "iteration's `{{input}}`; give every element the field, or fix the name.")
+        value = value[part]
+    return value_text(value)
+
+
 def _lookup(ref: Ref, ctx: RefContext) -> str:
     p = ref.path
+    if p[0] == "input":
+        return _input_lookup(ref, ctx)
     dotted = ".".join(p)
     simple: dict[str, Any] = {
         "job.id": ctx.job_id, "job.name": ctx.job_name, "job.run_id": ctx.run_id,
@@ -253,7 +275,7 @@ def resolve(text: str, *, context: RefContext) -> str:
     out: list[str] = []
     last = 0
     for ref in find_refs(text):
-        if not ref.known:
+        if not ref.known and not (ref.namespace == "input" and context.iteration_input is not NO_INPUT):
             continue
         problem = name_problem(ref)
         if problem is not None:

@@ -21,7 +21,14 @@ from pathlib import Path
 from checkers.errors import CheckersError, JobRunError
 from checkers.jobs.events import EventHandler
 from checkers.jobs.load import LoadedJob, load_job
-from checkers.jobs.plan import local_job_id, merge_parameters, new_task_run, plan_job, resolve_parameters
+from checkers.jobs.plan import (
+    local_job_id,
+    merge_parameters,
+    new_task_run,
+    plan_job,
+    resolve_parameters,
+    runs_notebook,
+)
 from checkers.jobs.record import (
     CANCELED,
     PENDING,
@@ -58,7 +65,7 @@ def needs_spark(job: LoadedJob, *, task_keys: Iterable[str] | None = None) -> bo
     tasks = job.tasks
     keys = list(tasks) if task_keys is None else list(task_keys)
     return any(_uses_spark(job.notebooks[k]) for k in keys
-               if k in job.notebooks and k in tasks and tasks[k].notebook_task and not tasks[k].disabled)
+               if k in job.notebooks and k in tasks and runs_notebook(tasks[k]) and not tasks[k].disabled)
 
 
 def _kernel_env(job: LoadedJob, keys: Iterable[str], *, spark: bool | None,

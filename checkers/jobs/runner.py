@@ -7,11 +7,14 @@ at each step comes from :mod:`checkers.jobs.rules`; :mod:`checkers.jobs.run` set
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from databricks.sdk.service import jobs
 
@@ -35,7 +38,7 @@ from checkers.jobs.record import (
     attempt_notebook,
     now_utc,
 )
-from checkers.jobs.refs import RefContext, RefError, resolve
+from checkers.jobs.refs import NO_INPUT, RefContext, RefError, resolve, value_text
 from checkers.jobs.rules import (
     ConditionError,
     after_attempt,
@@ -203,7 +206,7 @@ class TaskRunner:
                         self.finish(key, decision, reason, skipped=True)
                 elif run.type == "condition":
                     self.run_condition(key)
-                elif run.type == "notebook":
+                elif run.type in ("notebook", "for_each"):
                     if len(running) >= self.max_parallel:
                         continue
                     with self.lock:
@@ -213,7 +216,7 @@ class TaskRunner:
                 else:
                     with self.lock:
                         self.finish(key, FAILED, f"`{run.type}` tasks cannot run locally; only notebook_task and "
-                                    "condition_task tasks do.", skipped=False)
+                                    "condition_task tasks do (also inside a for_each_task).", skipped=False)
                 pending.remove(key)
                 progressed = True
         return pending
@@ -255,45 +258,79 @@ class TaskRunner:
             attempt.state, attempt.message, attempt.end_time = state, message, now_utc()
             self.finish(key, state, message, skipped=False)
 
-    # -- notebook tasks (in a worker thread)
+    # -- notebook tasks and for_each loops over one (in a worker thread)
     def run_notebook_task(self, key: str) -> None:
         try:
-            self.run_attempts(key)
+            if self.by_key[key].type == "for_each":
+                final, message = self.run_loop(key)
+            else:
+                final, message = self.run_attempts(key, self.plan.tasks[key])
         except Exception as exc:  # a bug here must end the task, not leave the run waiting for it forever
-            with self.lock:
-                self.finish(key, FAILED, f"internal error in the local runner: {type(exc).__name__}: {exc}",
-                            skipped=False)
+            final, message = FAILED, f"internal error in the local runner: {type(exc).__name__}: {exc}"
+        with self.lock:
+            self.finish(key, final, message, skipped=False)
 
-    def run_attempts(self, key: str) -> None:
-        task = self.plan.tasks[key]
+    def run_attempts(self, key: str, task: jobs.Task, *, iteration: int | None = None,
+                     item: Any = NO_INPUT) -> tuple[str, str]:
+        """Run ``task`` (the task itself, or a for_each's nested task for one element) with its retries."""
         run = self.by_key[key]
         policy = retry_policy(task, max_retry_interval=self.max_retry_interval)
         with self.lock:
             run.notes += [note for note in policy.notes if note not in run.notes]
         execution = 0
         while True:
+            if self.stop.is_set():
+                return CANCELED, "not started: the run was stopped"
             execution += 1
-            attempt, retriable = self.notebook_attempt(key, task, execution)
+            attempt, retriable = self.notebook_attempt(key, task, execution, iteration=iteration, item=item)
             state = attempt.state or FAILED
             ended = after_attempt(state=state, message=attempt.message, retriable=retriable, execution=execution,
                                   retries=policy.retries, retry_on_timeout=bool(task.retry_on_timeout),
                                   timed_out=self.timed_out)
             if ended is not None:
-                final, message = ended
-                break
+                return ended
             with self.lock:
                 run.life_cycle_state = WAITING_FOR_RETRY
                 run.message = (f"attempt {execution} {state}; retry {execution}/{policy.retries} in "
                                f"{policy.interval:g} s (min_retry_interval_millis)")
                 self.emit("task_retrying", key, attempt)
             if self.stop.wait(policy.interval) or self.timed_out:
-                final = TIMEDOUT
-                message = "the job run reached its timeout_seconds while the task waited to retry"
-                break
+                return TIMEDOUT, "the job run reached its timeout_seconds while the task waited to retry"
             with self.lock:
                 run.life_cycle_state = RUNNING
+
+    def run_loop(self, key: str) -> tuple[str, str]:
+        """A for_each_task: its nested notebook task once per element of ``inputs``, ``concurrency`` at a time.
+
+        As on Databricks every iteration runs (with its own retries) and the loop fails when any of them failed.
+        """
+        loop = self.plan.tasks[key].for_each_task
+        assert loop is not None and loop.task is not None
         with self.lock:
-            self.finish(key, final, message, skipped=False)
+            context = self.context(key, execution_count=1)
+        try:
+            text = resolve(loop.inputs or "", context=context)
+        except RefError as exc:
+            return FAILED, f"cannot start: `inputs`: {exc.message}"
+        try:
+            items = json.loads(text)
+        except ValueError:
+            items = None
+        if not isinstance(items, list):
+            return FAILED, f"cannot start: `inputs` is not a JSON array: {text[:80]!r}"
+        if not items:
+            return SUCCESS, "no iterations: `inputs` is an empty array"
+        width = max(1, min(loop.concurrency or 1, self.max_parallel, len(items)))
+        with ThreadPoolExecutor(max_workers=width, thread_name_prefix=f"day07-{key}") as pool:
+            results = list(pool.map(lambda i: self.run_attempts(key, loop.task, iteration=i, item=items[i]),
+                                    range(len(items))))
+        failed = [(i, state, message) for i, (state, message) in enumerate(results) if state != SUCCESS]
+        if not failed:
+            return SUCCESS, f"{len(items)} iteration{'s' if len(items) != 1 else ''} succeeded"
+        i, state, message = failed[0]
+        final = TIMEDOUT if all(s == TIMEDOUT for _, s, _ in failed) else FAILED
+        return final, (f"{len(failed)} of {len(items)} iterations did not succeed; the first, iteration {i + 1} "
+                       f"({value_text(items[i])[:40]}): {state}: {message}")
 
     def notebook_parameters(self, task: jobs.Task, context: RefContext) -> dict[str, str]:
         """Widget values: base_parameters, then every job parameter over them (run > job > base > widget)."""
@@ -302,7 +339,8 @@ class TaskRunner:
         params.update(self.record.parameters)
         return params
 
-    def notebook_attempt(self, key: str, task: jobs.Task, execution: int) -> tuple[Attempt, bool]:
+    def notebook_attempt(self, key: str, task: jobs.Task, execution: int, *, iteration: int | None = None,
+                         item: Any = NO_INPUT) -> tuple[Attempt, bool]:
         """Run the notebook once; returns the attempt and whether a failure may be retried."""
         from checkers.notebooks.execute import execute_notebook
 
@@ -310,10 +348,10 @@ class TaskRunner:
         with self.lock:
             number = len(run.attempts) + 1
             attempt = Attempt(number=number, execution_count=execution, repair_count=self.record.repair_count,
-                              start_time=now_utc())
+                              start_time=now_utc(), iteration=iteration)
             run.attempts.append(attempt)
             self.emit("task_started", key, attempt)
-            context = self.context(key, execution_count=execution)
+            context = replace(self.context(key, execution_count=execution), iteration_input=item)
         retriable = True
         try:
             attempt.parameters = self.notebook_parameters(task, context)
@@ -339,9 +377,10 @@ class TaskRunner:
                 if result.failure is not None:
                     attempt.error = {"cell": result.failure.cell_number, "ename": result.failure.ename,
                                      "evalue": result.failure.evalue}
-                with self.lock:
-                    run.task_values = dict(result.record.task_values)
-                    run.exit_value = result.exit_value
+                if iteration is None:  # an iteration's values are its own, never the loop task's
+                    with self.lock:
+                        run.task_values = dict(result.record.task_values)
+                        run.exit_value = result.exit_value
                 job_stopped = self.timed_out or (job_bound and self.deadline is not None
                                                  and time.monotonic() >= self.deadline - 1)
                 state, message = attempt_result(status=result.status, message=result.message,

@@ -9,7 +9,9 @@ the key path (``tasks[1].depends_on[0].task_key``).
 from __future__ import annotations
 
 import difflib
+import json
 from pathlib import Path
+from typing import Any
 
 from databricks.sdk.service import jobs
 
@@ -17,7 +19,7 @@ from checkers.errors import JobDefinitionError
 from checkers.jobs import refs, schedule
 from checkers.jobs.findings import Finding, FindingCollector, errors, value_word
 from checkers.jobs.load import LoadedJob, load_job
-from checkers.jobs.notebook_match import match_notebook
+from checkers.jobs.notebook_match import match_notebook, raw_notebook_path
 from checkers.jobs.ref_checks import RefChecks
 from checkers.jobs.schema import schema_findings
 from checkers.jobs.sdk_fields import sdk_fields, task_type_fields
@@ -104,11 +106,51 @@ class _Checker(FindingCollector):
             self.add("error", "several_task_types",
                      f"the task sets {len(types)} task types ({', '.join(types)}); a task runs exactly one.",
                      task_key=e.key, key=f"{e.where}.{types[1]}", hint="Split it into one task per type.")
+        elif types[0] == "for_each_task" and isinstance(e.raw["for_each_task"], dict):
+            self.check_for_each(e, e.raw["for_each_task"])
         elif types[0] not in ("notebook_task", "condition_task"):
-            self.add("warning", "runs_only_on_databricks",
-                     f"`{types[0]}` is valid on Databricks, but `day07 run` and the grader run only notebook and "
-                     "condition tasks: locally this task ends FAILED.", task_key=e.key, key=f"{e.where}.{types[0]}",
-                     hint="Keep it for Databricks, or make it a notebook task to run the job here.")
+            self.runs_only_on_databricks(e, types[0], f"{e.where}.{types[0]}")
+
+    def runs_only_on_databricks(self, e: TaskEntry, task_type: str, key: str) -> None:
+        self.add("warning", "runs_only_on_databricks",
+                 f"`{task_type}` is valid on Databricks, but `day07 run` and the grader run only notebook and "
+                 "condition tasks (also inside a for_each_task): locally this task ends FAILED.", task_key=e.key,
+                 key=key, hint="Keep it for Databricks, or make it a notebook task to run the job here.")
+
+    def check_for_each(self, e: TaskEntry, loop: dict[str, Any]) -> None:
+        """The loop's nested task, its ``inputs`` (a JSON array, or a reference that gives one) and concurrency."""
+        where = f"{e.where}.for_each_task"
+        nested = loop.get("task")
+        inner = [f for f in task_type_fields() if isinstance(nested, dict) and nested.get(f) is not None]
+        if not inner:
+            self.add("error", "for_each_no_task", "the for_each_task has no nested `task` with a task type.",
+                     task_key=e.key, key=f"{where}.task", hint="Give it `task:` with a `notebook_task` (its "
+                     "`base_parameters` may use `{{input}}`).")
+        elif inner[0] == "for_each_task":
+            self.add("error", "for_each_nested", "a for_each_task cannot run another for_each_task.",
+                     task_key=e.key, key=f"{where}.task.for_each_task", hint="Nest a notebook task instead.")
+        elif inner[0] != "notebook_task":
+            self.runs_only_on_databricks(e, inner[0], f"{where}.task.{inner[0]}")
+        inputs = loop.get("inputs")
+        if not isinstance(inputs, str) or not inputs.strip():
+            self.add("error", "for_each_inputs", "the for_each_task has no `inputs`.", task_key=e.key,
+                     key=f"{where}.inputs", hint='Set `inputs` to a JSON array such as \'["a", "b"]\', or to a '
+                     "reference that gives one, such as `{{tasks.<key>.values.<name>}}`.")
+        elif not refs.find_refs(inputs):
+            try:
+                parsed = json.loads(inputs)
+            except ValueError:
+                parsed = None
+            if not isinstance(parsed, list):
+                self.add("error", "for_each_inputs", f"`inputs` is not a JSON array: {inputs[:60]!r}.",
+                         task_key=e.key, key=f"{where}.inputs",
+                         hint='Write it as JSON, for example \'["bronze", "silver"]\' or \'[{"day": 1}]\'.')
+        concurrency = loop.get("concurrency")
+        if concurrency is not None and (not isinstance(concurrency, int) or isinstance(concurrency, bool)
+                                        or not 1 <= concurrency <= 100):
+            self.add("error", "for_each_concurrency", f"`concurrency` is {value_word(concurrency)}; it must be a "
+                     "whole number from 1 to 100.", task_key=e.key, key=f"{where}.concurrency",
+                     hint="Leave it out to run one iteration at a time.")
 
     def check_dependencies(self, e: TaskEntry) -> None:
         for j, dep in e.deps():
@@ -135,11 +177,12 @@ class _Checker(FindingCollector):
                              task_key=e.key, key=f"{where}.outcome")
 
     def check_notebook(self, e: TaskEntry) -> None:
-        nb = e.raw.get("notebook_task")
-        if not isinstance(nb, dict) or not isinstance(nb.get("notebook_path"), str) or not nb["notebook_path"]:
+        found = raw_notebook_path(e.raw)
+        if found is None:
             return
+        nb = {"notebook_path": found[0]}
         match = match_notebook(notebook_path=nb["notebook_path"], job_path=self.job.path, root=self.job.root)
-        key = f"{e.where}.notebook_task.notebook_path"
+        key = f"{e.where}.{found[1]}"
         if match.outside is not None:
             self.add("error", "notebook_outside", f"notebook `{nb['notebook_path']}` leads out of the submission "
                      f"folder (to {match.outside}); a graded job runs only the submission's own notebooks.",

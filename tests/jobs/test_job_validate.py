@@ -63,6 +63,10 @@ def test_good_job_files_have_no_findings(name: str) -> None:
     ("bad_wrong_type.json", "wrong_type", None, "email_notifications.on_failure", "should be a list"),
     ("bad_missing_required.yml", "missing_required", "bronze", "tasks[0].notebook_task.notebook_path",
      "required"),
+    ("bad_for_each_inputs.yml", "for_each_inputs", "per_type", "tasks[0].for_each_task.inputs",
+     "not a JSON array"),
+    ("bad_for_each_missing_notebook.yml", "notebook_not_found", "per_type",
+     "tasks[0].for_each_task.task.notebook_task.notebook_path", "./02_silverr.py"),
 ])
 def test_each_bad_file_gives_exactly_its_error(name: str, code: str, task_key: str | None, key: str,
                                                fragment: str) -> None:
@@ -288,3 +292,34 @@ def test_a_graded_job_runs_no_notebook_outside_its_folder(tmp_path: Path) -> Non
     assert f"to {elsewhere / '02_silver.py'})" in found[0].message and "only the submission's own" in found[0].message
     assert load_job(path=job).notebooks["silver"] == sub / "../sub/../elsewhere/02_silver.py"
     assert not [f for f in validate_job(load_job(path=job)) if f.level == "error"]
+
+
+def test_a_for_each_over_a_notebook_runs_here_and_its_loop_settings_are_checked(tmp_path: Path) -> None:
+    def loop(inputs: str, concurrency: object) -> list[Finding]:
+        path = _write(tmp_path, "job.yml", f"""
+resources:
+  jobs:
+    fan:
+      name: fan
+      tasks:
+        - task_key: bronze
+          notebook_task: {{notebook_path: ./01_bronze.py}}
+        - task_key: per_type
+          depends_on: [{{task_key: bronze}}]
+          for_each_task:
+            inputs: '{inputs}'
+            concurrency: {concurrency}
+            task:
+              task_key: per_type_iteration
+              notebook_task:
+                notebook_path: ./02_silver.py
+                base_parameters: {{event_type: "{{{{input.type}}}}"}}
+""")
+        return validate_job(load_job(path=path))
+
+    assert loop('[{"type": "view"}, {"type": "cart"}]', 2) == []
+    assert loop("{{tasks.bronze.values.types}}", 1) == []  # a reference is resolved when the loop starts
+    (finding,) = loop('["view"]', 0)
+    assert finding.code == "for_each_concurrency" and finding.key == "tasks[1].for_each_task.concurrency"
+    (finding,) = loop('{"type": "view"}', 1)
+    assert finding.code == "for_each_inputs" and "not a JSON array" in finding.message

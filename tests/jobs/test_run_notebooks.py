@@ -200,3 +200,36 @@ def test_repair_reruns_only_what_failed_and_keeps_task_values(tmp_path: Path) ->
     assert sorted(p.name for p in (run_dir / "tasks" / "gate").glob("*.ipynb")) == ["attempt_1.ipynb",
                                                                                     "attempt_2.ipynb"]
     assert load_run(run_id=first.run_id, runs_dir=runs).repairs[0].rerun_tasks == ["gate", "consumer"]
+
+
+# --------------------------------------------------------------------------------------------- for_each_task
+
+
+@pytest.fixture(scope="module")
+def loop_run(tmp_path_factory: pytest.TempPathFactory) -> RunRecord:
+    return _run("for_each.yml", tmp_path_factory.mktemp("runs"), max_parallel=2)
+
+
+def test_a_for_each_runs_its_notebook_once_per_element_with_input_references(loop_run: RunRecord) -> None:
+    per_layer = loop_run.task("per_layer")
+    assert per_layer.type == "for_each" and per_layer.result_state == "SUCCESS"
+    assert sorted((a.iteration, a.parameters["item"]) for a in per_layer.attempts) == [
+        (0, "bronze"), (1, "silver"), (2, "gold")]
+    assert per_layer.message == "3 iterations succeeded"
+    assert per_layer.task_values == {}  # an iteration's task values are its own
+    run_dir = Path(loop_run.run_dir)
+    for attempt in per_layer.attempts:
+        executed = nbformat.read(run_dir / (attempt.notebook or ""), as_version=4)
+        assert attempt.parameters["item"] in json.dumps(executed.cells[-1].outputs)
+
+
+def test_a_failed_iteration_is_retried_then_fails_the_loop_and_what_waits_for_it(loop_run: RunRecord) -> None:
+    per_day = loop_run.task("per_day")
+    assert [(a.iteration, a.parameters, a.state) for a in per_day.attempts] == [
+        (0, {"item": "ok", "day": "1"}, "SUCCESS"),
+        (1, {"item": "bad", "day": "2"}, "FAILED"),
+        (1, {"item": "bad", "day": "2"}, "FAILED")]  # max_retries 1, per iteration
+    assert per_day.result_state == "FAILED"
+    assert "1 of 2 iterations" in per_day.message and "item 'bad' fails on purpose" in per_day.message
+    assert loop_run.states["after_days"] == "UPSTREAM_FAILED"
+    assert loop_run.result_state == "FAILED"
