@@ -353,10 +353,11 @@ def grade_cohort(*, cohort_dir: Path, out_dir: Path, workers: int = 2, force: bo
         finally:
             servers.close()
 
-    from checkers.grading.shared_code import cohort_pairs
+    from checkers.grading.shared_code import cohort_copies, cohort_pairs
 
-    shared = cohort_pairs(out_dir=out_dir, reports={e.id: e.report for e in book.entries.values()})
-    summary = summarize(book, shared_code=shared)
+    reports = {e.id: e.report for e in book.entries.values()}
+    summary = summarize(book, shared_code=cohort_pairs(out_dir=out_dir, reports=reports),
+                        solution_copies=cohort_copies(out_dir=out_dir, reports=reports))
     write_text_atomic(out_dir / SUMMARY_JSON, summary_json(summary))
     write_text_atomic(out_dir / SUMMARY_MD, summary_markdown(summary))
     return CohortResult(out_dir=out_dir, seed=book.seed, entries=sorted(book.entries.values(), key=lambda e: e.id),

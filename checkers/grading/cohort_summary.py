@@ -16,9 +16,11 @@ HISTOGRAM_BINS = 10
 """Score histogram bins (10 points wide for a 100-point grade)."""
 
 
-def summarize(book: Gradebook, *, shared_code: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def summarize(book: Gradebook, *, shared_code: list[dict[str, Any]] | None = None,
+              solution_copies: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """Counts per status, score statistics, a score histogram and the checks that fail most (the class's gaps);
-    with ``shared_code``, the pairs of submissions that share most of their own code."""
+    with ``shared_code``, the pairs of submissions that share most of their own code; with ``solution_copies``, the
+    submissions that hold most of the reference solution's answers."""
     entries = sorted(book.entries.values(), key=lambda e: e.id)
     scored = [e for e in entries if e.score is not None and e.max_score]
     percents = [100.0 * e.score / e.max_score for e in scored if e.score is not None and e.max_score]
@@ -45,6 +47,7 @@ def summarize(book: Gradebook, *, shared_code: list[dict[str, Any]] | None = Non
         "not_graded": [{"id": e.id, "status": e.status, "message": e.message}
                        for e in entries if e.status not in (PASSED, FAILED)],
         "shared_code": list(shared_code or []),
+        "solution_copies": list(solution_copies or []),
     }
 
 
@@ -78,6 +81,12 @@ def summary_markdown(summary: dict[str, Any]) -> str:
                   "|---|---|---|---|"]
         lines += [f"| {p['a']}, {p['b']} | {p['lines'][0]}, {p['lines'][1]} | {p['shared_lines']} | "
                   f"{p['similarity']:.0%} |" for p in summary["shared_code"]]
+    if summary.get("solution_copies"):
+        lines += ["", "## Submissions that hold the reference solution's answers", "",
+                  "Lines of the kit's `solutions/` that are in no lesson, found in the submission's notebooks. "
+                  "Learners who solve the exercises themselves write a few of them too. Worth a look; not proof, and "
+                  "no score changes.", "", "| submission | answer lines held | share |", "|---|---|---|"]
+        lines += [f"| {c['id']} | {c['matched']} of {c['of']} | {c['share']:.0%} |" for c in summary["solution_copies"]]
     if summary["not_graded"]:
         lines += ["", "## Not graded", "", "| id | status | why |", "|---|---|---|"]
         lines += [f"| {e['id']} | {e['status']} | {e['message'].replace('|', '/')} |" for e in summary["not_graded"]]

@@ -222,7 +222,7 @@ def grade_submission(*, folder: Path, options: GradeOptions | None = None, work_
     from checkers.grading.kit_code import discount, scan_submission, task_stems
     from checkers.grading.quality_run import QUALITY_KERNELS, orchestration_trial, trial_wanted
     from checkers.grading.runs import read_sources, run_pipeline, run_widgets, widget_reruns
-    from checkers.grading.shared_code import own_code
+    from checkers.grading.shared_code import own_code, solution_answers
     from checkers.jobs.project import find_submission
 
     spark = None
@@ -253,6 +253,7 @@ def grade_submission(*, folder: Path, options: GradeOptions | None = None, work_
         unreadable, written = read_sources(submission)
         kit_uses = scan_submission(submission.folder, first=submission.notebooks.values())  # before any code runs
         own = own_code(submission.notebooks)
+        answers = solution_answers(submission.notebooks)
 
         say(f"Generating {rows:,} rows of unseen data (seed {seed})")
         from checkers.data.generate import generate_events
@@ -341,6 +342,7 @@ def grade_submission(*, folder: Path, options: GradeOptions | None = None, work_
                      schema=schema, work=work, data_file=source_path, notes=notes,
                      duration=time.monotonic() - started)
     report.own_code = own
+    report.solution_answers = answers
     write_json(report, work / REPORT_NAME)
     return report
 

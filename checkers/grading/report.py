@@ -87,6 +87,8 @@ class Report:
     own_code: dict[str, list[str]] = field(default_factory=dict)
     """Contract notebook → short hashes of the lines the learner wrote (never the code): what a cohort compares
     to list the submissions that share most of their code (:mod:`checkers.grading.shared_code`)."""
+    solution_answers: dict[str, int] | None = None
+    """How many lines of the reference solution's answers the notebooks hold: ``{"matched": m, "of": n}``."""
 
     @property
     def required_checks(self) -> list[CheckResult]:
@@ -141,6 +143,7 @@ class Report:
             "duration_seconds": None if self.duration_seconds is None else round(self.duration_seconds, 2),
             "notes": list(self.notes),
             "own_code": {stem: list(hashes) for stem, hashes in self.own_code.items()},
+            "solution_answers": None if self.solution_answers is None else dict(self.solution_answers),
         }
 
     def to_json(self) -> str:
@@ -165,7 +168,8 @@ class Report:
             stretch_max_score=float(data.get("stretch_max_score", 0)),
             duration_seconds=data.get("duration_seconds"), notes=list(data.get("notes", [])),
             own_code={str(k): [str(h) for h in v] for k, v in (data.get("own_code") or {}).items()
-                      if isinstance(v, list)})
+                      if isinstance(v, list)},
+            solution_answers=data.get("solution_answers") if isinstance(data.get("solution_answers"), dict) else None)
 
 
 def _num(value: float) -> float | int:

@@ -5,6 +5,9 @@ rest: the lines of the contract notebooks that appear in no lesson and no soluti
 short hashes in its report (never the code itself); the cohort compares every pair. Two learners who solved the
 exercises on their own share a few obvious lines; a copied folder shares nearly all of them. The table says which
 pairs to look at. It is not proof, and it changes no score.
+
+The kit's ``solutions/`` sit in the same repository as the lessons, so a second list names the submissions that hold
+most of the reference solution's answers (its lines that are in no lesson).
 """
 
 from __future__ import annotations
@@ -49,6 +52,51 @@ def kit_lines() -> frozenset[str]:
     return frozenset(found)
 
 
+@functools.lru_cache(maxsize=1)
+def answer_lines() -> frozenset[str]:
+    """The lines of the reference solution's answers: in a solution notebook and in no lesson."""
+    lessons: set[str] = set()
+    for path in sorted((PROJECT_ROOT / "lessons").glob("*.ipynb")):
+        for _, code in code_cells(path):
+            lessons |= _lines(code)
+    found: set[str] = set()
+    for path in sorted((PROJECT_ROOT / "solutions").glob("*.ipynb")):
+        for _, code in code_cells(path):
+            found |= _lines(code)
+    return frozenset(found - lessons) if lessons else frozenset()
+
+
+def solution_answers(notebooks: Mapping[str, Path | None]) -> dict[str, int] | None:
+    """How many of the reference answers' lines the contract notebooks hold (``{"matched": m, "of": n}``).
+
+    Learners who solve the exercises themselves write a few of those lines too (the short, obvious ones); a
+    copy of the kit's ``solutions/`` holds nearly all. None when the kit has no solutions to compare with.
+    """
+    answers = answer_lines()
+    if not answers:
+        return None
+    held: set[str] = set()
+    for path in notebooks.values():
+        if path is None:
+            continue
+        try:
+            held |= set().union(*(_lines(code) for _, code in code_cells(path))) & answers
+        except Exception:  # noqa: BLE001 - a notebook that cannot be read this way is not compared; never a crash
+            continue
+    return {"matched": len(held), "of": len(answers)}
+
+
+def copies_of_the_solution(answers: Mapping[str, Mapping[str, int] | None], *,
+                           threshold: float = THRESHOLD) -> list[dict[str, object]]:
+    """The submissions holding at least ``threshold`` of the reference answers' lines, most first."""
+    rows = []
+    for sid, held in answers.items():
+        if held and held.get("of") and held["matched"] / held["of"] >= threshold:
+            rows.append({"id": sid, "matched": held["matched"], "of": held["of"],
+                         "share": round(held["matched"] / held["of"], 3)})
+    return sorted(rows, key=lambda r: (-float(r["share"]), str(r["id"])))  # type: ignore[arg-type]
+
+
 def own_code(notebooks: Mapping[str, Path | None]) -> dict[str, list[str]]:
     """Contract notebook → the sorted hashes of the lines its learner wrote (not in the kit's notebooks)."""
     kit = kit_lines()
@@ -84,6 +132,24 @@ def similar_pairs(code: Mapping[str, Mapping[str, Iterable[str]]], *, threshold:
 def cohort_pairs(*, out_dir: Path, reports: Mapping[str, str | None]) -> list[dict[str, object]]:
     """The similar pairs of a graded cohort, from its reports (``id → report path`` relative to ``out_dir``)."""
     code: dict[str, dict[str, list[str]]] = {}
+    for sid, data in _reports(out_dir, reports):
+        own = data.get("own_code")
+        if isinstance(own, dict):
+            code[sid] = {str(k): [str(h) for h in v] for k, v in own.items() if isinstance(v, list)}
+    return similar_pairs(code)
+
+
+def cohort_copies(*, out_dir: Path, reports: Mapping[str, str | None]) -> list[dict[str, object]]:
+    """The submissions of a graded cohort that hold most of the reference answers, from their reports."""
+    answers: dict[str, dict[str, int]] = {}
+    for sid, data in _reports(out_dir, reports):
+        held = data.get("solution_answers")
+        if isinstance(held, dict) and isinstance(held.get("matched"), int) and isinstance(held.get("of"), int):
+            answers[sid] = {"matched": held["matched"], "of": held["of"]}
+    return copies_of_the_solution(answers)
+
+
+def _reports(out_dir: Path, reports: Mapping[str, str | None]) -> Iterable[tuple[str, dict[str, object]]]:
     for sid, report in reports.items():
         if not report:
             continue
@@ -91,7 +157,5 @@ def cohort_pairs(*, out_dir: Path, reports: Mapping[str, str | None]) -> list[di
             data = json.loads((out_dir / report).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        own = data.get("own_code") if isinstance(data, dict) else None
-        if isinstance(own, dict):
-            code[sid] = {str(k): [str(h) for h in v] for k, v in own.items() if isinstance(v, list)}
-    return similar_pairs(code)
+        if isinstance(data, dict):
+            yield sid, data

@@ -69,6 +69,9 @@ def test_the_solutions_keep_full_marks_next_to_hostile_submissions(cohort: Cohor
     assert sorted(cohort.graded) == sorted(["solutions", *VARIANTS])
     # Copies of the solutions wrote no code of their own; each hostile variant wrote something else.
     assert cohort.summary["shared_code"] == []
+    # ... and they hold every line of the reference answers, which the summary lists for the instructor
+    assert cohort.summary["solution_copies"][0]["share"] == 1.0
+    assert "solutions" in {c["id"] for c in cohort.summary["solution_copies"]}
     assert json.loads((cohort.out_dir / "reports" / "solutions.json").read_text())["own_code"] == {}
     assert json.loads((cohort.out_dir / "reports" / "copier.json").read_text())["own_code"]["02_silver"]
 

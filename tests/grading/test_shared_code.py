@@ -11,9 +11,18 @@ import nbformat
 from checkers.grading.cohort_summary import summarize, summary_markdown
 from checkers.grading.gradebook import Entry, Gradebook
 from checkers.grading.report import Report
-from checkers.grading.shared_code import cohort_pairs, own_code, similar_pairs
+from checkers.grading.shared_code import (
+    cohort_copies,
+    cohort_pairs,
+    copies_of_the_solution,
+    own_code,
+    similar_pairs,
+    solution_answers,
+)
 from checkers.jobs.project import find_submission
 from tests.helpers.adversarial import SOLUTIONS
+
+LESSONS = SOLUTIONS.parent / "lessons"
 
 OWN_SILVER = """\
 cleaned = (typed.withColumn("event_time", F.to_timestamp(F.regexp_replace("event_time", " UTC$", "")))
@@ -89,3 +98,36 @@ def _run():  # noqa: ANN202 - a report's empty run summary
     from checkers.grading.report import RunSummary
 
     return RunSummary(result_state="SUCCESS")
+
+
+def test_a_copy_of_the_solution_holds_its_answers_and_own_work_few_of_them(tmp_path: Path) -> None:
+    copy = solution_answers(find_submission(folder=_submission(tmp_path, "copy", None)).notebooks)
+    assert copy is not None and copy["matched"] == copy["of"] > 20
+    own = tmp_path / "own"
+    shutil.copytree(LESSONS, own)
+    path = own / "02_silver.ipynb"
+    nb = nbformat.read(str(path), as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(OWN_SILVER))
+    nbformat.write(nb, str(path))
+    mine = solution_answers(find_submission(folder=own).notebooks)
+    assert mine is not None and mine["of"] == copy["of"] and mine["matched"] < copy["of"] * 0.3
+    assert solution_answers(find_submission(folder=LESSONS).notebooks) == {"matched": 0, "of": copy["of"]}
+    listed = copies_of_the_solution({"copy": copy, "own": mine, "unread": None})
+    assert [(c["id"], c["share"]) for c in listed] == [("copy", 1.0)]
+
+
+def test_the_summary_names_the_submissions_that_hold_the_reference_answers(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    (out / "reports").mkdir(parents=True)
+    for sid, held in (("alice", {"matched": 50, "of": 57}), ("bob", {"matched": 3, "of": 57})):
+        report = Report(submission=sid, score=100, max_score=100, checks=[], run=_run(), solution_answers=held)
+        assert Report.from_dict(json.loads(report.to_json())).solution_answers == held
+        (out / "reports" / f"{sid}.json").write_text(report.to_json(), encoding="utf-8")
+    copies = cohort_copies(out_dir=out, reports={"alice": "reports/alice.json", "bob": "reports/bob.json"})
+    assert copies == [{"id": "alice", "matched": 50, "of": 57, "share": 0.877}]
+    book = Gradebook(out_dir=out, seed=1, rows=2000)
+    book.entries = {sid: Entry(id=sid, source=sid, status="passed", score=100, max_score=100)
+                    for sid in ("alice", "bob")}
+    text = summary_markdown(summarize(book, solution_copies=copies))
+    assert "## Submissions that hold the reference solution's answers" in text and "| alice | 50 of 57 | 88% |" in text
+    assert "reference solution" not in summary_markdown(summarize(book))
