@@ -450,3 +450,26 @@ def test_a_check_that_crashes_is_an_error_and_the_rest_still_run(layers: Layers,
     errors = [r for r in results.values() if r.status == "error"]
     assert errors and all("grader could not run this check" in r.message for r in errors)
     assert results["bronze.values"].status == "passed"
+
+
+def test_an_infinite_product_id_is_a_clear_failure_never_a_grader_error(layers: Layers, exp: Expectations,
+                                                                        raw: Path) -> None:
+    """A DOUBLE product_id can hold an infinity, which no integer cast takes: gold says so, the grader never errs."""
+    from tests.helpers.table_layers import DAILY_SQL, GOLD, PRODUCT_SQL
+
+    doubles = {"product_cast": "try_cast(product_id AS DOUBLE)", "user_cast": "try_cast(user_id AS DOUBLE)"}
+    view = layers._silver_view(doubles)
+    silver = view.unionByName(view.limit(1).selectExpr("CAST('Infinity' AS DOUBLE) AS product_id",
+                                                       *[c for c in view.columns if c != "product_id"]))
+    silver.createOrReplaceTempView("t_silver")
+    gold = {**GOLD, "pm_extra": GOLD["pm_extra"].format(conversion=GOLD["conversion"])}
+    ev = evidence(exp, raw, bronze=layers.bronze(),
+                  silver=snapshot_frame(silver, name="silver_events", qualified="t.silver_events"),
+                  product_metrics=snapshot_frame(layers.spark.sql(PRODUCT_SQL.format(**gold)),
+                                                 name="gold_product_metrics", qualified="t.gold_product_metrics"),
+                  daily_sales=snapshot_frame(layers.spark.sql(DAILY_SQL.format(**gold)), name="gold_daily_sales",
+                                             qualified="t.gold_daily_sales"))
+    results = grade(ev)
+    assert [(r.id, r.message) for r in results.values() if r.status == "error"] == []
+    rows = results["gold.product_metrics.rows"]
+    assert rows.status == "failed" and "not a whole number" in rows.message, rows.message

@@ -3,10 +3,11 @@ with ``DROP`` and ``RENAME``; ``CREATE OR REPLACE ... AS SELECT`` and ``INSERT O
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from checkers.runtime import catalog_names, sql_tokens
-from checkers.runtime.delta import copy_into, history, log, replace_where, state, storage
+from checkers.runtime.delta import copy_into, history, log, partitioning, replace_where, state, storage
 from checkers.runtime.delta.statement import QUERY_WORDS, Statement, split, syntax_error
 
 
@@ -19,6 +20,11 @@ def create(session: Any, st: Statement, args: Any, inner: Any) -> Any:
     _, k, guard = created
     name, after = st.name_at(k)
     as_query = next((i for i in st.top_level(after) if w(i) == "AS" and w(i + 1) in QUERY_WORDS), None)
+    partition_cols: list[str] = []
+    if storage.split_identifier(name)[0] == "table":  # Delta keeps them in its metadata, not in folders
+        st, partition_cols = partitioning.strip_clause(st, after, as_query)
+        w = st.word
+        as_query = next((i for i in st.top_level(after) if w(i) == "AS" and w(i + 1) in QUERY_WORDS), None)
     using = st.find(after, "USING", stop=as_query)
     stored = st.find(after, "STORED", stop=as_query)
     if stored is not None or (using is not None and w(using + 1) not in ("DELTA", catalog_names.LOCAL_FORMAT.upper())):
@@ -44,8 +50,9 @@ def create(session: Any, st: Statement, args: Any, inner: Any) -> Any:
             return result
     replaced = replace and info.log().latest() is not None  # Delta keeps a replaced table's history
     operation = ("CREATE OR REPLACE TABLE" if replace else "CREATE TABLE") + suffix
-    history.record(session, info, operation, {"isManaged": "true", "description": None, "partitionBy": "[]",
-                                              "properties": "{}"}, new_table=not replaced)
+    history.record(session, info, operation, {"isManaged": "true", "description": None,
+                                              "partitionBy": json.dumps(partition_cols), "properties": "{}"},
+                   new_table=not replaced, partition_columns=partition_cols)
     return result
 
 
@@ -80,6 +87,15 @@ def insert(session: Any, st: Statement, args: Any, inner: Any) -> Any:
     overwrite = st.word(1) == "OVERWRITE"
     if not overwrite and st.word(after) == "REPLACE" and st.word(after + 1) == "WHERE":
         return replace_where.insert(session, st, after, args)
+    if kind == "table" and st.word(after) == "PARTITION":
+        info = storage.describe_table(session, target)
+        if info is not None and not info.partition_columns:  # partitioned in the log only (or not at all)
+            return partitioning.insert(session, st, after, args, overwrite=overwrite, name=target)
+    column_list = st.word(after) == "(" and st.word(after + 1) not in ("SELECT", "WITH")
+    if kind == "table" and overwrite and st.word(after) in QUERY_WORDS and not column_list \
+            and history.partition_columns(storage.info_from_name(session, target)) \
+            and partitioning.dynamic_mode(session):
+        return partitioning.insert(session, st, after, args, overwrite=True, name=target)
     try:
         result = inner(st.text, args)
     except Exception as exc:

@@ -33,6 +33,15 @@ def entries(info: TableInfo) -> list[dict[str, Any]]:
     return info.log().entries()
 
 
+def partition_columns(info: TableInfo) -> list[str]:
+    """The table's partition columns: its folders' (a table written before they were kept in the log), else its
+    log's (see :mod:`checkers.runtime.delta.partitions`)."""
+    if info.partition_columns:
+        return list(info.partition_columns)
+    last = info.log().latest()
+    return list((last or {}).get("partitionColumns") or [])
+
+
 def record(session: Any, target: TableInfo | str, operation: str, parameters: dict[str, Any],
            metrics: dict[str, Any] | None = None, *, blind_append: bool = False, new_table: bool = False,
            schema: Any = None, partition_columns: list[str] | None = None) -> None:
@@ -128,7 +137,7 @@ def detail_frame(session: Any, info: TableInfo) -> Any:
     ident = str(uuid.uuid5(uuid.NAMESPACE_URL, f"day07:{info.key}:{found[0]['timestamp'] if found else ''}"))
     name = info.display if info.kind == "table" else None
     location = info.location if info.kind == "table" else info.path
-    row = ("delta", ident, name, None, location, first, last or first, list(info.partition_columns), [], files,
+    row = ("delta", ident, name, None, location, first, last or first, partition_columns(info), [], files,
            size, dict(info.properties), 1, 2, ["appendOnly", "invariants"])
     return session.createDataFrame([row], DETAIL_SCHEMA)
 

@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from checkers.runtime import catalog_names, client_patches
-from checkers.runtime.delta import errors, history, replace_where, state, storage
+from checkers.runtime.delta import errors, history, partitioning, replace_where, state, storage
 
 _DELTA_SOURCES = (None, "", "delta", catalog_names.LOCAL_FORMAT)
 """Writer formats that make a Delta table: none named (Databricks' default is Delta), Delta, or the stand-in."""
@@ -82,12 +82,17 @@ def _wrap_save_as_table(original: Any) -> Any:
         session = self._spark
         local = catalog_names.rewrite_name(name)
         how = (self._write.mode or "errorifexists").lower()
+        partitions = partitioning.writer_columns(self)  # Delta keeps them in its metadata, not in folders
         if how == "append" and _evolve(self, session, local):
             return None
         cond = replace_where.condition(self) if how == "overwrite" else None
         existing = storage.describe_table(session, local) if cond is not None else None
         if cond is not None and existing is not None:
             return replace_where.overwrite(self, session, existing, cond)
+        if how == "overwrite" and not _overwrites_schema(self):
+            partitions = partitions or history.partition_columns(storage.info_from_name(session, local))
+            if partitions and partitioning.dynamic_overwrite(self, session, local, partitions):
+                return None
         try:
             original(self, name)
         except Exception as exc:
@@ -97,7 +102,6 @@ def _wrap_save_as_table(original: Any) -> Any:
         if how == "ignore" and not _written(session, local):
             return
         info = storage.info_from_name(session, local)
-        partitions = [str(c) for c in (self._write.partitioning_cols or [])]
         known = info.log().latest() is not None  # a table the log knows: this write continues its history
         if how == "append" and known:
             history.record(session, info, "WRITE", {"mode": "Append", "partitionBy": _partition_json(partitions)},
@@ -109,6 +113,11 @@ def _wrap_save_as_table(original: Any) -> Any:
                         "properties": "{}"}, new_table=not replaced, partition_columns=partitions)
 
     return saveAsTable
+
+
+def _overwrites_schema(writer: Any) -> bool:
+    return any(k.lower() == "overwriteschema" and str(v).lower() == "true"
+               for k, v in (writer._write.options or {}).items())
 
 
 def _merge_schema(writer: Any, session: Any) -> bool:

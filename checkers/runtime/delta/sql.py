@@ -14,7 +14,7 @@ from typing import Any
 
 from checkers.runtime import client_patches, sql_tokens
 from checkers.runtime.catalog_names import quote_ident
-from checkers.runtime.delta import copy_into, ddl, errors, history, state, storage
+from checkers.runtime.delta import copy_into, ddl, errors, history, partitioning, state, storage
 from checkers.runtime.delta.merge import Clause, run_merge
 from checkers.runtime.delta.statement import (
     Statement,
@@ -72,6 +72,8 @@ def run_statement(session: Any, text: str, args: Any, inner: Any) -> Any:
         return ddl.create(session, st, args, inner)
     if w(0) == "INSERT" and w(1) in ("INTO", "OVERWRITE"):
         return ddl.insert(session, st, args, inner)
+    if w(0) == "SHOW" and w(1) == "PARTITIONS":
+        return partitioning.show(session, st, inner)
     if w(0) == "ALTER" and w(1) == "TABLE" and "CONSTRAINT" in st.words:
         return _constraint(session, Statement(inline_parameters(text, args)))
     if w(0) == "ALTER" and w(1) == "TABLE" and st.words[-3:-2] in (["SET"], ["DROP"]) \

@@ -282,3 +282,36 @@ except AnalysisException as exc:
 else:
     raise AssertionError("a GRANT on a table that does not exist fails, as on Databricks")
 spark.sql("USE CATALOG workspace")
+
+# COMMAND ----------
+
+# DBTITLE 1,Partitioned tables keep their column order; positional inserts, static and dynamic overwrites, SHOW PARTITIONS
+spark.sql("DROP TABLE IF EXISTS workspace.fidelity_files.sales")
+spark.sql("CREATE TABLE workspace.fidelity_files.sales (id INT, country STRING, amount DOUBLE) USING DELTA "
+          "PARTITIONED BY (country)")
+spark.sql("INSERT INTO workspace.fidelity_files.sales VALUES (1, 'DE', 2.5), (2, 'FR', 1.0)")
+assert spark.table("workspace.fidelity_files.sales").columns == ["id", "country", "amount"]
+spark.sql("INSERT OVERWRITE workspace.fidelity_files.sales PARTITION (country = 'DE') VALUES (3, 9.5)")
+
+
+def rows(table):
+    return sorted(tuple(r) for r in spark.table(table).collect())
+
+
+assert rows("workspace.fidelity_files.sales") == [(2, "FR", 1.0), (3, "DE", 9.5)]
+more = spark.createDataFrame([(4, "IT", 4.0), (5, "DE", 5.0)], "id int, country string, amount double")
+more.write.mode("overwrite").option("partitionOverwriteMode", "dynamic").saveAsTable("workspace.fidelity_files.sales")
+assert rows("workspace.fidelity_files.sales") == [(2, "FR", 1.0), (4, "IT", 4.0), (5, "DE", 5.0)]
+spark.conf.set("spark.sql.sources.partitionOverwriteMode", "dynamic")
+spark.sql("INSERT OVERWRITE workspace.fidelity_files.sales SELECT 6, 'FR', 6.0")
+spark.conf.set("spark.sql.sources.partitionOverwriteMode", "static")
+assert rows("workspace.fidelity_files.sales") == [(4, "IT", 4.0), (5, "DE", 5.0), (6, "FR", 6.0)]
+assert [r.country for r in spark.sql("SHOW PARTITIONS workspace.fidelity_files.sales").collect()] == ["DE", "FR", "IT"]
+detail = spark.sql("DESCRIBE DETAIL workspace.fidelity_files.sales").first()
+assert detail.partitionColumns == ["country"], detail
+more.write.mode("overwrite").partitionBy("country").saveAsTable("workspace.fidelity_files.by_country")
+more.write.insertInto("workspace.fidelity_files.by_country")  # by position, in the order the table was created with
+assert spark.table("workspace.fidelity_files.by_country").columns == ["id", "country", "amount"]
+assert rows("workspace.fidelity_files.by_country") == sorted([(4, "IT", 4.0), (5, "DE", 5.0)] * 2)
+more.write.mode("overwrite").saveAsTable("workspace.fidelity_files.by_country")  # keeps its partition columns
+assert spark.sql("DESCRIBE DETAIL workspace.fidelity_files.by_country").first().partitionColumns == ["country"]
