@@ -86,6 +86,17 @@ def _existing(paths: Sequence[Path | str], *, what: str) -> list[Path]:
     return found
 
 
+def kit_answers() -> list[Path]:
+    """The kit's folders that hold answers or the grader: the solutions, the lessons' check-cell code, the tests, and
+    the grading, feedback and authoring packages. Graded code (a kernel, a Spark server's Python workers) never
+    needs them, so it never sees them: a notebook cannot run the reference solution or the grader's expectations,
+    however it spells the import."""
+    package = Path(__file__).resolve().parent
+    folders = [PROJECT_ROOT / "solutions", PROJECT_ROOT / "lessons", PROJECT_ROOT / "tests",
+               package / "grading", package / "feedback", package / "authoring"]
+    return [p for p in folders if p.is_dir()]
+
+
 def confine_command(cmd: list[str], *, writable: Sequence[Path], tool: str | None = None,
                     readable: Sequence[Path] = (), read_only: Sequence[Path] = (), hidden: Sequence[Path] = (),
                     keep_running: bool = False) -> list[str]:
@@ -94,7 +105,8 @@ def confine_command(cmd: list[str], *, writable: Sequence[Path], tool: str | Non
     ``writable`` folders (or files) are bound read-write at the same path; ``readable`` ones read-only, which
     only matters under ``/tmp`` or a hidden folder (everything else is visible read-only anyway); ``read_only``
     ones read-only even inside a writable folder (the unseen data inside a grading folder); ``hidden`` folders
-    are replaced by an empty one (the kit home, other gradings), with whatever else is given bound back inside.
+    are replaced by an empty one (the kit home, other gradings, and always :func:`kit_answers`), with whatever else
+    is given bound back inside.
     All but ``hidden`` must exist: binding a missing path would create it, or fail inside bwrap with a message
     nobody reads. This Python and the kit's code are always readable: they may live under ``/tmp`` too (a
     virtual environment in a fresh clone). ``keep_running``: do not tie the sandbox to this process (a server
@@ -111,7 +123,7 @@ def confine_command(cmd: list[str], *, writable: Sequence[Path], tool: str | Non
     assert tool is not None
     rw = _existing(writable, what="(writable)")
     pinned = _existing(read_only, what="(read-only)")
-    gone = [Path(os.path.realpath(p)) for p in hidden if Path(p).exists()]
+    gone = [Path(os.path.realpath(p)) for p in [*hidden, *kit_answers()] if Path(p).exists()]
     # A readable path inside a writable folder (a notebook's folder in its grading folder) stays writable.
     ro = [p for p in _existing(readable, what="(readable)") if not any(p.is_relative_to(w) for w in rw)]
     args = [tool,

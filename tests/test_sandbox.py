@@ -250,3 +250,34 @@ def test_confined_kernel_runs_writes_only_its_folder_and_can_be_interrupted(bwra
     # The kernel and the process it started are gone once the kernel is shut down.
     assert seen["inside"], "no process found inside the sandbox"
     assert seen["left"] == []
+
+
+def test_graded_code_sees_the_kit_but_not_its_answers_or_its_grader(bwrap: str, tmp_path: Path) -> None:
+    """The kit's runtime stays importable; the solutions, the lessons' check code and the grader are not there,
+    however a notebook spells the import (the source scan is only a second line)."""
+    from checkers.config import PROJECT_ROOT
+    from checkers.sandbox import kit_answers
+
+    probe = r"""
+import importlib, json, os, sys
+found = {}
+for name in ("checkers.runtime.compat", "checkers." + "grad" + "ing.expect", "checkers.feedback.reference"):
+    try:
+        importlib.import_module(name)
+        found[name] = "imported"
+    except ImportError as exc:
+        found[name] = type(exc).__name__
+found["solutions"] = sorted(os.listdir(sys.argv[1]))
+print(json.dumps(found))
+"""
+    assert PROJECT_ROOT / "solutions" in kit_answers()
+    cmd = confine_command([sys.executable, "-c", probe, str(PROJECT_ROOT / "solutions")], writable=[tmp_path],
+                          tool=bwrap)
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout)
+    assert seen["checkers.runtime.compat"] == "imported"
+    assert seen["checkers.grading.expect"] == "ModuleNotFoundError"
+    assert seen["checkers.feedback.reference"] == "ModuleNotFoundError"
+    assert seen["solutions"] == []
+    assert (PROJECT_ROOT / "solutions" / "02_silver.ipynb").is_file()  # hidden inside the sandbox only

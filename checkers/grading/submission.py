@@ -16,8 +16,28 @@ MAX_COPIED_FILE_BYTES = 20 * 1024 * 1024
 """Bigger files (a learner's copy of the raw data) are left out of the private copy."""
 _SKIPPED_DIRS = {".ipynb_checkpoints", "__pycache__", ".git", "spark-warehouse", "metastore_db", ".venv"}
 KIT_BUNDLE = PROJECT_ROOT / "lessons" / "day07_checks"
-"""The check cells' code as the kit ships it. A submission's ``day07_checks/`` is replaced by it in the private copy:
-the check cells run the kit's code, never a copy the submission edited."""
+"""The check cells' code as the kit ships it, which the grading stand-in below replaces in a private copy."""
+GRADING_BUNDLE = {
+    "__init__.py": '''"""The check cells' code while a submission is graded: the grader runs its own checks from
+outside the notebook, so here a check cell only prints. The kit's steps, reference code and grader are not here."""
+
+NOTE = "skipped while grading: the grader runs its own checks."
+
+
+def feedback(step, namespace=None):
+    print(f"\u2139\ufe0f {step}: {NOTE}")
+
+
+def in_job_run(dbutils=None):
+    return True
+''',
+    "quality.py": '''"""The quality check cell's code while a submission is graded: it only prints."""
+
+from day07_checks import feedback, in_job_run  # noqa: F401
+''',
+}
+"""A submission's ``day07_checks/`` in the private copy: the check cells print and run nothing, never a copy the
+submission edited, and graded code finds no reference steps or grader modules to import."""
 
 
 def copy_submission(*, source: Path, dest: Path) -> list[str]:
@@ -54,13 +74,14 @@ def copy_submission(*, source: Path, dest: Path) -> list[str]:
 
 
 def _kit_bundle(*, source: Path, dest: Path) -> list[str]:
-    """The kit's own ``day07_checks/`` where the submission has one; a note when the submission's differed."""
-    if not KIT_BUNDLE.is_dir():
-        return [f"{source.name}/ left out: the kit has no check-cell code to put in its place"]
-    shutil.copytree(KIT_BUNDLE, dest, ignore=shutil.ignore_patterns("__pycache__"))
-    if _same_files(source, dest):
+    """The grading stand-in for ``day07_checks/`` where the submission has one; a note when the submission's
+    differed from the kit's."""
+    dest.mkdir(parents=True)
+    for name, text in GRADING_BUNDLE.items():
+        (dest / name).write_text(text, encoding="utf-8")
+    if not KIT_BUNDLE.is_dir() or _same_files(source, KIT_BUNDLE):
         return []
-    return [f"{source.name}/ differed from the kit's; the kit's own copy ran (the check cells' code is the kit's)"]
+    return [f"{source.name}/ differed from the kit's; it did not run (while grading, the check cells only print)"]
 
 
 def _same_files(one: Path, other: Path) -> bool:

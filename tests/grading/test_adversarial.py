@@ -208,11 +208,14 @@ def test_tables_built_with_the_kits_solution_code_earn_nothing_and_its_edited_co
     assert silver and all(c["status"] == "failed" and c["score"] == 0 for c in silver)
     assert all("02_silver.ipynb, cell" in c["message"] and "kit's solution code" in c["message"] for c in silver)
     assert "day07_checks.reference" in silver[0]["message"]
-    others = [c for c in data["checks"] if c["group"] in ("bronze", "gold")]
-    assert others and all(c["status"] == "passed" for c in others)  # gold is graded on its own silver
-    assert data["score"] == 100 - sum(c["max_score"] for c in silver)
-    gold_output = printed(data, "gold")
-    assert "gold.funnel" in gold_output and "TAMPERED" not in gold_output  # the kit's check code ran, not the edit
+    # While grading the kit's steps are not there to import: the cell that asks for them stops the silver task.
+    tasks = {t["task_key"]: t for t in data["run"]["tasks"]}
+    assert tasks["silver"]["result_state"] == "FAILED" and "ModuleNotFoundError" in tasks["silver"]["message"]
+    assert tasks["gold"]["result_state"] == "UPSTREAM_FAILED"
+    bronze = [c for c in data["checks"] if c["group"] == "bronze"]
+    assert bronze and all(c["status"] == "passed" for c in bronze)
+    bronze_output = printed(data, "bronze")
+    assert "skipped while grading" in bronze_output and "TAMPERED" not in bronze_output  # neither copy ran
     assert any("day07_checks/ differed from the kit's" in note for note in data["notes"])
 
 

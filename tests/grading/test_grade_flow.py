@@ -59,10 +59,11 @@ def test_the_private_copy_leaves_out_links_caches_and_huge_files(tmp_path: Path)
     assert any("link.txt" in n for n in notes)
 
 
-def test_the_private_copy_runs_the_kits_check_cell_code_never_an_edited_copy(tmp_path: Path) -> None:
-    from checkers.grading.submission import KIT_BUNDLE
+def test_the_private_copy_holds_check_cells_that_only_print_never_an_edited_copy(tmp_path: Path) -> None:
+    """While grading, the check cells' code only prints: neither an edited copy nor the kit's reference steps and
+    grader modules are there to import."""
+    from checkers.grading.submission import GRADING_BUNDLE, KIT_BUNDLE
 
-    kit_files = sorted(p.relative_to(KIT_BUNDLE).as_posix() for p in KIT_BUNDLE.rglob("*.py"))
     unchanged, edited = tmp_path / "unchanged", tmp_path / "edited"
     shutil.copytree(KIT_BUNDLE, unchanged / "src" / "day07_checks")
     shutil.copytree(KIT_BUNDLE, edited / "day07_checks")
@@ -74,8 +75,9 @@ def test_the_private_copy_runs_the_kits_check_cell_code_never_an_edited_copy(tmp
     notes = copy_submission(source=edited, dest=tmp_path / "copy2")
     assert any("day07_checks/ differed from the kit's" in n for n in notes)
     for copied in (tmp_path / "copy1" / "src" / "day07_checks", tmp_path / "copy2" / "day07_checks"):
-        assert sorted(p.relative_to(copied).as_posix() for p in copied.rglob("*.py")) == kit_files
-        assert (copied / "__init__.py").read_bytes() == (KIT_BUNDLE / "__init__.py").read_bytes()
+        assert sorted(p.relative_to(copied).as_posix() for p in copied.rglob("*")) == sorted(GRADING_BUNDLE)
+    assert (KIT_BUNDLE / "reference.py").is_file() and not (tmp_path / "copy1" / "src" / "day07_checks" /
+                                                            "reference.py").exists()
 
 
 def test_seeds_are_random_and_never_the_samples() -> None:

@@ -121,18 +121,18 @@ def drop_neighbours(folder: Path) -> None:
 
 
 def kit_code(folder: Path) -> None:
-    """Silver built with the kit's reference steps; the check cells' code edited, and a gold check cell changed so
-    that it runs (the grader must run the kit's copy, not this one)."""
+    """Silver built with the kit's reference steps; the check cells' code edited, and a bronze check cell changed so
+    that it runs (while grading, check cells only print: neither this copy nor the kit's steps run)."""
     nb_path = folder / "02_silver.ipynb"
     nb = nbformat.read(str(nb_path), as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell(hostile_cells.KIT_REFERENCE))
     nbformat.write(nb, str(nb_path))
     (folder / "day07_checks" / "__init__.py").write_text(hostile_cells.EDITED_BUNDLE, encoding="utf-8")
-    gold_path = folder / "03_gold.ipynb"
-    gold = nbformat.read(str(gold_path), as_version=4)
-    cell = next(c for c in gold.cells if "check" in c.get("metadata", {}).get("tags", []))
+    bronze_path = folder / "01_bronze.ipynb"
+    bronze = nbformat.read(str(bronze_path), as_version=4)
+    cell = next(c for c in bronze.cells if "check" in c.get("metadata", {}).get("tags", []))
     cell.source += "  # run me too"
-    nbformat.write(gold, str(gold_path))
+    nbformat.write(bronze, str(bronze_path))
 
 
 def escapes(folder: Path) -> None:
