@@ -95,3 +95,24 @@ def test_record_events_after_an_exit_still_count_once() -> None:
         record.apply(event, cell=2)
     assert [(w.name, w.cell) for w in record.widgets] == [("layer", 2)]
     assert record.exited and record.exit_value == '{"a": 1}'
+
+
+def test_a_source_that_spells_out_every_widget_call_declares_only_those() -> None:
+    """A report of a widget the source never declares was forged, when nothing in the source could declare it
+    unseen; any way to do so (%run, %sql, a helper module, dbutils.widgets passed on, exec) keeps the old leniency."""
+    spelled = written_declarations(cells('import json\ndbutils.widgets.text("source_path", "/x.csv")\n'
+                                         'path = dbutils.widgets.get("source_path")', "%md\n# notes"))
+    assert spelled.complete
+    assert conflict(WidgetDecl("source_path", "text", "/x.csv", cell=0), spelled) is None
+    never = conflict(WidgetDecl("layer", "dropdown", "bronze", ["bronze"], cell=0), spelled)
+    assert never is not None and never.kind == "none" and "never declares" in never.describe()
+    forged = written_declarations(cells('e = dbutils._emit\ne("widget", name="layer", type="dropdown")'))
+    assert forged.complete and conflict(WidgetDecl("layer", "dropdown", "bronze", ["bronze"], cell=0), forged)
+    for unseen in ("%run ./helpers", "from helpers import declare\ndeclare(dbutils)",
+                   "w = dbutils.widgets\nw.text('a', '')", "%sql\nCREATE WIDGET TEXT layer DEFAULT 'bronze'",
+                   "spark.sql(\"CREATE WIDGET TEXT layer DEFAULT ''\")",
+                   "for n in ['layer']:\n    dbutils.widgets.text(n, '')", "exec(open('w.py').read())",
+                   "from .helpers import declare"):
+        written = written_declarations(cells('dbutils.widgets.text("source_path", "")', unseen))
+        assert not written.complete, unseen
+        assert conflict(WidgetDecl("layer", "dropdown", "bronze", ["bronze"], cell=1), written) is None, unseen
