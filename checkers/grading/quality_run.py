@@ -3,7 +3,7 @@
 The orchestration exercises (docs/orchestration.md) are graded only from what the grader does and sees itself:
 
 1. It writes a second raw file (a seed of its own, derived from the grading's) in which a share of the rows, drawn
-   at random between 8 and 30 %, miss a required value, so the data-quality task must fail.
+   at random between 8 and 80 %, miss a required value, so the data-quality task must fail.
 2. It runs the learner's job on that file, into a fresh schema, with a ``max_bad_pct`` override **below** that
    share (a number the learner cannot know): ``04_quality`` must fail after setting ``bad_rows``, and gold must
    not run.
@@ -35,7 +35,7 @@ from checkers.grading.quality_rule import QUALITY_STEM, THRESHOLD, count_bad_row
 
 QUALITY_ROWS = 2_000
 """Rows of the failing file: the gate needs no more, and the job runs twice on it."""
-BLANK_SHARE = (0.08, 0.30)
+BLANK_SHARE = (0.08, 0.80)
 """The share of rows (drawn per grading) whose ``user_session`` the grader blanks."""
 QUALITY_KERNELS = 6
 """Kernels the run and the repairs need at most: bronze, silver, 04_quality; 04_quality; 04_quality and gold."""
@@ -48,6 +48,11 @@ def quality_seed(seed: int) -> int:
     return int.from_bytes(digest[:4], "big") % (2**31 - 2) + 1
 
 
+def blank_share(rng: random.Random) -> float:
+    """The share of rows to blank: as often 8–16 % as 40–80 % (log-uniform), so no fixed number sits near most."""
+    return math.exp(rng.uniform(math.log(BLANK_SHARE[0]), math.log(BLANK_SHARE[1])))
+
+
 def write_failing_data(*, out: Path, seed: int, rows: int = QUALITY_ROWS) -> tuple[int, int]:
     """Write raw events like the grader's unseen data, then blank ``user_session`` in a random share of the rows.
 
@@ -57,7 +62,7 @@ def write_failing_data(*, out: Path, seed: int, rows: int = QUALITY_ROWS) -> tup
 
     generate_events(out=out, rows=rows, seed=seed, start=FIRST_DAY + timedelta(days=seed % 24), days=2)
     rng = random.Random(seed)
-    share = rng.uniform(*BLANK_SHARE)
+    share = blank_share(rng)
     lines = out.read_text(encoding="utf-8").splitlines(keepends=True)
     blanked = [lines[0]]
     for line in lines[1:]:
@@ -70,16 +75,19 @@ def write_failing_data(*, out: Path, seed: int, rows: int = QUALITY_ROWS) -> tup
 
 
 def thresholds(*, seed: int, share: float) -> tuple[str, str, str]:
-    """(below, again, above) the share, drawn per grading: a fixed number in the notebook cannot land between them.
+    """(below, again, above) the share, drawn per grading, close to it: a gate that compares ``max_bad_pct`` with a
+    fixed number instead of the share lands between them rarely (the best fixed number, over 5 000 simulated
+    gradings: 15 %; with the ranges used before: 78 %).
 
     ``again`` is a second value below the share for an extra failing repair, or "" when none is made this time.
-    Whole numbers: a gate that reads the widget with ``int(...)`` (the lesson's default is ``5``) compares right too.
-    The share is at least 6 %, so each range holds whole numbers on the right side of it.
+    Whole numbers, at least one point away from the share: a gate that reads the widget with ``int(...)`` (the
+    lesson's default is ``5``) or rounds the share compares right too.
     """
     rng = random.Random(f"day07-thresholds:{seed}")
-    below = max(1, math.floor(share * rng.uniform(0.35, 0.7)))
-    above = min(99, math.ceil(share * rng.uniform(1.4, 2.0) + 0.5))
-    again = max(1, math.floor(share * rng.uniform(0.2, 0.8))) if rng.random() < 0.5 else None
+    below = max(1, min(math.floor(share * rng.uniform(0.85, 0.93)), math.floor(share - 1)))
+    above = min(99, max(math.ceil(share * rng.uniform(1.07, 1.15) + 0.5), math.ceil(share + 1)))
+    again = max(1, min(math.floor(share * rng.uniform(0.4, 0.9)), math.floor(share - 1))) \
+        if rng.random() < 0.5 else None
     return str(below), "" if again is None else str(again), str(above)
 
 

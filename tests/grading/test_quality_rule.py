@@ -104,3 +104,22 @@ def test_spark_counts_the_same_bad_rows_as_the_file(spark: Any, tmp_path: Path) 
     expected = write_failing_data(out=path, seed=quality_seed(5), rows=2000)
     frame = spark.read.option("header", True).csv(str(path))
     assert count_bad_rows(frame) == expected
+
+
+def test_a_gate_that_compares_with_a_fixed_number_rarely_passes_the_grader() -> None:
+    """`fail when max_bad_pct is below C` (never computing the share) passes only when C falls between the grader's
+    values; they sit close to a share drawn across a wide range, so no C does so often."""
+    import random
+
+    from checkers.grading.quality_run import blank_share
+
+    draws = []
+    for seed in range(2000):
+        share = 100 * blank_share(random.Random(seed)) + 0.4  # the generator's own missing values add a little
+        draws.append(thresholds(seed=seed, share=share))
+    for cut in range(2, 100):
+        def fails(value: str, cut: int = cut) -> bool:
+            return int(value) != 5 and int(value) < cut  # the lesson's default 5 passes the good data
+
+        wins = sum(fails(below) and (not again or fails(again)) and not fails(above) for below, again, above in draws)
+        assert wins / len(draws) < 0.2, (cut, wins)
