@@ -29,11 +29,24 @@ SPECS = [s for s in catalogue() if s.group in ("job", "stretch") and s.id not in
 
 
 def succeeded(job: Any) -> PipelineRun:
-    """A run of ``job`` in which every task succeeded and every condition task was true."""
+    """A run of ``job`` in which every task succeeded, each condition evaluated on counts a run would set."""
+    from checkers.jobs.refs import RefContext, resolve
+    from checkers.jobs.rules import evaluate_condition
+
+    tasks = job.tasks if job is not None else {}
+    context = RefContext(task_values={k: {"bronze_rows": 30000, "silver_rows": 29500, "bad_rows": 12} for k in tasks})
+
+    def outcome(t: Any) -> str | None:
+        c = t.condition_task
+        if c is None:
+            return None
+        holds, _ = evaluate_condition(c.op.value, resolve(c.left or "", context=context),
+                                      resolve(c.right or "", context=context))
+        return "true" if holds else "false"
+
     tasks = [TaskState(task_key=key, kind="condition" if t.condition_task is not None else "notebook",
                        result_state="SUCCESS", depends_on=[d.task_key for d in t.depends_on or []],
-                       outcome="true" if t.condition_task is not None else None)
-             for key, t in (job.tasks.items() if job is not None else [])]
+                       outcome=outcome(t)) for key, t in tasks.items()]
     return PipelineRun(mode="job", result_state="SUCCESS", tasks=tasks)
 
 
@@ -214,6 +227,26 @@ def test_stretch_condition_written_the_other_way_round_counts(variant: Callable[
     results = variant(lambda job: task(job, "bronze_has_rows").update(
         condition_task={"op": "LESS_THAN", "left": "0", "right": "{{tasks.bronze.values.bronze_rows}}"}))
     assert set(statuses(results).values()) == {"passed"}
+
+
+@pytest.mark.parametrize("condition", [
+    {"op": "LESS_THAN_OR_EQUAL", "left": "{{tasks.bronze.values.bronze_rows}}", "right": "0"},
+    {"op": "LESS_THAN", "left": "{{tasks.bronze.values.bronze_rows}}", "right": "1"},
+    {"op": "EQUAL_TO", "left": "0", "right": "{{tasks.bronze.values.bronze_rows}}"},
+])
+def test_stretch_condition_testing_for_no_rows_counts_on_its_false_branch(
+        variant: Callable[..., dict[str, CheckResult]], condition: dict[str, str]) -> None:
+    """"bronze is empty" with silver on the false branch lets silver run exactly when bronze_rows > 0."""
+    def edit(job: dict[str, Any]) -> None:
+        task(job, "bronze_has_rows").update(condition_task=condition)
+        task(job, "silver").update(depends_on=[{"task_key": "bronze_has_rows", "outcome": "false"}])
+
+    results = variant(edit)
+    assert set(statuses(results).values()) == {"passed"}, {k: r.message for k, r in results.items()}
+    assert "was false in the run" in results["stretch.condition"].message
+    wrong = variant(lambda job: task(job, "bronze_has_rows").update(condition_task=condition))  # silver on "true"
+    only(wrong, "stretch.condition")
+    assert 'must follow the "false" branch' in wrong["stretch.condition"].message
 
 
 def test_stretch_condition_on_another_value_does_not_count(variant: Callable[..., dict[str, CheckResult]]) -> None:

@@ -64,18 +64,24 @@ def _number(text: str | None) -> float | None:
         return None
 
 
-def means_rows_positive(op: str, left: str | None, right: str | None, bronze: str) -> bool:
-    """True when the condition is "bronze_rows > 0" in any of its equivalent spellings."""
-    if _is_rows_ref(right, bronze) and op in _MIRROR:
-        op, left, right = _MIRROR[op], right, left
+def rows_test(op: str, left: str | None, right: str | None, bronze: str) -> bool | None:
+    """What the condition tests of the row count (a whole number, never negative): True for "bronze_rows > 0" in any
+    of its spellings, False for "bronze_rows <= 0" (``<= 0``, ``< 1``, ``== 0``: silver then follows the "false"
+    branch), None for anything else."""
+    if _is_rows_ref(right, bronze) and (op in _MIRROR or op in ("EQUAL_TO", "NOT_EQUAL")):
+        op, left, right = _MIRROR.get(op, op), right, left
     if not _is_rows_ref(left, bronze):
-        return False
+        return None
     bound = _number(right)
-    if op == "NOT_EQUAL":
-        return (right or "").strip() == "0"
+    if op in ("NOT_EQUAL", "EQUAL_TO"):
+        return (op == "NOT_EQUAL") if (right or "").strip() == "0" else None
     if bound is None:
+        return None
+    if (op == "GREATER_THAN" and bound == 0) or (op == "GREATER_THAN_OR_EQUAL" and bound == 1):
+        return True
+    if (op == "LESS_THAN_OR_EQUAL" and bound == 0) or (op == "LESS_THAN" and bound == 1):
         return False
-    return (op == "GREATER_THAN" and bound == 0) or (op == "GREATER_THAN_OR_EQUAL" and bound == 1)
+    return None
 
 
 @check("stretch.condition", points=3, title="silver runs only when bronze_rows > 0 (a condition task)",
@@ -94,26 +100,28 @@ def condition(ev: Evidence, job: LoadedJob) -> Outcome:
             continue
         c = task.condition_task
         op = c.op.value if c.op is not None else ""
-        if not means_rows_positive(op, c.left, c.right, bronze):
+        test = rows_test(op, c.left, c.right, bronze)
+        if test is None:
             continue
-        if dep.outcome != "true":
+        branch = "true" if test else "false"  # "bronze_rows <= 0" lets silver run on its false branch
+        if dep.outcome != branch:
             return failed(f"silver depends on condition task {dep.task_key} with outcome {dep.outcome!r}; it must "
-                          "follow the \"true\" branch")
+                          f"follow the \"{branch}\" branch")
         if bronze not in {d.task_key for d in task.depends_on or []}:
             return failed(f"condition task {dep.task_key} does not depend on {bronze}, so bronze_rows is not set "
                           "when it runs")
-        gates.append(dep.task_key)
+        gates.append((dep.task_key, branch))
     if not gates:
         return failed(not_done(ev, "job.condition") + f"silver ({silver}) does not depend on a condition task testing "
                       f"{{{{tasks.{bronze}.values.bronze_rows}}}} > 0")
-    gate = gates[0]
+    gate, branch = gates[0]
     ran = ev.run.task(gate) if ev.run.mode == "job" else None
     if ran is None or ran.result_state is None or ran.outcome is None:
         why = ev.run.note or ev.run.message if ev.run.mode != "job" else (
             f"it ended {ran.result_state}" + (f" ({ran.message})" if ran.message else "") if ran is not None
             and ran.result_state else "the run never reached it")
         return skipped(f"condition task {gate} is written right, but the graded run did not evaluate it: {why}")
-    if ran.result_state != "SUCCESS" or ran.outcome != "true":
+    if ran.result_state != "SUCCESS" or ran.outcome != branch:
         return failed(f"condition task {gate} is right, but in the run it ended {ran.result_state} with outcome "
                       f"{ran.outcome!r} ({ran.message})")
-    return passed(f"condition task {gate} lets silver run only when bronze_rows > 0, and was true in the run")
+    return passed(f"condition task {gate} lets silver run only when bronze_rows > 0, and was {branch} in the run")
