@@ -6,7 +6,16 @@ import json
 from datetime import datetime, timezone
 from pathlib import Path
 
-from checkers.grading.checks import CellError, Evidence, JobEvidence, NotebookRun, PipelineRun, catalogue, run_checks
+from checkers.grading.checks import (
+    CellError,
+    Evidence,
+    JobEvidence,
+    NotebookRun,
+    PipelineRun,
+    TableSnapshot,
+    catalogue,
+    run_checks,
+)
 from checkers.grading.report import CheckResult
 from checkers.jobs.project import Submission
 from checkers.runtime.context import RuntimeRecord, WidgetDecl
@@ -45,13 +54,17 @@ TASK_DECLS = {
 
 
 def evidence(*, passed: NotebookRun | None = None, defaults: NotebookRun | None = None,
-             notebooks: dict[str, NotebookRun] | None = None, run: PipelineRun | None = None) -> Evidence:
+             notebooks: dict[str, NotebookRun] | None = None, run: PipelineRun | None = None,
+             tables: tuple[str, ...] = ("bronze_events", "silver_events", "gold_product_metrics",
+                                        "gold_daily_sales")) -> Evidence:
+    """Records of a run; ``tables``: the tables it left (their rows are not read here)."""
     given = {"layer": "gold", "source_path": str(SOURCE)}
     tasks = {stem: NotebookRun(stem=stem, status="success", record=RuntimeRecord(widgets=decls))
              for stem, decls in TASK_DECLS.items()}
     tasks.update(notebooks or {})
     return Evidence(submission=Submission(folder=Path("/sub"), notebooks={}), schema="grade_x", source_path=SOURCE,
                     seed=7, job=JobEvidence(file=None), run=run or PipelineRun(mode="none"), notebooks=tasks,
+                    tables={t: TableSnapshot(name=t, qualified=f"grade_x.{t}", exists=True) for t in tables},
                     widget_runs={"passed": passed or run_00({**given, "schema": "grade_x_w"}),
                                  "defaults": defaults or run_00({"schema": "grade_x_w"})},
                     widget_parameters=given)

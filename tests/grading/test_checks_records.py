@@ -153,6 +153,15 @@ def test_a_successful_job_run_passes_the_run_checks() -> None:
     assert "bronze → bronze_has_rows → silver → gold" in results["run.order"].message
 
 
+def test_a_run_that_succeeded_without_writing_its_tables_earns_no_run_points() -> None:
+    """Every task caught its own errors: the run ended SUCCESS, and did nothing."""
+    results = grade(evidence(run=job_run(), tables=("bronze_events",)), RUN_CHECKS)
+    assert results["run.success"].status == "failed"
+    assert "wrote no grade_x.silver_events, grade_x.gold_product_metrics" in results["run.success"].message
+    assert results["run.order"].status == "skipped" and results["run.order"].score == 0
+    assert results["run.unseen_data"].status == "passed"  # the parameters did reach the tasks
+
+
 def test_a_task_that_started_before_its_upstream_ended_fails_run_order() -> None:
     results = grade(evidence(run=job_run(gold_start=timedelta(seconds=15))), RUN_CHECKS)
     assert results["run.order"].status == "failed"

@@ -30,6 +30,19 @@ def _not_in_job(ev: Evidence) -> Outcome | None:
     return None
 
 
+PIPELINE_TABLES = ("bronze_events", "silver_events", "gold_product_metrics", "gold_daily_sales")
+
+
+def _hollow(ev: Evidence) -> str | None:
+    """Why a run whose tasks all succeeded did not do its work: the tables it never wrote (a task that catches every
+    error ends SUCCESS with nothing done). None when it wrote them all."""
+    missing = [name for name in PIPELINE_TABLES if not ev.table(name).exists]
+    if not missing or ev.run.result_state != "SUCCESS":
+        return None
+    return (f"every task ended SUCCESS, yet the run wrote no {', '.join(f'{ev.schema}.{m}' for m in missing)}: "
+            "a task that catches its own errors ends SUCCESS without doing its work")
+
+
 @check("run.unseen_data", points=6, title="the job ran on the grader's unseen data",
        hint="Nothing to change in the data: this passes once the job runs with its parameters pushed down to the "
             "widgets.", docs="job-workflow.md", requires=JOB_READY)
@@ -86,6 +99,9 @@ def order(ev: Evidence) -> Outcome:
         return skipped(f"the order cannot be shown: task {first.task_key} ({first.notebook}) never started "
                        f"({first.result_state or 'not run'}"
                        + (f": {first.message}" if first.message else "") + ")")
+    hollow = _hollow(ev)
+    if hollow:
+        return skipped(f"the order cannot be shown by a run that did nothing: {hollow}")
     ran = [t for t in ev.run.tasks if t.start_time is not None]
     chain = " → ".join(t.task_key for t in sorted(ran, key=lambda t: (t.start_time, ev.run.tasks.index(t))))
     return passed(f"{len(ran)} tasks started after their dependencies: {chain}")
@@ -99,6 +115,10 @@ def success(ev: Evidence) -> Outcome:
     if problem:
         return problem
     bad = [t for t in ev.run.tasks if t.result_state != "SUCCESS"]
+    hollow = _hollow(ev) if not bad else None
+    if hollow:
+        return failed(f"job run SUCCESS, but {hollow}", hint="Let errors stop the task (no bare try/except): a failed "
+                      "task is what makes Databricks retry it, skip what depends on it and e-mail you.")
     if not bad and ev.run.result_state == "SUCCESS":
         return passed(f"job run SUCCESS; {', '.join(t.task_key for t in ev.run.tasks)} all SUCCESS")
     parts = []
