@@ -18,11 +18,24 @@ def _is_spark_dataframe(obj: Any) -> bool:
     return module.startswith("pyspark.") and hasattr(obj, "toPandas") and hasattr(obj, "limit")
 
 
+def _spark_rows(df: Any) -> Any:
+    """The rows as pandas, whole numbers kept whole: through pandas alone an integer column with a NULL becomes
+    float64 (``7.0``), and an id past 2**53 loses its last digits, which Databricks never shows."""
+    try:
+        table = df.toArrow()
+    except Exception:  # noqa: BLE001 - PySpark's own Arrow cast refuses some nested nulls: pandas as before
+        return df.toPandas()
+    frame = table.to_pandas(integer_object_nulls=True, date_as_object=True)
+    for column in frame.columns[[hasattr(t, "tz") and t.tz is not None for t in frame.dtypes]]:
+        frame[column] = frame[column].dt.tz_convert("UTC").dt.tz_localize(None)  # as toPandas shows them (UTC)
+    return frame
+
+
 def table_bundle(obj: Any, *, max_rows: int | None = None) -> dict[str, str] | None:
     """MIME bundle for a Spark or pandas DataFrame, or None when ``obj`` is not a table."""
     limit = max_rows or _max_rows()
     if _is_spark_dataframe(obj):
-        frame = obj.limit(limit + 1).toPandas()
+        frame = _spark_rows(obj.limit(limit + 1))
     elif type(obj).__name__ == "DataFrame" and type(obj).__module__.startswith("pandas"):
         frame = obj
     else:

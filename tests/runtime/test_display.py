@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import pytest
 
@@ -26,3 +28,15 @@ def test_rows_are_capped_with_a_note(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_non_tables_are_left_to_ipython() -> None:
     assert table_bundle("just text") is None
+
+
+@pytest.mark.spark
+def test_spark_rows_keep_whole_numbers_whole_next_to_nulls(spark: Any) -> None:
+    """Through pandas alone an integer column with a NULL turns float (7.0) and a 64-bit id loses digits."""
+    df = spark.sql("SELECT * FROM VALUES (1234567890123456789L, 7, TIMESTAMP'2019-10-01 00:00:04'), "
+                   "(NULL, NULL, NULL) AS t(id, n, ts)")
+    text = table_bundle(df)["text/plain"]
+    assert "1234567890123456789" in text and "7.0" not in text and " 7 " in text + " "
+    assert "2019-10-01 00:00:04" in text and "+00:00" not in text  # UTC, shown as toPandas shows it
+    nested = table_bundle(spark.sql("SELECT named_struct('x', 1) AS st UNION ALL SELECT NULL"))
+    assert "{'x': 1}" in nested["text/plain"]  # a shape PySpark's own Arrow cast refuses still shows
