@@ -189,6 +189,8 @@ def _wrap_insert_into(original: Any) -> Any:
         session = self._spark
         local = catalog_names.rewrite_name(tableName)
         how = "Overwrite" if (self._write.mode or "").lower() == "overwrite" else "Append"
+        if how == "Overwrite" and partitioning.insert_dynamic(self, session, local):
+            return None
         try:
             original(self, tableName)
         except Exception as exc:

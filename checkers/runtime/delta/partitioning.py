@@ -91,6 +91,25 @@ def dynamic_overwrite(writer: Any, session: Any, name: str, cols: list[str]) -> 
     return True
 
 
+def insert_dynamic(writer: Any, session: Any, name: str) -> bool:
+    """``insertInto(t, overwrite=True)`` in dynamic partition mode on a table with partition columns: the rows go to
+    the table's columns by position, then replace only their partitions. False when it does not apply."""
+    cols = history.partition_columns(storage.info_from_name(session, name))
+    if not cols or not _dynamic(writer, session):
+        return False
+    from pyspark.sql.connect.dataframe import DataFrame
+
+    with state.internal():
+        table = session.table(name).columns
+    rows = DataFrame(writer._df, writer._spark)
+    if len(rows.columns) != len(table):
+        return False  # Spark's own arity error says it best
+    options = {k: v for k, v in (writer._write.options or {}).items()}
+    rows.toDF(*table).write.format("delta").mode("overwrite").options(**options) \
+        .option("partitionOverwriteMode", "dynamic").saveAsTable(name)
+    return True
+
+
 def _literal(value: Any) -> str:
     from checkers.runtime.delta.statement import literal
 

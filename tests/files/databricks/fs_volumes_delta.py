@@ -315,3 +315,8 @@ assert spark.table("workspace.fidelity_files.by_country").columns == ["id", "cou
 assert rows("workspace.fidelity_files.by_country") == sorted([(4, "IT", 4.0), (5, "DE", 5.0)] * 2)
 more.write.mode("overwrite").saveAsTable("workspace.fidelity_files.by_country")  # keeps its partition columns
 assert spark.sql("DESCRIBE DETAIL workspace.fidelity_files.by_country").first().partitionColumns == ["country"]
+spark.conf.set("spark.sql.sources.partitionOverwriteMode", "dynamic")
+spark.createDataFrame([(7, "DE", 7.0)], "a int, b string, c double").write.insertInto(
+    "workspace.fidelity_files.by_country", overwrite=True)  # by position, and only the DE partition
+spark.conf.set("spark.sql.sources.partitionOverwriteMode", "static")
+assert rows("workspace.fidelity_files.by_country") == [(4, "IT", 4.0), (7, "DE", 7.0)]
