@@ -55,7 +55,12 @@ def bundle_job(*, path: Path, document: dict[str, Any], job_key: str | None) -> 
     """The job ``job_key`` of the parsed bundle ``document`` (the only one when None) as ``databricks bundle``
     would deploy it; raise :class:`JobDefinitionError` when there is no such job."""
     key, written = _pick_bundle_job(path, document, job_key)
-    variables = {**_root_variables(path), **_bundle_variables(document)}
+    root = _root_document(path)
+    variables = {**(_bundle_variables(root) if root else {}), **_bundle_variables(document)}
+    for source in (root, document):  # the default target's job overrides, as `databricks bundle deploy` merges them
+        override = ((_default_target(source or {})[1].get("resources") or {}).get("jobs") or {}).get(key)
+        if isinstance(override, dict):
+            written = _merged(written, override)
     unresolved: list[UnresolvedVariable] = []
     substituted = _substitute(written, variables, "", unresolved)
     fields = sdk_fields(jobs.JobSettings)
@@ -64,9 +69,23 @@ def bundle_job(*, path: Path, document: dict[str, Any], job_key: str | None) -> 
 
 
 
-def _bundle_variables(document: dict[str, Any]) -> dict[str, Any]:
+def _default_target(document: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
+    """The target ``databricks bundle deploy`` picks without ``-t``: the one marked ``default: true`` (else the only
+    one); (None, {}) when the bundle has none."""
+    targets = document.get("targets")
+    if not isinstance(targets, dict) or not targets:
+        return None, {}
+    chosen = [name for name, spec in targets.items() if isinstance(spec, dict) and spec.get("default") is True]
+    if not chosen and len(targets) == 1:
+        chosen = list(targets)
+    if not chosen:
+        return None, {}
+    spec = targets[chosen[0]]
+    return str(chosen[0]), spec if isinstance(spec, dict) else {}
+
+
+def _values(declared: Any) -> dict[str, Any]:
     variables: dict[str, Any] = {}
-    declared = document.get("variables") or {}
     if not isinstance(declared, dict):
         return variables
     for name, spec in declared.items():
@@ -74,10 +93,36 @@ def _bundle_variables(document: dict[str, Any]) -> dict[str, Any]:
             variables[f"var.{name}"] = spec["default"]
         elif not isinstance(spec, dict) and spec is not None:
             variables[f"var.{name}"] = spec  # shorthand `name: value`
+    return variables
+
+
+def _bundle_variables(document: dict[str, Any]) -> dict[str, Any]:
+    """``${var.*}`` from the declared defaults, overridden by the default target's values; ``${bundle.name}``,
+    ``${bundle.target}``."""
+    target, spec = _default_target(document)
+    variables = {**_values(document.get("variables")), **_values(spec.get("variables"))}
     bundle = document.get("bundle")
     if isinstance(bundle, dict) and isinstance(bundle.get("name"), str):
         variables["bundle.name"] = bundle["name"]
+    if target is not None:
+        variables["bundle.target"] = target
     return variables
+
+
+def _merged(base: Any, override: Any) -> Any:
+    """A target's override merged into the job: mappings key by key, ``tasks`` by ``task_key``, the rest replaced."""
+    if isinstance(base, dict) and isinstance(override, dict):
+        out = dict(base)
+        for k, v in override.items():
+            out[k] = _merged(base.get(k), v) if k in base else v
+        return out
+    if isinstance(base, list) and isinstance(override, list) and all(
+            isinstance(t, dict) and "task_key" in t for t in [*base, *override]):
+        by_key = {t["task_key"]: t for t in base}
+        for t in override:
+            by_key[t["task_key"]] = _merged(by_key.get(t["task_key"], {}), t)
+        return list(by_key.values())
+    return override
 
 
 BUNDLE_ROOT_NAMES = ("databricks.yml", "databricks.yaml")
@@ -93,16 +138,16 @@ def bundle_root(path: Path) -> Path | None:
     return None
 
 
-def _root_variables(path: Path) -> dict[str, Any]:
-    """Variables of the bundle root above ``path``, the way ``include:`` shares them with included files."""
+def _root_document(path: Path) -> dict[str, Any] | None:
+    """The bundle root above ``path`` (its variables and targets reach the files it includes); None without one."""
     root = bundle_root(path)
     if root is None or root == path.resolve():
-        return {}
+        return None
     try:
         document = parse_job_file(path=root)
     except (JobDefinitionError, OSError):
-        return {}
-    return _bundle_variables(document) if isinstance(document, dict) else {}
+        return None
+    return document if isinstance(document, dict) else None
 
 
 def _substitute(value: Any, variables: dict[str, Any], key: str, unresolved: list[UnresolvedVariable],
@@ -129,9 +174,10 @@ def _substitute(value: Any, variables: dict[str, Any], key: str, unresolved: lis
                 return m.group(0)
             return resolved if isinstance(resolved, str) else json.dumps(resolved)
         if name.startswith("var."):
-            reason = "no variable of that name with a default is declared under `variables:`"
+            reason = ("no variable of that name has a value: a `default:` under `variables:`, or one set by the "
+                      "default target (`targets:` → the one with `default: true`)")
         else:
-            reason = "only `${var.*}` and `${bundle.name}` are resolved locally"
+            reason = "only `${var.*}`, `${bundle.name}` and `${bundle.target}` are resolved locally"
         unresolved.append(UnresolvedVariable(name, key, reason))
         return m.group(0)
 

@@ -244,3 +244,46 @@ def test_absurdly_nested_file_is_a_job_error_not_a_recursion_crash(tmp_path: Pat
     path.write_text("[" * 100_000 + "]" * 100_000)
     with pytest.raises(JobDefinitionError, match="nested too deeply"):
         load_job(path=path)
+
+
+def test_the_default_target_gives_variables_and_overrides_the_job_as_deploy_would(tmp_path: Path) -> None:
+    """`databricks bundle deploy` without `-t` takes the target marked `default: true`: its variable values, its
+    name as ${bundle.target}, and its job overrides (tasks merged by task_key)."""
+    (tmp_path / "resources").mkdir()
+    (tmp_path / "01_bronze.py").write_text("# Databricks notebook source\n", encoding="utf-8")
+    (tmp_path / "databricks.yml").write_text("""
+bundle: {name: day07}
+include: [resources/*.yml]
+variables:
+  schema: {description: no default here}
+  catalog: {default: main}
+targets:
+  dev:
+    default: true
+    variables: {schema: day07_dev}
+    resources:
+      jobs:
+        pipeline:
+          tasks:
+            - task_key: bronze
+              max_retries: 2
+  prod:
+    variables: {schema: day07, catalog: prod}
+""", encoding="utf-8")
+    job_file = tmp_path / "resources" / "pipeline.yml"
+    job_file.write_text("""
+resources:
+  jobs:
+    pipeline:
+      name: pipeline-${bundle.target}
+      parameters:
+        - {name: schema, default: "${var.catalog}.${var.schema}"}
+      tasks:
+        - task_key: bronze
+          notebook_task: {notebook_path: ../01_bronze.py}
+""", encoding="utf-8")
+    job = load_job(path=job_file)
+    assert job.unresolved == []
+    assert job.settings.name == "pipeline-dev"
+    assert [(p.name, p.default) for p in job.settings.parameters] == [("schema", "main.day07_dev")]
+    assert job.settings.tasks[0].max_retries == 2 and job.settings.tasks[0].notebook_task is not None
