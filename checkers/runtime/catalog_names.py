@@ -20,7 +20,7 @@ from checkers.errors import CheckersError
 from checkers.runtime import governance, volume_sql
 from checkers.runtime.catalogs import CATALOG, CATALOG_ALIASES, SESSION_CATALOG
 from checkers.runtime.sql_tokens import Token, chain_text, join_tokens, name_chains, tokenize
-from checkers.runtime.volumes import is_volume_path, local_path
+from checkers.runtime.volumes import SampleDatasetsError, is_sample_datasets, is_volume_path, local_path
 
 LOCAL_FORMAT = "parquet"
 """The table format that stands in for Delta (Spark's default data source)."""
@@ -129,7 +129,10 @@ def _context(tokens: list[Token], start: int, head: list[str]) -> str:
 
 
 def storage_path(path: str) -> str | None:
-    """A local path for a ``/Volumes/...`` or ``dbfs:/...`` location, else None."""
+    """A local path for a ``/Volumes/...`` or ``dbfs:/...`` location, else None (``/databricks-datasets``: a clear
+    error, as they do not exist here)."""
+    if is_sample_datasets(path):
+        raise SampleDatasetsError(path)
     if is_volume_path(path):
         return str(local_path(path))
     if path.startswith("dbfs:/"):

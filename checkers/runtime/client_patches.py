@@ -11,6 +11,7 @@ from typing import Any
 
 from checkers.runtime.catalog_names import DELTA_NOTICE, storage_path
 from checkers.runtime.sql_inline import inline_sql
+from checkers.runtime.volumes import SampleDatasetsError, is_sample_datasets
 
 _PATH_OPTIONS = ("path", "checkpointLocation")
 
@@ -36,7 +37,10 @@ def is_delta(fmt: Any) -> bool:
 
 
 def translated_path(value: Any) -> Any:
-    """A ``/Volumes`` or ``dbfs:/`` location as the kit's local folder (only when paths are translated)."""
+    """A ``/Volumes`` or ``dbfs:/`` location as the kit's local folder (only when paths are translated);
+    ``/databricks-datasets`` is a clear error either way."""
+    if isinstance(value, str) and is_sample_datasets(value):
+        raise SampleDatasetsError(value)
     if STATE.translate_paths and isinstance(value, str):
         local = storage_path(value)
         if local is not None:

@@ -40,6 +40,20 @@ KIT_DIFFERENCES = {
     "DATA_SOURCE_NOT_FOUND": "delta-lake",
 }
 """Spark error classes that come from a difference between the local stand-ins and Databricks → docs anchor."""
+_ONLY_ROUTINE = re.compile(r"routine `(ai_\w+|secret|is_account_group_member|is_member|current_metastore|"
+                           r"http_request|vector_search|ai_query)`", re.IGNORECASE)
+_ONLY_TVF = re.compile(r"`(table_changes|vector_search|read_kafka|read_kinesis|read_pubsub|read_pulsar|"
+                       r"read_statestore)`", re.IGNORECASE)
+_ONLY_SYNTAX = re.compile(r"at or near '(MATERIALIZED|REFRESH|LIVE|STREAMING)'|(LANGUAGE\s+PYTHON)", re.IGNORECASE)
+_ONLY = {
+    "ai": "AI functions call Databricks model serving",
+    "secret": "secrets and account groups live in a Databricks workspace",
+    "cdf": "the change data feed is a Delta Lake feature the local stand-in does not keep",
+    "pipeline": "materialized views and streaming tables are made by Lakeflow pipelines (DLT) and SQL warehouses",
+    "python": "SQL functions written in Python run in Unity Catalog",
+    "stream": "this streaming source reads a cloud service",
+}
+"""Why a Databricks-only SQL feature cannot run locally (see docs/emulation.md#databricks-only-sql)."""
 _INSTALLED: dict[str, Any] = {}
 _WORK_DIR: list[Path] = []
 """The run's work folder (see :func:`log_into`)."""
@@ -61,6 +75,10 @@ def clean(exc: BaseException) -> BaseException:
         anchor = KIT_DIFFERENCES.get(condition or "")
         if anchor and "docs/emulation.md" not in text:
             text += f"\nThe local Day 07 kit differs from Databricks here. See docs/emulation.md#{anchor}."
+        only = databricks_only(condition, text)
+        if only and "docs/emulation.md" not in text:
+            text += (f"\nThis runs only on Databricks: {only}. The local Day 07 kit cannot run it; see "
+                     "docs/emulation.md#databricks-only-sql.")
         exc._message = text  # type: ignore[attr-defined]
     params = getattr(exc, "_messageParameters", None)
     if isinstance(params, dict):
@@ -70,6 +88,21 @@ def clean(exc: BaseException) -> BaseException:
         exc._display_stacktrace = False  # type: ignore[attr-defined]
     exc._day07_clean = True  # type: ignore[attr-defined]
     return exc
+
+
+def databricks_only(condition: str | None, text: str) -> str | None:
+    """Why the failing statement uses a feature only Databricks has (None when it does not)."""
+    condition = condition or ""
+    if condition.startswith("UNRESOLVED_ROUTINE") and (m := _ONLY_ROUTINE.search(text)):
+        name = m.group(1).lower()
+        return f"`{name}`: " + _ONLY["ai" if name.startswith(("ai_", "vector")) else "secret"]
+    if condition.startswith("UNRESOLVABLE_TABLE_VALUED_FUNCTION") and (m := _ONLY_TVF.search(text)):
+        name = m.group(1).lower()
+        return f"`{name}`: " + _ONLY["cdf" if name == "table_changes" else "ai" if name == "vector_search"
+                                    else "stream"]
+    if condition.startswith("PARSE_SYNTAX_ERROR") and (m := _ONLY_SYNTAX.search(text)):
+        return _ONLY["python" if m.group(2) else "pipeline"]
+    return None
 
 
 def _condition(exc: BaseException) -> str | None:

@@ -16,7 +16,7 @@ from typing import Any
 
 from checkers.config import settings
 from checkers.runtime.missing import ReportsMissing
-from checkers.runtime.volumes import is_volume_path, local_path
+from checkers.runtime.volumes import SampleDatasetsError, is_sample_datasets, is_volume_path, local_path
 
 DBFS_FOLDER = "dbfs"
 """Folder in the kit home that stands in for the DBFS root."""
@@ -43,6 +43,8 @@ def resolve(path: str) -> tuple[Path, str]:
     """A ``dbutils.fs`` path → (local path, Databricks-style prefix used to name entries below it)."""
     if not isinstance(path, str) or not path:
         raise ValueError(f"dbutils.fs needs a path string, got {path!r}.")
+    if is_sample_datasets(path):
+        raise SampleDatasetsError(path)
     if is_volume_path(path):
         text = path[len("dbfs:"):] if path.startswith("dbfs:") else path
         return local_path(text), "dbfs:" + _clean(text)

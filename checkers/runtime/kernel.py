@@ -371,8 +371,10 @@ def _setup(ip: Any, context: RunContext, future: Future | None, notebooks: Noteb
     namespace = ip.user_ns
     # getArgument: the legacy notebook global that older notebooks still call (getArgument("schema")).
     lazy = LazySpark(namespace, future, on_ready=_progress_installer(ip, context))
+    from checkers.runtime.missing import NoSparkContext
+
     ip.push({"dbutils": dbutils, "display": display, "displayHTML": displayHTML,
-             "getArgument": dbutils.widgets.getArgument, "spark": lazy})
+             "getArgument": dbutils.widgets.getArgument, "spark": lazy, "sc": NoSparkContext()})
     default_session.install(lazy)
     ip.set_custom_exc((NotebookExit, ModuleNotFoundError), _on_custom_exception)
     _install_dbruntime(namespace)

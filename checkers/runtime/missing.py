@@ -21,3 +21,20 @@ class ReportsMissing:
             raise AttributeError(name)
         raise AttributeError(f"{self._OWNER}.{name} is not part of the kit's local Databricks runtime "
                              f"(it provides {self._PROVIDES}). {DOCS_HINT}", name=name, obj=self)
+
+
+class NoSparkContext:
+    """``sc`` in a notebook: Spark Connect (serverless, Free Edition, this kit) has no SparkContext. Any use raises
+    the error ``spark.sparkContext`` raises there, instead of a bare ``NameError``."""
+
+    def __getattr__(self, name: str) -> object:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        from pyspark.errors import PySparkAttributeError
+
+        raise PySparkAttributeError(errorClass="JVM_ATTRIBUTE_NOT_SUPPORTED",
+                                    messageParameters={"attr_name": f"sparkContext (sc.{name})"})
+
+    def __repr__(self) -> str:
+        return ("<sc: no SparkContext with Spark Connect, as on serverless; use spark (for example "
+                "spark.createDataFrame instead of sc.parallelize)>")

@@ -315,3 +315,20 @@ def uninstall_python_hooks() -> None:
         current = getattr(module, name)
         if _hooked(current):
             setattr(module, name, current.__wrapped__)
+
+
+class SampleDatasetsError(CheckersError):
+    """``/databricks-datasets``: the sample data every Databricks workspace mounts, which does not exist locally."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(
+            f"'{path}' is in /databricks-datasets, the sample data sets every Databricks workspace has; they are not "
+            "available locally.",
+            hint="Read the kit's data instead: the sample under /Volumes/workspace/ecommerce/ecommerce_data/, or "
+                 "files you write under /Volumes. See docs/emulation.md#catalogs.")
+        self.path = path
+
+
+def is_sample_datasets(path: str) -> bool:
+    text = path[len("dbfs:"):] if path.startswith("dbfs:") else path
+    return text.rstrip("/") == "/databricks-datasets" or text.startswith("/databricks-datasets/")

@@ -97,9 +97,26 @@ def test_every_docs_link_in_a_runtime_message_has_its_section() -> None:
     used = set(re.findall(r"emulation\.md#([a-z0-9-]+)", source))
     used |= set(re.findall(r"docs_link\(\"([a-z0-9-]+)\"\)", source))
     used |= set(re.findall(r"anchor=\"([a-z0-9-]+)\"", source))
-    used |= set(errors_display.KIT_DIFFERENCES.values())
+    used |= set(errors_display.KIT_DIFFERENCES.values()) | {"databricks-only-sql"}
     page = (root.parents[1] / "docs" / "emulation.md").read_text(encoding="utf-8")
     headings = {re.sub(r"[^a-z0-9 -]", "", h.lower()).strip().replace(" ", "-")
                 for h in re.findall(r"^#+ (.+)$", page, re.M)}
     assert used >= {"delta-lake", "time-travel", "tables-that-a-query-overwrites", "optimize-and-vacuum"}
     assert used <= headings, used - headings
+
+
+@pytest.mark.parametrize(("condition", "message", "why"), [
+    ("UNRESOLVED_ROUTINE", "Cannot resolve routine `ai_query` on search path [`system`.`builtin`].", "model serving"),
+    ("UNRESOLVED_ROUTINE", "Cannot resolve routine `secret` on search path [`system`.`builtin`].", "workspace"),
+    ("UNRESOLVABLE_TABLE_VALUED_FUNCTION", "Could not resolve `table_changes` to a table-valued function.",
+     "change data feed"),
+    ("PARSE_SYNTAX_ERROR", "Syntax error at or near 'MATERIALIZED'. SQLSTATE: 42601", "Lakeflow pipelines"),
+    ("PARSE_SYNTAX_ERROR", "Syntax error at or near 'AS': missing 'RETURN'.\n== SQL ==\nCREATE FUNCTION f(x INT) "
+     "RETURNS INT LANGUAGE PYTHON AS $$ return x $$", "Python run in Unity Catalog"),
+])
+def test_a_databricks_only_feature_says_so_and_links_the_docs(condition: str, message: str, why: str) -> None:
+    text = str(errors_display.clean(connect_error(condition, message)))
+    assert "This runs only on Databricks" in text and why in text
+    assert text.endswith("see docs/emulation.md#databricks-only-sql.")
+    plain = str(errors_display.clean(connect_error("UNRESOLVED_ROUTINE", "Cannot resolve routine `nosuchfn`.")))
+    assert "only on Databricks" not in plain  # a typo is not a Databricks feature

@@ -280,6 +280,11 @@ def _wrap_v2_replace(original: Any) -> Any:
 
 def _time_travel(options: dict[str, Any]) -> tuple[Any, Any] | None:
     lowered = {str(k).lower(): v for k, v in (options or {}).items()}
+    if str(lowered.get("readchangefeed", "")).lower() == "true":  # else Spark reads the table and ignores it
+        raise errors.DeltaAnalysisException(
+            "DELTA_CHANGE_DATA_FEED_NOT_EMULATED", "readChangeFeed: the change data feed runs only on Databricks; the "
+            "local Delta stand-in keeps no change data. Compare two versions with time travel instead. See "
+            "docs/emulation.md#databricks-only-sql.", sqlstate="0A000")
     version, timestamp = lowered.get("versionasof"), lowered.get("timestampasof")
     return None if version is None and timestamp is None else (version, timestamp)
 

@@ -320,3 +320,27 @@ spark.createDataFrame([(7, "DE", 7.0)], "a int, b string, c double").write.inser
     "workspace.fidelity_files.by_country", overwrite=True)  # by position, and only the DE partition
 spark.conf.set("spark.sql.sources.partitionOverwriteMode", "static")
 assert rows("workspace.fidelity_files.by_country") == [(4, "IT", 4.0), (7, "DE", 7.0)]
+try:
+    spark.read.option("readChangeFeed", "true").option("startingVersion", 0).table("workspace.fidelity_files.sales")
+except Exception as exc:
+    assert "DELTA_CHANGE_DATA_FEED_NOT_EMULATED" in str(exc) and "databricks-only-sql" in str(exc), exc
+else:
+    raise AssertionError("the change data feed is a clear error, never the table read as it is")
+
+# COMMAND ----------
+
+# DBTITLE 1,Databricks' sample data sets and the SparkContext are clear errors, as serverless gives for sc
+for attempt in (lambda: dbutils.fs.ls("/databricks-datasets/retail-org/"),
+                lambda: spark.read.csv("dbfs:/databricks-datasets/retail-org/customers.csv").schema):
+    try:
+        attempt()
+    except Exception as exc:
+        assert "not available locally" in str(exc) and "/databricks-datasets" in str(exc), exc
+    else:
+        raise AssertionError("/databricks-datasets does not exist locally")
+try:
+    sc.parallelize([1, 2])
+except Exception as exc:
+    assert "JVM_ATTRIBUTE_NOT_SUPPORTED" in str(exc), exc
+else:
+    raise AssertionError("sc is Spark Connect's clear error")
