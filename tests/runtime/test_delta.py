@@ -319,6 +319,19 @@ def test_merge_update_delete_in_sql(spark: Any, table: str) -> None:
     assert ops == ["DELETE", "UPDATE", "MERGE", "CREATE TABLE AS SELECT"]  # a MERGE that changed nothing: no version
 
 
+def test_merge_from_values_named_by_the_source_alias(spark: Any, table: str) -> None:
+    """`USING (VALUES ...) AS s(col, ...)`: the alias names the inline rows' columns, as in a SQL notebook's upsert."""
+    spark.createDataFrame([("p1", 1.0), ("p3", 3.0)], "sku STRING, price DOUBLE").write.saveAsTable(table)
+    merged = spark.sql(f"""
+        MERGE INTO {table} t
+        USING (VALUES ('p1', 1.5), ('p2', 2.0)) AS s(sku, price)
+        ON t.sku = s.sku
+        WHEN MATCHED THEN UPDATE SET price = s.price
+        WHEN NOT MATCHED THEN INSERT (sku, price) VALUES (s.sku, s.price)""").first()
+    assert (merged.num_updated_rows, merged.num_inserted_rows) == (1, 1)
+    assert rows(spark, table) == [("p1", 1.5), ("p2", 2.0), ("p3", 3.0)]
+
+
 def test_optimize_and_vacuum_do_nothing_and_say_so_once(spark: Any, table: str, notices: list[str]) -> None:
     from delta.tables import DeltaTable
 

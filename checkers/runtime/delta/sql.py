@@ -107,6 +107,9 @@ def _merge(session: Any, st: Statement) -> Any:
         name, k = st.name_at(k + 1)
         source_sql, default_alias = f"SELECT * FROM {name}", st.sig[k - 1].value
     alias, k = st.alias_at(k)
+    if alias is not None and st.word(k) == "(":  # `AS s(sku, price)`: the alias names the source's columns too
+        close = st.closing(k)
+        source_sql, k = f"SELECT * FROM ({source_sql}) AS __day07_named({st.slice(k + 1, close)})", close + 1
     if st.word(k) != "ON":
         raise syntax_error(st.text, "ON after the source")
     with state.internal():
