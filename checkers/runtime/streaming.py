@@ -105,9 +105,25 @@ def _wrap_stream_start(original: Any) -> Any:
     return start
 
 
+def _complete_into_delta(writer: Any, name: str, query_name: str | None) -> Any:
+    """``outputMode("complete")`` into a Delta table: each batch replaces the table's rows, as Delta's sink does
+    (Spark's parquet sink takes only appends)."""
+    def replace_rows(batch: Any, _batch_id: int) -> None:
+        batch.write.format("delta").mode("overwrite").option("overwriteSchema", "true").saveAsTable(name)
+
+    writer._write_proto.format = ""
+    if query_name:
+        writer.queryName(query_name)
+    return writer.foreachBatch(replace_rows).start()
+
+
 def _wrap_stream_to_table(original: Any) -> Any:
     @functools.wraps(original)
     def to_table(self: Any, tableName: str, *args: Any, **kwargs: Any) -> Any:  # noqa: N803 - PySpark's name
+        mode = kwargs.get("outputMode") or (args[1] if len(args) > 1 else None) or self._write_proto.output_mode
+        sink = kwargs.get("format") or (args[0] if args else None) or self._write_proto.format or None
+        if str(mode or "").lower() == "complete" and str(sink or "delta").lower() in ("delta", LOCAL_FORMAT):
+            return _complete_into_delta(self, rewrite_name(tableName), kwargs.get("queryName"))
         return original(self, rewrite_name(tableName), *args, **kwargs)  # a Delta format: see _wrap_stream_start
 
     return to_table

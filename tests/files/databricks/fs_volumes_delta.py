@@ -344,3 +344,17 @@ except Exception as exc:
     assert "JVM_ATTRIBUTE_NOT_SUPPORTED" in str(exc), exc
 else:
     raise AssertionError("sc is Spark Connect's clear error")
+
+# COMMAND ----------
+
+# DBTITLE 1,A streaming aggregation in complete mode replaces its Delta table's rows each batch
+spark.createDataFrame([("a",), ("b",), ("a",)], "k string").write.mode("overwrite") \
+    .saveAsTable("workspace.fidelity_files.clicks")
+dbutils.fs.rm("/Volumes/workspace/fidelity_files/landing/chk_counts", True)
+for _ in range(2):
+    (spark.readStream.table("workspace.fidelity_files.clicks").groupBy("k").count()
+     .writeStream.outputMode("complete")
+     .option("checkpointLocation", "/Volumes/workspace/fidelity_files/landing/chk_counts")
+     .trigger(availableNow=True).toTable("workspace.fidelity_files.click_counts").awaitTermination())
+    spark.createDataFrame([("b",)], "k string").write.mode("append").saveAsTable("workspace.fidelity_files.clicks")
+assert rows("workspace.fidelity_files.click_counts") == [("a", 2), ("b", 2)]
