@@ -77,8 +77,8 @@ def _compute_basis(ev: Evidence) -> _Basis | str:
     frame = ev.table("silver_events").frame
     assert frame is not None
     own = frame.loc[:, list(_BASIS_COLUMNS)].copy()
-    own = own[own["product_id"].notna() & own["event_type"].notna()]
-    own["product_id"] = own["product_id"].astype("int64")
+    own = own[_whole(own["product_id"]) & own["event_type"].notna()]
+    own["product_id"] = pd.to_numeric(own["product_id"]).astype("int64")
     own["price"] = own["price"].astype("float64")
     pm = expected_gold_product_metrics(silver=own)
     ds = expected_gold_daily_sales(silver=own[own["event_date"].notna()])
@@ -88,6 +88,12 @@ def _compute_basis(ev: Evidence) -> _Basis | str:
     nulls = tuple(k for k, present in (("product_id", frame["product_id"].isna().any()),
                                        ("event_date", purchases["event_date"].isna().any())) if present)
     return _Basis(pm, ds, "your silver_events (which differs from the expected silver)", nulls)
+
+
+def _whole(ids: pd.Series) -> pd.Series:
+    """Which ids are whole numbers (a null, an infinity, a fraction or a text is no product id)."""
+    numeric = pd.to_numeric(ids, errors="coerce").astype("float64")
+    return pd.Series(np.isfinite(numeric) & (numeric % 1 == 0), index=ids.index)
 
 
 def _same(a: pd.DataFrame, b: pd.DataFrame) -> bool:
@@ -142,8 +148,8 @@ def _aligned(ev: Evidence, name: str, key: str, expected: pd.DataFrame) -> tuple
     assert frame is not None
     have = frame.copy()
     if key == "product_id":
-        have = have[have[key].notna()]
-        have[key] = have[key].astype("int64")
+        have = have[_whole(have[key])]
+        have[key] = pd.to_numeric(have[key]).astype("int64")
     have = have.drop_duplicates(subset=[key]).set_index(key)
     want = expected.set_index(key)
     common = want.index.intersection(have.index)
@@ -156,6 +162,11 @@ def _rows_outcome(ev: Evidence, name: str, key: str, expected: pd.DataFrame, wha
     assert frame is not None
     keys = frame[key]
     nulls = int(keys.isna().sum())
+    odd = 0
+    if key == "product_id":
+        whole = _whole(keys)
+        odd = int((~whole & keys.notna()).sum())
+        keys = pd.to_numeric(keys[whole]).astype("int64")
     dups = int(keys.dropna().duplicated().sum())
     want = set(expected[key].tolist())
     have = set(keys.dropna().astype("int64" if key == "product_id" else object).tolist())
@@ -165,6 +176,8 @@ def _rows_outcome(ev: Evidence, name: str, key: str, expected: pd.DataFrame, wha
         problems.append(f"{plural(dups, f'{key} appears', f'{key}s appear')} more than once")
     if nulls and not (isinstance(basis, _Basis) and key in basis.null_groups):
         problems.append(f"{plural(nulls, 'row')} with a null {key}")
+    if odd:
+        problems.append(f"{plural(odd, 'row')} whose {key} is not a whole number (an infinity, a fraction)")
     if missing:
         problems.append(f"{plural(len(missing), 'expected ' + what)} missing (e.g. {sorted(missing)[0]})")
     if extra:

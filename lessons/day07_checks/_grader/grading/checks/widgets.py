@@ -48,7 +48,11 @@ def forged(ev: Evidence, stem: str, decls: dict[str, WidgetDecl], names: tuple[s
         if recorded is None:
             continue
         written = conflict(recorded, ev.written.get(stem, []))
-        if written is not None:
+        if written is not None and written.kind == "none":
+            problems.append(f"{stem}: the runtime recorded {name} as {describe_recorded(recorded)}, but the source "
+                            "never declares it (every widget call in it is spelled out): the report was not made by a "
+                            "declaration")
+        elif written is not None:
             problems.append(f"{stem}: the runtime recorded {name} as {describe_recorded(recorded)}, but the source "
                             f"declares it as {written.describe()}: the recorded and written declarations differ")
     return problems
