@@ -239,8 +239,9 @@ def fires_daily_at(*, cron: str, hour: int = 2, minute: int = 0, second: int | N
     (minutes, hours, dom, month, dow, seconds, year), nth = croniter.expand(
         quartz.croniter_expression, second_at_beginning=True)
     one_second = len(seconds) == 1 and isinstance(seconds[0], int)
+    every_year = year == ["*"] or set(range(datetime.now(timezone.utc).year, 2100)) <= set(year)
     return (one_second and (second is None or seconds == [second]) and minutes == [minute] and hours == [hour]
-            and dom == ["*"] and month == ["*"] and dow == ["*"] and year == ["*"] and not nth)
+            and dom == ["*"] and month == ["*"] and dow == ["*"] and every_year and not nth)
 
 
 def min_interval(*, cron: str, samples: int = 400) -> timedelta | None:

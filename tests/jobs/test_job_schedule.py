@@ -113,6 +113,8 @@ def test_naive_start_is_read_in_the_job_time_zone() -> None:
     ("*/30 0 2 * * ?", False),
     ("0-59 0 2 * * ?", False),
     ("0 0 2 * * ? 2027", False),
+    ("0 0 2 * * ? 2019-2099", True),  # every year from now on: a year range that ends only where Quartz does
+    ("0 0 2 * * ? 2019-2030", False),
     ("0 0 2 L * ?", False),
     ("0 2 * * *", False),
     ("not a cron", False),
