@@ -30,7 +30,9 @@ def retries(ev: Evidence, job: LoadedJob) -> Outcome:
     if count is None or (count < 1 and count != -1):
         return failed(not_done(ev, "job.retries")
                       + f"task {key} has max_retries {count if count is not None else 'unset (0)'}")
-    return passed(f"task {key} retries {'forever' if count == -1 else count} time{'s' if count != 1 else ''}")
+    if count == -1:
+        return passed(f"task {key} retries until it succeeds (max_retries: -1)")
+    return passed(f"task {key} retries {count} time{'s' if count != 1 else ''}")
 
 
 @check("stretch.on_failure_email", points=2, title="an e-mail is sent when a run fails",
