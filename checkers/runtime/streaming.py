@@ -23,6 +23,26 @@ def install() -> None:
     patch(DataStreamWriter, "toTable", _wrap_stream_to_table)
     patch(DataStreamWriter, "format", _wrap_stream_format)
     patch(DataStreamWriter, "_start_internal", _wrap_stream_start)
+    from pyspark.sql.streaming.listener import StreamingQueryProgress
+
+    patch(StreamingQueryProgress, "__getitem__", _wrap_progress_item)
+
+
+_TOTALS = ("numInputRows", "inputRowsPerSecond", "processedRowsPerSecond")
+"""Progress totals that a newer Spark server leaves out of the JSON (Runtime 17's Spark 4.0 writes them)."""
+
+
+def _wrap_progress_item(original: Any) -> Any:
+    @functools.wraps(original)
+    def getitem(self: Any, key: str) -> Any:
+        """``q.lastProgress["numInputRows"]``: the sum over the sources when the server's JSON has no total (the
+        attribute ``q.lastProgress.numInputRows`` already sums them)."""
+        value = original(self, key)
+        if value is None and key in _TOTALS:
+            return sum(getattr(source, key) or 0 for source in self.sources or [])
+        return value
+
+    return getitem
 
 
 AUTO_LOADER_NOTICE = ("Auto Loader (cloudFiles) is not available locally: the kit reads the folder as a plain "

@@ -352,9 +352,11 @@ spark.createDataFrame([("a",), ("b",), ("a",)], "k string").write.mode("overwrit
     .saveAsTable("workspace.fidelity_files.clicks")
 dbutils.fs.rm("/Volumes/workspace/fidelity_files/landing/chk_counts", True)
 for _ in range(2):
-    (spark.readStream.table("workspace.fidelity_files.clicks").groupBy("k").count()
-     .writeStream.outputMode("complete")
-     .option("checkpointLocation", "/Volumes/workspace/fidelity_files/landing/chk_counts")
-     .trigger(availableNow=True).toTable("workspace.fidelity_files.click_counts").awaitTermination())
+    query = (spark.readStream.table("workspace.fidelity_files.clicks").groupBy("k").count()
+             .writeStream.outputMode("complete")
+             .option("checkpointLocation", "/Volumes/workspace/fidelity_files/landing/chk_counts")
+             .trigger(availableNow=True).toTable("workspace.fidelity_files.click_counts"))
+    query.awaitTermination()
+    assert query.lastProgress["numInputRows"] >= 1, query.lastProgress  # the total, as Runtime 17's JSON has it
     spark.createDataFrame([("b",)], "k string").write.mode("append").saveAsTable("workspace.fidelity_files.clicks")
 assert rows("workspace.fidelity_files.click_counts") == [("a", 2), ("b", 2)]
