@@ -30,6 +30,7 @@ from checkers.runtime.client_patches import (
     patch,
     translated_path,
 )
+from checkers.runtime.sql_inline import positional_as_named
 from checkers.runtime.sql_tokens import join_tokens, tokenize
 from checkers.runtime.volumes import local_path
 
@@ -154,6 +155,7 @@ def _wrap_sql(original: Any) -> Any:
     def sql(self: Any, sqlQuery: str, args: Any = None, **kwargs: Any) -> Any:  # noqa: N803 - PySpark's name
         if not isinstance(sqlQuery, str):
             return original(self, sqlQuery, args, **kwargs)
+        sqlQuery, args = positional_as_named(sqlQuery, args)
         sqlQuery = inlined(self, sqlQuery, args)
         if kwargs and not _has_frames(kwargs):
             from pyspark.sql.connect.sql_formatter import SQLStringFormatter

@@ -43,6 +43,23 @@ class _NotConstant(Exception):
     """An expression that is not a constant this module can evaluate."""
 
 
+def positional_as_named(sql: str, args: Any) -> tuple[str, Any]:
+    """``?`` markers with a list of values → ``:__day07_p<n>`` markers with a mapping (the same statement), so that
+    ``IDENTIFIER(?)`` is written out like ``IDENTIFIER(:name)``. Anything else is returned unchanged."""
+    if not isinstance(sql, str) or not isinstance(args, list | tuple) or "?" not in sql or "IDENTIFIER" not in \
+            sql.upper():
+        return sql, args
+    tokens = tokenize(sql)
+    markers = [i for i, t in enumerate(tokens) if t.kind == "op" and t.text == "?"]
+    if len(markers) != len(args):
+        return sql, args  # Spark's own error about the count says it best
+    named = {}
+    for n, i in enumerate(markers):
+        tokens[i] = Token("word", f":__day07_p{n}")
+        named[f"__day07_p{n}"] = args[n]
+    return join_tokens(tokens), named
+
+
 def inline_sql(sql: str, args: Any = None, *, translate: Callable[[str], str | None] | None = None,
                columns_of: Callable[[str], list[str]] | None = None) -> str:
     """``sql`` with ``IDENTIFIER(...)`` and ``read_files(...)`` written out (unchanged when it has neither).

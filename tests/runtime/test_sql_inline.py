@@ -110,3 +110,14 @@ def test_read_files_with_strings_or_a_schema_reads_what_databricks_reads(patched
                         "schema => 'key BIGINT, label STRING, amount DECIMAL(10,2)')")
     assert typed.dtypes == [("key", "bigint"), ("label", "string"), ("amount", "decimal(10,2)")]
     assert sorted(tuple(r) for r in typed.select("key", "label").collect()) == [(1, "a"), (2, None)]
+
+
+def test_positional_markers_become_named_ones_so_identifier_is_written_out() -> None:
+    from checkers.runtime.sql_inline import positional_as_named
+
+    sql, args = positional_as_named("SELECT count(*) FROM IDENTIFIER(?) WHERE id > ?", ["workspace.s.t", 5])
+    assert sql == "SELECT count(*) FROM IDENTIFIER(:__day07_p0) WHERE id > :__day07_p1"
+    assert args == {"__day07_p0": "workspace.s.t", "__day07_p1": 5}
+    assert inline_sql(sql, args) == "SELECT count(*) FROM workspace.s.t WHERE id > :__day07_p1"
+    assert positional_as_named("SELECT ? + 1", [1]) == ("SELECT ? + 1", [1])  # no IDENTIFIER: as written
+    assert positional_as_named("SELECT * FROM IDENTIFIER(?)", [1, 2]) == ("SELECT * FROM IDENTIFIER(?)", [1, 2])
