@@ -87,13 +87,13 @@ def _existing(paths: Sequence[Path | str], *, what: str) -> list[Path]:
 
 
 def kit_answers() -> list[Path]:
-    """The kit's folders that hold answers or the grader: the solutions, the lessons' check-cell code, the tests, and
-    the grading, feedback and authoring packages. Graded code (a kernel, a Spark server's Python workers) never
+    """The kit's folders that hold answers or the grader: the solutions, the lessons (with the check cells' code),
+    and the grading, feedback and authoring packages. Graded code (a kernel, a Spark server's Python workers) never
     needs them, so it never sees them: a notebook cannot run the reference solution or the grader's expectations,
     however it spells the import."""
     package = Path(__file__).resolve().parent
-    folders = [PROJECT_ROOT / "solutions", PROJECT_ROOT / "lessons", PROJECT_ROOT / "tests",
-               package / "grading", package / "feedback", package / "authoring"]
+    folders = [PROJECT_ROOT / "solutions", PROJECT_ROOT / "lessons", package / "grading", package / "feedback",
+               package / "authoring"]
     return [p for p in folders if p.is_dir()]
 
 

@@ -319,9 +319,16 @@ class KernelService:
         self._spawn(_shutdown(kernel))
 
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
-        task = asyncio.ensure_future(coro, loop=self.loop())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        """Run ``coro`` on the service's loop; safe from any thread (the loop runs in its own, and a task made from
+        another thread without waking it could still be pending when the loop stops at exit)."""
+        loop = self.loop()
+
+        def start() -> None:
+            task = loop.create_task(coro)
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+        loop.call_soon_threadsafe(start)
 
     def close(self) -> None:
         """Stop every kernel this service started (at exit): pooled ones and those still shutting down."""
