@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import inspect
 import posixpath
+import re
 import shutil
 from typing import Any
 
@@ -150,11 +151,29 @@ def _has_frames(kwargs: dict[str, Any]) -> bool:
     return any(type(v).__module__.startswith("pyspark.") for v in kwargs.values())
 
 
+_CONF_REF = re.compile(r"\$\{(?:(?:spark|sparkconf|hiveconf):)?([A-Za-z_][\w.\-]*)\}")
+"""Spark's variable substitution (``${da.paths.working_dir}``), which the server would do after the kit reads the
+statement: done first here, so a volume path built from a conf value is a volume path the kit sees."""
+
+
+def _conf_values(session: Any, sql: str) -> str:
+    def value(match: re.Match[str]) -> str:
+        try:
+            found = session.conf.get(match.group(1), None)
+        except Exception:  # noqa: BLE001 - not a conf this session can read: left for Spark
+            found = None
+        return match.group(0) if found is None else str(found)
+
+    return _CONF_REF.sub(value, sql)
+
+
 def _wrap_sql(original: Any) -> Any:
     @functools.wraps(original)
     def sql(self: Any, sqlQuery: str, args: Any = None, **kwargs: Any) -> Any:  # noqa: N803 - PySpark's name
         if not isinstance(sqlQuery, str):
             return original(self, sqlQuery, args, **kwargs)
+        if "${" in sqlQuery:
+            sqlQuery = _conf_values(self, sqlQuery)
         sqlQuery, args = positional_as_named(sqlQuery, args)
         sqlQuery = inlined(self, sqlQuery, args)
         if kwargs and not _has_frames(kwargs):

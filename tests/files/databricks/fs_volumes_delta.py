@@ -360,3 +360,10 @@ for _ in range(2):
     assert query.lastProgress["numInputRows"] >= 1, query.lastProgress  # the total, as Runtime 17's JSON has it
     spark.createDataFrame([("b",)], "k string").write.mode("append").saveAsTable("workspace.fidelity_files.clicks")
 assert rows("workspace.fidelity_files.click_counts") == [("a", 2), ("b", 2)]
+
+# COMMAND ----------
+
+# DBTITLE 1,A volume path built from a conf value in SQL (the Academy setup's ${da.paths.working_dir})
+spark.conf.set("da.paths.working_dir", "/Volumes/workspace/fidelity_files/landing")
+dbutils.fs.put("/Volumes/workspace/fidelity_files/landing/conf_path.csv", "id\n1\n2\n", True)
+assert spark.sql("SELECT count(*) AS n FROM csv.`${da.paths.working_dir}/conf_path.csv`").first().n == 3  # header too
