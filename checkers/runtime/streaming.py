@@ -81,6 +81,10 @@ def _auto_loader(source: Any, session: Any) -> str | None:
 def _wrap_stream_load(original: Any) -> Any:
     @functools.wraps(original)
     def load(self: Any, *args: Any, **kwargs: Any) -> Any:
+        path = kwargs.get("path") or (args[0] if args else None)
+        fmt = kwargs.get("format") or (args[1] if len(args) > 1 else None) or self._format
+        if is_delta(fmt) and isinstance(path, str) and not self._schema and not kwargs.get("schema"):
+            self.schema(self._client.read.format("delta").load(path).schema)  # a Delta stream knows its schema
         frame = original(self, *args, **kwargs)
         source = frame._plan
         if isinstance(source._format, str) and source._format.strip().lower() == "cloudfiles":

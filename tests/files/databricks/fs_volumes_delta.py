@@ -367,3 +367,13 @@ assert rows("workspace.fidelity_files.click_counts") == [("a", 2), ("b", 2)]
 spark.conf.set("da.paths.working_dir", "/Volumes/workspace/fidelity_files/landing")
 dbutils.fs.put("/Volumes/workspace/fidelity_files/landing/conf_path.csv", "id\n1\n2\n", True)
 assert spark.sql("SELECT count(*) AS n FROM csv.`${da.paths.working_dir}/conf_path.csv`").first().n == 3  # header too
+
+# COMMAND ----------
+
+# DBTITLE 1,A Delta folder read as a stream knows its schema
+spark.range(3).write.format("delta").mode("overwrite").save("/Volumes/workspace/fidelity_files/landing/ids_delta")
+dbutils.fs.rm("/Volumes/workspace/fidelity_files/landing/chk_ids", True)
+(spark.readStream.format("delta").load("/Volumes/workspace/fidelity_files/landing/ids_delta")
+ .writeStream.option("checkpointLocation", "/Volumes/workspace/fidelity_files/landing/chk_ids")
+ .trigger(availableNow=True).toTable("workspace.fidelity_files.ids_copy").awaitTermination())
+assert spark.table("workspace.fidelity_files.ids_copy").count() == 3
