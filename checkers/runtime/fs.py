@@ -39,6 +39,12 @@ def dbfs_root() -> Path:
     return settings().home / DBFS_FOLDER
 
 
+def _checksum(name: str) -> bool:
+    """``.part-0000.parquet.crc``, ``._SUCCESS.crc``: the local disk's checksums of what Spark wrote, which a volume on
+    Databricks does not have."""
+    return name.startswith(".") and name.endswith(".crc")
+
+
 def resolve(path: str) -> tuple[Path, str]:
     """A ``dbutils.fs`` path → (local path, Databricks-style prefix used to name entries below it)."""
     if not isinstance(path, str) or not path:
@@ -113,7 +119,8 @@ class LocalFS(ReportsMissing):
             raise FileNotFoundError(f"File {dir} does not exist.")
         if local.is_file():
             return [_info(local, prefix)]
-        return [_info(child, _join(prefix, child.name)) for child in sorted(local.iterdir())]
+        return [_info(child, _join(prefix, child.name)) for child in sorted(local.iterdir())
+                if not _checksum(child.name)]
 
     def head(self, file: str, maxBytes: int = 65536) -> str:  # noqa: N803 - Databricks' parameter name
         local, _ = resolve_for_reading(file)

@@ -207,8 +207,14 @@ class EntryPoint:
     def getDbutils(self) -> _JavaDbutils:  # noqa: N802 - Databricks' name
         return _JavaDbutils(self._context)
 
+    def getCurrentBindings(self) -> dict[str, str]:  # noqa: N802 - Databricks' name
+        """The values passed to the notebook (a job's parameters, ``dbutils.notebook.run``'s arguments): what older
+        notebooks read their parameters from."""
+        return dict(self._context.parameters)
+
     def __repr__(self) -> str:
-        return "<dbutils.notebook.entry_point (local Day 07 runtime: getDbutils().notebook().getContext())>"
+        return ("<dbutils.notebook.entry_point (local Day 07 runtime: getDbutils().notebook().getContext(), "
+                "getCurrentBindings())>")
 
 
 def local_user() -> str:

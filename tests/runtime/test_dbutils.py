@@ -155,6 +155,10 @@ class TestNotebook:
 class TestWhatOnlyAWorkspaceHas:
     """Calls written on Databricks that have no local counterpart get an answer or a message naming the call."""
 
+    def test_older_notebooks_read_their_parameters_from_the_current_bindings(self) -> None:
+        bindings = make({"schema": "grade_x"}).notebook.entry_point.getCurrentBindings()
+        assert bindings["schema"] == "grade_x" and bindings.get("missing") is None
+
     def test_the_context_names_the_user_and_has_no_workspace_facts(self) -> None:
         from checkers.runtime.notebook_context import NoSuchElementException
 

@@ -47,6 +47,15 @@ def test_put_head_ls_return_databricks_shapes(fs: LocalFS, home: Path, capsys: p
     assert fs.head("/tmp/demo/hello.txt", maxBytes=5) == "hello"
 
 
+def test_the_local_disks_checksum_files_are_not_listed(fs: LocalFS, home: Path) -> None:
+    """Spark on a local disk writes `.part-….crc` beside each file; a volume on Databricks has none."""
+    fs.put("/out/part-0000.parquet", "x")
+    fs.put("/out/_SUCCESS", "")
+    (home / "dbfs/out/.part-0000.parquet.crc").write_text("crc")
+    (home / "dbfs/out/._SUCCESS.crc").write_text("crc")
+    assert [i.name for i in fs.ls("/out")] == ["_SUCCESS", "part-0000.parquet"]
+
+
 def test_put_refuses_to_overwrite_unless_asked(fs: LocalFS) -> None:
     fs.put("/x.txt", "one")
     with pytest.raises(FileExistsError):
