@@ -197,7 +197,12 @@ class _Checker(FindingCollector):
             elif self.job.shape == "bundle":
                 hint = "Bundle notebook paths are relative to the job file; put the notebook there or fix the path."
             else:
-                hint = "Workspace paths match `<stem>.ipynb` or `<stem>.py` next to the job file; put it there."
+                hint = ("Workspace paths match `<stem>.ipynb`, `.py` or `.sql` beside the job file or in a folder "
+                        "below it; put it there.")
+            archives = sorted(p.name for p in self.job.path.parent.glob("*.dbc"))
+            if archives:
+                hint = (f"The notebooks may be in the DBC archive {archives[0]}: `day07 check` opens it, "
+                        "`day07 job validate` does not. Grade the folder with `day07 check` to see.")
             self.add("error", "notebook_not_found", f"notebook `{nb['notebook_path']}` not found (looked for "
                      f"{looked}).", task_key=e.key, key=key, hint=hint)
         elif match.note:
