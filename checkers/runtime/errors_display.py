@@ -100,6 +100,9 @@ def databricks_only(condition: str | None, text: str) -> str | None:
         name = m.group(1).lower()
         return f"`{name}`: " + _ONLY["cdf" if name == "table_changes" else "ai" if name == "vector_search"
                                     else "stream"]
+    if condition.startswith("COLUMN_IS_NOT_VARIANT_TYPE"):
+        return ("`col:path` on a STRING column is Databricks SQL; Spark takes `:` on VARIANT only (write "
+                "`parse_json(col):path` or `get_json_object(col, '$.path')`, which Databricks runs too)")
     if condition.startswith("PARSE_SYNTAX_ERROR") and (m := _ONLY_SYNTAX.search(text)):
         return _ONLY["python" if m.group(2) else "pipeline"]
     return None
