@@ -473,3 +473,12 @@ def test_an_infinite_product_id_is_a_clear_failure_never_a_grader_error(layers: 
     assert [(r.id, r.message) for r in results.values() if r.status == "error"] == []
     rows = results["gold.product_metrics.rows"]
     assert rows.status == "failed" and "not a whole number" in rows.message, rows.message
+
+
+def test_rows_a_rule_check_names_are_not_called_kept(layers: Layers, exp: Expectations, raw: Path) -> None:
+    """Dropping the rows that lack a brand fails silver.not_null; silver.kept_rows passes (the loss is counted once)
+    and says so, instead of claiming every row was kept."""
+    results = with_silver(layers, exp, raw, required=SILVER["required"] + " AND brand IS NOT NULL")
+    assert results["silver.not_null"].status == "failed"
+    kept = results["silver.kept_rows"]
+    assert kept.status == "passed" and "beyond the" in kept.message and "rule check" in kept.message, kept.message

@@ -130,6 +130,10 @@ def kept_rows(ev: Evidence) -> Outcome:
     match = shared_match(ev)
     lost = match.missing.get("unexplained", 0)
     if not lost:
+        explained = sum(n for rule, n in match.missing.items() if rule != "unexplained")
+        if explained:  # counted once, under the rule check that names them
+            return passed(f"no row is missing beyond the {thousands(explained)} that a rule check below names "
+                          f"(of {thousands(match.expected_rows)} rows that pass every rule)")
         return passed(f"all {thousands(match.expected_rows)} rows that pass the rules are kept")
     message = (f"silver lacks {thousands(lost)} of the {thousands(match.expected_rows)} rows that pass every rule "
                f"(e.g. {'; '.join(match.missing_examples.get('unexplained', []))})")
