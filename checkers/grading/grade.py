@@ -26,7 +26,7 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
@@ -131,8 +131,23 @@ def _leave_nothing_behind(spark: Any, before: set[str]) -> None:
         spark.catalog.clearCache()
 
 
+def _table_folders(options: GradeOptions, schemas: list[str]) -> list[Path]:
+    """The warehouse folders of the grading's schemas, made now, so that its sandboxed kernels may read the files of
+    the tables they wrote (a Delta history records them; the rest of the warehouse stays hidden). None for a server
+    whose warehouse is not on this disk."""
+    from checkers.spark.spec import ServerPaths
+
+    warehouse = ServerPaths.of(settings(), options.server).warehouse_dir
+    if options.sandbox == "off" or not warehouse.is_dir():
+        return []
+    folders = [warehouse / f"{schema}.db" for schema in schemas]
+    for folder in folders:
+        folder.mkdir(exist_ok=True)
+    return folders
+
+
 def _job_env(*, base: dict[str, str], options: GradeOptions, work: Path, data_dir: Path, volumes: Path | None,
-             volumes_outside: bool) -> dict[str, str]:
+             volumes_outside: bool, tables: Sequence[Path] = ()) -> dict[str, str]:
     """The environment of the job's kernels."""
     env = {**base, env_name("progress"): "0"}  # headless: no query progress to show anyone
     if volumes is not None:
@@ -141,7 +156,7 @@ def _job_env(*, base: dict[str, str], options: GradeOptions, work: Path, data_di
         env[SPARK_SESSION_CONF] = json.dumps(SMALL_DATA_SQL_CONFS)
     if options.sandbox != "off":
         # The kernels may write only their grading folder; the unseen data in it is read-only to them.
-        env.update({SANDBOX_ROOT: str(work), SANDBOX_READONLY: str(data_dir),
+        env.update({SANDBOX_ROOT: str(work), SANDBOX_READONLY: os.pathsep.join(map(str, [data_dir, *tables])),
                     SANDBOX_HIDDEN: os.pathsep.join(str(Path(p).resolve()) for p in options.hidden)})
         if volumes_outside and volumes is not None:
             env[SANDBOX_WRITABLE] = str(volumes)
@@ -210,8 +225,10 @@ def grade_submission(*, folder: Path, options: GradeOptions | None = None, work_
     except OSError as exc:  # the kit's volumes as they are (read-only to the kernels) rather than no grading
         volumes_note = f"/Volumes was the kit's own, read-only: its private copy could not be made ({exc})"
         volumes = None
+    trial_schema = new_schema_name()  # the orchestration trial's: its folder, too, is made before the kernels
+    table_folders = _table_folders(options, [schema, trial_schema])
     env = _job_env(base=kernel_env(endpoint), options=options, work=work, data_dir=data_dir, volumes=volumes,
-                   volumes_outside=server_data is not None)
+                   volumes_outside=server_data is not None, tables=table_folders)
     # The kernels start (one after another) while the grader imports its checks, copies the submission and makes
     # the data.
     prepare_kernels(env=env, kernels=JOB_KERNELS, ahead=kernels_ahead)
@@ -303,7 +320,7 @@ def grade_submission(*, folder: Path, options: GradeOptions | None = None, work_
             quality = orchestration_trial(
                 job=job, seed=seed, data_dir=data_dir, runs_dir=work / "runs", env=env, spark=spark,
                 max_parallel=max_parallel, cell_timeout=cell_timeout, skip_kit_checks=not all_cells,
-                max_retry_interval=GRADING_MAX_RETRY_INTERVAL, owned=owned, keep=keep)
+                max_retry_interval=GRADING_MAX_RETRY_INTERVAL, owned=owned, keep=keep, schema=trial_schema)
             notes.append(quality.summary())
         evidence = Evidence(submission=submission, schema=schema, source_path=source_path, seed=seed, job=job,
                             run=pipeline, notebooks=notebooks, widget_runs=widget_runs,
@@ -326,6 +343,9 @@ def grade_submission(*, folder: Path, options: GradeOptions | None = None, work_
                 _leave_nothing_behind(spark, before)
             with contextlib.suppress(Exception):
                 spark.stop()
+        for folder in [] if keep else table_folders:  # a schema folder made for a run that never came
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # only when empty
 
     if keep:
         notes.append(f"kept: schema {schema}, the data file, the private copy and its /Volumes (--keep)")

@@ -110,7 +110,8 @@ def _task_values(record: Any, key: str | None) -> dict[str, Any]:
 
 def run_quality_trial(*, job: Any, seed: int, data_dir: Path, runs_dir: Path, env: dict[str, str], spark: Any,
                       max_parallel: int, cell_timeout: float | None, skip_kit_checks: bool,
-                      max_retry_interval: float | None, owned: list[str], keep: bool = False) -> QualityRun:
+                      max_retry_interval: float | None, owned: list[str], keep: bool = False,
+                      schema: str | None = None) -> QualityRun:
     """Run the learner's job on a failing file, then repair it (see the module's docstring); never raises for the
     submission's sake. The run's schema is added to ``owned`` (the grading drops it)."""
     from checkers.grading.checks.job import structure
@@ -120,7 +121,7 @@ def run_quality_trial(*, job: Any, seed: int, data_dir: Path, runs_dir: Path, en
     stems = {key: stem for stem, keys in s.by_stem.items() for key in keys}
     out = QualityRun(status="ran", quality_key=s.key(QUALITY_STEM), gold_key=s.key("03_gold"),
                      seed=quality_seed(seed))
-    schema = f"grade_{uuid.uuid4().hex[:12]}"  # named like the grading's own: nothing tells the two apart
+    schema = schema or f"grade_{uuid.uuid4().hex[:12]}"  # named like the grading's own: nothing tells them apart
     path = data_dir / f"events_seed{out.seed}.csv"
     try:
         out.bad_rows, out.rows = write_failing_data(out=path, seed=out.seed or 0)
