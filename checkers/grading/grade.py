@@ -234,6 +234,7 @@ def grade_submission(*, folder: Path, options: GradeOptions | None = None, work_
     prepare_kernels(env=env, kernels=JOB_KERNELS, ahead=kernels_ahead)
     widget_env = _widget_env(env, widget_schema=widget_schema)
     prepare_kernels(env=widget_env, kernels=WIDGET_KERNELS, ahead=kernels_ahead)
+    from checkers.grading import gold_alone as alone
     from checkers.grading.checks import Evidence, NotebookRun, run_checks, snapshot_tables
     from checkers.grading.job_evidence import job_unrunnable, load_job_evidence
     from checkers.grading.kit_code import discount, scan_submission, task_stems
@@ -304,6 +305,20 @@ def grade_submission(*, folder: Path, options: GradeOptions | None = None, work_
 
         say("Reading the tables")
         tables = snapshot_tables(spark, schema=schema)
+        gold_alone = exp is not None and alone.wanted(notebooks, has_gold=submission.notebook("03_gold") is not None)
+        if gold_alone:
+            say("Running 03_gold on the grader's silver (02_silver failed, so the job never ran it)")
+            try:
+                notebooks["03_gold"], gold_tables = alone.run_gold_alone(
+                    spark=spark, silver=exp.silver, schema=f"{schema}_g", submission=submission, unreadable=unreadable,
+                    parameters=params, runs=notebooks, out_dir=work / "gold_alone", env=env,
+                    cell_timeout=cell_timeout, skip_kit_checks=not all_cells, owned=owned)
+                tables.update(gold_tables)
+                notes.append(f"02_silver failed, so the job never ran 03_gold: the grader ran it on its own expected "
+                             f"silver (schema {schema}_g), so gold is graded on its own")
+            except Exception as exc:  # noqa: BLE001 - gold then stays not run, with the reason
+                gold_alone = False
+                notes.append(f"03_gold could not be run on the grader's silver: {type(exc).__name__}: {exc}")
         again = widget_reruns(widget_runs)
         if again:
             say("Running 00_widgets again, with the job's tables in place")
@@ -326,7 +341,8 @@ def grade_submission(*, folder: Path, options: GradeOptions | None = None, work_
                             run=pipeline, notebooks=notebooks, widget_runs=widget_runs,
                             widget_parameters={k: v for k, v in widget_params.items() if k != "schema"},
                             written=written, quality=quality,
-                            tables=tables, expectations=exp, expectations_error=exp_error)
+                            tables=tables, expectations=exp, expectations_error=exp_error,
+                            gold_on_expected_silver=gold_alone)
         say("Checking")
         results = discount(run_checks(evidence), kit_uses, folder=submission.folder, notebooks=submission.notebooks,
                            task_stems=task_stems(job.loaded))

@@ -283,6 +283,17 @@ def test_forgetting_the_bronze_task_value_costs_its_own_checks_only(tmp_path: Pa
     assert report.score == 100 - points("bronze.task_value", "run.success", "run.order")
 
 
+def test_a_silver_that_fails_costs_silver_and_the_run_but_not_gold(tmp_path: Path) -> None:
+    """Silver hard-codes the schema, so it stops; the job never runs gold. The grader runs gold on its own silver."""
+    folder = _solutions_with(tmp_path, "02_silver", lambda cells: _replace_in_cells(
+        cells, 'bronze_table = f"{schema}.bronze_events"', 'bronze_table = "day07_no_such_schema.bronze_events"'))
+    report = grade_submission(folder=folder, options=GradeOptions(rows=ROWS))
+    lost = not_passed(report)
+    assert {c for c in lost if not c.startswith("silver.")} <= {"run.success", "run.order", "stretch.repair"}, lost
+    assert all(c.status == "passed" for c in report.checks if c.group == "gold"), not_passed(report)
+    assert any("the grader ran it on its own expected silver" in note for note in report.notes), report.notes
+
+
 def test_a_wrong_depends_on_costs_job_tasks_only(tmp_path: Path) -> None:
     def gold_after_bronze(job: dict[str, Any]) -> None:  # (and after quality, as the fan-in asks)
         gold = next(t for t in job["tasks"] if t["task_key"] == "gold")

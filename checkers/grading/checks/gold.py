@@ -65,6 +65,8 @@ def _compute_basis(ev: Evidence) -> _Basis | str:
     if exp is None:
         return f"no expectations: {ev.expectations_error}"
     from_raw = _Basis(exp.gold_product_metrics, exp.gold_daily_sales, "the raw data")
+    if ev.gold_on_expected_silver:  # gold read the grader's silver, not the learner's
+        return from_raw
     from checkers.grading.checks import silver
 
     if silver.columns(ev).status != "passed" or ev.table("silver_events").frame is None:

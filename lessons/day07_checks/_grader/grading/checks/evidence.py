@@ -297,6 +297,9 @@ class Evidence:
     """Contract stem → the widget declarations its source writes with a literal name (read before any code ran)."""
     quality: QualityRun | None = None
     """The grader's own run of the job on a file that must fail its quality gate, and its repair (None: not made)."""
+    gold_on_expected_silver: bool = False
+    """Gold ran on the grader's silver, as silver failed (:mod:`day07_checks._grader.grading.gold_alone`): its basis is the raw
+    data."""
     cache: dict[str, Any] = field(default_factory=dict)
     """Shared by checks that derive the same thing (e.g. the silver row matching)."""
 
