@@ -32,6 +32,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                      help=f"first day of events, UTC (default {SAMPLE_START.isoformat()})")
     gen.add_argument("--days", type=int, default=1, help="number of days the events span (default 1)")
     gen.add_argument("--out", type=Path, required=True, metavar="PATH", help="CSV file to write (overwritten)")
+    gen.add_argument("--edges", action="store_true",
+                     help="set a few rows on the rules' edges, as the grader's unseen data has them (prices of exactly "
+                          "10.00 and 50.00, two products in one second of a session)")
     gen.set_defaults(func=_generate)
 
     sample = actions.add_parser("sample", help="print the shipped sample's path and row count")
@@ -61,6 +64,10 @@ def _generate(args: argparse.Namespace) -> int:
         task = bar.add_task(str(args.out), total=max(args.rows, 1))
         result = generate_events(out=args.out, rows=args.rows, seed=args.seed, start=start, days=args.days,
                                  progress=lambda done, total: bar.update(task, completed=done, total=total))
+    if args.edges:
+        from checkers.data.edges import set_edges
+
+        set_edges(result.path, seed=result.seed)
     seconds = time.perf_counter() - began
 
     size_mb = result.path.stat().st_size / 1e6

@@ -274,10 +274,12 @@ def grade_submission(*, folder: Path, options: GradeOptions | None = None, work_
         answers = solution_answers(submission.notebooks)
 
         say(f"Generating {rows:,} rows of unseen data (seed {seed})")
+        from checkers.data.edges import set_edges
         from checkers.data.generate import generate_events
 
         data = generate_events(out=data_dir / f"events_seed{seed}.csv", rows=rows, seed=seed,
                                start=DATA_FIRST_DAY + timedelta(days=seed % DATA_START_SPREAD), days=DATA_DAYS)
+        set_edges(data.path, seed=seed)  # every grading's data tests the rules' boundaries (checkers.data.edges)
         source_path = data.path.resolve()
         raw_bytes = source_path.read_bytes()  # before any of the submission's code runs
 
@@ -373,7 +375,7 @@ def grade_submission(*, folder: Path, options: GradeOptions | None = None, work_
         if server_data is not None:
             shutil.rmtree(data_dir, ignore_errors=True)
         notes.append(f"the unseen data is not kept; make it again with `day07 data generate --rows {rows} --seed "
-                     f"{seed} --start {data.start} --days {data.days} --out FILE`")
+                     f"{seed} --start {data.start} --days {data.days} --edges --out FILE`")
     report = _report(name=name or str(folder), results=results, pipeline=pipeline, seed=seed, rows=rows,
                      schema=schema, work=work, data_file=source_path, notes=notes,
                      duration=time.monotonic() - started)

@@ -43,8 +43,13 @@ pytestmark = pytest.mark.spark
 
 @pytest.fixture(scope="module")
 def raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return generate_events(out=tmp_path_factory.mktemp("raw") / "events_seed4242.csv", rows=ROWS, seed=SEED,
+    """Generated as the grader makes its unseen data: with rows on the rules' edges."""
+    from checkers.data.edges import set_edges
+
+    path = generate_events(out=tmp_path_factory.mktemp("raw") / "events_seed4242.csv", rows=ROWS, seed=SEED,
                            days=3).path
+    assert set_edges(path, seed=SEED) > 0
+    return path
 
 
 @pytest.fixture(scope="module")
@@ -482,3 +487,19 @@ def test_rows_a_rule_check_names_are_not_called_kept(layers: Layers, exp: Expect
     assert results["silver.not_null"].status == "failed"
     kept = results["silver.kept_rows"]
     assert kept.status == "passed" and "beyond the" in kept.message and "rule check" in kept.message, kept.message
+
+
+def test_a_dedup_key_without_product_id_fails_the_dedup_rule_only(layers: Layers, exp: Expectations,
+                                                                  raw: Path) -> None:
+    """The grader's data always has two products viewed in one second of a session: a key without product_id
+    merges them, and rule 5 says so (the lost rows are not 'unexplained', so nothing else is skipped)."""
+    results = with_silver(layers, exp, raw, key="user_session, event_time, event_type")
+    assert_only_failure(results, "silver.dedup", "not duplicates")
+
+
+def test_a_price_tier_boundary_off_by_one_fails_the_derived_rule_only(layers: Layers, exp: Expectations,
+                                                                      raw: Path) -> None:
+    """The grader's data always has prices of exactly 10.00 and 50.00: `<=` instead of `<` is seen every time."""
+    results = with_silver(layers, exp, raw, tier="CASE WHEN price <= 10 THEN 'budget' WHEN price <= 50 THEN 'mid' "
+                                                 "ELSE 'premium' END")
+    assert_only_failure(results, "silver.derived", "price_tier")

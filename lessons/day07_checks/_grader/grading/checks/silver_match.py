@@ -218,17 +218,18 @@ def match_silver(*, exp: Expectations, frame: pd.DataFrame, fates: pd.DataFrame 
     # expected rows that silver lacks, blamed on a trait only the missing rows share
     present = set(seen)
     missing = pd.Series([k not in present for k in _keys(kept)], index=kept.index)
-    traits = {
-        "rule3": kept["messy_type"],
-        "rule2": kept["null_optional"],
-        "rule5": _shares_session_product(kept),
-    }
+    traits = [
+        ("rule3", kept["messy_type"]),
+        ("rule2", kept["null_optional"]),
+        ("rule5", _shares_session_product(kept)),  # a dedup key without event_time
+        ("rule5", _shares_session_second(kept)),  # a dedup key without product_id
+    ]
     if seen:
         matched_prices = frame.loc[list(seen.values()), "price"].astype("float64")
         lo, hi = float(matched_prices.min()), float(matched_prices.max())
-        traits["rule4"] = (kept["price"] < lo) | (kept["price"] > hi)
+        traits.append(("rule4", (kept["price"] < lo) | (kept["price"] > hi)))
     explained = pd.Series(False, index=kept.index)
-    for rule, trait in traits.items():
+    for rule, trait in traits:
         trait = trait.fillna(False).astype(bool) & ~explained
         if _selective(missing, trait):
             blame = missing & trait
@@ -271,6 +272,14 @@ def _shares_session_product(kept: pd.DataFrame) -> pd.Series:
     pair = pd.Series([tuple(p) for p in zip(kept["user_session"], kept["product_id"], strict=True)], dtype=object,
                      index=kept.index)
     return pair.duplicated(keep=False)
+
+
+def _shares_session_second(kept: pd.DataFrame) -> pd.Series:
+    """Rows whose (user_session, event_time, event_type) another kept row shares (two products in one second): a
+    dedup key without product_id merges them."""
+    triple = pd.Series([tuple(p) for p in zip(kept["user_session"], kept["t"], kept["event_type"], strict=True)],
+                       dtype=object, index=kept.index)
+    return triple.duplicated(keep=False)
 
 
 def _time_shift(kept: pd.DataFrame, s: pd.DataFrame) -> pd.Timedelta | None:
