@@ -20,16 +20,16 @@ def create(session: Any, st: Statement, args: Any, inner: Any) -> Any:
     _, k, guard = created
     name, after = st.name_at(k)
     as_query = next((i for i in st.top_level(after) if w(i) == "AS" and w(i + 1) in QUERY_WORDS), None)
-    partition_cols: list[str] = []
-    if storage.split_identifier(name)[0] == "table":  # Delta keeps them in its metadata, not in folders
-        st, partition_cols = partitioning.strip_clause(st, after, as_query)
-        w = st.word
-        as_query = next((i for i in st.top_level(after) if w(i) == "AS" and w(i + 1) in QUERY_WORDS), None)
     using = st.find(after, "USING", stop=as_query)
     stored = st.find(after, "STORED", stop=as_query)
     if stored is not None or (using is not None and w(using + 1) not in ("DELTA", catalog_names.LOCAL_FORMAT.upper())):
         return inner(st.text, args)
     kind, target = storage.split_identifier(name)
+    partition_cols: list[str] = []
+    if kind == "table":  # a Delta table keeps them in its metadata, not in folders
+        st, partition_cols = partitioning.strip_clause(st, after, as_query)
+        w = st.word
+        as_query = next((i for i in st.top_level(after) if w(i) == "AS" and w(i + 1) in QUERY_WORDS), None)
     if kind == "table" and copy_into.is_placeholder_create(st, after, as_query):  # a schemaless table for COPY INTO
         st = Statement(copy_into.placeholder_sql(st, after))
     suffix = " AS SELECT" if as_query is not None else ""
