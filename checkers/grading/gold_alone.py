@@ -33,7 +33,7 @@ def run_gold_alone(*, spark: Any, silver: Any, schema: str, submission: Any, unr
                    owned: list[str]) -> tuple[NotebookRun, dict[str, TableSnapshot]]:
     """Run 03_gold on the expected ``silver`` (a :class:`SilverExpectation`) in ``schema``; its run and gold tables.
     ``schema`` is added to ``owned`` (the grading drops it)."""
-    frame = silver.frame.copy()
+    frame = silver.frame.loc[:, [c.split()[0] for c in _SILVER_SCHEMA.split(", ")]].copy()  # by name, then position
     frame["category_id"] = frame["category_id"].astype(object).where(frame["category_id"].notna(), None)
     frame["event_time"] = frame["event_time"].dt.tz_convert("UTC").dt.tz_localize(None)
     spark.sql(f"CREATE SCHEMA {schema}")
