@@ -361,9 +361,9 @@ def grade_submission(*, folder: Path, options: GradeOptions | None = None, work_
                 _leave_nothing_behind(spark, before)
             with contextlib.suppress(Exception):
                 spark.stop()
-        for folder in [] if keep else table_folders:  # a schema folder made for a run that never came
+        for made_folder in [] if keep else table_folders:  # a schema folder made for a run that never came
             with contextlib.suppress(OSError):
-                folder.rmdir()  # only when empty
+                made_folder.rmdir()  # only when empty
 
     if keep:
         notes.append(f"kept: schema {schema}, the data file, the private copy and its /Volumes (--keep)")
