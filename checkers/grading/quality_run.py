@@ -24,13 +24,13 @@ from __future__ import annotations
 import hashlib
 import math
 import random
-import uuid
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 from checkers.errors import CheckersError
 from checkers.grading.checks.evidence import PipelineRun, QualityRun, TaskState
+from checkers.grading.options import new_schema_name
 from checkers.grading.quality_rule import QUALITY_STEM, THRESHOLD, count_bad_rows, count_bad_rows_csv
 
 QUALITY_ROWS = 2_000
@@ -121,7 +121,7 @@ def run_quality_trial(*, job: Any, seed: int, data_dir: Path, runs_dir: Path, en
     stems = {key: stem for stem, keys in s.by_stem.items() for key in keys}
     out = QualityRun(status="ran", quality_key=s.key(QUALITY_STEM), gold_key=s.key("03_gold"),
                      seed=quality_seed(seed))
-    schema = schema or f"grade_{uuid.uuid4().hex[:12]}"  # named like the grading's own: nothing tells them apart
+    schema = schema or new_schema_name()  # named like the grading's own: nothing tells the two apart
     path = data_dir / f"events_seed{out.seed}.csv"
     try:
         out.bad_rows, out.rows = write_failing_data(out=path, seed=out.seed or 0)

@@ -41,29 +41,33 @@ def _lines(code: str) -> set[str]:
     return out
 
 
-@functools.lru_cache(maxsize=1)
+def notebook_lines(path: Path) -> frozenset[str]:
+    """The normalised lines of every code cell of a notebook (read once per version of the file: a grading asks for
+    its own code and for the reference answers it holds)."""
+    stat = path.stat()
+    return _notebook_lines(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=64)
+def _notebook_lines(path: str, _mtime_ns: int, _size: int) -> frozenset[str]:
+    return frozenset(set().union(*(_lines(code) for _, code in code_cells(Path(path)))))
+
+
+@functools.lru_cache(maxsize=2)
+def _folder_lines(folder: Path) -> frozenset[str]:
+    """Every line of the kit's notebooks in ``folder`` (``lessons/`` or ``solutions/``)."""
+    return frozenset().union(*(notebook_lines(path) for path in sorted(folder.glob("*.ipynb"))))
+
+
 def kit_lines() -> frozenset[str]:
     """Every line of the kit's own notebooks: the lessons (what a learner starts from) and the solutions."""
-    found: set[str] = set()
-    for folder in (PROJECT_ROOT / "lessons", PROJECT_ROOT / "solutions"):
-        for path in sorted(folder.glob("*.ipynb")):
-            for _, code in code_cells(path):
-                found |= _lines(code)
-    return frozenset(found)
+    return _folder_lines(PROJECT_ROOT / "lessons") | _folder_lines(PROJECT_ROOT / "solutions")
 
 
-@functools.lru_cache(maxsize=1)
 def answer_lines() -> frozenset[str]:
     """The lines of the reference solution's answers: in a solution notebook and in no lesson."""
-    lessons: set[str] = set()
-    for path in sorted((PROJECT_ROOT / "lessons").glob("*.ipynb")):
-        for _, code in code_cells(path):
-            lessons |= _lines(code)
-    found: set[str] = set()
-    for path in sorted((PROJECT_ROOT / "solutions").glob("*.ipynb")):
-        for _, code in code_cells(path):
-            found |= _lines(code)
-    return frozenset(found - lessons) if lessons else frozenset()
+    lessons = _folder_lines(PROJECT_ROOT / "lessons")
+    return _folder_lines(PROJECT_ROOT / "solutions") - lessons if lessons else frozenset()
 
 
 def solution_answers(notebooks: Mapping[str, Path | None]) -> dict[str, int] | None:
@@ -80,7 +84,7 @@ def solution_answers(notebooks: Mapping[str, Path | None]) -> dict[str, int] | N
         if path is None:
             continue
         try:
-            held |= set().union(*(_lines(code) for _, code in code_cells(path))) & answers
+            held |= notebook_lines(path) & answers
         except Exception:  # noqa: BLE001 - a notebook that cannot be read this way is not compared; never a crash
             continue
     return {"matched": len(held), "of": len(answers)}
@@ -107,7 +111,7 @@ def own_code(notebooks: Mapping[str, Path | None]) -> dict[str, list[str]]:
         if path is None:
             continue
         try:
-            lines = set().union(*(_lines(code) for _, code in code_cells(path))) - kit
+            lines = notebook_lines(path) - kit
         except Exception:  # noqa: BLE001 - a notebook that cannot be read this way is not compared; never a crash
             continue
         if lines:

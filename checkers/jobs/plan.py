@@ -96,8 +96,7 @@ def task_type(task: jobs.Task) -> str:
         return "notebook"
     if task.condition_task is not None:
         return "condition"
-    loop = task.for_each_task
-    if loop is not None and loop.task is not None and loop.task.notebook_task is not None:
+    if runs_notebook(task) is not None:  # a for_each_task over a notebook task
         return "for_each"
     for name in ("spark_python_task", "python_wheel_task", "sql_task", "run_job_task", "for_each_task",
                  "pipeline_task", "dbt_task", "spark_jar_task", "spark_submit_task"):

@@ -180,11 +180,11 @@ class _Checker(FindingCollector):
         found = raw_notebook_path(e.raw)
         if found is None:
             return
-        nb = {"notebook_path": found[0]}
-        match = match_notebook(notebook_path=nb["notebook_path"], job_path=self.job.path, root=self.job.root)
-        key = f"{e.where}.{found[1]}"
+        path, where = found
+        match = match_notebook(notebook_path=path, job_path=self.job.path, root=self.job.root)
+        key = f"{e.where}.{where}"
         if match.outside is not None:
-            self.add("error", "notebook_outside", f"notebook `{nb['notebook_path']}` leads out of the submission "
+            self.add("error", "notebook_outside", f"notebook `{path}` leads out of the submission "
                      f"folder (to {match.outside}); a graded job runs only the submission's own notebooks.",
                      task_key=e.key, key=key, hint="Keep every notebook inside the folder you hand in, and write its "
                      "path relative to the job file (or as a workspace path ending in its name).")
@@ -203,7 +203,7 @@ class _Checker(FindingCollector):
             if archives:
                 hint = (f"The notebooks may be in the DBC archive {archives[0]}: `day07 check` opens it, "
                         "`day07 job validate` does not. Grade the folder with `day07 check` to see.")
-            self.add("error", "notebook_not_found", f"notebook `{nb['notebook_path']}` not found (looked for "
+            self.add("error", "notebook_not_found", f"notebook `{path}` not found (looked for "
                      f"{looked}).", task_key=e.key, key=key, hint=hint)
         elif match.note:
             self.add("warning", "notebook_note", match.note + ".", task_key=e.key, key=key)

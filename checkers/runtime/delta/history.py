@@ -35,7 +35,7 @@ def entries(info: TableInfo) -> list[dict[str, Any]]:
 
 def partition_columns(info: TableInfo) -> list[str]:
     """The table's partition columns: its folders' (a table written before they were kept in the log), else its
-    log's (see :mod:`checkers.runtime.delta.partitions`)."""
+    log's (see :mod:`checkers.runtime.delta.partitioning`)."""
     if info.partition_columns:
         return list(info.partition_columns)
     last = info.log().latest()

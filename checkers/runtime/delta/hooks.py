@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from checkers.runtime import catalog_names, client_patches
-from checkers.runtime.delta import errors, history, partitioning, replace_where, state, storage
+from checkers.runtime.delta import errors, history, partitioning, replace_where, state, storage, writer_options
 
 _DELTA_SOURCES = (None, "", "delta", catalog_names.LOCAL_FORMAT)
 """Writer formats that make a Delta table: none named (Databricks' default is Delta), Delta, or the stand-in."""
@@ -89,7 +89,7 @@ def _wrap_save_as_table(original: Any) -> Any:
         existing = storage.describe_table(session, local) if cond is not None else None
         if cond is not None and existing is not None:
             return replace_where.overwrite(self, session, existing, cond)
-        if how == "overwrite" and not _overwrites_schema(self):
+        if how == "overwrite" and not writer_options.flag(self, "overwriteSchema"):
             partitions = partitions or history.partition_columns(storage.info_from_name(session, local))
             if partitions and partitioning.dynamic_overwrite(self, session, local, partitions):
                 return None
@@ -115,14 +115,8 @@ def _wrap_save_as_table(original: Any) -> Any:
     return saveAsTable
 
 
-def _overwrites_schema(writer: Any) -> bool:
-    return any(k.lower() == "overwriteschema" and str(v).lower() == "true"
-               for k, v in (writer._write.options or {}).items())
-
-
 def _merge_schema(writer: Any, session: Any) -> bool:
-    options = {k.lower(): str(v).lower() for k, v in (writer._write.options or {}).items()}
-    if options.get("mergeschema") == "true":
+    if writer_options.flag(writer, "mergeSchema"):
         return True
     with contextlib.suppress(Exception):
         return str(session.conf.get("spark.databricks.delta.schema.autoMerge.enabled", "false")).lower() == "true"

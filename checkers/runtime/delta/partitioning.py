@@ -14,11 +14,12 @@ files are not split into folders. What depends on them is done here:
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 from checkers.runtime import catalog_names
-from checkers.runtime.delta import errors, history, replace_where, state, storage
-from checkers.runtime.delta.statement import Statement, split, syntax_error
+from checkers.runtime.delta import errors, history, replace_where, state, storage, writer_options
+from checkers.runtime.delta.statement import Statement, literal, split, syntax_error
 
 DYNAMIC_CONF = "spark.sql.sources.partitionOverwriteMode"
 MAX_DYNAMIC_PARTITIONS = 10_000
@@ -55,9 +56,8 @@ def dynamic_mode(session: Any) -> bool:
 
 
 def _dynamic(writer: Any, session: Any) -> bool:
-    options = {str(k).lower(): str(v).lower() for k, v in (writer._write.options or {}).items()}
-    mode = options.get("partitionoverwritemode")
-    return dynamic_mode(session) if mode is None else mode == "dynamic"
+    mode = writer_options.option(writer, "partitionOverwriteMode")
+    return dynamic_mode(session) if mode is None else mode.lower() == "dynamic"
 
 
 def dynamic_overwrite(writer: Any, session: Any, name: str, cols: list[str]) -> bool:
@@ -104,20 +104,17 @@ def insert_dynamic(writer: Any, session: Any, name: str) -> bool:
     rows = DataFrame(writer._df, writer._spark)
     if len(rows.columns) != len(table):
         return False  # Spark's own arity error says it best
-    options = {k: v for k, v in (writer._write.options or {}).items()}
-    rows.toDF(*table).write.format("delta").mode("overwrite").options(**options) \
+    rows.toDF(*table).write.format("delta").mode("overwrite").options(**dict(writer._write.options or {})) \
         .option("partitionOverwriteMode", "dynamic").saveAsTable(name)
     return True
 
 
 def _literal(value: Any) -> str:
-    from checkers.runtime.delta.statement import literal
-
-    if value is None:
-        return "NULL"
-    if hasattr(value, "isoformat") and not isinstance(value, str):
-        kind = "TIMESTAMP" if hasattr(value, "hour") else "DATE"
-        return f"{kind} '{value.isoformat(sep=' ') if kind == 'TIMESTAMP' else value.isoformat()}'"
+    """A partition value as SQL: ``statement.literal``, and a date or time as a typed literal (not a string)."""
+    if isinstance(value, datetime):
+        return f"TIMESTAMP '{value.isoformat(sep=' ')}'"
+    if isinstance(value, date):
+        return f"DATE '{value.isoformat()}'"
     return literal(value)
 
 

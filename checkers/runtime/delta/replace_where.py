@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from checkers.runtime.delta import errors, history, state, storage
+from checkers.runtime.delta import errors, history, state, storage, writer_options
 from checkers.runtime.delta.statement import Statement, syntax_error
 
 _QUERY_WORDS = ("SELECT", "WITH", "VALUES", "TABLE", "FROM")
@@ -20,7 +20,7 @@ _QUERY_WORDS = ("SELECT", "WITH", "VALUES", "TABLE", "FROM")
 
 def condition(writer: Any) -> str | None:
     """The writer's ``replaceWhere`` option, if any."""
-    return next((str(v) for k, v in (writer._write.options or {}).items() if k.lower() == "replacewhere"), None)
+    return writer_options.option(writer, "replaceWhere")
 
 
 def overwrite(writer: Any, session: Any, info: storage.TableInfo, cond: str) -> None:

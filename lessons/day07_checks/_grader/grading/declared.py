@@ -103,12 +103,16 @@ def written_declarations(cells: list[Any]) -> WrittenDecls:
     return found
 
 
+def _is_dbutils_widgets(node: ast.AST) -> bool:
+    """The expression ``dbutils.widgets`` itself."""
+    return (isinstance(node, ast.Attribute) and node.attr == "widgets" and isinstance(node.value, ast.Name)
+            and node.value.id == "dbutils")
+
+
 def _reads_widgets(node: ast.AST) -> bool:
     """``dbutils.widgets.get(...)`` and the other calls that declare nothing."""
-    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-            and node.func.attr in ("get", "getAll", "getArgument", "remove", "removeAll", "help")
-            and isinstance(node.func.value, ast.Attribute) and node.func.value.attr == "widgets"
-            and isinstance(node.func.value.value, ast.Name) and node.func.value.value.id == "dbutils")
+    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and _is_dbutils_widgets(node.func.value)
+            and node.func.attr in ("get", "getAll", "getArgument", "remove", "removeAll", "help"))
 
 
 def _spelled_out(tree: ast.AST, declarations: set[int]) -> bool:
@@ -118,17 +122,15 @@ def _spelled_out(tree: ast.AST, declarations: set[int]) -> bool:
             return False  # ``dbutils.widgets`` used other than in a spelled-out call (passed on, aliased, computed)
         if isinstance(node, ast.Import | ast.ImportFrom):
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
-            if node.__dict__.get("level") or any(n.split(".")[0] not in _KNOWN_PACKAGES for n in names):
+            if getattr(node, "level", 0) or any(n.split(".")[0] not in _KNOWN_PACKAGES for n in names):
                 return False
         if isinstance(node, ast.Call):
             func = node.func
             name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
-            if name in _OPEN_CALLS or name in ("run", "run_cell") and "notebook" in ast.dump(func):
+            if name in _OPEN_CALLS or name == "run_cell" or (name == "run" and "notebook" in ast.dump(func)):
                 return False
             if name in ("run_cell_magic", "run_line_magic") and not (
                     node.args and isinstance(node.args[0], ast.Constant) and node.args[0].value in _PLAIN_MAGICS):
-                return False
-            if name == "run_cell":
                 return False
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and _SQL_WIDGET.search(node.value):
             return False  # ``spark.sql("CREATE WIDGET ...")`` declares one too
@@ -139,9 +141,7 @@ def _declaration(node: ast.AST, cell: int) -> WrittenDecl | None:
     if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
         return None
     kind = node.func.attr
-    owner = node.func.value
-    if kind not in WIDGET_KINDS or not (isinstance(owner, ast.Attribute) and owner.attr == "widgets"
-                                        and isinstance(owner.value, ast.Name) and owner.value.id == "dbutils"):
+    if kind not in WIDGET_KINDS or not _is_dbutils_widgets(node.func.value):
         return None
     if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
         return None  # *args / **kwargs: not spelled out
