@@ -60,9 +60,9 @@ def handler(args: argparse.Namespace) -> int:
         raise GradingError(f"Cohort folder {args.cohort_dir} does not exist or is not a folder.",
                            hint="Pass a folder holding one sub-folder (or .zip or .dbc archive) per submission.")
     out = args.out or default_out(args.cohort_dir)
-    from checkers.grading.options import sandbox_note
+    from checkers.grading.options import SandboxPolicy, sandbox_note
 
-    policy = "off" if args.no_sandbox else "required"
+    policy: SandboxPolicy = "off" if args.no_sandbox else "required"
     note = sandbox_note(policy)  # refuses here, naming what to install, when the sandbox is missing
     console.print(f"[dim]{escape(note[0].upper() + note[1:])}.[/dim]")
     columns = (TextColumn("[bold]Grading"), BarColumn(), MofNCompleteColumn(), TextColumn("·"), TimeElapsedColumn(),

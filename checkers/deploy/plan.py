@@ -142,9 +142,9 @@ class LocalDeployment:
         for folder in self.file_folders:
             calls.append(ApiCall("POST", MKDIRS_PATH, body={"path": f"{workspace_dir}/{folder}"},
                                  note="a folder for the check cells' code"))
-        for upload in self.files:
-            calls.append(ApiCall("POST", IMPORT_PATH, body=upload.import_body(workspace_dir),
-                                 note=f"import {upload.relative} as a file (the check cells import it)"))
+        for file in self.files:
+            calls.append(ApiCall("POST", IMPORT_PATH, body=file.import_body(workspace_dir),
+                                 note=f"import {file.relative} as a file (the check cells import it)"))
         calls.append(ApiCall("GET", LIST_PATH, query={"name": self.job_name},
                              note="is there a job with this name already?"))
         calls.append(ApiCall("POST", CREATE_PATH, body=self.job_payload(workspace_dir),

@@ -136,6 +136,8 @@ class Session:
         return spark
 
     def widget(self, name: str) -> str | None:
+        if self.dbutils is None:
+            return None
         try:
             return str(self.dbutils.widgets.get(name))
         except Exception:  # noqa: BLE001 - a widget not declared (yet)

@@ -95,7 +95,8 @@ def graph_table(record: RunRecord, progress: dict[str, QueryProgress] | None = N
         table.add_column("Spark", no_wrap=True)
     for task in record.tasks:
         attempt = str(len(task.attempts_in_repair)) if task.attempts_in_repair else ""
-        cells = [Text(task.task_key), _depends(task), _task_state(task), attempt, _duration(task.duration)]
+        cells: list[Text | str] = [Text(task.task_key), _depends(task), _task_state(task), attempt,
+                                   _duration(task.duration)]
         if shown:
             update = shown.get(task.task_key) if task.life_cycle_state == RUNNING else None
             cells.append(progress_text(update) if update is not None else Text(""))

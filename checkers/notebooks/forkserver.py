@@ -29,6 +29,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -186,13 +187,17 @@ def relay(path: Path, args: Sequence[str]) -> int:
         with contextlib.suppress(OSError):
             Path(PID_FILE).write_text(str(host_pid), encoding="ascii")  # the kernel's folder is the cwd
     for sig, byte in ((signal.SIGINT, _INTERRUPT), (signal.SIGTERM, _TERMINATE), (signal.SIGHUP, _TERMINATE)):
-        signal.signal(sig, lambda _s, _f, b=byte: _send(lifeline_w, b))
+        signal.signal(sig, partial(_forward_signal, lifeline_w, byte))
     while True:
         try:
             if not os.read(death_r, 1):
                 return 0
         except InterruptedError:
             continue
+
+
+def _forward_signal(fd: int, byte: bytes, _signum: int, _frame: object) -> None:
+    _send(fd, byte)
 
 
 def _send(fd: int, byte: bytes) -> None:

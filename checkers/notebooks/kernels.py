@@ -287,8 +287,8 @@ class KernelService:
                 shutil.rmtree(folder, ignore_errors=True)
                 return None
             self._forkservers[wanted] = server
-        server = self._forkservers.get(wanted)
-        return server if server is not None and server.ready() else None
+        started = self._forkservers.get(wanted)
+        return started if started is not None and started.ready() else None
 
     async def _start(self, *, env: dict[str, str], writable: Sequence[Path], key: Key) -> Kernel:
         server = await self._fork_server(env=env, writable=writable)

@@ -85,7 +85,7 @@ def clean(exc: BaseException) -> BaseException:
         exc._messageParameters = {k: workspace_names(v) if isinstance(v, str) else v  # type: ignore[attr-defined]
                                   for k, v in params.items()}
     if hasattr(exc, "_display_stacktrace"):
-        exc._display_stacktrace = False  # type: ignore[attr-defined]
+        exc._display_stacktrace = False
     exc._day07_clean = True  # type: ignore[attr-defined]
     return exc
 

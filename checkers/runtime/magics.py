@@ -15,6 +15,7 @@ import shlex
 import subprocess
 import sys
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,13 @@ CELL_MAGICS = ("sql", "md", "md-sandbox", "python", "run", "fs", "pip", "sh", "s
 """Magics that, on a cell's first line, take the whole cell (Databricks' cell languages and utilities)."""
 _FIRST_LINE = re.compile(r"^%(?P<name>md-sandbox|[A-Za-z]+)(?P<rest>(?:[ \t].*)?)$")
 _LEGACY_PARAM = re.compile(r"\$\{(\w+)\}")
+
+
+def _widget_or_text(widgets: dict[str, str], match: re.Match[str]) -> str:
+    """A legacy ``${name}`` marker: the widget's value, or the text unchanged when no widget has that name."""
+    return widgets.get(match.group(1), match.group(0))
+
+
 _FS_COMMANDS = ("ls", "head", "cp", "mv", "rm", "mkdirs", "put")
 _CREATE_WIDGET = re.compile(
     r"""\s*CREATE\s+WIDGET\s+(?P<kind>TEXT|DROPDOWN|COMBOBOX|MULTISELECT)\s+(?P<name>`[^`]+`|\w+)\s+DEFAULT\s+"""
@@ -83,7 +91,7 @@ class DatabricksMagics:
             if self._widget_statement(statement, spark):
                 continue
             widgets = self._widget_values()  # a widget created by an earlier statement counts
-            statement = _LEGACY_PARAM.sub(lambda m, values=widgets: values.get(m.group(1), m.group(0)), statement)
+            statement = _LEGACY_PARAM.sub(partial(_widget_or_text, widgets), statement)
             names = [name for name in parameter_names(statement) if name in widgets]
             frame = spark.sql(statement, {name: widgets[name] for name in names} or None)
         self.ip.user_ns["_sqldf"] = frame

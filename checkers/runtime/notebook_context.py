@@ -160,7 +160,7 @@ class NotebookContext(ReportsMissing):
         return Option()
 
     def safeToJson(self) -> str:  # noqa: N802 - Databricks' name
-        attributes = {"user": local_user(), **self._ids()}
+        attributes: dict[str, object] = {"user": local_user(), **self._ids()}
         if self._ids():
             attributes["currentRunId"] = self._ids()["runId"]
         if self._path():

@@ -81,7 +81,8 @@ def judge_count(namespace: dict[str, Any]) -> list[Finding]:
 def _task_value(namespace: dict[str, Any], expected: int) -> Finding:
     from day07_checks.notebook import Session
 
-    values = Session(namespace).record().task_values
+    record = Session(namespace).record()
+    values = record.task_values if record is not None else {}
     if TASK_VALUE not in values:
         return (BAD, f"no task value {TASK_VALUE} yet: dbutils.jobs.taskValues.set(key=\"{TASK_VALUE}\", "
                        "value=bad_rows)")

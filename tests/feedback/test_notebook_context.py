@@ -144,3 +144,11 @@ def test_the_runner_gives_a_task_its_ids_and_the_kernel_shows_them(tmp_path: Pat
     first, _, rest = said[0].partition(" RunId(33) ")
     assert first == "11" and json.loads(rest)["attributes"]["multitaskParentRunId"] == "22"
     assert said[1].startswith("- - ") and "jobId" not in said[1]
+
+
+def test_a_check_cell_with_no_record_at_all_asks_for_the_task_value() -> None:
+    """Neither the kit's runtime record nor Databricks' input history: the count check says what to set."""
+    from checkers.feedback.quality import _task_value
+
+    verdict, message = _task_value({}, expected=3)
+    assert message.startswith("no task value bad_rows yet")

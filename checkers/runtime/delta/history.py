@@ -137,8 +137,8 @@ def detail_frame(session: Any, info: TableInfo) -> Any:
     ident = str(uuid.uuid5(uuid.NAMESPACE_URL, f"day07:{info.key}:{found[0]['timestamp'] if found else ''}"))
     name = info.display if info.kind == "table" else None
     location = info.location if info.kind == "table" else info.path
-    row = ("delta", ident, name, None, location, first, last or first, partition_columns(info), [], files,
-           size, dict(info.properties), 1, 2, ["appendOnly", "invariants"])
+    row: tuple[object, ...] = ("delta", ident, name, None, location, first, last or first, partition_columns(info),
+                               [], files, size, dict(info.properties), 1, 2, ["appendOnly", "invariants"])
     return session.createDataFrame([row], DETAIL_SCHEMA)
 
 

@@ -36,7 +36,7 @@ class _Loader(importlib.abc.Loader):
         module.__all__ = list(names)  # type: ignore[attr-defined]
         module.__day07_emulated__ = True  # type: ignore[attr-defined]
         if self.fullname == "delta":
-            module.__path__ = []  # type: ignore[attr-defined] - a package: ``delta.tables`` imports under it
+            module.__path__ = []  # a package: ``delta.tables`` imports under it
         return module
 
     def exec_module(self, module: types.ModuleType) -> None:

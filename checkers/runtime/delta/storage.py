@@ -225,9 +225,10 @@ def resolve(session: Any, identifier: str, *, kind: str | None = None) -> TableI
         if not path_exists(session, info):
             raise errors.not_a_delta_table(f"`{identifier}`", why="no table files were found at that path.")
         return info
-    info = describe_table(session, value)
-    if info is None:
+    described = describe_table(session, value)
+    if described is None:
         raise errors.not_a_delta_table(f"`{identifier}`", why="no such table exists.")
+    info = described
     if info.table_type == "VIEW" or (info.provider or "").lower() not in (catalog_names.LOCAL_FORMAT, "delta"):
         raise errors.not_a_delta_table(
             f"`{identifier}`", why=f"it is a {(info.provider or 'view').lower()} table, and only tables in the "

@@ -342,5 +342,6 @@ class DeltaTableBuilder:
                                                        for k, v in self._properties.items()) + ")")
         self._spark.sql(" ".join(parts))
         if self._name is None:
+            assert self._location is not None  # a builder without a name has a location, checked above
             return DeltaTable.forPath(self._spark, self._location)
         return DeltaTable.forName(self._spark, self._name)
