@@ -157,3 +157,27 @@ def confine_command(cmd: list[str], *, writable: Sequence[Path], tool: str | Non
         else:
             args += ["--ro-bind" if mode == "--ro-bind-pinned" else mode, str(path), str(path)]
     return [*args, "--", *cmd]
+
+
+def shield_command(cmd: list[str]) -> list[str]:
+    """``cmd`` in a pid namespace of its own with :func:`kit_answers` hidden, and everything else as it is: the kit's
+    shared Spark server, which serves the learner's own work (any folder, the real ``/tmp``) and the gradings of
+    ``day07 check``.
+
+    Its Python workers (a UDF) then cannot read the grader or the solutions, and every process they start stays in
+    the namespace: :mod:`checkers.spark.strays` finds it, and it ends with the server. Without bwrap (or with
+    ``DAY07_SANDBOX=0``) the command runs as is.
+    """
+    from checkers.config import settings
+
+    status = sandbox_status()
+    if not settings().sandbox or not status.available or status.tool is None:
+        return cmd
+    args = [status.tool,
+            "--dev-bind", "/", "/",  # the machine as it is, writable where this user may write
+            "--proc", "/proc",       # a /proc for the pid namespace
+            "--unshare-pid",         # its processes (UDF workers and what they start) stay with it
+            "--cap-drop", "ALL"]     # as root, no way to unmount what is hidden
+    for path in kit_answers():
+        args += ["--tmpfs", os.path.realpath(path)]
+    return [*args, "--", *cmd]

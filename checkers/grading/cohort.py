@@ -199,7 +199,8 @@ def _grade_on(job: _Job, book: Gradebook, entry: Entry, *, folder: Path, base: P
             book.put(entry)  # the gradebook shows the re-grade while it runs
         ensure_server(spec)  # up before the grading starts, so a death during it is noticed
         before = server_identity(spec)
-        entry.seed = submission_seed(job.seed, sub.id)
+        # A re-grade gets other data: nothing the first attempt saw (the grader's silver, say) fits it.
+        entry.seed = submission_seed(job.seed, sub.id if attempt == 1 else f"{sub.id}#{attempt}")
         try:
             report = job.grader(folder=folder, options=replace(job.options, seed=entry.seed, server=spec),
                                 work_dir=base / f"attempt-{attempt}", name=sub.id)
@@ -224,9 +225,16 @@ def _grade_on(job: _Job, book: Gradebook, entry: Entry, *, folder: Path, base: P
         if infra:
             report.notes.append(f"graded a second time: {infra}; the first grading does not count")
         return _record_report(book, entry, report=report, job=job, started=started)
-    return _finish(book, entry, status=INFRASTRUCTURE_ERROR,
-                   message=f"{infra}; it was restarted and the submission graded again, and it died again",
-                   started=started)
+    # Twice, on a restarted server and other data, and only while this submission ran: its own code stopped the
+    # server (a UDF that kills it, or memory it ran out of). Not a way out of being graded: it fails, with 0.
+    from checkers.grading.checks import max_score
+
+    entry.score, entry.max_score = 0.0, max_score()
+    return _finish(book, entry, status=FAILED,
+                   message=f"{infra}; it was restarted and the submission graded again on other data, and it died "
+                           "again: its notebooks (or a UDF they ran) stopped the server or ran it out of memory, so "
+                           "it scores 0. If the machine itself was short of memory, grade it again alone "
+                           "(--force)", started=started)
 
 
 def _interrupted(book: Gradebook, entry: Entry, started: float) -> Entry:
@@ -306,7 +314,7 @@ def grade_cohort(*, cohort_dir: Path, out_dir: Path, workers: int = 2, force: bo
                            hint="Use e.g. --cell-timeout 120.")
     subs = find_submissions(cohort_dir=cohort_dir)
     sandbox_note(sandbox)  # refuses now, before anything runs, when the sandbox is required and missing
-    out_dir = Path(out_dir)
+    out_dir = Path(out_dir).resolve()  # kernels run elsewhere: a relative folder would not be found there
     out_dir.mkdir(parents=True, exist_ok=True)
     book = Gradebook.load(out_dir=out_dir)
     if book is not None and not force and ((seed is not None and seed != book.seed) or

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from checkers.config import settings
-from checkers.sandbox import confine_command
+from checkers.sandbox import confine_command, shield_command
 from checkers.spark.cluster import cluster_confs
 from checkers.spark.java import JavaInfo, module_options, spark_classpath, spark_home
 from checkers.spark.memory import ServerSizing
@@ -93,7 +93,9 @@ def confined_command(paths: ServerPaths, cmd: list[str], *, java: JavaInfo) -> l
     """``cmd`` in the bubblewrap sandbox when the server is confined (see
     :class:`~checkers.spark.spec.ServerSpec`), else as is."""
     spec = paths.spec
-    if not spec.confined or spec.root is None:
+    if spec.root is None:
+        return shield_command(cmd)  # the kit's shared server: the kit's answers hidden, its processes kept together
+    if not spec.confined:
         return cmd
     s = settings()
     shown = [p for p in (s.volumes_dir, java.home, spark_home()) if p.exists()]

@@ -202,8 +202,30 @@ def is_our_server(state: ServerState) -> bool:
     return re.search(r"derby\.system\.home=" + re.escape(state.metastore_dir) + r'(?=["\s]|$)', cmd) is not None
 
 
+def _below(pid: int) -> list[Any]:
+    import psutil
+
+    try:
+        return psutil.Process(pid).children(recursive=True)
+    except psutil.Error:
+        return []
+
+
+def _end_the_rest(procs: list[Any]) -> None:
+    """SIGKILL what is left of a stopped server: a process its UDF workers started in another session, and the
+    sandbox's init, which holds the pid namespace (ending it ends every process still in there)."""
+    import psutil
+
+    for proc in procs:
+        with contextlib.suppress(psutil.Error):
+            proc.kill()
+    psutil.wait_procs(procs, timeout=5)
+
+
 def signal_and_wait(state: ServerState) -> None:
-    """SIGTERM (Spark shuts down cleanly, Derby releases its lock), SIGKILL after a grace period."""
+    """SIGTERM (Spark shuts down cleanly, Derby releases its lock), SIGKILL after a grace period; then whatever the
+    server started that is still running."""
+    below = _below(state.pid)  # before the signal: once the server is gone, its orphans belong to no one we know
     for sig, wait in ((signal.SIGTERM, STOP_GRACE_SECONDS), (signal.SIGKILL, 10.0)):
         with contextlib.suppress(ProcessLookupError):
             # The server leads its own process group (start_new_session): signal the group, so the
@@ -220,6 +242,7 @@ def signal_and_wait(state: ServerState) -> None:
                     child.wait(timeout=0.2)
             if not is_our_server(state):
                 _CHILDREN.pop(state.pid, None)
+                _end_the_rest(below)
                 return
             time.sleep(0.2)
     raise SparkServerError(f"The Spark Connect server (pid {state.pid}) did not stop.",

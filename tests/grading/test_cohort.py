@@ -305,14 +305,14 @@ def test_cli_grades_folders_and_zips_writes_every_export_and_resumes(tmp_path: P
 def test_a_worker_server_is_left_clean_for_the_next_submission(spark: Any) -> None:
     """What a submission leaves beside its own schema (another schema, a global temporary view) is gone before the
     worker's next grading, and what was there before stays."""
-    from checkers.grading.grade import _leave_nothing_behind, _schemas
+    from checkers.grading.cleanup import _drop_what_it_made, server_schemas
 
     spark.sql("CREATE SCHEMA IF NOT EXISTS kept_before_grading")
-    before = _schemas(spark)
+    before = server_schemas(spark)
     spark.sql("CREATE SCHEMA IF NOT EXISTS stash_for_a_peer")
     spark.sql("CREATE TABLE stash_for_a_peer.silver AS SELECT 1 AS x")
     spark.range(3).createOrReplaceGlobalTempView("stash_view")
-    _leave_nothing_behind(spark, before)
+    _drop_what_it_made(spark, before)
     assert not spark.catalog.databaseExists("stash_for_a_peer")
     assert spark.catalog.databaseExists("kept_before_grading")
     assert "stash_view" not in {r.viewName for r in spark.sql("SHOW VIEWS IN global_temp").collect()}

@@ -157,7 +157,8 @@ def test_clients_without_the_token_are_refused(spark_endpoint: Endpoint, monkeyp
 @pytest.mark.spark
 def test_server_listens_on_loopback_only(spark_endpoint: Endpoint) -> None:
     assert spark_endpoint.pid is not None
-    listening = [c for c in psutil.Process(spark_endpoint.pid).net_connections(kind="inet")
+    server = psutil.Process(spark_endpoint.pid)  # the JVM, or the sandbox that holds it
+    listening = [c for p in (server, *server.children(recursive=True)) for c in p.net_connections(kind="inet")
                  if c.status == psutil.CONN_LISTEN]
     assert spark_endpoint.port in {c.laddr.port for c in listening}
     for conn in listening:
