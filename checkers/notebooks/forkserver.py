@@ -39,11 +39,12 @@ SOCKET_NAME = "fork.sock"
 PID_FILE = "kernel.pid"
 """Written by the relay beside the kernel's connection file: the forked kernel's pid as this machine sees it."""
 READY_TIMEOUT = 60.0
-PRELOAD = ("ipykernel.kernelapp", "IPython", "pyspark.sql.connect.session", "pyspark.sql.connect.functions",
-           "pyspark.sql.functions", "pandas", "pyarrow", "checkers.notebooks.extension", "checkers.runtime.kernel",
-           "checkers.runtime.compat", "checkers.runtime.dbutils", "checkers.runtime.magics", "checkers.runtime.fs",
-           "checkers.runtime.volumes", "checkers.runtime.widgets", "checkers.runtime.display",
-           "checkers.runtime.progress", "checkers.runtime.delta.importer")
+PRELOAD = ("ipykernel.kernelapp", "ipykernel.debugger", "IPython", "pyspark.sql.connect.session",
+           "pyspark.sql.connect.functions", "pyspark.sql.functions", "pandas", "pyarrow",
+           "checkers.notebooks.extension", "checkers.runtime.kernel", "checkers.runtime.compat",
+           "checkers.runtime.dbutils", "checkers.runtime.magics", "checkers.runtime.fs", "checkers.runtime.volumes",
+           "checkers.runtime.widgets", "checkers.runtime.display", "checkers.runtime.progress",
+           "checkers.runtime.delta.importer")
 """What a kernel imports on its way to its first cell (a module that cannot be imported is skipped)."""
 SANDBOX_KEYS = ("TMPDIR", "IPYTHONDIR", "JUPYTER_RUNTIME_DIR", "MPLCONFIGDIR", "XDG_CACHE_HOME", IN_SANDBOX,
                 "JPY_PARENT_PID")
