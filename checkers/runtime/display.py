@@ -31,6 +31,15 @@ def _spark_rows(df: Any) -> Any:
     return frame
 
 
+def _records(obj: Any) -> bool:
+    """A non-empty list of named tuples of one kind: ``dbutils.fs.ls(path)``'s ``FileInfo`` entries, which
+    Databricks' ``display`` shows as a table (path, name, size, modificationTime)."""
+    if not isinstance(obj, list) or not obj:
+        return False
+    fields = getattr(obj[0], "_fields", None)
+    return bool(fields) and all(isinstance(r, tuple) and getattr(r, "_fields", None) == fields for r in obj)
+
+
 def table_bundle(obj: Any, *, max_rows: int | None = None) -> dict[str, str] | None:
     """MIME bundle for a Spark or pandas DataFrame, or None when ``obj`` is not a table."""
     limit = max_rows or _max_rows()
@@ -38,6 +47,10 @@ def table_bundle(obj: Any, *, max_rows: int | None = None) -> dict[str, str] | N
         frame = _spark_rows(obj.limit(limit + 1))
     elif type(obj).__name__ == "DataFrame" and type(obj).__module__.startswith("pandas"):
         frame = obj
+    elif _records(obj):
+        import pandas as pd
+
+        frame = pd.DataFrame([tuple(r) for r in obj], columns=list(obj[0]._fields))
     else:
         return None
     truncated = len(frame) > limit

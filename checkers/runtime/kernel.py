@@ -130,6 +130,10 @@ class LazySpark:
                     self._namespace["spark"] = self._session
             return self._session
 
+    def day07_session(self) -> Any:
+        """The real session (connecting now): for kit code handed ``spark`` before its first use."""
+        return self._real()
+
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(name)

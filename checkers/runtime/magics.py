@@ -66,6 +66,31 @@ def databricks_cell_transform(lines: list[str]) -> list[str]:
     return [f"%%{name} {rest}".rstrip() + "\n", *body]
 
 
+_INDENT = re.compile(r"^[ \t]+")
+_BANG_PIP = re.compile(r"^(?P<indent>[ \t]*)!\s*(?:pip3?|python3?\s+-m\s+pip)(?P<rest>\s+(?:install|uninstall)\b.*)$",
+                       re.DOTALL)
+
+
+def leading_indent(lines: list[str]) -> list[str]:
+    """IPython 8's cleanup, which Databricks' runtimes run and IPython 9 dropped: when a cell's first line is
+    indented, that indentation is removed from every line that starts with it (`` from x import y`` runs)."""
+    match = _INDENT.match(lines[0]) if lines else None
+    if match is None:
+        return lines
+    space = match.group(0)
+    return [line[len(space):] if line.startswith(space) else line for line in lines]
+
+
+def bang_pip(lines: list[str]) -> list[str]:
+    """``!pip install x`` → ``%pip install x``: the shell's ``pip`` may be another Python's, never the kernel's;
+    on Databricks both install into the notebook's environment, so locally both print how to install."""
+    out = []
+    for line in lines:
+        match = _BANG_PIP.match(line)
+        out.append(f"{match.group('indent')}%pip{match.group('rest')}" if match else line)
+    return out
+
+
 class DatabricksMagics:
     """The magic functions of one kernel, bound to its shell and ``dbutils``."""
 
@@ -213,7 +238,11 @@ class DatabricksMagics:
 
     # --- %fs -----------------------------------------------------------------------------------------
     def fs(self, line: str, cell: str | None = None) -> Any:
-        """``%fs ls /path`` → ``dbutils.fs.ls("/path")``; flags ``-r`` (recurse) and ``-f`` (overwrite)."""
+        """``%fs ls /path`` → ``dbutils.fs.ls("/path")``; flags ``-r`` (recurse) and ``-f`` (overwrite). The command
+        may stand on the cell's next line (``%fs`` alone on the first), as Databricks allows."""
+        if not line.strip() and cell:
+            rest = [ln for ln in cell.splitlines() if ln.strip()]
+            line, cell = (rest[0], "\n".join(rest[1:])) if rest else ("", cell)
         argv = shlex.split(line)
         fs = getattr(self.dbutils, "fs", None)
         if not argv or fs is None:
@@ -330,6 +359,12 @@ class LibraryUtils:
               "the notebook goes on with its current state.")
 
 
+def _restart_python(line: str = "") -> None:
+    """``%restart_python`` (the line after ``%pip install`` on Databricks): like ``restartPython()``, a no-op."""
+    print("%restart_python: nothing to restart locally (%pip installs nothing here); "
+          "the notebook goes on with its current state.")
+
+
 def _verbatim(func: Callable[..., Any]) -> Callable[..., Any]:
     """Opt out of IPython's ``$name`` / ``{expr}`` expansion: ``%run ./x $a="1"`` and SQL text stay as written."""
     from IPython.core.magic import no_var_expand
@@ -352,9 +387,19 @@ def register(ip: Any, *, dbutils: Any, notebooks: NotebookHost | None = None) ->
     }
     for name, func in functions.items():
         ip.register_magic_function(_verbatim(func), magic_kind="line_cell", magic_name=name)
-    cleanup = ip.input_transformer_manager.cleanup_transforms
-    if databricks_cell_transform not in cleanup:
-        cleanup.append(databricks_cell_transform)
     if not hasattr(dbutils, "library"):
         dbutils.library = LibraryUtils()
+    ip.register_magic_function(_restart_python, magic_kind="line", magic_name="restart_python")
+    install_transforms(ip.input_transformer_manager.cleanup_transforms)
     return magics
+
+
+def install_transforms(cleanup: list[Any]) -> None:
+    """Add the kit's cleanup transforms to IPython's (idempotent): the first-line indent right after IPython drops
+    the leading empty lines, as IPython 8 ran it; then ``!pip``, then the first-line magic."""
+    if leading_indent not in cleanup:
+        names = [getattr(t, "__name__", "") for t in cleanup]
+        cleanup.insert(names.index("leading_empty_lines") + 1 if "leading_empty_lines" in names else 0, leading_indent)
+    for transform in (bang_pip, databricks_cell_transform):
+        if transform not in cleanup:
+            cleanup.append(transform)

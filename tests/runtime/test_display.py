@@ -40,3 +40,16 @@ def test_spark_rows_keep_whole_numbers_whole_next_to_nulls(spark: Any) -> None:
     assert "2019-10-01 00:00:04" in text and "+00:00" not in text  # UTC, shown as toPandas shows it
     nested = table_bundle(spark.sql("SELECT named_struct('x', 1) AS st UNION ALL SELECT NULL"))
     assert "{'x': 1}" in nested["text/plain"]  # a shape PySpark's own Arrow cast refuses still shows
+
+
+def test_a_listing_from_dbutils_fs_ls_shows_as_a_table() -> None:
+    """display(dbutils.fs.ls(path)) is a table with Databricks' columns, not the list's repr."""
+    from checkers.runtime.fs import FileInfo
+
+    entries = [FileInfo("dbfs:/Volumes/w/s/v/a.csv", "a.csv", 12, 1700000000000),
+               FileInfo("dbfs:/Volumes/w/s/v/sub/", "sub/", 0, 0)]
+    bundle = table_bundle(entries)
+    assert bundle is not None
+    assert bundle["text/plain"].splitlines()[0].split() == ["path", "name", "size", "modificationTime"]
+    assert "<td>a.csv</td>" in bundle["text/html"] and "FileInfo(" not in bundle["text/plain"]
+    assert table_bundle([]) is None and table_bundle([("a", 1)]) is None

@@ -11,7 +11,14 @@ from IPython.core.inputtransformer2 import TransformerManager
 
 from checkers.runtime.catalog_names import DELTA_NOTICE
 from checkers.runtime.libraries import install_command
-from checkers.runtime.magics import databricks_cell_transform, parameter_names, pip_notice
+from checkers.runtime.magics import (
+    bang_pip,
+    databricks_cell_transform,
+    install_transforms,
+    leading_indent,
+    parameter_names,
+    pip_notice,
+)
 from checkers.runtime.sql_tokens import split_statements
 
 
@@ -122,3 +129,41 @@ def test_a_sql_source_notebook_declares_and_removes_widgets_as_on_databricks(fil
     declared = {w.name: (w.kind, w.default, w.choices) for w in result.record.widgets}
     assert declared["schema"] == ("text", "day07", None)
     assert declared["layer"] == ("dropdown", "bronze", ["bronze", "silver", "gold"])  # from the CHOICES query
+
+
+def test_a_first_line_indent_is_removed_as_ipython_8_did() -> None:
+    manager = TransformerManager()
+    install_transforms(manager.cleanup_transforms)
+    assert manager.transform_cell(" from os import path\n\nprint(path.sep)\n") == \
+        "from os import path\n\nprint(path.sep)\n"
+    assert leading_indent(["\tx = 1\n", "y = 2\n", "\tz = 3\n"]) == ["x = 1\n", "y = 2\n", "z = 3\n"]
+    assert manager.transform_cell("\n  a = 1\n  b = 2\n") == "a = 1\nb = 2\n"
+
+
+def test_bang_pip_becomes_the_kits_pip_notice() -> None:
+    manager = TransformerManager()
+    install_transforms(manager.cleanup_transforms)
+    assert bang_pip(["!pip install kaggle\n", "!pip3 install -q a b\n", "!python -m pip install c\n", "!ls\n",
+                     "!pip --version\n"]) == [
+        "%pip install kaggle\n", "%pip install -q a b\n", "%pip install c\n", "!ls\n", "!pip --version\n"]
+    assert manager.transform_cell("!pip install kaggle\n") == "get_ipython().run_line_magic('pip', 'install kaggle')\n"
+
+
+@pytest.mark.spark
+@pytest.mark.kernel
+def test_cell_quirks_databricks_accepts_run_here(files: Path, spark_endpoint: Any, tmp_path: Path) -> None:
+    """A first line indented, %fs with its command on the next line, !pip, %restart_python, display(fs.ls)."""
+    from checkers.notebooks.execute import execute_notebook
+    from checkers.spark.client import kernel_env
+
+    out = tmp_path / "cell_quirks.ipynb"
+    result = execute_notebook(path=files / "databricks" / "cell_quirks.py", output_path=out,
+                              env=kernel_env(spark_endpoint))
+    assert result.ok, (result.message, result.failure and result.failure.traceback[-5:])
+    nb = nbformat.read(out, as_version=4)
+    assert "a.txt" in _outputs(nb, _find(nb, "%fs"))
+    pip = _outputs(nb, _find(nb, "!pip"))
+    assert "not run by the local Day 07 kit" in pip and "Not installed: surely-not-installed-xyz." in pip
+    assert "nothing to restart locally" in _outputs(nb, _find(nb, "%restart_python"))
+    last = _outputs(nb, _find(nb, "still here"))
+    assert "modificationTime" in last and "FileInfo(" not in last and "still here: ran" in last

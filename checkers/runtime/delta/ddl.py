@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from checkers.runtime import catalog_names, sql_tokens
-from checkers.runtime.delta import copy_into, history, log, partitioning, replace_where, state, storage
+from checkers.runtime.delta import copy_into, history, insert_cast, log, partitioning, replace_where, state, storage
 from checkers.runtime.delta.statement import QUERY_WORDS, Statement, split, syntax_error
 
 
@@ -99,9 +99,14 @@ def insert(session: Any, st: Statement, args: Any, inner: Any) -> Any:
     try:
         result = inner(st.text, args)
     except Exception as exc:
-        if not (overwrite and kind == "table" and storage.is_self_overwrite(exc)):
+        if kind == "table" and insert_cast.refused(exc):  # Delta casts a '2024-01-01' into a DATE column
+            result = insert_cast.with_casts(session, st, args, inner, target, after)
+            if result is None:
+                raise
+        elif not (overwrite and kind == "table" and storage.is_self_overwrite(exc)):
             raise
-        result = _insert_through_stage(session, st, args, inner, target, after)
+        else:
+            result = _insert_through_stage(session, st, args, inner, target, after)
     mode = {"mode": "Overwrite" if overwrite else "Append", "partitionBy": "[]"}
     if kind == "path":
         history.record(session, storage.path_info(target, display=name), "WRITE", mode, blind_append=not overwrite)

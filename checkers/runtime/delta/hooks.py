@@ -12,7 +12,16 @@ import json
 from typing import Any
 
 from checkers.runtime import catalog_names, client_patches
-from checkers.runtime.delta import errors, history, partitioning, replace_where, state, storage, writer_options
+from checkers.runtime.delta import (
+    errors,
+    history,
+    partitioning,
+    path_append,
+    replace_where,
+    state,
+    storage,
+    writer_options,
+)
 
 _DELTA_SOURCES = (None, "", "delta", catalog_names.LOCAL_FORMAT)
 """Writer formats that make a Delta table: none named (Databricks' default is Delta), Delta, or the stand-in."""
@@ -96,9 +105,14 @@ def _wrap_save_as_table(original: Any) -> Any:
         try:
             original(self, name)
         except Exception as exc:
-            if not (how == "overwrite" and storage.is_self_overwrite(exc)):
+            if how == "append" and not partitions and "Specified partitioning does not match" in str(exc):
+                # a table partitioned in Spark's catalog: an append without partitionBy follows it, as on Delta
+                self._write.partitioning_cols = partitioning.existing_columns(session, local)
+                original(self, name)
+            elif not (how == "overwrite" and storage.is_self_overwrite(exc)):
                 raise
-            _overwrite_through_stage(self, session, local, original)
+            else:
+                _overwrite_through_stage(self, session, local, original)
         if how == "ignore" and not _written(session, local):
             return
         info = storage.info_from_name(session, local)
@@ -218,6 +232,7 @@ def _wrap_save(original: Any) -> Any:
         cond = replace_where.condition(self) if how == "overwrite" else None
         if cond is not None and info.log().latest() is not None:
             return replace_where.overwrite(self, session, info, cond)
+        merged = path_append.check(self, session, info) if how == "append" else None
         try:
             original(self, path)
         except Exception as exc:
@@ -225,7 +240,7 @@ def _wrap_save(original: Any) -> Any:
                 raise
             storage.replace_path(session, info, _frame(self), partition_columns=info.partition_columns)
         mode = {"append": "Append", "overwrite": "Overwrite", "ignore": "Ignore"}.get(how, "ErrorIfExists")
-        schema = storage.logged_schema(info) if how == "append" else None
+        schema = (merged or storage.logged_schema(info)) if how == "append" else None
         history.record(session, info, "WRITE", {"mode": mode, "partitionBy": _partition_json(info.partition_columns)},
                        blind_append=how == "append", schema=schema or _frame(self).schema)
 
@@ -237,10 +252,11 @@ def _wrap_v2_create(original: Any) -> Any:
     def create(self: Any) -> None:
         if state.is_internal() or not _is_delta(self._write.provider):
             return original(self)
+        partitions = partitioning.v2_columns(self)
         original(self)
         history.record(self._spark, catalog_names.rewrite_name(self._table_name), "CREATE TABLE AS SELECT",
-                       {"isManaged": "true", "description": None, "partitionBy": "[]", "properties": "{}"},
-                       new_table=True)
+                       {"isManaged": "true", "description": None, "partitionBy": _partition_json(partitions),
+                        "properties": "{}"}, new_table=True, partition_columns=partitions)
 
     return create
 
@@ -253,6 +269,7 @@ def _wrap_v2_replace(original: Any) -> Any:
             return original(self)
         session = self._spark
         local = catalog_names.rewrite_name(self._table_name)
+        partitions = partitioning.v2_columns(self)
         info = storage.describe_table(session, local)
         if info is None:
             original(self)
@@ -266,8 +283,9 @@ def _wrap_v2_replace(original: Any) -> Any:
                 self._write.table_name = self._table_name
             storage.swap_in(session, info, stage)
         history.record(session, local, "CREATE OR REPLACE TABLE AS SELECT",
-                       {"isManaged": "true", "description": None, "partitionBy": "[]", "properties": "{}"},
-                       new_table=storage.info_from_name(session, local).log().latest() is None)
+                       {"isManaged": "true", "description": None, "partitionBy": _partition_json(partitions),
+                        "properties": "{}"}, new_table=storage.info_from_name(session, local).log().latest() is None,
+                       partition_columns=partitions)
 
     return replace
 

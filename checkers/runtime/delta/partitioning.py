@@ -47,6 +47,26 @@ def writer_columns(writer: Any) -> list[str]:
     return cols
 
 
+def v2_columns(writer: Any) -> list[str]:
+    """``writeTo(t).partitionedBy(c)``: the column names, kept in the log like ``partitionBy``'s, so the table is
+    not partitioned in Spark's catalog (a later ``append()``/``saveAsTable`` append then follows it, as Delta's
+    does). A transform (``years(d)``) is left to Spark."""
+    from pyspark.sql.connect.expressions import ColumnReference
+
+    cols = list(getattr(writer._write, "partitioning_columns", None) or [])
+    exprs = [e for e in (getattr(c, "_expr", None) for c in cols) if isinstance(e, ColumnReference)]
+    if not cols or len(exprs) != len(cols):
+        return []
+    writer._write.partitioning_columns = []
+    return [e._unparsed_identifier.strip("`") for e in exprs]
+
+
+def existing_columns(session: Any, local: str) -> list[str]:
+    """A catalog table's partition columns in Spark's catalog (a table partitioned outside the stand-in)."""
+    with state.internal():
+        return [c.name for c in session.catalog.listColumns(local) if c.isPartition]
+
+
 def dynamic_mode(session: Any) -> bool:
     """The session's ``partitionOverwriteMode`` is ``dynamic``."""
     try:

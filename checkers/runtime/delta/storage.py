@@ -64,6 +64,7 @@ class TableInfo:
     table_type: str | None = None
     partition_columns: list[str] = field(default_factory=list)
     properties: dict[str, str] = field(default_factory=dict)
+    comment: str | None = None
 
     @property
     def spark_name(self) -> str:
@@ -166,7 +167,7 @@ def describe_table(session: Any, name: str, *, display: str | None = None) -> Ta
     return TableInfo(kind="table", display=display or f"{catalog_names.CATALOG}.{database}.{table}", database=database,
                      table=table, location=facts.get("Location"), created=facts.get("Created Time"),
                      provider=facts.get("Provider"), table_type=facts.get("Type"), partition_columns=partitions,
-                     properties=properties)
+                     properties=properties, comment=facts.get("Comment"))
 
 
 def _properties(text: str) -> dict[str, str]:
@@ -261,6 +262,7 @@ def replace_contents(session: Any, info: TableInfo, frame: Any) -> TableInfo:
     if info.kind == "path":
         replace_path(session, info, frame, partition_columns=info.partition_columns)
         return info
+    before = describe_table(session, info.spark_name, display=info.display) or info
     stage = stage_table(info)
     raw_sql(session, f"CREATE TABLE {stage} LIKE {info.spark_name}")
     try:
@@ -270,7 +272,26 @@ def replace_contents(session: Any, info: TableInfo, frame: Any) -> TableInfo:
         raw_sql(session, f"DROP TABLE IF EXISTS {stage}")
         raise
     swap_in(session, info, stage)
+    keep_metadata(session, before)
     return describe_table(session, info.spark_name, display=info.display) or info
+
+
+_SPARK_OWN_PROPERTIES = ("transient_lastDdlTime", "spark.sql.", "option.")
+
+
+def keep_metadata(session: Any, before: TableInfo) -> None:
+    """Give a rewritten table back what ``CREATE TABLE LIKE`` left out: its properties (CHECK constraints among
+    them) and comment. Delta's DML changes rows only, never the table's metadata."""
+    kept = {k: v for k, v in before.properties.items() if not k.startswith(_SPARK_OWN_PROPERTIES)}
+    if kept:
+        pairs = ", ".join(f"{_string(k)} = {_string(v)}" for k, v in kept.items())
+        raw_sql(session, f"ALTER TABLE {before.spark_name} SET TBLPROPERTIES ({pairs})")
+    if before.comment:
+        raw_sql(session, f"COMMENT ON TABLE {before.spark_name} IS {_string(before.comment)}")
+
+
+def _string(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def swap_in(session: Any, info: TableInfo, stage: str) -> None:

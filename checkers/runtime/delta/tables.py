@@ -18,8 +18,11 @@ __all__ = ["DeltaColumnBuilder", "DeltaMergeBuilder", "DeltaOptimizeBuilder", "D
 
 
 def _session(spark: Any) -> Any:
+    """The session to use: the one given (the notebook's ``spark`` before its first use is a stand-in that
+    connects on demand: connect it now), else the active one."""
     if spark is not None:
-        return spark
+        real = getattr(spark, "day07_session", None)
+        return real() if callable(real) else spark
     from pyspark.sql import SparkSession
 
     active = SparkSession.getActiveSession()
@@ -44,18 +47,20 @@ class DeltaTable:
     @classmethod
     def forName(cls, sparkSession: Any, tableOrViewName: str) -> DeltaTable:  # noqa: N802,N803 - delta's names
         """The table ``workspace.<schema>.<table>`` (or ``<schema>.<table>``, or ``delta.`/path```)."""
+        sparkSession = _session(sparkSession)
         return cls(sparkSession, storage.resolve(sparkSession, tableOrViewName))
 
     @classmethod
     def forPath(cls, sparkSession: Any, path: str, hadoopConf: dict[str, str] | None = None) -> DeltaTable:  # noqa: N802,N803
         """The table stored at ``path`` (a ``/Volumes/...`` path works)."""
+        sparkSession = _session(sparkSession)
         return cls(sparkSession, storage.resolve(sparkSession, path, kind="path"))
 
     @classmethod
     def isDeltaTable(cls, sparkSession: Any, identifier: str) -> bool:  # noqa: N802,N803
         """True when ``identifier`` (a path) holds a table in the Delta stand-in format."""
         try:
-            storage.resolve(sparkSession, identifier, kind="path")
+            storage.resolve(_session(sparkSession), identifier, kind="path")
         except errors.DeltaAnalysisException:
             return False
         return True
@@ -65,7 +70,7 @@ class DeltaTable:
                        collectStats: bool = False) -> DeltaTable:  # noqa: N803
         """A parquet table already is the local stand-in: it is only registered in the history log."""
         table = cls.forName(sparkSession, identifier)
-        history.record(sparkSession, table._info, "CONVERT", {"numFiles": None})
+        history.record(table._spark, table._info, "CONVERT", {"numFiles": None})
         return table
 
     # --- reading --------------------------------------------------------------------------------------------
