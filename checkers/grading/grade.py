@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from checkers.config import env_name, settings
 from checkers.errors import GradingError
+from checkers.grading.cleanup import leave_nothing_behind, server_schemas
 from checkers.grading.options import (
     DATA_DAYS,
     DATA_FIRST_DAY,
@@ -112,23 +113,6 @@ def expectations_for(*, path: Path, data: bytes) -> Expectations:
         while len(_EXPECTED) > EXPECTATIONS_KEPT:
             _EXPECTED.pop(next(iter(_EXPECTED)))
     return replace(shared, source_file=source, bronze=replace(shared.bronze, source_file=source))
-
-
-def _schemas(spark: Any) -> set[str]:
-    return {d.name for d in spark.catalog.listDatabases()}
-
-
-def _leave_nothing_behind(spark: Any, before: set[str]) -> None:
-    """On a worker's own server, the next grading (another submission) starts clean: schemas the submission made
-    beside its own are dropped, and so are its global temporary views."""
-    with contextlib.suppress(Exception):
-        for made in _schemas(spark) - before:
-            spark.sql(f"DROP SCHEMA IF EXISTS `{made}` CASCADE")
-    with contextlib.suppress(Exception):
-        for view in spark.sql("SHOW VIEWS IN global_temp").collect():
-            spark.catalog.dropGlobalTempView(view.viewName)
-    with contextlib.suppress(Exception):
-        spark.catalog.clearCache()
 
 
 def _table_folders(options: GradeOptions, schemas: list[str]) -> list[Path]:
@@ -234,7 +218,7 @@ def grade_submission(*, folder: Path, options: GradeOptions | None = None, work_
     prepare_kernels(env=env, kernels=JOB_KERNELS, ahead=kernels_ahead)
     widget_env = _widget_env(env, widget_schema=widget_schema)
     prepare_kernels(env=widget_env, kernels=WIDGET_KERNELS, ahead=kernels_ahead)
-    from checkers.grading import gold_alone as alone
+    from checkers.grading import layers_alone as alone
     from checkers.grading.checks import Evidence, NotebookRun, run_checks, snapshot_tables
     from checkers.grading.job_evidence import job_unrunnable, load_job_evidence
     from checkers.grading.kit_code import discount, scan_submission, task_stems
@@ -255,7 +239,7 @@ def grade_submission(*, folder: Path, options: GradeOptions | None = None, work_
             raise GradingError(f"Schema {taken[0]} already exists; the grader only reads tables written by this run.",
                                hint="Leave the schema out (a fresh one is made), or drop that schema first.")
         owned = [schema, widget_schema]
-        before = _schemas(spark) if server_data is not None else None
+        before = server_schemas(spark) if server_data is not None else None
 
         say("Copying the submission")
         notes = copy_submission(source=folder, dest=work / "submission")
@@ -307,20 +291,15 @@ def grade_submission(*, folder: Path, options: GradeOptions | None = None, work_
 
         say("Reading the tables")
         tables = snapshot_tables(spark, schema=schema)
-        gold_alone = exp is not None and alone.wanted(notebooks, has_gold=submission.notebook("03_gold") is not None)
-        if gold_alone:
-            say("Running 03_gold on the grader's silver (02_silver failed, so the job never ran it)")
-            try:
-                notebooks["03_gold"], gold_tables = alone.run_gold_alone(
-                    spark=spark, silver=exp.silver, schema=f"{schema}_g", submission=submission, unreadable=unreadable,
-                    parameters=params, runs=notebooks, out_dir=work / "gold_alone", env=env,
-                    cell_timeout=cell_timeout, skip_kit_checks=not all_cells, owned=owned)
-                tables.update(gold_tables)
-                notes.append(f"02_silver failed, so the job never ran 03_gold: the grader ran it on its own expected "
-                             f"silver (schema {schema}_g), so gold is graded on its own")
-            except Exception as exc:  # noqa: BLE001 - gold then stays not run, with the reason
-                gold_alone = False
-                notes.append(f"03_gold could not be run on the grader's silver: {type(exc).__name__}: {exc}")
+        downstream = alone.Downstream()
+        if exp is not None:  # a layer failed: the ones after it run on the grader's table of the layer before them
+            downstream = alone.run_downstream(
+                spark=spark, exp=exp, schema=schema, submission=submission, unreadable=unreadable, parameters=params,
+                runs=notebooks, out_dir=work / "layers_alone", env=env, cell_timeout=cell_timeout,
+                skip_kit_checks=not all_cells, owned=owned, say=say)
+            notebooks.update(downstream.runs)
+            tables.update(downstream.tables)
+            notes += downstream.notes
         again = widget_reruns(widget_runs)
         if again:
             say("Running 00_widgets again, with the job's tables in place")
@@ -344,7 +323,7 @@ def grade_submission(*, folder: Path, options: GradeOptions | None = None, work_
                             widget_parameters={k: v for k, v in widget_params.items() if k != "schema"},
                             written=written, quality=quality,
                             tables=tables, expectations=exp, expectations_error=exp_error,
-                            gold_on_expected_silver=gold_alone)
+                            gold_on_expected_silver=downstream.gold_on_expected_silver)
         say("Checking")
         results = discount(run_checks(evidence), kit_uses, folder=submission.folder, notebooks=submission.notebooks,
                            task_stems=task_stems(job.loaded))
@@ -357,10 +336,7 @@ def grade_submission(*, folder: Path, options: GradeOptions | None = None, work_
             for made in [] if keep else owned:
                 with contextlib.suppress(Exception):
                     spark.sql(f"DROP SCHEMA IF EXISTS {made} CASCADE")
-            if before is not None and not keep:
-                _leave_nothing_behind(spark, before)
-            with contextlib.suppress(Exception):
-                spark.stop()
+        leave_nothing_behind(spark, before=None if keep else before, server=options.server)
         for made_folder in [] if keep else table_folders:  # a schema folder made for a run that never came
             with contextlib.suppress(OSError):
                 made_folder.rmdir()  # only when empty

@@ -503,3 +503,27 @@ def test_a_price_tier_boundary_off_by_one_fails_the_derived_rule_only(layers: La
     results = with_silver(layers, exp, raw, tier="CASE WHEN price <= 10 THEN 'budget' WHEN price <= 50 THEN 'mid' "
                                                  "ELSE 'premium' END")
     assert_only_failure(results, "silver.derived", "price_tier")
+
+
+def test_a_twelve_hour_clock_fails_the_parse_rule_and_gold_is_judged_on_that_silver(layers: Layers,
+                                                                                     exp: Expectations,
+                                                                                     raw: Path) -> None:
+    """`hh` for `HH` drops the times at hours 00 and 13-23 (and moves 12 o'clock to 00): rule 1 names the lost rows,
+    silver.kept_rows says so, the other rules judge the rows kept, and gold, right on that silver, keeps its points."""
+    twelve_hour = "try_to_timestamp(event_time, \"yyyy-MM-dd hh:mm:ss 'UTC'\")"
+    results = with_gold(layers, exp, raw, silver={"time": twelve_hour})
+    assert_only_failure(results, "silver.parse_time", "12-hour `hh`")
+    kept = results["silver.kept_rows"]
+    assert "by silver.parse_time" in kept.message, kept.message
+
+
+def test_rows_lost_for_no_rule_cost_kept_rows_and_values_only(layers: Layers, exp: Expectations, raw: Path) -> None:
+    """A third of the products gone for no rule's reason: silver.kept_rows fails without gating the rule checks,
+    silver.values is skipped (the loss is marked once), and gold is judged on the learner's own silver."""
+    results = with_gold(layers, exp, raw,
+                        silver={"required": SILVER["required"] + " AND try_cast(product_id AS BIGINT) % 3 <> 0"})
+    lost = {k: (r.status, r.message) for k, r in results.items() if r.status != "passed"}
+    assert set(lost) == {"silver.kept_rows", "silver.values"}, lost
+    assert lost["silver.kept_rows"][0] == "failed" and "the rule checks judge the rows it kept" in lost[
+        "silver.kept_rows"][1]
+    assert lost["silver.values"][0] == "skipped" and "silver.kept_rows" in lost["silver.values"][1]

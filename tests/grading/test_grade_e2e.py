@@ -294,6 +294,24 @@ def test_a_silver_that_fails_costs_silver_and_the_run_but_not_gold(tmp_path: Pat
     assert any("the grader ran it on its own expected silver" in note for note in report.notes), report.notes
 
 
+def test_a_bronze_that_fails_costs_bronze_and_the_run_but_not_silver_or_gold(tmp_path: Path) -> None:
+    """Bronze selects a column that does not exist, so it stops before writing; the job never runs silver and gold.
+    The grader runs silver on its own expected bronze, then gold on the silver that run wrote."""
+    folder = _solutions_with(tmp_path, "01_bronze", lambda cells: _replace_in_cells(
+        cells, 'F.col("_metadata.file_path").alias("source_file")', 'F.col("no_such_column").alias("source_file")'))
+    report = grade_submission(folder=folder, options=GradeOptions(rows=ROWS))
+    lost = not_passed(report)
+    assert lost["bronze.table"][0] == "failed" and "no_such_column" in lost["bronze.table"][1], lost
+    assert {c for c in lost if not c.startswith(("bronze.", "stretch."))} <= {
+        "widgets.parameters_used", "run.success", "run.order"}, lost
+    assert all(c.status == "passed" for c in report.checks if c.group in ("silver", "gold")), lost
+    assert any("the grader ran it on its own expected bronze" in note for note in report.notes), report.notes
+    assert any("03_gold: the grader ran it on a copy of the silver_events" in note for note in report.notes)
+    assert report.score >= 100 - points("bronze.table", "bronze.columns", "bronze.rows", "bronze.values",
+                                        "bronze.metadata", "bronze.task_value", "widgets.parameters_used",
+                                        "run.success", "run.order")
+
+
 def test_a_wrong_depends_on_costs_job_tasks_only(tmp_path: Path) -> None:
     def gold_after_bronze(job: dict[str, Any]) -> None:  # (and after quality, as the fan-in asks)
         gold = next(t for t in job["tasks"] if t["task_key"] == "gold")

@@ -297,8 +297,8 @@ class Evidence:
     quality: QualityRun | None = None
     """The grader's own run of the job on a file that must fail its quality gate, and its repair (None: not made)."""
     gold_on_expected_silver: bool = False
-    """Gold ran on the grader's silver, as silver failed (:mod:`checkers.grading.gold_alone`): its basis is the raw
-    data."""
+    """Gold ran on the grader's expected silver, as silver failed (:mod:`checkers.grading.layers_alone`): its basis is
+    the raw data."""
     cache: dict[str, Any] = field(default_factory=dict)
     """Shared by checks that derive the same thing (e.g. the silver row matching)."""
 

@@ -24,7 +24,7 @@ from checkers.grading.checks.common import (
     verdict,
 )
 from checkers.grading.checks.evidence import Evidence
-from checkers.grading.checks.registry import CheckFunc, Outcome, check, failed, failed_alone, passed
+from checkers.grading.checks.registry import CheckFunc, Outcome, check, failed, failed_alone, passed, skipped
 from checkers.grading.checks.silver_match import SilverMatch, duplicate_copies, match_silver, null_counts, tiers
 from checkers.grading.expect import DEDUP_KEY, SILVER_COLUMNS, UNKNOWN
 
@@ -38,6 +38,25 @@ MATCH_COLUMNS = (*DEDUP_KEY, "price")
 """What matching silver rows to the expected ones reads: without them (in a usable type) no rule can be judged."""
 RULES = ("silver.parse_time", "silver.not_null", "silver.event_type", "silver.price", "silver.dedup",
          "silver.unknown_fill", "silver.derived")
+
+
+MIN_KEPT_SHARE = 0.25
+"""The share of the expected rows silver must hold for its rules, and gold on it, to be judged when it lacks rows no
+rule explains: below it (an empty silver, a parse that fails nearly everywhere) there is too little to judge."""
+RULE_CHECKS = {"rule1": "silver.parse_time", "rule2": "silver.not_null", "rule3": "silver.event_type",
+               "rule4": "silver.price", "rule5": "silver.dedup"}
+
+
+def too_few_rows(ev: Evidence) -> str | None:
+    """Why silver's rows are too few to judge the rules (and gold) on, when it lacks rows no rule explains."""
+    match = shared_match(ev)
+    if not match.missing.get("unexplained", 0):
+        return None
+    held = 0 if match.matched is None else len(match.matched)
+    if held >= MIN_KEPT_SHARE * match.expected_rows:
+        return None
+    return (f"silver_events holds only {thousands(held)} of the {thousands(match.expected_rows)} rows that pass every "
+            "rule (see silver.kept_rows)")
 
 
 def shared_match(ev: Evidence) -> SilverMatch:
@@ -129,14 +148,17 @@ def kept_rows(ev: Evidence) -> Outcome:
     match = shared_match(ev)
     lost = match.missing.get("unexplained", 0)
     if not lost:
-        explained = sum(n for rule, n in match.missing.items() if rule != "unexplained")
+        explained = {rule: n for rule, n in match.missing.items() if rule != "unexplained"}
         if explained:  # counted once, under the rule check that names them
-            return passed(f"no row is missing beyond the {thousands(explained)} that a rule check below names "
-                          f"(of {thousands(match.expected_rows)} rows that pass every rule)")
+            named = ", ".join(f"{thousands(n)} by {RULE_CHECKS.get(rule, rule)}" for rule, n in explained.items())
+            return passed(f"no row is missing beyond the {thousands(sum(explained.values()))} that a rule check below "
+                          f"names ({named}; of {thousands(match.expected_rows)} rows that pass every rule)")
         return passed(f"all {thousands(match.expected_rows)} rows that pass the rules are kept")
     message = (f"silver lacks {thousands(lost)} of the {thousands(match.expected_rows)} rows that pass every rule "
                f"(e.g. {'; '.join(match.missing_examples.get('unexplained', []))})")
     hint = None
+    if too_few_rows(ev) is None:  # one mistake, marked once: each rule check still judges the rows silver kept
+        return failed_alone(message + "; the rule checks judge the rows it kept")
     if match.actual_rows == 0:
         message = f"silver is empty; {thousands(match.expected_rows)} rows pass every rule"
         hint = ("Usually the event_time parse: with a pattern that does not match the raw text (`2019-10-01 00:00:04 "
@@ -175,7 +197,9 @@ def _drop_count(ev: Evidence, rule: int) -> int:
        requires=("silver.kept_rows",))
 def parse_time(ev: Evidence) -> Outcome:
     match = shared_match(ev)
-    problems = [p for p in (_extra_text(match, "rule1", "whose raw event_time is not `yyyy-MM-dd HH:mm:ss UTC`"),)
+    problems = [p for p in (_extra_text(match, "rule1", "whose raw event_time is not `yyyy-MM-dd HH:mm:ss UTC`"),
+                            _missing_text(match, "rule1", "whose event_time parses as `yyyy-MM-dd HH:mm:ss UTC`, all "
+                                          "at hours 00 and 12-23: a 12-hour `hh` in the pattern? Hours need `HH`"))
                 if p]
     if match.shift is not None:
         hours = match.shift / pd.Timedelta(hours=1)
@@ -327,6 +351,8 @@ def derived(ev: Evidence) -> Outcome:
 @_needs(*RAW_COLUMNS)
 def values(ev: Evidence) -> Outcome:
     match = shared_match(ev)
+    if match.missing.get("unexplained", 0):  # silver.kept_rows marks the lost rows down, once
+        return skipped("needs silver.kept_rows (silver keeps every row that passes the rules), which failed")
     frame = _frame(ev)
     exp = ev.expectations
     assert exp is not None and match.matched is not None

@@ -2,8 +2,9 @@
 """Gold: both tables value by value, against numbers the grader computes itself (docs/contract.md, Gold).
 
 The expected numbers come from :mod:`day07_checks._grader.grading.expect`. When the learner's silver differs from the
-contract's but still holds every row that should be there, gold is judged against the learner's own silver,
-so a silver mistake is not counted again in gold.
+contract's (rows changed, kept or lost), gold is judged against gold computed the same way from the learner's own
+silver, so a silver mistake is not counted again in gold. Only a silver that holds too few of the expected rows to
+judge anything on (see :func:`day07_checks._grader.grading.checks.silver.too_few_rows`) leaves gold unjudged.
 """
 
 from __future__ import annotations
@@ -72,10 +73,9 @@ def _compute_basis(ev: Evidence) -> _Basis | str:
 
     if silver.columns(ev).status != "passed" or ev.table("silver_events").frame is None:
         return from_raw
-    match = silver.shared_match(ev)
-    if match.missing.get("unexplained", 0):
-        return ("silver_events lacks rows that pass every rule (see silver.kept_rows), so gold is not judged "
-                "until silver keeps them")
+    too_few = silver.too_few_rows(ev)
+    if too_few:  # gold on a nearly empty silver is no evidence that gold works
+        return f"{too_few}, too few for gold to be judged on it until silver keeps them"
     frame = ev.table("silver_events").frame
     assert frame is not None
     own = frame.loc[:, list(_BASIS_COLUMNS)].copy()

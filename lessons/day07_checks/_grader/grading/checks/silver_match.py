@@ -9,7 +9,8 @@ contract (kept, or dropped by rule 1–5), and every silver row is matched to ra
   kept ``wishlist`` → rule 3, a kept price of 0 → rule 4, a second copy of a key → rule 5);
 - an expected row that is missing is blamed on a rule only when the missing rows share a trait that the kept
   rows do not (all the mis-cased event types gone → rule 3 applied before trimming; the rows with a null
-  brand gone → rule 2 applied to every column); missing rows no trait explains are reported as such;
+  brand gone → rule 2 applied to every column; every time at 00 and 12-23 h gone → rule 1 parsed with a 12-hour
+  `hh`); missing rows no trait explains are reported as such;
 - event times off by a constant (parsed in the wrong time zone) are recognised and blamed on rule 1.
 """
 
@@ -29,6 +30,9 @@ SELECTIVE_MISSING = 0.3
 """A trait explains missing rows when at least this share of the rows with it are missing …"""
 SELECTIVE_OTHERS = 0.02
 """… and at most this share of the rows without it."""
+ALL_MISSING = 0.9
+"""A trait that names one exact mistake (the 12-hour clock) explains missing rows only when nearly all rows with it
+are missing: a filter that loses a few of those hours is not that mistake."""
 MIN_SHIFT_SHARE = 0.5
 """Share of silver rows a constant time offset must explain to be reported as a time-zone shift."""
 
@@ -219,6 +223,7 @@ def match_silver(*, exp: Expectations, frame: pd.DataFrame, fates: pd.DataFrame 
     present = set(seen)
     missing = pd.Series([k not in present for k in _keys(kept)], index=kept.index)
     traits = [
+        ("rule1", _twelve_hour_clock(kept)),  # a 12-hour `hh` in the pattern: hours 00 and 13-23 do not parse
         ("rule3", kept["messy_type"]),
         ("rule2", kept["null_optional"]),
         ("rule5", _shares_session_product(kept)),  # a dedup key without event_time
@@ -231,7 +236,7 @@ def match_silver(*, exp: Expectations, frame: pd.DataFrame, fates: pd.DataFrame 
     explained = pd.Series(False, index=kept.index)
     for rule, trait in traits:
         trait = trait.fillna(False).astype(bool) & ~explained
-        if _selective(missing, trait):
+        if _selective(missing, trait, at_least=ALL_MISSING if rule == "rule1" else SELECTIVE_MISSING):
             blame = missing & trait
             column = {"rule3": "raw_type", "rule4": "price"}.get(rule, "raw_time")
             _add(result.missing, result.missing_examples, rule, int(blame.sum()), kept.loc[blame, column])
@@ -257,14 +262,20 @@ def _add(counts: dict[str, int], examples: dict[str, list[str]], rule: str, coun
         examples[rule] = (examples[rule] + _examples(values))[:3]
 
 
-def _selective(missing: pd.Series, trait: pd.Series) -> bool:
+def _selective(missing: pd.Series, trait: pd.Series, *, at_least: float = SELECTIVE_MISSING) -> bool:
     with_trait = int(trait.sum())
     without = int((~trait).sum())
     if with_trait == 0 or not (missing & trait).any():
         return False
     rate_with = (missing & trait).sum() / with_trait
     rate_without = (missing & ~trait).sum() / without if without else 0.0
-    return rate_with >= SELECTIVE_MISSING and rate_without <= SELECTIVE_OTHERS
+    return rate_with >= at_least and rate_without <= SELECTIVE_OTHERS
+
+
+def _twelve_hour_clock(kept: pd.DataFrame) -> pd.Series:
+    """Rows whose hour a 12-hour clock (`hh`, hours 1-12) misreads: 00 and 12-23 (12 o'clock parses as 00)."""
+    hour = (kept["t"] // 3_600_000_000_000) % 24
+    return ((hour == 0) | (hour >= 12)).astype("boolean")
 
 
 def _shares_session_product(kept: pd.DataFrame) -> pd.Series:

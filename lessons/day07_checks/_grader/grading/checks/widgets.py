@@ -150,6 +150,12 @@ def echo_defaults(ev: Evidence) -> Outcome:
        hint="01_bronze declares text widgets source_path and schema (default \"day07\"); 02_silver and 03_gold "
             "declare the text widget schema (default \"day07\").", docs="widgets.md")
 def task_widgets(ev: Evidence) -> Outcome:
+    ran = [ev.notebook_run(stem) for stem in TASK_WIDGETS]
+    if all(run.exercise for run in ran if run.status != "not_run") and any(run.exercise for run in ran):
+        # every notebook stopped at a lesson exercise (the grader runs silver and gold even when bronze fails): the
+        # declarations the lessons give are no work of the learner's yet
+        return skipped("judged once the notebooks' exercises are done; "
+                       f"{next(run for run in ran if run.exercise).explain()}")
     problems: list[str] = []
     unjudged: list[NotebookRun] = []
     for stem, wanted in TASK_WIDGETS.items():
