@@ -129,15 +129,29 @@ def test_an_unknown_key_fails_job_valid_only(variant: Callable[..., dict[str, Ch
 def test_gold_after_bronze_instead_of_silver_fails_job_tasks(variant: Callable[..., dict[str, CheckResult]]) -> None:
     results = variant(lambda job: task(job, "gold").update(depends_on=[{"task_key": "bronze"},
                                                                        {"task_key": "quality"}]))
-    only(results, "job.tasks", skipped=("stretch.condition",))
+    only(results, "job.tasks")  # a wrong edge to gold costs job.tasks; the condition before silver still counts
     assert "task gold (03_gold) does not run after silver (02_silver): it depends on bronze" in \
         results["job.tasks"].message
 
 
 def test_a_missing_notebook_task_fails_job_tasks(variant: Callable[..., dict[str, CheckResult]]) -> None:
     results = variant(lambda job: job.update(tasks=[t for t in job["tasks"] if t["task_key"] != "gold"]))
-    only(results, "job.tasks", skipped=("stretch.condition",))
+    only(results, "job.tasks")
     assert "no notebook task runs 03_gold" in results["job.tasks"].message
+
+
+def test_a_job_without_a_silver_task_has_no_condition_to_count(variant: Callable[..., dict[str, CheckResult]]) -> None:
+    def edit(job: dict[str, Any]) -> None:
+        job["tasks"] = [t for t in job["tasks"] if t["task_key"] != "silver"]
+        for t in job["tasks"]:  # what ran after silver now runs after bronze: the job stays valid
+            for dep in t.get("depends_on", []):
+                if dep["task_key"] == "silver":
+                    dep["task_key"] = "bronze"
+
+    results = variant(edit)
+    assert results["job.valid"].status == "passed", results["job.valid"].message
+    assert results["stretch.condition"].status == "failed"
+    assert "no 02_silver notebook task" in results["stretch.condition"].message
 
 
 # --------------------------------------------------------------------------------------------- the fan-out
