@@ -11,6 +11,7 @@ import argparse
 import contextlib
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from checkers.cli import EXIT_FAILED, EXIT_OK, console
 from checkers.config import PROJECT_ROOT
@@ -62,7 +63,6 @@ def submission_folder(args: argparse.Namespace) -> Path:
 
 def handler(args: argparse.Namespace) -> int:
     from checkers.grading.archives import ARCHIVE_SUFFIXES, extract_zip
-    from checkers.grading.grade import grade_submission
     from checkers.grading.options import DEFAULT_ROWS, GradeOptions
     from checkers.grading.report import render_console, write_gradescope, write_json, write_junit
 
@@ -80,8 +80,9 @@ def handler(args: argparse.Namespace) -> int:
         with console.status(f"Grading {folder} …", spinner="dots") as status:
             options = GradeOptions(seed=args.seed, rows=args.rows or DEFAULT_ROWS, keep=args.keep,
                                    all_cells=args.all_cells)
-            report = grade_submission(folder=graded, options=options, work_dir=args.work_dir, name=str(folder),
-                                      progress=lambda phase: status.update(f"Grading {folder}: {phase} …"))
+            report = _grade_twice_if_the_server_dies(
+                graded, options=options, work_dir=args.work_dir, name=str(folder),
+                progress=lambda phase: status.update(f"Grading {folder}: {phase} …"))
     render_console(report, console)
     for path, write in ((args.json_path, write_json), (args.junit_path, write_junit),
                         (args.gradescope_path, write_gradescope)):
@@ -89,3 +90,44 @@ def handler(args: argparse.Namespace) -> int:
             write(report, path)
             console.print(f"Wrote {path}")
     return EXIT_OK if report.all_passed else EXIT_FAILED
+
+
+def _grade_twice_if_the_server_dies(folder: Path, *, options: Any, work_dir: Path | None, name: str,
+                                    progress: Any) -> Any:
+    """Grade; when the Spark server died meanwhile, start it again and grade once more on other data (as a cohort
+    does). A second death while this submission runs is its own doing: a report where every check fails, with 0."""
+    from dataclasses import replace
+
+    from checkers.grading.grade import grade_submission
+    from checkers.grading.servers import (
+        error_message,
+        restart_server,
+        server_changed,
+        server_identity,
+        stopped_server_report,
+    )
+
+    why = ""
+    for attempt in (1, 2):
+        before = server_identity(None)
+        try:
+            report = grade_submission(folder=folder, options=options, name=name, progress=progress,
+                                      work_dir=work_dir if attempt == 1 or work_dir is None else
+                                      work_dir.with_name(f"{work_dir.name}-2"))
+        except Exception as exc:
+            if not server_changed(before, None):
+                raise
+            why = f"the Spark server died while grading it ({error_message(exc)})"
+        else:
+            if report.all_passed or not server_changed(before, None):
+                if why:
+                    report.notes.append(f"graded a second time: {why}; the first grading does not count")
+                return report
+            why = "the Spark server died while grading it"
+        restart_server(None)
+        options = replace(options, seed=None)  # other data: nothing the first attempt saw fits the second
+    return stopped_server_report(
+        name=name, rows=options.rows,
+        reason=f"{why}; it was started again and the submission graded again on other data, and it died again: "
+               "its notebooks (or a UDF they ran) stopped the server or ran it out of memory")
+

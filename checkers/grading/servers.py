@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from checkers.errors import CheckersError
 
@@ -159,3 +159,18 @@ def error_message(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+
+
+def stopped_server_report(*, name: str, reason: str, rows: int | None = None) -> Any:
+    """The report of a submission whose Spark server died twice while it ran (restarted, and graded again on other
+    data in between): its own code stopped the server, so every check fails with that reason and it scores 0."""
+    from checkers.grading.checks import catalogue
+    from checkers.grading.report import Report, RunSummary
+    from checkers.grading.result import CheckResult
+
+    results = [CheckResult(id=s.id, group=s.group, title=s.title, status="failed", score=0.0, max_score=s.points,
+                           message=reason, hint=s.hint, required=s.required) for s in catalogue()]
+    required = [r for r in results if r.required]
+    return Report(submission=name, score=0.0, max_score=sum(r.max_score for r in required), checks=results,
+                  run=RunSummary(result_state="FAILED", mode="job", note=reason), rows=rows,
+                  stretch_max_score=sum(r.max_score for r in results if not r.required), notes=[reason])

@@ -196,3 +196,42 @@ def test_sessions_to_a_dead_server_fail_with_a_clear_error_instead_of_retrying_f
         assert exc.getGrpcStatusCode() == grpc.StatusCode.UNAVAILABLE, label
         assert "failed to connect" in str(exc).lower(), f"{label}: {exc}"
     assert sorted(errors) == sorted(sessions)
+
+
+def test_day07_check_grades_again_when_its_server_dies_and_fails_a_submission_it_dies_under_twice(
+        own_server: Endpoint, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``day07 check`` (also Gradescope's autograder) on the kit's own server: the first death buys a second grading
+    on other data; a second one is the submission's doing, so its report fails every check with 0."""
+    from types import SimpleNamespace
+
+    import checkers.grading.grade as grade_module
+    from checkers.cli.check_cmd import _grade_twice_if_the_server_dies
+    from checkers.grading.options import GradeOptions
+
+    seeds: list[int | None] = []
+
+    def dies_once(*, options: Any, **_kwargs: Any) -> Any:
+        seeds.append(options.seed)
+        if len(seeds) == 1:
+            _kill_server()
+            raise ConnectionError("the Spark Connect server went away")
+        return SimpleNamespace(all_passed=True, notes=[])
+
+    monkeypatch.setattr(grade_module, "grade_submission", dies_once)
+    report = _grade_twice_if_the_server_dies(SOLUTIONS, options=GradeOptions(seed=11, rows=ROWS), work_dir=None,
+                                             name="once", progress=None)
+    assert seeds == [11, None]  # the second grading gets data of its own
+    assert report.notes == ["graded a second time: the Spark server died while grading it (ConnectionError: the "
+                            "Spark Connect server went away); the first grading does not count"]
+    assert server_status().running  # started again
+
+    def dies_always(**_kwargs: Any) -> Any:
+        _kill_server()
+        raise ConnectionError("the Spark Connect server went away")
+
+    monkeypatch.setattr(grade_module, "grade_submission", dies_always)
+    report = _grade_twice_if_the_server_dies(SOLUTIONS, options=GradeOptions(rows=ROWS), work_dir=None,
+                                             name="twice", progress=None)
+    assert report.score == 0 and report.max_score == 100 and not report.all_passed
+    assert {c.status for c in report.checks} == {"failed"}
+    assert "died again" in report.checks[0].message and "stopped the server" in report.checks[0].message
