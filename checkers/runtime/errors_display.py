@@ -64,14 +64,33 @@ def workspace_names(text: str) -> str:
     return _PLAIN.sub(CATALOG, _QUOTED.sub(f"`{CATALOG}`.", text))
 
 
+def volume_names(text: str) -> str:
+    """The local folder that stands for ``/Volumes`` (``file:/…/volumes/…``) → ``/Volumes/…``, as the notebook wrote
+    it."""
+    from checkers.runtime.volumes import VOLUMES_PREFIX, volumes_root
+
+    root = volumes_root()
+    for local in {str(root.resolve()), str(root)}:
+        text = text.replace(f"file:{local}", VOLUMES_PREFIX).replace(local, VOLUMES_PREFIX)
+    return text
+
+
+_MISSING_VOLUME_FILE = (
+    "\nThe kit's sample files are in /Volumes/workspace/ecommerce/ecommerce_data/ (2019-Oct.csv, 2019-Nov.csv). "
+    "To put a file of your own at a /Volumes path, run `day07 volumes cp FILE /Volumes/<catalog>/<schema>/<volume>/` "
+    "in a terminal. See docs/emulation.md.")
+
+
 def clean(exc: BaseException) -> BaseException:
     """Databricks-shaped message on a PySpark exception, in place (the full trace is kept on it)."""
     if getattr(exc, "_day07_clean", False):
         return exc
     message = getattr(exc, "_message", None)
     if isinstance(message, str):
-        text = workspace_names(message.split(_JVM, 1)[0])
+        text = volume_names(workspace_names(message.split(_JVM, 1)[0]))
         condition = _condition(exc)
+        if condition == "PATH_NOT_FOUND" and "/Volumes/" in text and "day07 volumes cp" not in text:
+            text += _MISSING_VOLUME_FILE
         anchor = KIT_DIFFERENCES.get(condition or "")
         if anchor and "docs/emulation.md" not in text:
             text += f"\nThe local Day 07 kit differs from Databricks here. See docs/emulation.md#{anchor}."
@@ -82,7 +101,7 @@ def clean(exc: BaseException) -> BaseException:
         exc._message = text  # type: ignore[attr-defined]
     params = getattr(exc, "_messageParameters", None)
     if isinstance(params, dict):
-        exc._messageParameters = {k: workspace_names(v) if isinstance(v, str) else v  # type: ignore[attr-defined]
+        exc._messageParameters = {k: volume_names(workspace_names(v)) if isinstance(v, str) else v  # type: ignore[attr-defined]
                                   for k, v in params.items()}
     if hasattr(exc, "_display_stacktrace"):
         exc._display_stacktrace = False

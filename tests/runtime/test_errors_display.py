@@ -41,6 +41,22 @@ def test_clean_drops_the_jvm_frames_keeps_them_for_the_log_and_links_kit_differe
     assert str(differs).endswith("See docs/emulation.md#time-travel.")
 
 
+def test_a_missing_volume_file_is_named_by_its_volumes_path_and_says_where_the_sample_is(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Spark sees the local folder; the learner wrote /Volumes/…: the message names the path as written."""
+    from checkers.signals import VOLUMES_ROOT
+
+    monkeypatch.setenv(VOLUMES_ROOT, str(tmp_path / "volumes"))
+    local = f"file:{tmp_path / 'volumes'}/workspace/default/kaggle/2019-Oct.csv"
+    exc = errors_display.clean(connect_error("PATH_NOT_FOUND", f"Path does not exist: {local}. SQLSTATE: 42K03"))
+    text = str(exc)
+    assert "Path does not exist: /Volumes/workspace/default/kaggle/2019-Oct.csv." in text
+    assert str(tmp_path) not in text
+    assert "/Volumes/workspace/ecommerce/ecommerce_data/" in text and "day07 volumes cp" in text
+    other = errors_display.clean(connect_error("PATH_NOT_FOUND", "Path does not exist: file:/data/x.csv."))
+    assert "day07 volumes cp" not in str(other)  # a path outside /Volumes gets no volume hint
+
+
 def test_the_cli_prints_a_spark_error_in_one_message(monkeypatch: pytest.MonkeyPatch,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
     import argparse
