@@ -88,12 +88,16 @@ def _existing(paths: Sequence[Path | str], *, what: str) -> list[Path]:
 
 def kit_answers() -> list[Path]:
     """The kit's folders that hold answers or the grader: the solutions, the lessons (with the check cells' code),
-    and the grading, feedback and authoring packages. Graded code (a kernel, a Spark server's Python workers) never
-    needs them, so it never sees them: a notebook cannot run the reference solution or the grader's expectations,
-    however it spells the import."""
+    the grading, feedback and authoring packages, git's history and the tests' complete submissions. Graded code (a
+    kernel, a Spark server's Python workers) never needs them, so it never sees them: a notebook cannot run the
+    reference solution or the grader's expectations, however it spells the import or the path."""
     package = Path(__file__).resolve().parent
     folders = [PROJECT_ROOT / "solutions", PROJECT_ROOT / "lessons", package / "grading", package / "feedback",
-               package / "authoring"]
+               package / "authoring",
+               # Answers elsewhere in the kit: git's copy of every file, and the tests' own complete submissions
+               # and reference pipeline (test notebooks run from tests/files, so the rest of tests/ stays).
+               PROJECT_ROOT / ".git", PROJECT_ROOT / "tests" / "files" / "submissions",
+               PROJECT_ROOT / "tests" / "helpers"]
     return [p for p in folders if p.is_dir()]
 
 

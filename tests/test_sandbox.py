@@ -268,11 +268,14 @@ for name in ("checkers.runtime.compat", "checkers." + "grad" + "ing.expect", "ch
     except ImportError as exc:
         found[name] = type(exc).__name__
 found["solutions"] = sorted(os.listdir(sys.argv[1]))
+found["elsewhere"] = [p for p in sys.argv[2:] if os.path.isdir(p) and os.listdir(p)]
 print(json.dumps(found))
 """
     assert PROJECT_ROOT / "solutions" in kit_answers()
-    cmd = confine_command([sys.executable, "-c", probe, str(PROJECT_ROOT / "solutions")], writable=[tmp_path],
-                          tool=bwrap)
+    elsewhere = [PROJECT_ROOT / "tests" / "files" / "submissions", PROJECT_ROOT / "tests" / "helpers",
+                 *([PROJECT_ROOT / ".git"] if (PROJECT_ROOT / ".git").is_dir() else [])]
+    cmd = confine_command([sys.executable, "-c", probe, str(PROJECT_ROOT / "solutions"), *map(str, elsewhere)],
+                          writable=[tmp_path], tool=bwrap)
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     seen = json.loads(done.stdout)
@@ -280,4 +283,5 @@ print(json.dumps(found))
     assert seen["checkers.grading.expect"] == "ModuleNotFoundError"
     assert seen["checkers.feedback.reference"] == "ModuleNotFoundError"
     assert seen["solutions"] == []
+    assert seen["elsewhere"] == []  # git's history and the tests' complete submissions are not there either
     assert (PROJECT_ROOT / "solutions" / "02_silver.ipynb").is_file()  # hidden inside the sandbox only
