@@ -66,16 +66,29 @@ def _auto_loader(source: Any, session: Any) -> str | None:
         raise NotEmulatedError("Auto Loader needs the files' format: .option(\"cloudFiles.format\", \"csv\").",
                                hint="Add the cloudFiles.format option, as Databricks also requires.")
     infer = next((v for k, v in options.items() if k.lower() == "cloudfiles.infercolumntypes"), "false")
+    hints = next((str(v) for k, v in options.items() if k.lower() == "cloudfiles.schemahints" and v), None)
     kept = {k: v for k, v in options.items()
             if not k.lower().startswith("cloudfiles.") and k.lower() != "rescueddatacolumn"}
     if str(infer).lower() == "true":
         kept.setdefault("inferSchema", "true")
     source._format, source._options = fmt, kept
     if not source._schema and source._paths:
-        source._schema = session.read.format(fmt).options(**kept).load(source._paths).schema.json()
+        inferred = session.read.format(fmt).options(**kept).load(source._paths).schema
+        source._schema = (with_hints(inferred, hints, session) if hints else inferred).json()
     if STATE.notice is not None:
         STATE.notice(AUTO_LOADER_NOTICE)
     return rescued or None
+
+
+def with_hints(schema: Any, hints: str, session: Any) -> Any:
+    """``cloudFiles.schemaHints`` (``"product_id BIGINT, price DECIMAL(10,2)"``): those columns get those types; a
+    hinted column the files do not have is added, as Auto Loader does."""
+    from pyspark.sql.types import StructField, StructType
+
+    hinted = {f.name.lower(): f for f in session.createDataFrame([], hints).schema.fields}
+    fields = [StructField(f.name, hinted.pop(f.name.lower()).dataType, True) if f.name.lower() in hinted else f
+              for f in schema.fields]
+    return StructType(fields + list(hinted.values()))
 
 
 def _wrap_stream_load(original: Any) -> Any:

@@ -90,6 +90,12 @@ typed = (spark.readStream.format("cloudFiles")
                      "pathGlobFilter": "*.csv"})
          .load(vol + "/in"))
 assert dict(typed.dtypes)["price"] == "double", typed.dtypes
+hinted = (spark.readStream.format("cloudFiles")
+          .options(**{"cloudFiles.format": "csv", "cloudFiles.schemaHints": "price DECIMAL(10,2), note STRING",
+                      "header": "true", "pathGlobFilter": "*.csv"})
+          .load(vol + "/in"))
+assert dict(hinted.dtypes)["price"] == "decimal(10,2)" and dict(hinted.dtypes)["event_type"] == "string", hinted.dtypes
+assert "note" in hinted.columns  # a hinted column the files lack is added
 given = (spark.readStream.format("cloudFiles").option("cloudFiles.format", "csv").option("header", "true")
          .schema("event_type STRING, price DOUBLE").load(vol + "/in"))
 assert given.columns == ["event_type", "price"]  # a given schema and no rescuedDataColumn option: no rescue column
