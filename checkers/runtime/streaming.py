@@ -116,6 +116,7 @@ def _wrap_stream_format(original: Any) -> Any:
     def format(self: Any, source: str) -> Any:  # noqa: A001 - PySpark's name
         if is_delta(source):
             delta_notice()
+            self._day07_delta = True
             return original(self, LOCAL_FORMAT)
         return original(self, source)
 
@@ -136,8 +137,17 @@ def _wrap_stream_start(original: Any) -> Any:
         if is_delta(format):
             format = LOCAL_FORMAT  # noqa: A001 - PySpark's name
             delta_notice()
-        return original(self, path=translated_path(path) if path else path, tableName=tableName, format=format,
-                        outputMode=outputMode, partitionBy=partitionBy, queryName=queryName)
+            self._day07_delta = True
+        local = translated_path(path) if path else path
+        query = original(self, path=local, tableName=tableName, format=format, outputMode=outputMode,
+                         partitionBy=partitionBy, queryName=queryName)
+        if (tableName and self._write_proto.format in ("", LOCAL_FORMAT)) or (
+                local and getattr(self, "_day07_delta", False)):  # a Delta sink: its batches go in its history
+            from checkers.runtime.delta import stream_history
+
+            stream_history.track(query, session=self._session, table=tableName, path=None if tableName else local,
+                                 mode=outputMode or self._write_proto.output_mode)
+        return query
 
     return start
 

@@ -49,8 +49,9 @@ def install(*, notice: Any = None, local_disk: bool = False) -> None:
     from pyspark.sql.connect.readwriter import DataFrameReader, DataFrameWriter, DataFrameWriterV2
     from pyspark.sql.connect.session import SparkSession
 
-    from checkers.runtime.delta import sql
+    from checkers.runtime.delta import sql, stream_history
 
+    stream_history.install()
     _patch(DataFrameWriter, "saveAsTable", _wrap_save_as_table)
     _patch(DataFrameWriter, "insertInto", _wrap_insert_into)
     _patch(DataFrameWriter, "save", _wrap_save)

@@ -84,6 +84,8 @@ streamed = spark.table("workspace.fidelity_files.streamed")
 assert streamed.count() == len(raw)
 assert dict(streamed.dtypes)["price"] == "string"  # Auto Loader's default for CSV: every column a string
 assert streamed.columns[-1] == "_rescued_data" and streamed.where("_rescued_data IS NULL").count() == len(raw)
+ops = [r.operation for r in spark.sql("DESCRIBE HISTORY workspace.fidelity_files.streamed").collect()]
+assert "STREAMING UPDATE" in ops, ops  # the stream's batches are in the table's history, as Delta logs them
 
 typed = (spark.readStream.format("cloudFiles")
          .options(**{"cloudFiles.format": "csv", "cloudFiles.inferColumnTypes": "true", "header": "true",
