@@ -34,7 +34,7 @@ def _run(args: argparse.Namespace) -> int:
     # The kernel starts (or reuses) the kit's Spark server itself, on first use of `spark` only.
     with console.status(f"Running {args.path.name}…"):
         result = execute_notebook(path=args.path, parameters=params, output_path=out,
-                                  cell_timeout=args.cell_timeout, timeout=args.timeout)
+                                  cell_timeout=args.cell_timeout, timeout=args.timeout, saved_widgets=True)
     if result.ok:
         console.print(f"[green]✓[/green] {escape(result.message)} in {result.duration:.1f} s")
         if result.exit_value is not None:

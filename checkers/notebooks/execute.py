@@ -23,6 +23,7 @@ from nbformat import NotebookNode
 from checkers.config import settings
 from checkers.errors import NotebookExecutionError
 from checkers.notebooks.formats import NOTEBOOK_SUFFIXES, read_notebook
+from checkers.notebooks.formats import saved_widgets as widgets_saved_in
 from checkers.notebooks.kernels import Kernel, kernel_service
 from checkers.notebooks.selfcheck import SKIP_NOTE, skippable_cells
 from checkers.runtime.context import RunContext, RuntimeRecord
@@ -328,7 +329,7 @@ def execute_notebook(*, path: Path, parameters: dict[str, str] | None = None, ou
                      skip_kit_checks: bool = False,
                      job_ids: tuple[int | None, int | None, int | None] | None = None,
                      on_progress: Callable[[QueryProgress], None] | None = None,
-                     kernels_ahead: bool = True) -> NotebookResult:
+                     kernels_ahead: bool = True, saved_widgets: bool = False) -> NotebookResult:
     """Run ``path`` in a fresh kernel with ``parameters`` as widget values.
 
     ``timeout`` bounds the whole notebook (a task's ``timeout_seconds``), ``cell_timeout`` each cell.
@@ -338,7 +339,9 @@ def execute_notebook(*, path: Path, parameters: dict[str, str] | None = None, ou
     ``job_ids`` (job id, job run id, task run id) are what the notebook context reports in a job run.
     ``on_progress`` is called (from the executor's thread) with each progress update of a long Spark query.
     ``kernels_ahead=False`` starts no kernel ahead for the notebooks after this one (a nested run inside an executor's
-    kernel, see :mod:`checkers.notebooks.extension`).
+    kernel, see :mod:`checkers.notebooks.extension`). ``saved_widgets``: the widgets a Databricks export keeps in
+    its metadata are there, with their defaults, as after importing it (``parameters`` win); a job run never has
+    them.
     """
     path = Path(path).resolve()
     started = time.monotonic()
@@ -355,6 +358,8 @@ def execute_notebook(*, path: Path, parameters: dict[str, str] | None = None, ou
     work.mkdir(parents=True, exist_ok=True)
     record = RuntimeRecord()
     job_id, job_run_id, task_run_id = job_ids or (None, None, None)
+    if saved_widgets and not in_job:
+        parameters = {**widgets_saved_in(nb), **(parameters or {})}
     context = RunContext(parameters=dict(parameters or {}), in_job=in_job, task_key=task_key,
                          job_id=job_id, job_run_id=job_run_id, task_run_id=task_run_id,
                          task_values=dict(task_values or {}), notebook_path=str(path),

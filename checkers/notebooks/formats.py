@@ -11,6 +11,7 @@ import re
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import nbformat
 from nbformat import NotebookNode
@@ -27,6 +28,19 @@ SQL_SOURCE_HEADER = "-- Databricks notebook source"
 """A SQL notebook's source file (``.sql``) in a Databricks Git folder: ``--`` comments instead of ``#``."""
 NOTEBOOK_SUFFIXES = (".ipynb", ".py", ".sql")
 _DBTITLE = re.compile(r"^(?:#|--) DBTITLE \d+,(?P<title>.*)$")
+
+
+def saved_widgets(nb: Any) -> dict[str, str]:
+    """The widgets a Databricks ``.ipynb`` export keeps in its metadata (made in the notebook's widget bar): name →
+    default value. Importing the notebook brings them back, so a notebook may read one it never declares."""
+    meta = (getattr(nb, "metadata", None) or {}).get(NOTEBOOK_META_KEY) or {}
+    found: dict[str, str] = {}
+    for name, widget in dict(meta.get("widgets") or {}).items():
+        info = (widget or {}).get("widgetInfo") or (widget or {}).get("typedWidgetInfo") or {}
+        value = info.get("defaultValue", (widget or {}).get("currentValue"))
+        if isinstance(name, str) and value is not None:
+            found[name] = str(value)
+    return found
 
 
 def find_notebook(folder: Path, stem: str) -> Path | None:

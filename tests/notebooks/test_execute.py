@@ -165,3 +165,23 @@ def test_a_kernel_does_not_pass_its_own_run_context_or_pooled_flag_to_the_kernel
     assert env["EXTRA"] == "x" and writable == [tmp_path]
     env, _ = execute._kernel_environment({POOLED_KERNEL: "1"})  # the pool sets it on purpose for its own kernels
     assert env[POOLED_KERNEL] == "1"
+
+
+def test_widgets_kept_in_a_databricks_export_are_there_as_after_an_import_but_not_in_a_job(tmp_path: Path) -> None:
+    """A widget made in the widget bar lives only in the export's metadata; a cell may read it without declaring it.
+    A passed value wins; a job run (or the grader) never sees saved widgets."""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        'import json\ndbutils.notebook.exit(json.dumps({"layer": dbutils.widgets.get("layer"), '
+        '"day": dbutils.widgets.get("day")}))')])
+    nb.metadata["application/vnd.databricks.v1+notebook"] = {"widgets": {
+        "layer": {"currentValue": "Silver", "widgetInfo": {"widgetType": "dropdown", "defaultValue": "Bronze",
+                                                           "name": "layer", "options": {"choices": ["Bronze"]}}},
+        "day": {"currentValue": "2026-01-15", "typedWidgetInfo": {"defaultValue": "2026-01-15", "name": "day"}}}}
+    path = tmp_path / "ui_widgets.ipynb"
+    nbformat.write(nb, str(path))
+
+    result = execute_notebook(path=path, parameters={"day": "2019-10-02"}, saved_widgets=True)
+    assert result.ok, result.message
+    assert json.loads(result.exit_value or "{}") == {"layer": "Bronze", "day": "2019-10-02"}
+    in_job = execute_notebook(path=path, parameters={"day": "2019-10-02"}, saved_widgets=True, in_job=True)
+    assert not in_job.ok and "No input widget named 'layer'" in in_job.message

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from checkers.errors import NotebookFormatError
@@ -147,3 +148,13 @@ def test_a_workspace_path_is_the_notebook_at_its_end_here(tmp_path: Path) -> Non
         root / "includes/config.ipynb"
     with pytest.raises(NotebookExecutionError, match="workspace path"):
         resolve_notebook_path("/Workspace/Users/me/day07/02_silver", base=root)
+
+
+def test_saved_widgets_are_read_from_a_databricks_export_and_nothing_else() -> None:
+    from checkers.notebooks.formats import saved_widgets
+
+    nb = nbformat.v4.new_notebook()
+    assert saved_widgets(nb) == {}
+    nb.metadata["application/vnd.databricks.v1+notebook"] = {"widgets": {
+        "a": {"widgetInfo": {"defaultValue": "x"}}, "b": {"currentValue": "y"}, "c": {}}}
+    assert saved_widgets(nb) == {"a": "x", "b": "y"}
