@@ -24,6 +24,8 @@ from typing import Any
 
 MAX_MODULE_BYTES = 20 * 1024 * 1024
 """A module (or zipped package) larger than this is not sent: a notebook folder holds code, not data."""
+_KIT_PACKAGE = __name__.split(".", 1)[0]
+"""The kit's own package: never sent (a kernel started in the kit's folder would send all of it, the grader too)."""
 _SENT: set[tuple[str, str]] = set()
 """(session id, module name) already sent."""
 
@@ -32,7 +34,7 @@ def local_modules(root: Path) -> list[tuple[str, Path]]:
     """Top-level modules the kernel imported from ``root`` (the notebook's folder): (name, file or package folder)."""
     found = []
     for name, module in list(sys.modules.items()):
-        if "." in name or name == "__main__":
+        if "." in name or name in ("__main__", _KIT_PACKAGE):  # the workers have the kit's runtime, and no more of it
             continue
         file = getattr(module, "__file__", None)
         path = _origin(file) if isinstance(file, str) else None
