@@ -11,6 +11,8 @@ are not uses: they print feedback and never write a table.
 from __future__ import annotations
 
 import ast
+import contextlib
+import functools
 import io
 import re
 import tokenize
@@ -187,15 +189,48 @@ def scan_submission(folder: Path, *, first: Iterable[Path | None] = ()) -> list[
     return sorted(uses, key=lambda use: use.file)
 
 
+COPIED_LINES = 12
+"""Lines of the kit's grader a file must hold (and half of its own) to be a copy of it: the solutions and every
+submission written for this repository's tests share at most 2 with it; a renamed copy shares nearly all."""
+_NOT_SAYING = ("#", "import ", "from ", '"""', "'" * 3, "--")
+
+
+def significant_lines(code: str) -> set[str]:
+    """The lines that say something (imports, comments, docstring fences and short lines aside), trimmed."""
+    return {s for line in code.splitlines() if len(s := line.strip()) >= 16 and not s.startswith(_NOT_SAYING)}
+
+
+@functools.cache
+def grader_lines() -> frozenset[str]:
+    """The significant lines of the kit's grading package: the grader's expectations and checks."""
+    package = Path(__file__).resolve().parent
+    lines: set[str] = set()
+    for path in package.rglob("*.py"):
+        with contextlib.suppress(OSError):
+            lines |= significant_lines(path.read_text(encoding="utf-8", errors="replace"))
+    return frozenset(lines)
+
+
+def _copy_of_the_grader(where: str, pieces: list[tuple[int | None, str]]) -> KitCodeUse | None:
+    """A file that is a copy of the kit's grader under another name (a vendored ``day07_checks/_grader``)."""
+    own = significant_lines("\n".join(code for _, code in pieces))
+    shared = own & grader_lines()
+    if len(shared) >= COPIED_LINES and 2 * len(shared) >= len(own):
+        return KitCodeUse(file=where, cell=None,
+                          line=f"a copy of the kit's grader code ({len(shared)} of its {len(own)} lines)")
+    return None
+
+
 def _scan_file(path: Path, folder: Path) -> KitCodeUse | None:
     """The first use in one file; a file the reader chokes on is searched as plain text instead."""
     where = path.relative_to(folder).as_posix()
     try:
-        for number, code in code_cells(path):
+        pieces = code_cells(path)
+        for number, code in pieces:
             line = find_uses(code)
             if line is not None:
                 return KitCodeUse(file=where, cell=number, line=line)
-        return None
+        return _copy_of_the_grader(where, pieces)
     except Exception:  # noqa: BLE001 - never a crash of the grader, and never a way to hide a use
         try:
             text = path.read_text(encoding="utf-8", errors="replace")
@@ -229,9 +264,15 @@ def _affected(uses: Iterable[KitCodeUse], *, folder: Path, notebooks: dict[str, 
         if stem in LAYER_GROUPS:
             affected.setdefault(LAYER_GROUPS[stem], use)
             continue
-        name = Path(use.file).stem
+        # A module beside the notebooks is named by its name; one in a folder by that folder (``import mylib`` of
+        # mylib/grading/x.py) or by an import of its own name (``files``, ``data``: words any notebook has).
+        relative = PurePosixPath(use.file)
+        name = relative.stem
+        by_name = rf"\b{re.escape(name)}\b" if len(relative.parts) == 1 else (
+            rf"\b{re.escape(relative.parts[0])}\b|(?:import|from)\s+(?:[\w.]+\.)?{re.escape(name)}\b"
+            rf"|%run\s+\S*/{re.escape(name)}\b")
         for layer, text in sources.items():
-            if re.search(rf"\b{re.escape(name)}\b", text):
+            if re.search(by_name, text):
                 affected.setdefault(LAYER_GROUPS[layer], use)
         if stem is not None or name in task_stems:  # the job's other notebooks: its data-quality task
             for check in TRIAL_CHECKS:

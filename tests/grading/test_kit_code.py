@@ -164,3 +164,34 @@ def test_a_file_the_reader_chokes_on_is_searched_as_text(tmp_path: Path, monkeyp
     monkeypatch.setattr(kit_code, "find_uses", choke)
     assert [(u.file, u.cell, u.line) for u in scan_submission(tmp_path)] == [
         ("helpers.py", None, "day07_checks.reference")]
+
+
+def test_a_renamed_copy_of_the_grader_is_found_by_its_lines_and_costs_the_layers_that_import_it(
+        tmp_path: Path) -> None:
+    """The lessons ship the grader (``day07_checks/_grader``) for their check cells; a copy under another name,
+    its imports rewritten, holds no kit name at all. Its lines give it away."""
+    folder = _solutions(tmp_path)
+    vendored = folder / "mylib"
+    shutil.copytree(SOLUTIONS / "day07_checks" / "_grader", vendored)
+    for path in vendored.rglob("*.py"):
+        path.write_text(path.read_text(encoding="utf-8").replace("day07_checks._grader.", "mylib."),
+                        encoding="utf-8")
+    _append(folder / "02_silver.ipynb", "import mylib\nsilver = mylib.grading.expect.compute_expectations(path=p)")
+    uses = scan_submission(folder)
+    assert uses and all(u.file.startswith("mylib/") and u.line.startswith("a copy of the kit's grader code")
+                        for u in uses), uses
+    results = [_result("silver.table", "silver"), _result("gold.daily_sales", "gold")]
+    out = discount(results, uses, folder=folder, notebooks=find_submission(folder=folder).notebooks,
+                   task_stems=set())
+    assert [(r.id, r.status) for r in out] == [("silver.table", "failed"), ("gold.daily_sales", "passed")]
+
+
+def test_code_that_shares_a_few_lines_with_the_grader_is_not_a_copy(tmp_path: Path) -> None:
+    """The solutions, and submissions written for the tests, share at most a couple of lines with the grader."""
+    from checkers.grading.kit_code import COPIED_LINES, grader_lines
+
+    assert scan_submission(_solutions(tmp_path)) == []
+    some = sorted(grader_lines())[:COPIED_LINES - 1]
+    (tmp_path / "sub" / "helpers.py").write_text("\n".join(some) + "\n" + "\n".join(
+        f"value_{i} = compute_something_long({i})" for i in range(30)), encoding="utf-8")
+    assert scan_submission(tmp_path / "sub") == []
