@@ -6,7 +6,6 @@ them. A write the emulation makes itself (inside :func:`state.internal`) passes 
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
 from typing import Any
@@ -130,14 +129,6 @@ def _wrap_save_as_table(original: Any) -> Any:
     return saveAsTable
 
 
-def _merge_schema(writer: Any, session: Any) -> bool:
-    if writer_options.flag(writer, "mergeSchema"):
-        return True
-    with contextlib.suppress(Exception):
-        return str(session.conf.get("spark.databricks.delta.schema.autoMerge.enabled", "false")).lower() == "true"
-    return False
-
-
 def _evolve(writer: Any, session: Any, local: str) -> bool:
     """An append whose columns differ from the table's, as Delta takes it: columns the rows lack are null; new
     columns are added to the table first with ``mergeSchema`` (else Delta's schema-mismatch error). Returns True
@@ -155,7 +146,7 @@ def _evolve(writer: Any, session: Any, local: str) -> bool:
     missing = [f for f in table.fields if f.name.lower() not in {c.lower() for c in frame.columns}]
     if not extra and not missing:
         return False
-    if extra and not _merge_schema(writer, session):
+    if extra and not writer_options.merge_schema(writer, session):
         raise errors.DeltaAnalysisException(
             "DELTA_METADATA_MISMATCH", f"A schema mismatch detected when writing to the Delta table {local}: the "
             f"data has columns the table does not ({', '.join(f.name for f in extra)}). To enable schema migration, "

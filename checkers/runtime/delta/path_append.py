@@ -9,20 +9,11 @@ columns from one of them, so without this check the append silently loses the ta
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 from checkers.runtime.delta import errors, state, storage, writer_options
 
 _INTEGRAL_WIDTH = {"byte": 1, "short": 2, "integer": 4, "long": 8}
-
-
-def _merge_schema(writer: Any, session: Any) -> bool:
-    if writer_options.flag(writer, "mergeSchema"):
-        return True
-    with contextlib.suppress(Exception):
-        return str(session.conf.get("spark.databricks.delta.schema.autoMerge.enabled", "false")).lower() == "true"
-    return False
 
 
 def _table_schema(session: Any, info: storage.TableInfo) -> Any:
@@ -56,7 +47,7 @@ def check(writer: Any, session: Any, info: storage.TableInfo) -> Any:
     frame = DataFrame(writer._df, writer._spark)
     by_name = {f.name.lower(): f for f in table.fields}
     extra = [f for f in frame.schema.fields if f.name.lower() not in by_name]
-    if extra and not _merge_schema(writer, session):
+    if extra and not writer_options.merge_schema(writer, session):
         raise errors.DeltaAnalysisException(
             "DELTA_METADATA_MISMATCH", f"A schema mismatch detected when writing to the Delta table {info.display}: "
             f"the data has columns the table does not ({', '.join(f.name for f in extra)}). To enable schema "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 
@@ -14,3 +15,12 @@ def option(writer: Any, name: str) -> str | None:
 def flag(writer: Any, name: str) -> bool:
     """Whether the writer's option ``name`` is ``true``."""
     return str(option(writer, name)).lower() == "true"
+
+
+def merge_schema(writer: Any, session: Any) -> bool:
+    """Whether a write may add columns: its ``mergeSchema`` option, or Databricks' autoMerge setting."""
+    if flag(writer, "mergeSchema"):
+        return True
+    with contextlib.suppress(Exception):
+        return str(session.conf.get("spark.databricks.delta.schema.autoMerge.enabled", "false")).lower() == "true"
+    return False
