@@ -90,17 +90,21 @@ def _find(nb: Any, needle: str) -> int:
     return next(i for i, c in enumerate(nb.cells) if c.cell_type == "code" and needle in c.source)
 
 
-@pytest.mark.spark
-@pytest.mark.kernel
-def test_every_magic_runs_in_an_exported_ipynb(files: Path, spark_endpoint: Any, tmp_path: Path) -> None:
+def _run_example(path: Path, spark_endpoint: Any, tmp_path: Path) -> tuple[Any, Any]:
+    """Run an example notebook in a kernel; it must run to the end. Returns the result and the executed notebook."""
     from checkers.notebooks.execute import execute_notebook
     from checkers.spark.client import kernel_env
 
-    out = tmp_path / "magics_tour.ipynb"
-    result = execute_notebook(path=files / "databricks" / "magics_tour.ipynb", output_path=out,
-                              env=kernel_env(spark_endpoint))
+    out = tmp_path / f"{path.stem}.ipynb"
+    result = execute_notebook(path=path, output_path=out, env=kernel_env(spark_endpoint))
     assert result.ok, (result.message, result.failure and result.failure.traceback[-5:])
-    nb = nbformat.read(out, as_version=4)
+    return result, nbformat.read(out, as_version=4)
+
+
+@pytest.mark.spark
+@pytest.mark.kernel
+def test_every_magic_runs_in_an_exported_ipynb(files: Path, spark_endpoint: Any, tmp_path: Path) -> None:
+    result, nb = _run_example(files / "databricks" / "magics_tour.ipynb", spark_endpoint, tmp_path)
     # The notebook asserts its own state (_sqldf, widgets in SQL, %run, dbutils.fs); here: what it showed.
     sql = _outputs(nb, _find(nb, "first_label FROM"))
     assert "item;0" in sql and "5" in sql
@@ -153,14 +157,7 @@ def test_bang_pip_becomes_the_kits_pip_notice() -> None:
 @pytest.mark.kernel
 def test_cell_quirks_databricks_accepts_run_here(files: Path, spark_endpoint: Any, tmp_path: Path) -> None:
     """A first line indented, %fs with its command on the next line, !pip, %restart_python, display(fs.ls)."""
-    from checkers.notebooks.execute import execute_notebook
-    from checkers.spark.client import kernel_env
-
-    out = tmp_path / "cell_quirks.ipynb"
-    result = execute_notebook(path=files / "databricks" / "cell_quirks.py", output_path=out,
-                              env=kernel_env(spark_endpoint))
-    assert result.ok, (result.message, result.failure and result.failure.traceback[-5:])
-    nb = nbformat.read(out, as_version=4)
+    _, nb = _run_example(files / "databricks" / "cell_quirks.py", spark_endpoint, tmp_path)
     assert "a.txt" in _outputs(nb, _find(nb, "%fs"))
     pip = _outputs(nb, _find(nb, "!pip"))
     assert "not run by the local Day 07 kit" in pip and "Not installed: surely-not-installed-xyz." in pip

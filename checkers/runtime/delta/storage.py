@@ -284,14 +284,11 @@ def keep_metadata(session: Any, before: TableInfo) -> None:
     them) and comment. Delta's DML changes rows only, never the table's metadata."""
     kept = {k: v for k, v in before.properties.items() if not k.startswith(_SPARK_OWN_PROPERTIES)}
     if kept:
-        pairs = ", ".join(f"{_string(k)} = {_string(v)}" for k, v in kept.items())
+        quote = catalog_names.quote_string
+        pairs = ", ".join(f"{quote(k)} = {quote(v)}" for k, v in kept.items())
         raw_sql(session, f"ALTER TABLE {before.spark_name} SET TBLPROPERTIES ({pairs})")
     if before.comment:
-        raw_sql(session, f"COMMENT ON TABLE {before.spark_name} IS {_string(before.comment)}")
-
-
-def _string(text: str) -> str:
-    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+        raw_sql(session, f"COMMENT ON TABLE {before.spark_name} IS {catalog_names.quote_string(before.comment)}")
 
 
 def swap_in(session: Any, info: TableInfo, stage: str) -> None:
